@@ -1,0 +1,37 @@
+"""Starts the interactive console on the configured database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from adapters.console.repl import Console
+from adapters.console.transport import ConsoleTransport
+from bot.app import build
+from bot.config import Settings
+from conversations.clock import OffsetClock
+from conversations.delivery import Dispatcher
+
+
+async def _read(prompt: str) -> str | None:
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except (EOFError, KeyboardInterrupt):
+        return None
+
+
+async def run_console(settings: Settings) -> int:
+    clock = OffsetClock()
+    app = await build(settings, clock=clock)
+    transport = ConsoleTransport(write=print)
+    console = Console(
+        engine=app.engine,
+        clock=clock,
+        transport=transport,
+        read=_read,
+        write=print,
+        dispatcher=Dispatcher(sessions=app.sessions, clock=clock, transport=transport),
+    )
+    try:
+        return await console.run()
+    finally:
+        await app.close()

@@ -1,0 +1,1 @@
+"""Process-level wiring: configuration, the CLI, the aiohttp server and the app."""

@@ -1,0 +1,49 @@
+"""Builds the running pieces (database, engine, dispatcher) from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from conversations.clock import Clock, SystemClock
+from conversations.context import EngineSettings
+from conversations.curriculum import Library
+from conversations.engine import Engine
+from storage import db, migrate
+
+
+@dataclass(slots=True)
+class App:
+    settings: Settings
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    engine: Engine
+    clock: Clock
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    upgrade: bool = True,
+    library: Library | None = None,
+) -> App:
+    """Connect, migrate (unless told not to) and assemble the engine."""
+    db.ensure_sqlite_directory(settings.database_url)
+    database = db.create_engine(settings.database_url)
+    if upgrade:
+        await migrate.upgrade(database)
+    sessions = db.session_factory(database)
+    clock = clock or SystemClock()
+    engine = Engine(
+        sessions=sessions,
+        clock=clock,
+        library=library or Library.load(),
+        settings=EngineSettings(default_timezone=settings.default_timezone),
+    )
+    return App(settings=settings, database=database, sessions=sessions, engine=engine, clock=clock)

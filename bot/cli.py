@@ -1,0 +1,95 @@
+"""The ``mentorbot`` command (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, configure_logging, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mentorbot", description="A mentoring bot for Slack and Microsoft Teams."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = sub.add_parser("demo", help="run a whole fictional programme on a virtual clock")
+    demo.add_argument("--full", action="store_true", help="print every card in full")
+    demo.add_argument(
+        "--database",
+        default="./var/demo.sqlite3",
+        help="SQLite file to (re)create for the demo (default: %(default)s)",
+    )
+    sub.add_parser("console", help="chat with the bot in this terminal (same database)")
+    sub.add_parser("serve", help="run the web server (adapters mount on it)")
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations up to the latest")
+    programs = sub.add_parser("programs", help="bundled curricula")
+    programs_sub = programs.add_subparsers(dest="programs_command", required=True, metavar="ACTION")
+    programs_sub.add_parser("list", help="list the curricula this install offers")
+    validate = programs_sub.add_parser("validate", help="check a curriculum YAML file")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "programs":
+        from bot import programs_cli
+
+        if args.programs_command == "list":
+            return programs_cli.list_curricula()
+        return programs_cli.validate(args.files)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"mentorbot: configuration error: {line}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    if args.command == "demo":
+        from adapters.console.demo import run_demo
+
+        return asyncio.run(run_demo(database=Path(args.database), full=args.full, write=print))
+    if args.command == "console":
+        from adapters.console.main import run_console
+
+        return asyncio.run(run_console(settings))
+    if args.command == "serve":
+        return serve(settings)
+    if args.command == "db":
+        return asyncio.run(_upgrade(settings))
+    return 2
+
+
+async def _upgrade(settings: Settings) -> int:
+    from storage import db, migrate
+
+    db.ensure_sqlite_directory(settings.database_url)
+    engine = db.create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        print(f"database is at revision {await migrate.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import build
+    from bot.server import make_web_app
+
+    async def _make() -> web.Application:
+        return make_web_app(await build(settings))
+
+    web.run_app(_make(), port=settings.port, print=lambda text: print(text, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Configuration from environment variables and an optional ``.env`` file.
+
+A missing or invalid value stops start-up with one line per variable naming
+it and saying what it expects, instead of a traceback deep in a driver.
+"""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DatabaseUrlError, normalise_url
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/mentorbot.sqlite3"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    port: int = Field(default=3978)
+    log_level: str = Field(default="INFO")
+    default_timezone: str = Field(default="UTC")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            return normalise_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: object) -> int:
+        try:
+            port = int(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a whole number between 1 and 65535") from None
+        if not 1 <= port <= 65535:
+            raise ValueError("must be a whole number between 1 and 65535")
+        return port
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/London") from None
+        return value.strip()
+
+
+class ConfigError(Exception):
+    """Configuration is unusable; the message has one line per bad variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "CONFIGURATION"
+            reason = str(error.get("ctx", {}).get("error", error["msg"]))
+            given = error.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int) else ""
+            lines.append(f"{variable} {reason.removeprefix('Value error, ')}{shown}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,40 @@
+"""The aiohttp web server the platform adapters mount on.
+
+``GET /healthz`` answers 200 only when the database answers, so a load balancer
+stops sending traffic to an instance that lost its database.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import App
+
+log = logging.getLogger(__name__)
+APP_KEY = web.AppKey("mentorbot", App)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    try:
+        async with app.database.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.warning("health check failed: %s", exc)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+def make_web_app(app: App) -> web.Application:
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app[APP_KEY] = app
+    web_app.router.add_get("/healthz", healthz)
+
+    async def _close(_: web.Application) -> None:
+        await app.close()
+
+    web_app.on_cleanup.append(_close)
+    return web_app

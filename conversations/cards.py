@@ -1,0 +1,261 @@
+"""What the engine says, built as neutral messages.
+
+Every text a participant or coordinator sees is composed here, so the voice
+stays consistent and adapters only translate layout. Private reflections are
+never passed into any builder that addresses someone other than their author.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from conversations.curriculum import Curriculum, Session
+from conversations.durations import describe_days
+from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
+from storage.models import Enrolment, Pair, Person, Programme
+
+MEETING_BUTTONS = (
+    ("We met", "met", "primary"),
+    ("Not yet", "not_yet", None),
+    ("Rescheduled", "rescheduled", None),
+)
+
+
+def local_date(moment: datetime, timezone: str) -> str:
+    """ "Tue 14 Jan" in the reader's own time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b").replace(" 0", " ")
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
+    return tuple(
+        Button(
+            label=label,
+            action="meeting.log",
+            value=f"{pair.id}:{session_index}:{outcome}",
+            style=style,
+        )  # type: ignore[arg-type]
+        for label, outcome, style in MEETING_BUTTONS
+    )
+
+
+def session_sections(session: Session, *, number: int, total: int) -> tuple[Section, ...]:
+    sections = [Section(text=f"*Session {number} of {total}: {session.title}*\n{session.goal}")]
+    if session.preparation:
+        sections.append(Section(text=f"*Before you meet:* {session.preparation}"))
+    sections.append(Section(text="*To talk about:*\n" + _bullets(session.prompts)))
+    return tuple(sections)
+
+
+def _profile_line(person: Person, enrolment: Enrolment | None, side: str) -> str:
+    details = [side]
+    if enrolment is not None:
+        details += [d for d in (enrolment.title, enrolment.department) if d]
+    return f"*{person.label}* ({', '.join(details)})"
+
+
+def introduction(
+    *,
+    pair: Pair,
+    programme: Programme,
+    curriculum: Curriculum,
+    mentor_profile: Enrolment | None,
+    mentee_profile: Enrolment | None,
+) -> Message:
+    first = curriculum.sessions[0]
+    total = len(curriculum.sessions)
+    who = (
+        f"{_profile_line(pair.mentor, mentor_profile, 'mentor')} and "
+        f"{_profile_line(pair.mentee, mentee_profile, 'mentee')}"
+    )
+    how = (
+        f"About {describe_days(programme.cadence_days)} I'll bring you an agenda with a few "
+        f"prompts, then ask whether you met and how it went. Check-ins are private: your "
+        f"partner and the programme team never see what you write in a reflection."
+    )
+    sections = (
+        Section(text=f"Welcome to *{programme.name}*. {who}, meet each other."),
+        Section(text=f"*Why you were paired:* {pair.reason}"),
+        Section(text=f"{curriculum.introduction}\n{how}"),
+        *session_sections(first, number=1, total=total),
+        Section(
+            text=f"{pair.mentor.label}, could you suggest a time for a first conversation "
+            "this week? Half an hour is plenty. Press a button below once you have met."
+        ),
+    )
+    return Message(
+        text=f"{pair.mentor.label} and {pair.mentee.label}: you are paired in {programme.name}. "
+        f"Why: {pair.reason} First session: {first.title}.",
+        card=Card(
+            header="Meet your mentoring partner",
+            sections=sections,
+            buttons=meeting_buttons(pair, 0),
+        ),
+        kind="introduction",
+    )
+
+
+def agenda(
+    *,
+    pair: Pair,
+    programme: Programme,
+    curriculum: Curriculum,
+    previous_logged: bool,
+    due: datetime,
+) -> Message:
+    index = pair.session_index
+    session = curriculum.sessions[index]
+    total = len(curriculum.sessions)
+    lead = "Here is the agenda for your next conversation"
+    if not previous_logged and index > 0:
+        lead = (
+            f"I didn't hear whether you met for session {index}; that's fine, life happens. "
+            "If you did, press 'We met' on its message. Here is the next one"
+        )
+    when = local_date(due, pair.mentee.timezone)
+    sections = (
+        Section(text=f"{lead}, ideally before {when}."),
+        *session_sections(session, number=index + 1, total=total),
+    )
+    return Message(
+        text=f"{programme.name}: session {index + 1} of {total}, {session.title}.",
+        card=Card(
+            header=f"Session {index + 1}: {session.title}",
+            sections=sections,
+            buttons=meeting_buttons(pair, index),
+        ),
+        kind="agenda",
+    )
+
+
+def checkin_form(
+    *, pair: Pair, person: Person, curriculum: Curriculum, session_index: int, programme: Programme
+) -> Message:
+    session = curriculum.sessions[session_index]
+    questions = session.checkin or ["What was most useful?"]
+    return Message(
+        text=f"How did session {session_index + 1} ({session.title}) with "
+        f'{pair.other(person.id).label} go? Reply with checkin <1-5> "optional note".',
+        card=Card(
+            header=f"How did session {session_index + 1} go?",
+            sections=(
+                Section(
+                    text=f"{programme.name}, with {pair.other(person.id).label}: *{session.title}*"
+                ),
+                Section(text="Something to think about:\n" + _bullets(questions)),
+            ),
+            inputs=(
+                Input(
+                    name="rating",
+                    label="How useful was it?",
+                    kind="select",
+                    required=True,
+                    options=tuple(
+                        Option(label=label, value=str(value))
+                        for value, label in (
+                            (5, "5 - very useful"),
+                            (4, "4 - useful"),
+                            (3, "3 - okay"),
+                            (2, "2 - not very useful"),
+                            (1, "1 - not useful"),
+                        )
+                    ),
+                ),
+                Input(
+                    name="reflection",
+                    label="A private note to yourself (optional)",
+                    kind="multiline",
+                    hint="Only you can ever see this. Not your partner, not the programme team.",
+                ),
+            ),
+            submit=Button(
+                label="Send check-in",
+                action="checkin",
+                value=f"{pair.id}:{session_index}",
+                style="primary",
+            ),
+        ),
+        kind="checkin",
+    )
+
+
+def closing(*, pair: Pair, programme: Programme, curriculum: Curriculum) -> Message:
+    end = curriculum.closing
+    return Message(
+        text=f"You've completed {programme.name} together. {end.title}.",
+        card=Card(
+            header=end.title,
+            sections=(
+                Section(
+                    text=f"{pair.mentor.label} and {pair.mentee.label}, you've reached the "
+                    f"end of *{programme.name}*. Thank you for the time you gave each other."
+                ),
+                Section(text="*For a last conversation:*\n" + _bullets(end.prompts)),
+                Section(text="You're welcome to keep meeting; the structure just steps back now."),
+            ),
+        ),
+        kind="closing",
+    )
+
+
+def partner_notice(*, text: str, kind: str) -> Message:
+    return Message(text=text, kind=kind)
+
+
+def join_form(*, programme: Programme, curriculum: Curriculum, person: Person) -> Message:
+    return Message(
+        text=f"To join {programme.name}, reply: join {programme.key} mentor|mentee "
+        '--department "..." --skills "a, b" --interests "c, d" --goals "..."',
+        card=Card(
+            header=f"Join {programme.name}",
+            sections=(
+                Section(text=curriculum.description),
+                Section(
+                    fields=(
+                        CardField(label="Mentors", value=curriculum.roles.mentor),
+                        CardField(label="Mentees", value=curriculum.roles.mentee),
+                    )
+                ),
+            ),
+            inputs=(
+                Input(
+                    name="side",
+                    label="I would like to take part as",
+                    kind="select",
+                    required=True,
+                    options=(
+                        Option(label="Mentee", value="mentee"),
+                        Option(label="Mentor", value="mentor"),
+                    ),
+                ),
+                Input(name="department", label="Department or team", placeholder="e.g. IT"),
+                Input(name="title", label="Role or job title", placeholder="e.g. Analyst"),
+                Input(name="skills", label="Strengths you could share (comma-separated)"),
+                Input(name="interests", label="Interests (comma-separated)"),
+                Input(name="goals", label="What you hope to get from it", kind="multiline"),
+                Input(
+                    name="capacity",
+                    label="Mentors: how many mentees can you take?",
+                    kind="number",
+                    initial="1",
+                ),
+                Input(
+                    name="timezone",
+                    label="Time zone",
+                    initial=person.timezone,
+                    hint="e.g. America/Halifax",
+                ),
+            ),
+            submit=Button(label="Join", action="join", value=programme.key, style="primary"),
+        ),
+        kind="join_form",
+    )
+
+
+def status_lines(fields: Sequence[tuple[str, str]]) -> tuple[CardField, ...]:
+    return tuple(CardField(label=label, value=value) for label, value in fields)

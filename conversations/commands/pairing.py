@@ -1,0 +1,126 @@
+"""Coordinators enrol people and pair them by hand."""
+
+from __future__ import annotations
+
+from conversations import journeys
+from conversations.commands import verb
+from conversations.commands.programmes import COORDINATING
+from conversations.context import Context, Reply
+from conversations.enrolment import enrol
+from conversations.errors import UserError
+from conversations.grammar import Args
+from conversations.messages import Message
+from conversations.profiles import PROFILE_FLAGS, parse_profile, side
+from storage import repositories as repo
+from storage.models import EnrolmentStatus, Role, Side
+
+
+@verb(
+    "enroll",
+    usage="enroll @person <program> mentor|mentee [--department ...] [--skills ...] "
+    "[--interests ...] [--goals ...] [--capacity N] [--timezone Area/City]",
+    summary="enrol someone in a programme",
+    role=Role.COORDINATOR,
+    min_words=3,
+    max_words=3,
+    flags=PROFILE_FLAGS,
+    group=COORDINATING,
+)
+async def enroll(ctx: Context, args: Args) -> Reply:
+    person_word, programme_key, side_word = args.words
+    programme = await ctx.programme(programme_key)
+    chosen = side(side_word)
+    person = await ctx.person(person_word)
+    _, fresh = await enrol(
+        ctx,
+        programme=programme,
+        person=person,
+        side=chosen,
+        profile=parse_profile(args.flags),
+        by_coordinator=True,
+    )
+    verb_done = "Enrolled" if fresh else "Updated"
+    return [
+        Message(
+            text=f"{verb_done} {person.label} in {programme.name} as a {chosen}.", kind="enrolled"
+        )
+    ]
+
+
+@verb(
+    "pair",
+    usage='pair @mentor @mentee <program> [--why "what they have in common"]',
+    summary="pair two people and introduce them",
+    role=Role.COORDINATOR,
+    min_words=3,
+    max_words=3,
+    flags=("why",),
+    group=COORDINATING,
+)
+async def pair(ctx: Context, args: Args) -> Reply:
+    mentor_word, mentee_word, programme_key = args.words
+    programme = await ctx.programme(programme_key)
+    if programme.status not in journeys.RUNNING_PROGRAMMES:
+        raise UserError(
+            f"{programme.name} is {programme.status}; open or launch it before pairing people."
+        )
+    curriculum = ctx.curriculum(programme)
+    mentor = await ctx.person(mentor_word)
+    mentee = await ctx.person(mentee_word)
+    if mentor.id == mentee.id:
+        raise UserError("A person can't be paired with themselves.")
+    for person, role in ((mentor, Side.MENTOR), (mentee, Side.MENTEE)):
+        enrolment = await repo.enrolment(
+            ctx.session, programme_id=programme.id, person_id=person.id, side=role
+        )
+        if enrolment is None or enrolment.status != EnrolmentStatus.ACTIVE:
+            state = "isn't enrolled" if enrolment is None else f"is {enrolment.status}"
+            raise UserError(
+                f"{person.label} {state} in {programme.name} as a {role}. "
+                f"Enrol them first: enroll @{person.platform_user_id} {programme.key} {role}"
+            )
+        if role == Side.MENTOR:
+            taken = await repo.count_live_mentees(
+                ctx.session, programme_id=programme.id, mentor_id=person.id
+            )
+            if taken >= enrolment.capacity:
+                raise UserError(
+                    f"{person.label} already mentors {taken} of their "
+                    f"{enrolment.capacity} place(s) in {programme.name}."
+                )
+    for existing in await repo.live_pairs_of(
+        ctx.session, person_id=mentee.id, programme_id=programme.id
+    ):
+        if existing.mentee_id == mentee.id:
+            raise UserError(
+                f"{mentee.label} already has a mentor in {programme.name} "
+                f"({existing.mentor.label})."
+            )
+    note = (args.flags.get("why") or "").strip()[:500] or None
+    created = await journeys.start_pair(
+        ctx.session,
+        programme=programme,
+        curriculum=curriculum,
+        mentor=mentor,
+        mentee=mentee,
+        note=note,
+        created_by=ctx.actor,
+        now=ctx.now,
+    )
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="pair",
+        at=ctx.now,
+        target=f"{mentor.label} + {mentee.label}",
+        after={"pair_id": created.id, "mentor_id": mentor.id, "mentee_id": mentee.id},
+    )
+    return [
+        Message(
+            text=f"Paired {mentor.label} (mentor) with {mentee.label} (mentee) in "
+            f"{programme.name}. I'm introducing them now. Why: {created.reason}",
+            kind="paired",
+        )
+    ]

@@ -1,0 +1,247 @@
+"""What participants do for themselves: join, see where they are, pause, leave."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conversations import cards, journeys
+from conversations.commands import programmes, verb
+from conversations.context import Context, Reply
+from conversations.enrolment import enrol
+from conversations.errors import UserError
+from conversations.grammar import Args
+from conversations.messages import Card, CardField, Message, Section
+from conversations.profiles import PROFILE_FLAGS, parse_profile, side
+from storage import repositories as repo
+from storage.models import Pair, PairStatus, Programme
+
+
+async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) -> Reply:
+    programme = await ctx.programme(programme_key)
+    chosen = side(values.get("side", ""))
+    profile = parse_profile(values)
+    _, fresh = await enrol(
+        ctx,
+        programme=programme,
+        person=ctx.actor,
+        side=chosen,
+        profile=profile,
+        by_coordinator=False,
+    )
+    if not fresh:
+        return [
+            Message(
+                text=f"You're already in {programme.name} as a {chosen}; I've updated "
+                "your profile.",
+                kind="joined",
+            )
+        ]
+    return [
+        Message(
+            text=f"Welcome to {programme.name}. You've joined as a {chosen}. Your coordinator will "
+            "pair you with someone and I'll introduce you both, saying why you were matched.",
+            kind="joined",
+        )
+    ]
+
+
+@verb(
+    "join",
+    usage='join <program> [mentor|mentee] [--department "IT"] [--title "Analyst"] '
+    '[--skills "a, b"] [--interests "c, d"] [--goals "..."] [--capacity N] '
+    "[--timezone Area/City]",
+    summary="join a programme as a mentor or mentee",
+    min_words=1,
+    max_words=2,
+    flags=PROFILE_FLAGS,
+)
+async def join(ctx: Context, args: Args) -> Reply:
+    if len(args.words) == 1:
+        programme = await ctx.programme(args.words[0])
+        if programme.status not in journeys.RUNNING_PROGRAMMES:
+            raise UserError(f"{programme.name} isn't open for enrolment yet.")
+        return [
+            cards.join_form(
+                programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
+            )
+        ]
+    return await join_with(ctx, args.words[0], {**args.flags, "side": args.words[1]})
+
+
+async def _optional_programme(ctx: Context, args: Args) -> Programme | None:
+    return await ctx.programme(args.words[0]) if args.words else None
+
+
+def _pair_line(ctx: Context, pair: Pair) -> CardField:
+    curriculum = ctx.library.get(pair.programme.curriculum_key)
+    total = len(curriculum.sessions) if curriculum else 0
+    other = pair.other(ctx.actor.id)
+    role = "mentee" if pair.mentor_id == ctx.actor.id else "mentor"
+    if pair.status == PairStatus.PAUSED:
+        where = "paused"
+    elif curriculum and pair.session_index < total:
+        started = pair.session_started_at or pair.created_at
+        due = cards.local_date(
+            started + timedelta(days=pair.programme.cadence_days), ctx.actor.timezone
+        )
+        where = (
+            f"session {pair.session_index + 1} of {total}: "
+            f"{curriculum.sessions[pair.session_index].title} (next by {due})"
+        )
+    else:
+        where = "finished"
+    return CardField(label=f"{pair.programme.name}, with {other.label} ({role})", value=where)
+
+
+@verb(
+    "status",
+    usage="status [program]",
+    summary="where you are; coordinators see programme health",
+    max_words=1,
+)
+async def status(ctx: Context, args: Args) -> Reply:
+    programme = await _optional_programme(ctx, args)
+    replies: list[Message] = []
+    if programme is not None and ctx.is_coordinator:
+        replies.append(await programmes.summary(ctx, programme))
+    pairs = await repo.live_pairs_of(
+        ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
+    )
+    fields = [_pair_line(ctx, pair) for pair in pairs]
+    paired = {
+        (p.programme_id, "mentor" if p.mentor_id == ctx.actor.id else "mentee") for p in pairs
+    }
+    for enrolment in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
+        if programme is not None and enrolment.programme_id != programme.id:
+            continue
+        if (enrolment.programme_id, enrolment.side) in paired:
+            continue
+        owner = await ctx.session.get(Programme, enrolment.programme_id)
+        name = owner.name if owner else "a programme"
+        fields.append(
+            CardField(
+                label=f"{name} ({enrolment.side})",
+                value="paused" if enrolment.status == "paused" else "waiting to be paired",
+            )
+        )
+    if fields:
+        text = "\n".join(f"• {f.label}: {f.value}" for f in fields)
+        replies.append(
+            Message(
+                text=text,
+                kind="status",
+                card=Card(header="Your mentoring", sections=(Section(fields=tuple(fields)),)),
+            )
+        )
+    elif programme is None and ctx.is_coordinator:
+        for each in await repo.programmes(ctx.session, workspace_id=ctx.workspace.id):
+            replies.append(await programmes.summary(ctx, each))
+    if not replies:
+        replies.append(
+            Message(
+                text="You're not in a programme yet. Type programs to see what's "
+                "on offer, then join <program>.",
+                kind="status",
+            )
+        )
+    return replies
+
+
+async def _single_pair(ctx: Context, args: Args) -> Pair:
+    programme = await _optional_programme(ctx, args)
+    pairs = await repo.live_pairs_of(
+        ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
+    )
+    if not pairs:
+        raise UserError(
+            "You don't have a mentoring partner right now."
+            + (" Type status to see your programmes." if programme is None else "")
+        )
+    if len(pairs) > 1:
+        keys = ", ".join(sorted({p.programme.key for p in pairs}))
+        raise UserError(
+            f"You're paired in more than one programme ({keys}). "
+            "Add the programme, e.g. met career."
+        )
+    return pairs[0]
+
+
+@verb("agenda", usage="agenda [program]", summary="show your current session's agenda", max_words=1)
+async def show_agenda(ctx: Context, args: Args) -> Reply:
+    pair = await _single_pair(ctx, args)
+    curriculum = ctx.curriculum(pair.programme)
+    if pair.session_index >= len(curriculum.sessions):
+        return [cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
+    started = pair.session_started_at or pair.created_at
+    return [
+        cards.agenda(
+            pair=pair,
+            programme=pair.programme,
+            curriculum=curriculum,
+            previous_logged=True,
+            due=started + timedelta(days=pair.programme.cadence_days),
+        )
+    ]
+
+
+@verb(
+    "pause",
+    usage="pause [program]",
+    summary="take a break; your partner is told kindly",
+    max_words=1,
+)
+async def pause(ctx: Context, args: Args) -> Reply:
+    programme = await _optional_programme(ctx, args)
+    changed = await journeys.set_paused(
+        ctx.session, person=ctx.actor, programme=programme, paused=True, now=ctx.now
+    )
+    if not changed and not await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
+        raise UserError("You're not in a programme, so there's nothing to pause.")
+    return [
+        Message(
+            text="Paused. No agendas or nudges until you type resume. Your partner "
+            "has been told, without any reason given.",
+            kind="paused",
+        )
+    ]
+
+
+@verb("resume", usage="resume [program]", summary="pick up again after a pause", max_words=1)
+async def resume(ctx: Context, args: Args) -> Reply:
+    programme = await _optional_programme(ctx, args)
+    changed = await journeys.set_paused(
+        ctx.session, person=ctx.actor, programme=programme, paused=False, now=ctx.now
+    )
+    if not changed and not await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
+        raise UserError("You're not in a programme, so there's nothing to resume.")
+    return [
+        Message(
+            text="Welcome back. I'll send your next agenda on the usual rhythm.", kind="resumed"
+        )
+    ]
+
+
+@verb(
+    "leave",
+    usage="leave <program>",
+    summary="step out of a programme, no reason needed",
+    min_words=1,
+    max_words=1,
+)
+async def leave(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    enrolments = [
+        e
+        for e in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id)
+        if e.programme_id == programme.id
+    ]
+    if not enrolments:
+        raise UserError(f"You're not in {programme.name}, so there's nothing to leave.")
+    await journeys.leave(ctx.session, person=ctx.actor, programme=programme, now=ctx.now)
+    return [
+        Message(
+            text=f"You've left {programme.name}. Thank you for the time you gave it. "
+            "No reason is needed, and you're welcome back any time.",
+            kind="left",
+        )
+    ]

@@ -1,0 +1,99 @@
+"""Everything a handler needs for one inbound event, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.curriculum import Curriculum, Library
+from conversations.errors import UserError
+from conversations.grammar import person_ref
+from conversations.messages import Message
+from storage import repositories as repo
+from storage.models import Person, Programme, Role, Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    default_timezone: str = "UTC"
+
+
+@dataclass(slots=True)
+class Context:
+    session: AsyncSession
+    now: datetime
+    library: Library
+    settings: EngineSettings
+    workspace: Workspace
+    actor: Person
+    roles: frozenset[str]
+
+    @property
+    def is_coordinator(self) -> bool:
+        return Role.COORDINATOR in self.roles
+
+    async def programme(self, key: str) -> Programme:
+        """The workspace's programme called ``key``; another workspace's is never found."""
+        found = await repo.programme_by_key(
+            self.session, workspace_id=self.workspace.id, key=key.lower()
+        )
+        if found is None:
+            known = [
+                p.key for p in await repo.programmes(self.session, workspace_id=self.workspace.id)
+            ]
+            hint = (
+                f" Programmes here: {', '.join(known)}."
+                if known
+                else (" There are no programmes here yet.")
+            )
+            raise UserError(f"I can't find a programme called '{key}'.{hint}")
+        return found
+
+    def curriculum(self, programme: Programme) -> Curriculum:
+        curriculum = self.library.get(programme.curriculum_key)
+        if curriculum is None:
+            raise UserError(
+                f"The curriculum '{programme.curriculum_key}' behind {programme.name} is no "
+                "longer installed. Ask the person who runs the bot to restore it."
+            )
+        return curriculum
+
+    async def person(self, word: str) -> Person:
+        """Resolve a person reference, creating a person the platform vouched for."""
+        ref = person_ref(word)
+        if ref is None:
+            raise UserError(f"'{word}' doesn't look like a person. Mention them with @.")
+        found = await repo.person_by_platform_id(
+            self.session, workspace_id=self.workspace.id, platform_user_id=ref.user_id
+        )
+        if found is not None:
+            if ref.display_name and not found.display_name:
+                found.display_name = ref.display_name
+            return found
+        if ref.verified:
+            person = Person(
+                workspace_id=self.workspace.id,
+                platform_user_id=ref.user_id,
+                display_name=ref.display_name or "",
+                timezone=self.settings.default_timezone,
+                created_at=self.now,
+            )
+            self.session.add(person)
+            await self.session.flush()
+            return person
+        by_name = await repo.person_by_name(
+            self.session, workspace_id=self.workspace.id, name=ref.user_id
+        )
+        if len(by_name) == 1:
+            return by_name[0]
+        if len(by_name) > 1:
+            raise UserError(f"More than one person is called '{ref.user_id}'. Mention them with @.")
+        raise UserError(
+            f"I don't know anyone called '{ref.user_id}' here yet. Mention them with @ so "
+            "the platform links them, or ask them to say hello to me first."
+        )
+
+
+Reply = list[Message]

@@ -1,0 +1,247 @@
+"""The engine: one neutral event in, replies out, messages to others queued.
+
+Each event is handled in one database transaction. A refusal (``UserError``)
+rolls it back, so bad input changes nothing, and becomes a friendly reply; an
+unexpected failure is logged with context and the person gets an apology,
+never a stack trace.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations import commands, journeys
+from conversations.clock import Clock
+from conversations.commands import VERBS, help, meetings, participation
+from conversations.context import Context, EngineSettings
+from conversations.curriculum import Library
+from conversations.errors import NotAllowed, UserError
+from conversations.events import (
+    Actor,
+    ButtonPressed,
+    CommandSent,
+    Event,
+    FormSubmitted,
+    PersonJoined,
+)
+from conversations.grammar import Args, parse_args, split_words
+from conversations.messages import Message
+from conversations.profiles import valid_timezone
+from storage import repositories as repo
+from storage.models import Person, Role, RoleGrant, Workspace
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[Context, str, dict[str, str]], Awaitable[list[Message]]]
+
+
+async def _join_action(ctx: Context, value: str, values: dict[str, str]) -> list[Message]:
+    return await participation.join_with(ctx, value, values)
+
+
+async def _help_action(ctx: Context, value: str, values: dict[str, str]) -> list[Message]:
+    return [help.overview(ctx)]
+
+
+ACTIONS: dict[str, Action] = {
+    "meeting.log": meetings.press_meeting,
+    "checkin": meetings.submit_checkin,
+    "join": _join_action,
+    "help": _help_action,
+}
+
+SORRY = (
+    "Sorry, something went wrong on my side and nothing was changed. Please try again in "
+    "a moment; if it keeps happening, tell your coordinator."
+)
+
+
+@dataclass(slots=True)
+class Engine:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    library: Library
+    settings: EngineSettings = field(default_factory=EngineSettings)
+
+    def __post_init__(self) -> None:
+        commands.load_all()
+
+    async def handle(self, event: Event) -> list[Message]:
+        """Handle one event; always returns something to say to the person."""
+        for attempt in (1, 2):
+            try:
+                async with self.sessions.begin() as session:
+                    ctx = await self._context(session, event.actor)
+                    return await self._dispatch(ctx, event)
+            except UserError as refusal:
+                return [_refusal(refusal)]
+            except IntegrityError:
+                # Two first events from one workspace raced to create it; the retry sees it.
+                if attempt == 2:
+                    log.exception("integrity error handling %s", type(event).__name__)
+            except Exception:
+                log.exception(
+                    "failed handling %s from %s/%s",
+                    type(event).__name__,
+                    event.actor.platform,
+                    event.actor.workspace,
+                )
+                break
+        return [Message(text=SORRY, kind="error")]
+
+    async def tick(self) -> int:
+        """Move on every pair whose cadence has elapsed. Returns how many moved."""
+        async with self.sessions.begin() as session:
+            return await journeys.advance_due(session, library=self.library, now=self.clock.now())
+
+    async def _context(self, session: AsyncSession, actor: Actor) -> Context:
+        now = self.clock.now()
+        workspace = await repo.workspace_by_external(
+            session, platform=actor.platform, external_id=actor.workspace
+        )
+        new_workspace = workspace is None
+        if workspace is None:
+            workspace = Workspace(
+                platform=actor.platform, external_id=actor.workspace, settings={}, created_at=now
+            )
+            session.add(workspace)
+            await session.flush()
+        person = await repo.person_by_platform_id(
+            session, workspace_id=workspace.id, platform_user_id=actor.user_id
+        )
+        timezone = self._timezone(actor.timezone)
+        if person is None:
+            person = Person(
+                workspace_id=workspace.id,
+                platform_user_id=actor.user_id,
+                display_name=actor.display_name,
+                email=actor.email,
+                timezone=timezone or self.settings.default_timezone,
+                locale=actor.locale,
+                created_at=now,
+            )
+            session.add(person)
+            await session.flush()
+        else:
+            person.display_name = actor.display_name or person.display_name
+            person.email = actor.email or person.email
+            person.locale = actor.locale or person.locale
+            if timezone:
+                person.timezone = timezone
+        if new_workspace:
+            # Bootstrap: whoever sets the bot up in a workspace coordinates it first.
+            session.add(
+                RoleGrant(
+                    workspace_id=workspace.id,
+                    person_id=person.id,
+                    role=Role.COORDINATOR,
+                    granted_at=now,
+                )
+            )
+            await repo.audit(
+                session,
+                workspace_id=workspace.id,
+                actor_id=person.id,
+                action="role.bootstrap",
+                target=person.label,
+                at=now,
+                after={"role": "coordinator"},
+            )
+            await session.flush()
+        roles = await repo.roles_of(session, person)
+        return Context(
+            session=session,
+            now=now,
+            library=self.library,
+            settings=self.settings,
+            workspace=workspace,
+            actor=person,
+            roles=roles,
+        )
+
+    @staticmethod
+    def _timezone(name: str | None) -> str | None:
+        if not name:
+            return None
+        try:
+            return valid_timezone(name)
+        except UserError:
+            return None
+
+    async def _dispatch(self, ctx: Context, event: Event) -> list[Message]:
+        if isinstance(event, CommandSent):
+            return await self._command(ctx, event.text)
+        if isinstance(event, ButtonPressed | FormSubmitted):
+            values = event.values if isinstance(event, FormSubmitted) else {}
+            action = ACTIONS.get(event.action)
+            if action is None:
+                raise UserError("That button is out of date. Type help to see what I can do.")
+            return await action(ctx, event.value, values)
+        if isinstance(event, PersonJoined):
+            return await self._greet(ctx)
+        raise UserError("I didn't understand that.")
+
+    async def _command(self, ctx: Context, text: str) -> list[Message]:
+        words = split_words(text)
+        if not words:
+            return [help.overview(ctx)]
+        verb, rest = commands.find(words)
+        if verb is None:
+            family = [v.usage for v in VERBS.values() if v.name.startswith(f"{words[0].lower()} ")]
+            if family:
+                raise UserError("Which one? " + "; ".join(family))
+            return [_unknown(words[0])]
+        if verb.role is not None and verb.role not in ctx.roles:
+            who = await repo.people_with_role(
+                ctx.session, workspace_id=ctx.workspace.id, role=verb.role
+            )
+            ask = f" Ask {repo.names(who)} if you need it done." if who else ""
+            raise NotAllowed(f"Only {verb.role}s can use {verb.name}.{ask}")
+        args: Args = parse_args(rest, allowed_flags=verb.flags, usage=verb.usage)
+        if not verb.min_words <= len(args.words) <= verb.max_words:
+            raise UserError(f"{verb.name} needs different arguments.", usage=verb.usage)
+        return await verb.handler(ctx, args)
+
+    async def _greet(self, ctx: Context) -> list[Message]:
+        if ctx.actor.greeted_at is not None:
+            return []
+        ctx.actor.greeted_at = ctx.now
+        known = await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
+        open_ = [p.key for p in known if p.status in journeys.RUNNING_PROGRAMMES]
+        offer = (
+            f" Programmes open now: {', '.join(open_)}; type join <program> to take part."
+            if open_
+            else " When a programme opens, I'll be the one to walk you through it."
+        )
+        return [
+            Message(
+                text=f"Hello {ctx.actor.label}, I'm the mentoring bot. I pair mentors "
+                f"and mentees and guide each pair through a structured programme.{offer} "
+                "Type help any time.",
+                kind="welcome",
+            )
+        ]
+
+
+def _refusal(error: UserError) -> Message:
+    text = error.message
+    if error.usage:
+        text += f"\nUsage: {error.usage}"
+    return Message(text=text, kind="not_allowed" if isinstance(error, NotAllowed) else "error")
+
+
+def _unknown(word: str) -> Message:
+    names = sorted({name.split()[0] for name in VERBS})
+    close = difflib.get_close_matches(word.lower(), names, n=1)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    shown = word if len(word) <= 40 else word[:40] + "…"
+    return Message(
+        text=f"I don't know the command '{shown}'.{hint} Type help to see what I can do.",
+        kind="error",
+    )

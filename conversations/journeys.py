@@ -1,0 +1,355 @@
+"""A pair's walk through its curriculum, as explicit state.
+
+The pair's position (``session_index``) and the clock it started on
+(``session_started_at``) are columns, so any process can pick up where another
+left off. A session moves on when the pair logs that they met, or when the
+programme's cadence has elapsed; after the last session the pair receives the
+closing reflection and ends as completed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import cards, explain
+from conversations.curriculum import Curriculum, Library
+from conversations.errors import UserError
+from conversations.outbox import Outbox
+from storage import repositories as repo
+from storage.models import (
+    CheckIn,
+    Enrolment,
+    EnrolmentStatus,
+    Meeting,
+    MeetingOutcome,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+    ProgrammeStatus,
+    Side,
+)
+
+RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+
+
+async def start_pair(
+    session: AsyncSession,
+    *,
+    programme: Programme,
+    curriculum: Curriculum,
+    mentor: Person,
+    mentee: Person,
+    note: str | None,
+    created_by: Person | None,
+    now: datetime,
+) -> Pair:
+    """Create an active pair and send both people their introduction."""
+    mentor_profile = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentor.id, side=Side.MENTOR
+    )
+    mentee_profile = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentee.id, side=Side.MENTEE
+    )
+    why = explain.sentence(
+        explain.reasons(
+            mentor=mentor,
+            mentee=mentee,
+            mentor_profile=mentor_profile,
+            mentee_profile=mentee_profile,
+            prefer_cross_department=bool(
+                programme.settings.get(
+                    "prefer_cross_department", curriculum.matching.prefer_cross_department
+                )
+            ),
+            at=now,
+        ),
+        note,
+    )
+    pair = Pair(
+        programme_id=programme.id,
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        status=PairStatus.ACTIVE,
+        reason=why,
+        session_index=0,
+        session_started_at=now,
+        started_at=now,
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+    )
+    session.add(pair)
+    await session.flush()
+    await session.refresh(pair)
+    message = cards.introduction(
+        pair=pair,
+        programme=programme,
+        curriculum=curriculum,
+        mentor_profile=mentor_profile,
+        mentee_profile=mentee_profile,
+    )
+    await Outbox(session, now).to_pair(pair, message, key=f"pair:{pair.id}:intro")
+    return pair
+
+
+async def _met(session: AsyncSession, pair: Pair, session_index: int) -> bool:
+    found = await session.scalar(
+        select(Meeting.id).where(
+            Meeting.pair_id == pair.id,
+            Meeting.session_index == session_index,
+            Meeting.outcome == MeetingOutcome.MET,
+        )
+    )
+    return found is not None
+
+
+async def advance(
+    session: AsyncSession,
+    *,
+    pair: Pair,
+    curriculum: Curriculum,
+    now: datetime,
+) -> None:
+    """Move the pair to its next session and send it; after the last, close the pair."""
+    previous_logged = await _met(session, pair, pair.session_index)
+    pair.session_index += 1
+    pair.session_started_at = now
+    outbox = Outbox(session, now)
+    if pair.session_index >= len(curriculum.sessions):
+        pair.status = PairStatus.ENDED
+        pair.ended_at = now
+        pair.end_reason = "completed"
+        message = cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)
+        await outbox.to_pair(pair, message, key=f"pair:{pair.id}:closing")
+        return
+    message = cards.agenda(
+        pair=pair,
+        programme=pair.programme,
+        curriculum=curriculum,
+        previous_logged=previous_logged,
+        due=now + timedelta(days=pair.programme.cadence_days),
+    )
+    await outbox.to_pair(pair, message, key=f"pair:{pair.id}:session:{pair.session_index}:agenda")
+
+
+async def log_meeting(
+    session: AsyncSession,
+    *,
+    pair: Pair,
+    actor: Person,
+    session_index: int,
+    outcome: MeetingOutcome,
+    curriculum: Curriculum,
+    now: datetime,
+) -> str:
+    """Record what happened for one session; returns the sentence to say back."""
+    total = len(curriculum.sessions)
+    if pair.status == PairStatus.ENDED:
+        raise UserError("This pairing has ended, so there's nothing to log for it.")
+    if pair.status == PairStatus.PAUSED:
+        raise UserError("This pairing is paused. Type resume to pick it up again first.")
+    if session_index < 0 or session_index > pair.session_index or session_index >= total:
+        raise UserError(
+            "That button belongs to a session that isn't open. Type status to see where you are."
+        )
+    number = session_index + 1
+    if await _met(session, pair, session_index):
+        return f"Session {number} is already logged as met. Thank you, nothing more to do."
+    session.add(
+        Meeting(
+            pair_id=pair.id,
+            session_index=session_index,
+            outcome=outcome,
+            logged_by_id=actor.id,
+            logged_at=now,
+        )
+    )
+    if outcome is MeetingOutcome.NOT_YET:
+        return (
+            f"No problem. Session {number} is still open; press 'We met' or type met "
+            "when you've talked."
+        )
+    if outcome is MeetingOutcome.RESCHEDULED:
+        return f"Thanks for letting me know. Session {number} stays open until you meet."
+    pair.last_met_at = now
+    outbox = Outbox(session, now)
+    for person in (pair.mentor, pair.mentee):
+        await outbox.to_person(
+            person,
+            cards.checkin_form(
+                pair=pair,
+                person=person,
+                curriculum=curriculum,
+                session_index=session_index,
+                programme=pair.programme,
+            ),
+            key=f"pair:{pair.id}:session:{session_index}:checkin:{person.id}",
+        )
+    if session_index == pair.session_index:
+        await advance(session, pair=pair, curriculum=curriculum, now=now)
+    return f"Logged session {number} as met. I've sent you both a short check-in."
+
+
+async def latest_met_session(session: AsyncSession, pair: Pair) -> int | None:
+    return await session.scalar(
+        select(Meeting.session_index)
+        .where(Meeting.pair_id == pair.id, Meeting.outcome == MeetingOutcome.MET)
+        .order_by(Meeting.session_index.desc())
+        .limit(1)
+    )
+
+
+async def record_checkin(
+    session: AsyncSession,
+    *,
+    pair: Pair,
+    person: Person,
+    session_index: int | None,
+    rating: int,
+    reflection: str | None,
+    now: datetime,
+) -> str:
+    if not pair.includes(person.id):
+        raise UserError("That check-in belongs to someone else's pairing.")
+    if session_index is None:
+        session_index = await latest_met_session(session, pair)
+        if session_index is None:
+            raise UserError(
+                "You haven't logged a meeting yet. Type met once you've talked, then check in."
+            )
+    elif not await _met(session, pair, session_index):
+        raise UserError(f"Session {session_index + 1} isn't logged as met yet.")
+    existing = await session.scalar(
+        select(CheckIn.id).where(
+            CheckIn.pair_id == pair.id,
+            CheckIn.person_id == person.id,
+            CheckIn.session_index == session_index,
+        )
+    )
+    if existing is not None:
+        return f"You've already checked in for session {session_index + 1}. Thank you."
+    note = (reflection or "").strip() or None
+    session.add(
+        CheckIn(
+            pair_id=pair.id,
+            person_id=person.id,
+            session_index=session_index,
+            rating=rating,
+            reflection=note,
+            created_at=now,
+        )
+    )
+    kept = " Your note is saved privately; nobody else will see it." if note else ""
+    return f"Thanks for checking in on session {session_index + 1} ({rating}/5).{kept}"
+
+
+async def set_paused(
+    session: AsyncSession,
+    *,
+    person: Person,
+    programme: Programme | None,
+    paused: bool,
+    now: datetime,
+) -> list[Pair]:
+    """Pause or resume a person's pairs (and enrolments); tell partners and coordinators."""
+    changed: list[Pair] = []
+    wanted_from = PairStatus.ACTIVE if paused else PairStatus.PAUSED
+    outbox = Outbox(session, now)
+    for pair in await repo.live_pairs_of(
+        session, person_id=person.id, programme_id=programme.id if programme else None
+    ):
+        if pair.status != wanted_from:
+            continue
+        pair.status = PairStatus.PAUSED if paused else PairStatus.ACTIVE
+        if not paused:
+            pair.session_started_at = now
+        changed.append(pair)
+        verb = "paused mentoring" if paused else "is ready to pick up again"
+        what = (
+            "Nothing you need to do; I'll let you know when you can carry on."
+            if paused
+            else "I'll send your next agenda on the usual rhythm."
+        )
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        await outbox.to_person(
+            pair.other(person.id),
+            cards.partner_notice(
+                text=f"{person.label} has {verb} in {pair.programme.name}. {what}",
+                kind="pause_notice" if paused else "resume_notice",
+            ),
+            key=f"pair:{pair.id}:{'pause' if paused else 'resume'}:{stamp}",
+        )
+    for enrolment in await repo.enrolments_of(session, person_id=person.id):
+        if programme is None or enrolment.programme_id == programme.id:
+            enrolment.status = EnrolmentStatus.PAUSED if paused else EnrolmentStatus.ACTIVE
+    return changed
+
+
+async def leave(
+    session: AsyncSession,
+    *,
+    person: Person,
+    programme: Programme,
+    now: datetime,
+) -> list[Pair]:
+    """A no-fault exit: end the person's pairs and enrolments in one programme."""
+    outbox = Outbox(session, now)
+    ended: list[Pair] = []
+    for pair in await repo.live_pairs_of(session, person_id=person.id, programme_id=programme.id):
+        pair.status = PairStatus.ENDED
+        pair.ended_at = now
+        pair.end_reason = "left"
+        ended.append(pair)
+        other = pair.other(person.id)
+        await outbox.to_person(
+            other,
+            cards.partner_notice(
+                text=f"Your pairing with {person.label} in {programme.name} has come to an end. "
+                "People step back for all sorts of reasons, and it says nothing about you. "
+                "The programme team will be in touch about what comes next.",
+                kind="partner_left",
+            ),
+            key=f"pair:{pair.id}:left",
+        )
+        await outbox.to_coordinators(
+            programme.workspace_id,
+            cards.partner_notice(
+                text=f"{person.label} has left {programme.name}. {other.label} is now "
+                "without a partner and may need a new match.",
+                kind="coordinator_left_notice",
+            ),
+            key=f"pair:{pair.id}:left:coordinators",
+        )
+    enrolments = await session.scalars(
+        select(Enrolment).where(
+            Enrolment.programme_id == programme.id,
+            Enrolment.person_id == person.id,
+            Enrolment.status != EnrolmentStatus.LEFT,
+        )
+    )
+    for enrolment in enrolments.unique():
+        enrolment.status = EnrolmentStatus.LEFT
+        enrolment.left_at = now
+    return ended
+
+
+async def advance_due(session: AsyncSession, *, library: Library, now: datetime) -> int:
+    """Move on every active pair whose cadence has elapsed; returns how many moved."""
+    rows = await session.scalars(
+        select(Pair)
+        .join(Programme, Programme.id == Pair.programme_id)
+        .where(Pair.status == PairStatus.ACTIVE, Programme.status.in_(RUNNING_PROGRAMMES))
+        .order_by(Pair.id)
+    )
+    moved = 0
+    for pair in rows.unique():
+        curriculum = library.get(pair.programme.curriculum_key)
+        started = pair.session_started_at or pair.created_at
+        if curriculum is None or started + timedelta(days=pair.programme.cadence_days) > now:
+            continue
+        await advance(session, pair=pair, curriculum=curriculum, now=now)
+        moved += 1
+    return moved

@@ -1,0 +1,86 @@
+"""The neutral outbound message model.
+
+One model serves every platform: a message is plain text (always present, the
+fallback every client can show) plus an optional structured card with a
+header, sections, fields, buttons and form inputs. Adapters render it to Block
+Kit, Adaptive Cards or terminal text. Messages are pydantic models so they can
+be stored in the outbox as JSON and rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CardField(_Frozen):
+    """A short label/value pair, shown side by side where the platform can."""
+
+    label: str
+    value: str
+
+
+class Section(_Frozen):
+    """A block of text, optionally followed by fields."""
+
+    text: str = ""
+    fields: tuple[CardField, ...] = ()
+
+
+class Button(_Frozen):
+    """A button: pressing it sends ``action`` and ``value`` back to the engine."""
+
+    label: str
+    action: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+class Option(_Frozen):
+    label: str
+    value: str
+
+
+class Input(_Frozen):
+    """A form field. Forms are submitted as a whole through the card's ``submit``."""
+
+    name: str
+    label: str
+    kind: Literal["text", "multiline", "select", "number"] = "text"
+    options: tuple[Option, ...] = ()
+    required: bool = False
+    placeholder: str = ""
+    initial: str = ""
+    hint: str = ""
+
+
+class Card(_Frozen):
+    header: str = ""
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    submit: Button | None = None
+    """For a form: the button that submits every input at once."""
+
+
+class Message(_Frozen):
+    """What the engine says. ``text`` alone must make sense without the card."""
+
+    text: str
+    card: Card | None = None
+    kind: str = Field(default="reply", description="what this message is, for logs and tests")
+
+    def buttons(self) -> tuple[Button, ...]:
+        """Every pressable thing: the card's buttons, then its form submit."""
+        if self.card is None:
+            return ()
+        extra = (self.card.submit,) if self.card.submit else ()
+        return self.card.buttons + extra
+
+
+Audience = Literal["person", "pair", "coordinators"]

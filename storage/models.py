@@ -1,0 +1,348 @@
+"""The schema, as typed SQLAlchemy 2 models.
+
+Designed for the whole product, not just the foundation: roles, safeguarding
+fields, concerns, an outbox with idempotency keys, processed inbound ids, digest
+subscriptions and an audit log are all here so later features add behaviour,
+not tables. Alembic migrations (``storage/migrations``) create this schema; a
+test fails if the two ever differ.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this mapping by name)
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    EXECUTIVE = "executive"
+    SAFEGUARDING = "safeguarding"
+
+
+class ProgrammeStatus(StrEnum):
+    DRAFT = "draft"
+    ENROLLING = "enrolling"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class Side(StrEnum):
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+class EnrolmentStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LEFT = "left"
+
+
+class PairStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class MeetingOutcome(StrEnum):
+    MET = "met"
+    NOT_YET = "not_yet"
+    RESCHEDULED = "rescheduled"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class Workspace(Base):
+    """A Slack workspace, a Teams tenant, or the local console."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("workspace_id", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    snoozed_until: Mapped[datetime | None]
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_minor: Mapped[bool] = mapped_column(Boolean, default=False)
+    guardian_consent_at: Mapped[datetime | None]
+    clearance_recorded_at: Mapped[datetime | None]
+    clearance_expires_at: Mapped[datetime | None]
+    greeted_at: Mapped[datetime | None]
+    conversation_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the platform needs to message this person proactively (e.g. a Teams reference)."""
+    created_at: Mapped[datetime]
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.platform_user_id
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("workspace_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime]
+
+
+class Programme(Base):
+    __tablename__ = "programmes"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    curriculum_key: Mapped[str] = mapped_column(String(64))
+    curriculum_version: Mapped[int] = mapped_column(Integer)
+    cadence_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=ProgrammeStatus.DRAFT)
+    safeguarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    launched_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Enrolment(Base):
+    """A person's place in a programme, as mentor or mentee, with their profile."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("programme_id", "person_id", "side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8), default=EnrolmentStatus.ACTIVE)
+    department: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(120), default="")
+    seniority: Mapped[int | None] = mapped_column(Integer)
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    interests: Mapped[list[str]] = mapped_column(default=list)
+    goals: Mapped[str] = mapped_column(Text, default="")
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    availability: Mapped[str] = mapped_column(String(200), default="")
+    consented_at: Mapped[datetime | None]
+    consent_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Pair(Base):
+    """A mentor and a mentee in one programme, and where they are in its curriculum."""
+
+    __tablename__ = "pairs"
+    __table_args__ = (Index("ix_pairs_programme_status", "programme_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default=PairStatus.ACTIVE)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    """Why they were paired, in words both people are shown."""
+    session_index: Mapped[int] = mapped_column(Integer, default=0)
+    """0-based position in the curriculum; equal to the session count once finished."""
+    session_started_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    last_met_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], lazy="joined")
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")
+    programme: Mapped[Programme] = relationship(lazy="joined")
+
+    def other(self, person_id: int) -> Person:
+        return self.mentee if person_id == self.mentor_id else self.mentor
+
+    def includes(self, person_id: int) -> bool:
+        return person_id in (self.mentor_id, self.mentee_id)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    session_index: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(12))
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    logged_at: Mapped[datetime]
+
+
+class CheckIn(Base):
+    """A person's rating of one session, with a reflection nobody else ever sees."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("pair_id", "person_id", "session_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    session_index: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int] = mapped_column(Integer)
+    reflection: Mapped[str | None] = mapped_column(Text)
+    shareable_quote: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Concern(Base):
+    __tablename__ = "concerns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="SET NULL")
+    )
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="SET NULL"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(40))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    acknowledged_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One message to deliver. The idempotency key makes enqueueing twice a no-op."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    lease_expires_at: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundEvent(Base):
+    """Platform event ids already handled, so a retried delivery has no second effect."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime]
+
+
+class DigestSubscription(Base):
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (UniqueConstraint("person_id", "programme_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE")
+    )
+    weekday: Mapped[int] = mapped_column(Integer, default=0)
+    local_time: Mapped[str] = mapped_column(String(5), default="08:00")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    last_period: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_workspace_created", "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -1,0 +1,222 @@
+"""Queries the engine needs, in one place, so handlers read as intent.
+
+Everything takes the caller's session: one inbound event is one transaction,
+and a refused or failed event rolls back whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    Enrolment,
+    EnrolmentStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+    RoleGrant,
+    Workspace,
+)
+
+LIVE_PAIR = (PairStatus.ACTIVE, PairStatus.PAUSED)
+
+
+async def workspace_by_external(
+    session: AsyncSession, *, platform: str, external_id: str
+) -> Workspace | None:
+    return await session.scalar(
+        select(Workspace).where(
+            Workspace.platform == platform, Workspace.external_id == external_id
+        )
+    )
+
+
+async def person_by_platform_id(
+    session: AsyncSession, *, workspace_id: int, platform_user_id: str
+) -> Person | None:
+    return await session.scalar(
+        select(Person).where(
+            Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id
+        )
+    )
+
+
+async def person_by_name(session: AsyncSession, *, workspace_id: int, name: str) -> list[Person]:
+    rows = await session.scalars(
+        select(Person).where(
+            Person.workspace_id == workspace_id,
+            func.lower(Person.display_name) == name.lower(),
+        )
+    )
+    return list(rows)
+
+
+async def roles_of(session: AsyncSession, person: Person) -> frozenset[str]:
+    rows = await session.scalars(
+        select(RoleGrant.role).where(
+            RoleGrant.workspace_id == person.workspace_id, RoleGrant.person_id == person.id
+        )
+    )
+    return frozenset(rows)
+
+
+async def people_with_role(session: AsyncSession, *, workspace_id: int, role: str) -> list[Person]:
+    rows = await session.scalars(
+        select(Person)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.workspace_id == workspace_id, RoleGrant.role == role)
+        .order_by(Person.id)
+    )
+    return list(rows)
+
+
+async def programme_by_key(
+    session: AsyncSession, *, workspace_id: int, key: str
+) -> Programme | None:
+    return await session.scalar(
+        select(Programme).where(Programme.workspace_id == workspace_id, Programme.key == key)
+    )
+
+
+async def programmes(session: AsyncSession, *, workspace_id: int) -> list[Programme]:
+    rows = await session.scalars(
+        select(Programme).where(Programme.workspace_id == workspace_id).order_by(Programme.key)
+    )
+    return list(rows)
+
+
+async def enrolment(
+    session: AsyncSession, *, programme_id: int, person_id: int, side: str
+) -> Enrolment | None:
+    return await session.scalar(
+        select(Enrolment).where(
+            Enrolment.programme_id == programme_id,
+            Enrolment.person_id == person_id,
+            Enrolment.side == side,
+        )
+    )
+
+
+async def enrolments_of(session: AsyncSession, *, person_id: int) -> list[Enrolment]:
+    rows = await session.scalars(
+        select(Enrolment)
+        .where(Enrolment.person_id == person_id, Enrolment.status != EnrolmentStatus.LEFT)
+        .order_by(Enrolment.id)
+    )
+    return list(rows.unique())
+
+
+async def live_pairs_of(
+    session: AsyncSession, *, person_id: int, programme_id: int | None = None
+) -> list[Pair]:
+    query = select(Pair).where(
+        (Pair.mentor_id == person_id) | (Pair.mentee_id == person_id),
+        Pair.status.in_(LIVE_PAIR),
+    )
+    if programme_id is not None:
+        query = query.where(Pair.programme_id == programme_id)
+    rows = await session.scalars(query.order_by(Pair.id))
+    return list(rows.unique())
+
+
+async def live_pairs_in(session: AsyncSession, *, programme_id: int) -> list[Pair]:
+    rows = await session.scalars(
+        select(Pair)
+        .where(Pair.programme_id == programme_id, Pair.status.in_(LIVE_PAIR))
+        .order_by(Pair.id)
+    )
+    return list(rows.unique())
+
+
+async def count_live_mentees(session: AsyncSession, *, programme_id: int, mentor_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(Pair.id)).where(
+                Pair.programme_id == programme_id,
+                Pair.mentor_id == mentor_id,
+                Pair.status.in_(LIVE_PAIR),
+            )
+        )
+        or 0
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    not_before: datetime,
+    created_at: datetime,
+    person_id: int | None = None,
+    pair_id: int | None = None,
+) -> bool:
+    """Add an outbox row unless one with this idempotency key exists. True if added."""
+    values = {
+        "workspace_id": workspace_id,
+        "idempotency_key": key,
+        "kind": kind,
+        "payload": payload,
+        "person_id": person_id,
+        "pair_id": pair_id,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "not_before": not_before,
+        "created_at": created_at,
+    }
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    actor_id: int | None,
+    action: str,
+    at: datetime,
+    target: str = "",
+    programme_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            actor_id=actor_id,
+            programme_id=programme_id,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            created_at=at,
+        )
+    )
+
+
+def names(people: Sequence[Person]) -> str:
+    """ "Ana, Ben and Chen" — for sentences."""
+    labels = [p.label for p in people]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
