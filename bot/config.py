@@ -88,3 +88,6 @@ def configure_logging(settings: Settings) -> None:
         level=getattr(logging, settings.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "DEBUG":
+        # Alembic narrates every migration step at INFO; only its problems matter here.
+        logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -125,7 +125,7 @@ def agenda(
     return Message(
         text=f"{programme.name}: session {index + 1} of {total}, {session.title}.",
         card=Card(
-            header=f"Session {index + 1}: {session.title}",
+            header="Your next session",
             sections=sections,
             buttons=meeting_buttons(pair, index),
         ),

@@ -205,7 +205,7 @@ class Engine:
             raise NotAllowed(f"Only {verb.role}s can use {verb.name}.{ask}")
         args: Args = parse_args(rest, allowed_flags=verb.flags, usage=verb.usage)
         if not verb.min_words <= len(args.words) <= verb.max_words:
-            raise UserError(f"{verb.name} needs different arguments.", usage=verb.usage)
+            raise UserError(f"That's not quite how {verb.name} works.", usage=verb.usage)
         return await verb.handler(ctx, args)
 
     async def _greet(self, ctx: Context) -> list[Message]:

@@ -34,6 +34,13 @@ from storage.models import (
 )
 
 RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+STALL_DAYS = 21
+"""A live pair with no meeting logged for this long is stalled."""
+
+
+def is_stalled(pair: Pair, now: datetime) -> bool:
+    last = pair.last_met_at or pair.started_at or pair.created_at
+    return pair.status == PairStatus.ACTIVE and now - last >= timedelta(days=STALL_DAYS)
 
 
 async def start_pair(
@@ -349,6 +356,14 @@ async def advance_due(session: AsyncSession, *, library: Library, now: datetime)
         curriculum = library.get(pair.programme.curriculum_key)
         started = pair.session_started_at or pair.created_at
         if curriculum is None or started + timedelta(days=pair.programme.cadence_days) > now:
+            continue
+        if pair.session_index > 0 and not (
+            await _met(session, pair, pair.session_index)
+            or await _met(session, pair, pair.session_index - 1)
+        ):
+            # Two sessions without a meeting: the pair has stalled. Marching it through the
+            # rest of the curriculum would only pile up unread agendas; it waits here until
+            # someone logs a meeting or the programme team steps in.
             continue
         await advance(session, pair=pair, curriculum=curriculum, now=now)
         moved += 1

@@ -8,6 +8,7 @@ to move the console's clock forward (then due agendas are sent), ``quit``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,24 @@ Reader = Callable[[str], Awaitable[str | None]]
 TIPS = """Console tips: 'as ana' (or 'as ana America/Halifax') to speak as someone; type
 commands as you would to the bot ('help', 'programs', 'join <program>'); a number
 presses that button on your last card; 'wait 2w' moves time on; 'quit' leaves."""
+
+
+_MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def link_mentions(text: str, names: dict[str, str] | None = None) -> str:
+    """Turn ``@ben`` into the linked form ``<@ben|Ben>``, as Slack does for real mentions.
+
+    In the console everyone is known by a handle, so every mention is a person the
+    platform (this terminal) vouches for, just as Slack's escaped mentions are.
+    """
+
+    def linked(match: re.Match[str]) -> str:
+        handle = match.group(1).lower()
+        shown = (names or {}).get(handle) or handle[:1].upper() + handle[1:]
+        return f"<@{handle}|{shown}>"
+
+    return _MENTION.sub(linked, text)
 
 
 def actor_for(name: str, *, workspace: str, timezone: str | None = None) -> Actor:
@@ -83,7 +102,7 @@ class Console:
         if word == "press" or word.isdigit():
             await self._press(rest if word == "press" else word)
             return True
-        await self._send(CommandSent(actor=self.actor, text=text))
+        await self._send(CommandSent(actor=self.actor, text=link_mentions(text)))
         return True
 
     def _become(self, rest: str) -> bool:
@@ -116,9 +135,7 @@ class Console:
 
     def _card(self) -> Message | None:
         assert self.actor is not None
-        return self._last.get(self.actor.user_id) or self.transport.last_card.get(
-            self.actor.user_id
-        )
+        return self.transport.last_card.get(self.actor.user_id)
 
     async def _press(self, number: str) -> None:
         assert self.actor is not None

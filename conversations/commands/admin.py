@@ -15,6 +15,10 @@ from storage.models import Role, RoleGrant
 ADMIN = "Running programmes"
 
 
+def _a(role: str) -> str:
+    return f"an {role}" if role[0] in "aeiou" else f"a {role}"
+
+
 def _role(word: str) -> Role:
     try:
         return Role(word.lower())
@@ -37,7 +41,7 @@ async def grant(ctx: Context, args: Args) -> Reply:
     person = await ctx.person(args.words[0])
     role = _role(args.words[1])
     if role in await repo.roles_of(ctx.session, person):
-        return [Message(text=f"{person.label} is already a {role}.")]
+        return [Message(text=f"{person.label} is already {_a(role)}.")]
     ctx.session.add(
         RoleGrant(
             workspace_id=ctx.workspace.id,
@@ -56,7 +60,7 @@ async def grant(ctx: Context, args: Args) -> Reply:
         at=ctx.now,
         after={"role": str(role)},
     )
-    return [Message(text=f"{person.label} is now a {role}.", kind="role_granted")]
+    return [Message(text=f"{person.label} is now {_a(role)}.", kind="role_granted")]
 
 
 @verb(
@@ -79,7 +83,7 @@ async def revoke(ctx: Context, args: Args) -> Reply:
         )
     )
     if grant_row is None:
-        return [Message(text=f"{person.label} isn't a {role}, so there's nothing to revoke.")]
+        return [Message(text=f"{person.label} isn't {_a(role)}, so there's nothing to revoke.")]
     if role == Role.COORDINATOR:
         coordinators = await repo.people_with_role(
             ctx.session, workspace_id=ctx.workspace.id, role=Role.COORDINATOR
@@ -98,4 +102,4 @@ async def revoke(ctx: Context, args: Args) -> Reply:
         at=ctx.now,
         before={"role": str(role)},
     )
-    return [Message(text=f"{person.label} is no longer a {role}.", kind="role_revoked")]
+    return [Message(text=f"{person.label} is no longer {_a(role)}.", kind="role_revoked")]
