@@ -30,8 +30,10 @@ def _python() -> Path:
 def _healthy() -> bool:
     if not _python().exists():
         return False
-    probe = subprocess.run([str(_python()), "-c", "import sys; assert sys.version_info >= (3, 11)"],
-                           capture_output=True)
+    probe = subprocess.run(
+        [str(_python()), "-c", "import sys; assert sys.version_info >= (3, 11)"],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 

@@ -224,9 +224,7 @@ async def summary(ctx: Context, programme: Programme) -> Message:
                 )
                 .group_by(Enrolment.side)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     pairs = dict(
         (
@@ -235,9 +233,7 @@ async def summary(ctx: Context, programme: Programme) -> Message:
                 .where(Pair.programme_id == programme.id)
                 .group_by(Pair.status)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     met = (
         await ctx.session.scalar(

@@ -1,0 +1,166 @@
+"""A chat harness: people talk to the real engine; we read what each one received.
+
+Messages are delivered by the real dispatcher through the console transport,
+so tests see exactly what a person would, in order, and nothing reaches them
+without going through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from adapters.console.transport import ConsoleTransport
+from bot.app import App, build
+from bot.config import load_settings
+from conversations.clock import VirtualClock
+from conversations.delivery import Dispatcher
+from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
+from conversations.messages import Message
+from storage.models import Base
+
+START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # a Monday afternoon in UTC
+
+ZONES = {
+    "maya": "America/Toronto",
+    "ana": "America/Toronto",
+    "ben": "America/Halifax",
+    "cleo": "Europe/London",
+    "dev": "Asia/Kolkata",
+    "eve": "America/Vancouver",
+}
+
+
+class Chat:
+    def __init__(
+        self, app: App, clock: VirtualClock, *, workspace: str = "acme", platform: str = "console"
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.workspace = workspace
+        self.platform = platform
+        self.transport = ConsoleTransport(write=lambda _text: None)
+        self.dispatcher = Dispatcher(sessions=app.sessions, clock=clock, transport=self.transport)
+        self.replies: dict[str, list[Message]] = {}
+
+    def elsewhere(self, workspace: str) -> Chat:
+        """The same bot and database, seen from another workspace."""
+        other = Chat(self.app, self.clock, workspace=workspace, platform=self.platform)
+        other.transport = self.transport
+        other.dispatcher = self.dispatcher
+        return other
+
+    def actor(self, handle: str) -> Actor:
+        return Actor(
+            platform=self.platform,
+            workspace=self.workspace,
+            user_id=handle,
+            display_name=handle.capitalize(),
+            timezone=ZONES.get(handle),
+        )
+
+    async def _run(self, handle: str, event: object) -> list[Message]:
+        replies = await self.app.engine.handle(event)  # type: ignore[arg-type]
+        self.replies.setdefault(handle, []).extend(replies)
+        await self.dispatcher.deliver_due()
+        return replies
+
+    async def say(self, handle: str, text: str) -> str:
+        """Send a command; returns the text of the replies, joined."""
+        replies = await self._run(handle, CommandSent(actor=self.actor(handle), text=text))
+        return "\n".join(r.text for r in replies)
+
+    async def hello(self, handle: str) -> str:
+        replies = await self._run(handle, PersonJoined(actor=self.actor(handle)))
+        return "\n".join(r.text for r in replies)
+
+    def inbox(self, handle: str) -> list[Message]:
+        """Everything delivered to this person (alone or as part of a pair), in order."""
+        return [m for who, m in self.transport.received if who == handle]
+
+    def last(self, handle: str, kind: str) -> Message:
+        found = [m for m in self.inbox(handle) + self.replies.get(handle, []) if m.kind == kind]
+        assert found, f"{handle} received no {kind!r} message; got {self.kinds(handle)}"
+        return found[-1]
+
+    def kinds(self, handle: str) -> list[str]:
+        return [m.kind for m in self.inbox(handle)]
+
+    async def press(self, handle: str, label: str, *, kind: str) -> str:
+        """Press the button with this label on the newest message of that kind."""
+        message = self.last(handle, kind)
+        button = next((b for b in message.buttons() if b.label == label), None)
+        assert button is not None, f"no {label!r} button on {kind}"
+        replies = await self._run(
+            handle,
+            ButtonPressed(actor=self.actor(handle), action=button.action, value=button.value),
+        )
+        return "\n".join(r.text for r in replies)
+
+    async def submit(self, handle: str, values: dict[str, str], *, kind: str) -> str:
+        message = self.last(handle, kind)
+        assert message.card is not None and message.card.submit is not None
+        submit = message.card.submit
+        replies = await self._run(
+            handle,
+            FormSubmitted(
+                actor=self.actor(handle), action=submit.action, value=submit.value, values=values
+            ),
+        )
+        return "\n".join(r.text for r in replies)
+
+    async def wait(self, *, days: float) -> None:
+        self.clock.advance(timedelta(days=days))
+        await self.app.engine.tick()
+        await self.dispatcher.deliver_due()
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per table: a refused command must leave every count unchanged."""
+        result: dict[str, int] = {}
+        async with self.app.sessions() as session:
+            for table in Base.metadata.sorted_tables:
+                result[table.name] = int(
+                    await session.scalar(select(func.count()).select_from(table)) or 0
+                )
+        return result
+
+    async def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every row of every table, for asserting that nothing at all changed."""
+        rows: dict[str, list[tuple[object, ...]]] = {}
+        async with self.app.sessions() as session:
+            for table in Base.metadata.sorted_tables:
+                found = await session.execute(select(table).order_by(*table.primary_key))
+                rows[table.name] = [tuple(r) for r in found.all()]
+        return rows
+
+
+@asynccontextmanager
+async def open_chat(database_url: str) -> AsyncIterator[Chat]:
+    clock = VirtualClock(START)
+    app = await build(load_settings(database_url=database_url), clock=clock, upgrade=False)
+    try:
+        yield Chat(app, clock)
+    finally:
+        await app.close()
+
+
+async def programme_with_pair(
+    chat: Chat, *, curriculum: str = "new-hire-buddy", key: str = "buddies"
+) -> None:
+    """Maya coordinates; Ana (mentor) and Ben (mentee) are paired in an open programme."""
+    await chat.say("maya", f"program create {key} --curriculum {curriculum}")
+    await chat.say("maya", f"program open {key}")
+    await chat.say(
+        "ana",
+        f"join {key} mentor --department Engineering "
+        '--skills "python, data" --interests "climbing"',
+    )
+    await chat.say(
+        "ben",
+        f'join {key} mentee --department Sales --interests "data, climbing" --goals "learn python"',
+    )
+    reply = await chat.say("maya", f"pair @ana @ben {key}")
+    assert reply.startswith("Paired Ana (mentor) with Ben (mentee)"), reply
