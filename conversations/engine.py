@@ -196,7 +196,7 @@ class Engine:
             family = [v.usage for v in VERBS.values() if v.name.startswith(f"{words[0].lower()} ")]
             if family:
                 raise UserError("Which one? " + "; ".join(family))
-            return [_unknown(words[0])]
+            raise _unknown(words[0])
         if verb.role is not None and verb.role not in ctx.roles:
             who = await repo.people_with_role(
                 ctx.session, workspace_id=ctx.workspace.id, role=verb.role
@@ -236,12 +236,9 @@ def _refusal(error: UserError) -> Message:
     return Message(text=text, kind="not_allowed" if isinstance(error, NotAllowed) else "error")
 
 
-def _unknown(word: str) -> Message:
+def _unknown(word: str) -> UserError:
     names = sorted({name.split()[0] for name in VERBS})
     close = difflib.get_close_matches(word.lower(), names, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     shown = word if len(word) <= 40 else word[:40] + "…"
-    return Message(
-        text=f"I don't know the command '{shown}'.{hint} Type help to see what I can do.",
-        kind="error",
-    )
+    return UserError(f"I don't know the command '{shown}'.{hint} Type help to see what I can do.")

@@ -29,6 +29,7 @@ from storage.models import (
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 COORDINATING = "Running programmes"
 
+_DONE = {"open": "opened", "launch": "launched", "close": "closed"}
 _TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "open": (
         (ProgrammeStatus.DRAFT,),
@@ -127,9 +128,11 @@ async def _transition(ctx: Context, args: Args, step: str) -> Reply:
     programme = await ctx.programme(args.words[0])
     allowed_from, target, outcome = _TRANSITIONS[step]
     if programme.status == target:
-        return [Message(text=f"{programme.name} already {outcome.format(key=programme.key)}.")]
+        raise UserError(f"Nothing to change: {programme.name} {outcome.format(key=programme.key)}.")
     if programme.status not in allowed_from:
-        raise UserError(f"{programme.name} is {programme.status}, so it can't be {step}ed now.")
+        raise UserError(
+            f"{programme.name} is {programme.status}, so it can't be {_DONE[step]} now."
+        )
     before = programme.status
     programme.status = target
     if target == ProgrammeStatus.ACTIVE:
