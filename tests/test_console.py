@@ -1,0 +1,148 @@
+"""The console and the demo: the engine in a terminal, as a newcomer meets it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from adapters.console.render import render
+from adapters.console.repl import Console, link_mentions
+from adapters.console.transport import ConsoleTransport
+from conversations.delivery import Dispatcher
+from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
+from tests.harness import Chat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _console(chat: Chat, lines: list[str]) -> tuple[Console, list[str]]:
+    said: list[str] = []
+    feed: Iterator[str] = iter(lines)
+
+    async def read(prompt: str) -> str | None:
+        line = next(feed, None)
+        said.append(f"{prompt}{line if line is not None else '<EOF>'}")
+        return line
+
+    transport = ConsoleTransport(write=said.append)
+    console = Console(
+        engine=chat.app.engine,
+        transport=transport,
+        clock=chat.clock,
+        read=read,
+        write=said.append,
+        dispatcher=Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport),
+    )
+    return console, said
+
+
+async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
+    console, said = _console(
+        chat,
+        [
+            "as maya America/Toronto",
+            "program create buddies --curriculum new-hire-buddy",
+            "program open buddies",
+            "as ana",
+            "join buddies mentor --skills python",
+            "as ben America/Halifax",
+            "join buddies",
+            "1",  # press "Join" on the form …
+            "1",
+            "Sales",
+            "",
+            "",
+            "python",
+            "learn",
+            "",
+            "",  # … and fill it in
+            "as maya",
+            "pair @ana @ben buddies",
+            "as ben",
+            "1",  # "We met" on the introduction
+            "press 1",  # "We met" again, now on session 2's agenda
+            "wait 1w",
+            "status",
+            "press 9",
+            "quit",
+        ],
+    )
+    assert await console.run() == 0
+    transcript = "\n".join(said)
+    assert "You've joined as a mentee" in transcript
+    assert "✉ to Ana and Ben (pair):\n    ┌─ Meet your mentoring partner" in transcript
+    assert "Logged session 1 as met" in transcript
+    assert "Logged session 2 as met" in transcript
+    assert "… the clock is now Mon 09 Mar 2026" in transcript
+    assert "session 4 of 6: People worth" in transcript  # a week on: the next agenda came
+    assert "There's no button 9 on your last card." in transcript
+
+
+async def test_the_console_asks_who_you_are_first_and_handles_end_of_input(chat: Chat) -> None:
+    console, said = _console(chat, ["help", "wait soon"])
+    assert await console.run() == 0
+    assert "Say who you are first, e.g. 'as maya'." in said
+    assert "'soon' is not a duration I understand" in "\n".join(said)
+    assert said[-1].endswith("<EOF>")
+
+
+def test_mentions_are_linked_the_way_slack_escapes_them() -> None:
+    assert link_mentions("pair @ana @Ben career", {"ana": "Ana Silva"}) == (
+        "pair <@ana|Ana Silva> <@ben|Ben> career"
+    )
+    assert link_mentions("mail me at a@b.c") == "mail me at a@b.c"
+
+
+def test_cards_render_with_numbered_buttons_and_form_fields() -> None:
+    message = Message(
+        text="t",
+        card=Card(
+            header="Check in",
+            sections=(
+                Section(text="*Bold* words", fields=(CardField(label="Rating", value="5"),)),
+            ),
+            inputs=(
+                Input(
+                    name="r",
+                    label="How was it?",
+                    kind="select",
+                    required=True,
+                    options=(Option(label="Good", value="5"),),
+                ),
+            ),
+            buttons=(Button(label="Skip", action="a"),),
+            submit=Button(label="Send", action="b"),
+        ),
+    )
+    assert render(message) == (
+        "┌─ Check in\n│ Bold words\n│   Rating: 5\n│\n│ ▭ How was it? * (Good)\n"
+        "│ [1] Skip  [2] Send\n└─"
+    )
+
+
+def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--database", str(tmp_path / "demo.sqlite3")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert done.stderr == ""
+    assert "Maya ▸ pair @daniel @ben career" in out
+    assert "✉ to Daniel and Ben (pair):\n    ┌─ Meet your mentoring partner" in out
+    assert "Why you were paired: Daniel brings leadership" in out
+    summary = out.split("Programme summary", 1)[1]
+    rows = {line.split()[0]: line for line in summary.splitlines()[2:7]}
+    assert "12/12" in rows["Daniel"] and "completed" in rows["Daniel"]
+    assert "left on" in rows["Grace"] and "no-fault exit" in rows["Grace"]
+    assert "stalled: no meeting logged after" in rows["Tomás"]
+    assert "felt new" not in out  # private reflections never printed
+    assert "Traceback" not in out

@@ -1,0 +1,104 @@
+"""The outbox: every message is sent once, failures retry with backoff, nothing is dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from conversations.delivery import MAX_ATTEMPTS, Delivery, DeliveryError, Dispatcher
+from storage.models import OutboxMessage, OutboxStatus
+from tests.harness import Chat, programme_with_pair
+
+
+@dataclass
+class Flaky:
+    """Fails the first ``failures`` sends, then delivers; records what got through."""
+
+    failures: int = 0
+    error: Exception = field(default_factory=lambda: DeliveryError("platform said 500"))
+    delivered: list[str] = field(default_factory=list)
+    calls: int = 0
+
+    async def send(self, delivery: Delivery) -> str | None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        self.delivered.append(delivery.key)
+        return f"ts-{delivery.outbox_id}"
+
+
+async def _rows(chat: Chat) -> list[OutboxMessage]:
+    async with chat.app.sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_each_message_is_sent_once_however_often_the_dispatcher_runs(chat: Chat) -> None:
+    transport = Flaky()
+    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    await programme_with_pair(chat)
+    await chat.say("ben", "met")
+    for _ in range(3):
+        await chat.dispatcher.deliver_due()
+    assert sorted(transport.delivered) == sorted(set(transport.delivered))
+    assert len(transport.delivered) == 4  # intro, two check-ins, next agenda
+    rows = await _rows(chat)
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+    assert all(r.platform_message_id == f"ts-{r.id}" for r in rows)
+
+
+async def test_a_failed_send_waits_and_retries_then_succeeds(chat: Chat) -> None:
+    transport = Flaky(failures=2)
+    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    await programme_with_pair(chat)
+    [row] = await _rows(chat)
+    assert (row.status, row.attempts, row.last_error) == (
+        OutboxStatus.PENDING,
+        1,
+        "platform said 500",
+    )
+    assert row.not_before >= chat.clock.now()
+    await chat.dispatcher.deliver_due()  # not due yet unless backoff drew zero
+    chat.clock.advance(timedelta(hours=2))
+    await chat.dispatcher.deliver_due()
+    chat.clock.advance(timedelta(hours=2))
+    await chat.dispatcher.deliver_due()
+    [row] = await _rows(chat)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 3)
+    assert transport.delivered == ["pair:1:intro"]
+
+
+async def test_retry_after_from_the_platform_is_honoured(chat: Chat) -> None:
+    transport = Flaky(failures=1, error=DeliveryError("ratelimited", retry_after=30))
+    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    await programme_with_pair(chat)
+    [row] = await _rows(chat)
+    assert row.not_before == chat.clock.now() + timedelta(seconds=30)
+    chat.clock.advance(timedelta(seconds=29))
+    await chat.dispatcher.deliver_due()
+    assert transport.delivered == []
+    chat.clock.advance(timedelta(seconds=1))
+    await chat.dispatcher.deliver_due()
+    assert transport.delivered == ["pair:1:intro"]
+
+
+async def test_after_the_last_attempt_a_message_is_kept_as_dead_not_dropped(chat: Chat) -> None:
+    transport = Flaky(failures=100, error=RuntimeError("adapter bug"))
+    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    await programme_with_pair(chat)
+    for _ in range(MAX_ATTEMPTS + 2):
+        chat.clock.advance(timedelta(hours=2))
+        await chat.dispatcher.deliver_due()
+    [row] = await _rows(chat)
+    assert (row.status, row.attempts) == (OutboxStatus.DEAD, MAX_ATTEMPTS)
+    assert row.last_error == "RuntimeError: adapter bug"
+    assert transport.calls == MAX_ATTEMPTS
+
+
+async def test_a_permanent_failure_is_dead_at_once(chat: Chat) -> None:
+    transport = Flaky(failures=1, error=DeliveryError("user_not_found", permanent=True))
+    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    await programme_with_pair(chat)
+    [row] = await _rows(chat)
+    assert (row.status, row.last_error) == (OutboxStatus.DEAD, "user_not_found")

@@ -1,0 +1,80 @@
+"""The web server: /healthz tells a load balancer whether this instance can work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from bot.app import build
+from bot.config import load_settings
+from bot.server import make_web_app
+
+
+async def test_healthz_is_ok_when_the_database_answers(database_url: str) -> None:
+    app = await build(load_settings(database_url=database_url), upgrade=False)
+    server = TestServer(make_web_app(app), port=0)
+    await server.start_server()
+    try:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(server.make_url("/healthz")) as response,
+        ):
+            assert response.status == 200
+            assert await response.json() == {"status": "ok", "database": "ok"}
+    finally:
+        await server.close()
+
+
+async def test_healthz_is_503_when_the_database_is_gone() -> None:
+    with socket.socket() as probe:  # a port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings = load_settings(database_url=f"postgresql://postgres@127.0.0.1:{closed}/none")
+    app = await build(settings, upgrade=False)
+    server = TestServer(make_web_app(app), port=0)
+    await server.start_server()
+    try:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(server.make_url("/healthz")) as response,
+        ):
+            assert response.status == 503
+            assert await response.json() == {"status": "unavailable", "database": "unreachable"}
+    finally:
+        await server.close()
+
+
+async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        banner = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        assert b"Running on" in banner, banner
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
+            assert response.status == 200
+        assert (tmp_path / "serve.db").exists()
+    finally:
+        process.terminate()
+        await process.wait()
