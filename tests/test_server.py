@@ -16,7 +16,8 @@ from bot.config import load_settings
 from bot.server import make_web_app
 
 
-async def test_healthz_is_ok_when_the_database_answers(database_url: str) -> None:
+async def _healthz(database_url: str) -> tuple[int, object]:
+    """GET /healthz from a real server on an ephemeral port."""
     app = await build(load_settings(database_url=database_url), upgrade=False)
     server = TestServer(make_web_app(app), port=0)
     await server.start_server()
@@ -25,29 +26,23 @@ async def test_healthz_is_ok_when_the_database_answers(database_url: str) -> Non
             aiohttp.ClientSession() as client,
             client.get(server.make_url("/healthz")) as response,
         ):
-            assert response.status == 200
-            assert await response.json() == {"status": "ok", "database": "ok"}
+            return response.status, await response.json()
     finally:
         await server.close()
+
+
+async def test_healthz_is_ok_when_the_database_answers(database_url: str) -> None:
+    assert await _healthz(database_url) == (200, {"status": "ok", "database": "ok"})
 
 
 async def test_healthz_is_503_when_the_database_is_gone() -> None:
     with socket.socket() as probe:  # a port with nothing listening on it
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    settings = load_settings(database_url=f"postgresql://postgres@127.0.0.1:{closed}/none")
-    app = await build(settings, upgrade=False)
-    server = TestServer(make_web_app(app), port=0)
-    await server.start_server()
-    try:
-        async with (
-            aiohttp.ClientSession() as client,
-            client.get(server.make_url("/healthz")) as response,
-        ):
-            assert response.status == 503
-            assert await response.json() == {"status": "unavailable", "database": "unreachable"}
-    finally:
-        await server.close()
+    assert await _healthz(f"postgresql://postgres@127.0.0.1:{closed}/none") == (
+        503,
+        {"status": "unavailable", "database": "unreachable"},
+    )
 
 
 async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,13 +11,22 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
 from storage import db, migrate
 from storage import repositories as repo
 from storage.models import Base, OutboxMessage, Person, Workspace
 
+Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = db.create_engine(database_url)
+    yield db.session_factory(engine)
+    await engine.dispose()
 
 
 async def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -50,104 +60,88 @@ async def _workspace(session: object) -> Workspace:
     return workspace
 
 
-async def test_times_come_back_aware_and_in_utc(database_url: str) -> None:
-    engine = db.create_engine(database_url)
-    sessions = db.session_factory(engine)
+async def test_times_come_back_aware_and_in_utc(sessions: Sessions) -> None:
     halifax = timezone(timedelta(hours=-3))
-    try:
+    async with sessions.begin() as session:
+        workspace = await _workspace(session)
+        session.add(
+            Person(
+                workspace_id=workspace.id,
+                platform_user_id="U1",
+                timezone="America/Halifax",
+                created_at=NOW.astimezone(halifax),
+            )
+        )
+    async with sessions() as session:
+        person = await session.scalar(select(Person))
+    assert person is not None
+    assert person.created_at == NOW and person.created_at.utcoffset() == timedelta(0)
+
+
+async def test_a_naive_datetime_is_refused_rather_than_guessed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
         async with sessions.begin() as session:
-            workspace = await _workspace(session)
+            session.add(
+                Workspace(
+                    platform="slack",
+                    external_id="T1",
+                    settings={},
+                    created_at=NOW.replace(tzinfo=None),
+                )
+            )
+
+
+async def test_enqueueing_the_same_idempotency_key_twice_is_a_no_op(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        workspace = await _workspace(session)
+        first = await repo.enqueue(
+            session,
+            workspace_id=workspace.id,
+            key="pair:1:intro",
+            kind="introduction",
+            payload={"text": "hi"},
+            not_before=NOW,
+            created_at=NOW,
+        )
+        second = await repo.enqueue(
+            session,
+            workspace_id=workspace.id,
+            key="pair:1:intro",
+            kind="introduction",
+            payload={"text": "again"},
+            not_before=NOW,
+            created_at=NOW,
+        )
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert (first, second) == (True, False)
+    assert [r.payload for r in rows] == [{"text": "hi"}]
+
+
+async def test_a_person_is_unique_within_a_workspace(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        workspace = await _workspace(session)
+        session.add(
+            Person(workspace_id=workspace.id, platform_user_id="U1", timezone="UTC", created_at=NOW)
+        )
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
             session.add(
                 Person(
                     workspace_id=workspace.id,
                     platform_user_id="U1",
-                    timezone="America/Halifax",
-                    created_at=NOW.astimezone(halifax),
+                    timezone="UTC",
+                    created_at=NOW,
                 )
             )
-        async with sessions() as session:
-            person = await session.scalar(select(Person))
-        assert person is not None
-        assert person.created_at == NOW and person.created_at.utcoffset() == timedelta(0)
-    finally:
-        await engine.dispose()
-
-
-async def test_a_naive_datetime_is_refused_rather_than_guessed(database_url: str) -> None:
-    engine = db.create_engine(database_url)
-    sessions = db.session_factory(engine)
-    try:
-        with pytest.raises(Exception, match="naive datetime"):
-            async with sessions.begin() as session:
-                session.add(
-                    Workspace(
-                        platform="slack",
-                        external_id="T1",
-                        settings={},
-                        created_at=NOW.replace(tzinfo=None),
-                    )
-                )
-    finally:
-        await engine.dispose()
-
-
-async def test_enqueueing_the_same_idempotency_key_twice_is_a_no_op(database_url: str) -> None:
-    engine = db.create_engine(database_url)
-    sessions = db.session_factory(engine)
-    try:
-        async with sessions.begin() as session:
-            workspace = await _workspace(session)
-            first = await repo.enqueue(
-                session,
-                workspace_id=workspace.id,
-                key="pair:1:intro",
-                kind="introduction",
-                payload={"text": "hi"},
-                not_before=NOW,
-                created_at=NOW,
-            )
-            second = await repo.enqueue(
-                session,
-                workspace_id=workspace.id,
-                key="pair:1:intro",
-                kind="introduction",
-                payload={"text": "again"},
-                not_before=NOW,
-                created_at=NOW,
-            )
-        async with sessions() as session:
-            rows = (await session.scalars(select(OutboxMessage))).all()
-        assert (first, second) == (True, False)
-        assert [r.payload for r in rows] == [{"text": "hi"}]
-    finally:
-        await engine.dispose()
-
-
-async def test_a_person_is_unique_within_a_workspace(database_url: str) -> None:
-    engine = db.create_engine(database_url)
-    sessions = db.session_factory(engine)
-    try:
-        async with sessions.begin() as session:
-            workspace = await _workspace(session)
-            session.add(
-                Person(
-                    workspace_id=workspace.id, platform_user_id="U1", timezone="UTC", created_at=NOW
-                )
-            )
-        with pytest.raises(IntegrityError):
-            async with sessions.begin() as session:
-                session.add(
-                    Person(
-                        workspace_id=workspace.id,
-                        platform_user_id="U1",
-                        timezone="UTC",
-                        created_at=NOW,
-                    )
-                )
-        async with sessions() as session:
-            assert await session.scalar(select(func.count(Person.id))) == 1
-    finally:
-        await engine.dispose()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count(Person.id))) == 1
 
 
 def test_db_upgrade_creates_a_fresh_sqlite_database(
