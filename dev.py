@@ -2,7 +2,7 @@
 """One-command setup for a fresh clone: needs nothing but Python 3.11+.
 
     python3 dev.py demo      set everything up, then run the demo
-    python3 dev.py test      set everything up, then run ruff and the whole test suite
+    python3 dev.py test      set everything up, then run ruff, mypy and the whole test suite
     python3 dev.py <args>    set everything up, then run `mentorbot <args>`
 
 It creates ``.venv`` beside this file and installs the project (editable, with
@@ -58,9 +58,9 @@ def main(argv: list[str]) -> int:
         return 0
     python = str(ensure_environment())
     if argv[0] == "test":
-        lint = subprocess.run([python, "-m", "ruff", "check", "."], cwd=ROOT)
-        if lint.returncode != 0:
-            return lint.returncode
+        for check in (["ruff", "check", "."], ["mypy"]):
+            if subprocess.run([python, "-m", *check], cwd=ROOT).returncode != 0:
+                return 1
         return subprocess.run([python, "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
     return subprocess.run([python, "-m", "bot", *argv], cwd=ROOT).returncode
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from conversations.curriculum import Curriculum, Session
@@ -16,7 +17,7 @@ from conversations.durations import describe_days
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from storage.models import Enrolment, Pair, Person, Programme
 
-MEETING_BUTTONS = (
+MEETING_BUTTONS: tuple[tuple[str, str, Literal["primary"] | None], ...] = (
     ("We met", "met", "primary"),
     ("Not yet", "not_yet", None),
     ("Rescheduled", "rescheduled", None),
@@ -24,7 +25,7 @@ MEETING_BUTTONS = (
 
 
 def local_date(moment: datetime, timezone: str) -> str:
-    """ "Tue 14 Jan" in the reader's own time zone."""
+    """The reader's own date, e.g. "Tue 14 Jan", in their time zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b").replace(" 0", " ")
 
 
@@ -39,7 +40,7 @@ def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
             action="meeting.log",
             value=f"{pair.id}:{session_index}:{outcome}",
             style=style,
-        )  # type: ignore[arg-type]
+        )
         for label, outcome, style in MEETING_BUTTONS
     )
 

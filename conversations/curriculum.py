@@ -158,7 +158,7 @@ def _friendly(error: Any) -> str:
         return f"must be at least {error['ctx']['ge']}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    return _FRIENDLY.get(kind, error["msg"].lower())
+    return _FRIENDLY.get(kind, str(error["msg"]).lower())
 
 
 def parse(data: Any, *, source: str, expected_key: str | None = None) -> Curriculum:

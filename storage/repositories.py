@@ -215,7 +215,7 @@ async def audit(
 
 
 def names(people: Sequence[Person]) -> str:
-    """ "Ana, Ben and Chen" — for sentences."""
+    """Names joined for a sentence: "Ana, Ben and Chen"."""
     labels = [p.label for p in people]
     if len(labels) <= 1:
         return "".join(labels)

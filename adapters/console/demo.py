@@ -10,7 +10,7 @@ real database (a fresh SQLite file) and the console adapter.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from adapters.console.render import render
 from adapters.console.repl import link_mentions
 from adapters.console.transport import ConsoleTransport
-from bot.app import build
+from bot.app import App, build
 from bot.config import load_settings
 from conversations import journeys
 from conversations.clock import VirtualClock
@@ -29,6 +29,7 @@ from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormS
 from conversations.messages import Message
 from storage.models import CheckIn, Meeting, MeetingOutcome, Pair
 
+Say = Callable[[Event, str], Awaitable[list[Message]]]
 START = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)  # a Monday
 WORKSPACE = "northwind"
 
@@ -256,7 +257,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
 async def _act(
     plan: PairPlan,
     day: int,
-    say: Callable[..., object],
+    say: Say,
     actor: Callable[[str], Actor],
     rng: random.Random,
 ) -> None:
@@ -298,10 +299,7 @@ async def _act(
     )
 
 
-async def _summary(app: object, plans: list[PairPlan], write: Callable[[str], None]) -> None:
-    from bot.app import App
-
-    assert isinstance(app, App)
+async def _summary(app: App, plans: list[PairPlan], write: Callable[[str], None]) -> None:
     write("\n══ Programme summary: Career mentoring 2026 " + "═" * 34)
     write(f"{'Pair (mentor → mentee)':28} {'Met':>6} {'Check-ins':>10} {'Rating':>7}  Outcome")
     async with app.sessions() as session:

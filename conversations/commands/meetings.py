@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from conversations import journeys
 from conversations.commands import verb
-from conversations.commands.participation import _single_pair
+from conversations.commands.participation import single_pair
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
@@ -46,7 +46,7 @@ async def met(ctx: Context, args: Args) -> Reply:
     outcome = MeetingOutcome.MET
     if words and words[0].lower() in OUTCOMES:
         outcome = _outcome(words.pop(0))
-    pair = await _single_pair(ctx, Args(words=words))
+    pair = await single_pair(ctx, Args(words=words))
     said = await journeys.log_meeting(
         ctx.session,
         pair=pair,
@@ -145,7 +145,7 @@ async def _is_programme(ctx: Context, word: str) -> bool:
 
 async def _checkin_pair(ctx: Context, programme_word: list[str]) -> Pair:
     try:
-        return await _single_pair(ctx, Args(words=programme_word))
+        return await single_pair(ctx, Args(words=programme_word))
     except UserError:
         recent = await ctx.session.scalars(
             select(Pair)

@@ -147,7 +147,7 @@ async def status(ctx: Context, args: Args) -> Reply:
     return replies
 
 
-async def _single_pair(ctx: Context, args: Args) -> Pair:
+async def single_pair(ctx: Context, args: Args) -> Pair:
     programme = await _optional_programme(ctx, args)
     pairs = await repo.live_pairs_of(
         ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
@@ -168,7 +168,7 @@ async def _single_pair(ctx: Context, args: Args) -> Pair:
 
 @verb("agenda", usage="agenda [program]", summary="show your current session's agenda", max_words=1)
 async def show_agenda(ctx: Context, args: Args) -> Reply:
-    pair = await _single_pair(ctx, args)
+    pair = await single_pair(ctx, args)
     curriculum = ctx.curriculum(pair.programme)
     if pair.session_index >= len(curriculum.sessions):
         return [cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
