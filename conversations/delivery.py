@@ -35,6 +35,7 @@ class Delivery:
     message: Message
     person: Person | None = None
     pair: Pair | None = None
+    channel: str | None = None
 
     @property
     def recipients(self) -> tuple[Person, ...]:
@@ -132,7 +133,8 @@ async def _resolve(session: AsyncSession, row: OutboxMessage) -> Delivery:
         outbox_id=row.id,
         key=row.idempotency_key,
         workspace=workspace,
-        message=Message.model_validate(row.payload),
+        message=Message.from_json(row.payload),
         person=person,
         pair=pair,
+        channel=row.channel,
     )

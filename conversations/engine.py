@@ -115,6 +115,13 @@ class Engine:
         person = await repo.person_by_platform_id(
             session, workspace_id=workspace.id, platform_user_id=actor.user_id
         )
+        if person is None and actor.email:
+            # Someone imported by email before they ever spoke to the bot: adopt that record.
+            person = await repo.placeholder_by_email(
+                session, workspace_id=workspace.id, email=actor.email
+            )
+            if person is not None:
+                person.platform_user_id = actor.user_id
         timezone = self._timezone(actor.timezone)
         if person is None:
             person = Person(

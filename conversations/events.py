@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from conversations.messages import Attachment
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Actor:
@@ -29,6 +31,8 @@ class CommandSent:
 
     actor: Actor
     text: str
+    attachments: tuple[Attachment, ...] = ()
+    """Files sent with the command (e.g. a CSV to import), already downloaded by the adapter."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

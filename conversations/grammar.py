@@ -80,6 +80,19 @@ def parse_args(words: list[str], *, allowed_flags: frozenset[str], usage: str) -
     return args
 
 
+_ESCAPED_CHANNEL = re.compile(r"^<#([A-Za-z0-9._:@\-]+)(?:\|([^>]*))?>$")
+_PLAIN_CHANNEL = re.compile(r"^#([A-Za-z0-9][A-Za-z0-9._:@\-]{0,254})$")
+
+
+def channel_ref(word: str) -> str | None:
+    """A channel id from Slack's ``<#C123|general>`` or a plain ``#general``."""
+    escaped = _ESCAPED_CHANNEL.match(word)
+    if escaped:
+        return escaped.group(1)
+    plain = _PLAIN_CHANNEL.match(word)
+    return plain.group(1) if plain else None
+
+
 def person_ref(word: str) -> PersonRef | None:
     """A person reference, or None if the word is not shaped like one."""
     escaped = _ESCAPED_PERSON.match(word)

@@ -9,7 +9,8 @@ be stored in the outbox as JSON and rebuilt exactly.
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,12 +69,40 @@ class Card(_Frozen):
     """For a form: the button that submits every input at once."""
 
 
+class Attachment(_Frozen):
+    """A file sent with a message or a command: an export, an import, a chart.
+
+    Stored in the outbox as JSON, so bytes travel as base64 (a PNG is not UTF-8).
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+    )
+
+    name: str
+    media_type: str = "text/csv"
+    data: bytes = b""
+
+    @classmethod
+    def text(cls, name: str, text: str, media_type: str = "text/csv") -> Attachment:
+        return cls(name=name, media_type=media_type, data=text.encode("utf-8"))
+
+
 class Message(_Frozen):
     """What the engine says. ``text`` alone must make sense without the card."""
 
     text: str
     card: Card | None = None
     kind: str = Field(default="reply", description="what this message is, for logs and tests")
+    attachments: tuple[Attachment, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict for the outbox; ``from_json`` rebuilds the message exactly."""
+        return cast(dict[str, Any], json.loads(self.model_dump_json()))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        return cls.model_validate_json(json.dumps(data))
 
     def buttons(self) -> tuple[Button, ...]:
         """Every pressable thing: the card's buttons, then its form submit."""

@@ -29,7 +29,7 @@ class Outbox:
             workspace_id=person.workspace_id,
             key=key,
             kind=message.kind,
-            payload=message.model_dump(mode="json"),
+            payload=message.to_json(),
             person_id=person.id,
             not_before=self.now,
             created_at=self.now,
@@ -41,8 +41,22 @@ class Outbox:
             workspace_id=pair.mentor.workspace_id,
             key=key,
             kind=message.kind,
-            payload=message.model_dump(mode="json"),
+            payload=message.to_json(),
             pair_id=pair.id,
+            not_before=self.now,
+            created_at=self.now,
+        )
+
+    async def to_channel(
+        self, workspace_id: int, channel: str, message: Message, *, key: str
+    ) -> bool:
+        return await repo.enqueue(
+            self.session,
+            workspace_id=workspace_id,
+            key=key,
+            kind=message.kind,
+            payload=message.to_json(),
+            channel=channel,
             not_before=self.now,
             created_at=self.now,
         )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -216,6 +217,9 @@ class Pair(Base):
     end_reason: Mapped[str | None] = mapped_column(String(40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A proposed pair the coordinator fixed: re-running the match keeps it."""
+    score: Mapped[float | None] = mapped_column(Float)
 
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], lazy="joined")
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")
@@ -289,6 +293,8 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    channel: Mapped[str | None] = mapped_column(String(255))
+    """A platform channel id, for announcements."""
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
@@ -300,6 +306,59 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DoNotPair(Base):
+    """Two people who must never be proposed together. Confidential to coordinators."""
+
+    __tablename__ = "do_not_pair"
+    __table_args__ = (UniqueConstraint("workspace_id", "first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    first_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    """The lower person id of the two, so each pair of people is stored once."""
+    second_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16), default="coordinator")
+    """"coordinator" or "blocked" (a participant blocked the other)."""
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class OfferStatus(StrEnum):
+    SUGGESTED = "suggested"
+    OFFERED = "offered"
+    ASKED = "asked"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class MatchOffer(Base):
+    """Mentee-choice mode: a mentor suggested to a mentee, and what became of it."""
+
+    __tablename__ = "match_offers"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "mentee_id", "mentor_id"),
+        Index("ix_match_offers_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default=OfferStatus.SUGGESTED)
+    created_at: Mapped[datetime]
+    asked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], lazy="joined")
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")
 
 
 class InboundEvent(Base):

@@ -52,6 +52,34 @@ async def person_by_platform_id(
     )
 
 
+PLACEHOLDER_PREFIX = "email:"
+"""Platform id given to people imported by email who have not spoken to the bot yet."""
+
+
+async def placeholder_by_email(
+    session: AsyncSession, *, workspace_id: int, email: str
+) -> Person | None:
+    return await session.scalar(
+        select(Person).where(
+            Person.workspace_id == workspace_id,
+            func.lower(Person.email) == email.strip().lower(),
+            Person.platform_user_id.startswith(PLACEHOLDER_PREFIX),
+        )
+    )
+
+
+async def person_by_email(session: AsyncSession, *, workspace_id: int, email: str) -> Person | None:
+    return await session.scalar(
+        select(Person)
+        .where(
+            Person.workspace_id == workspace_id,
+            func.lower(Person.email) == email.strip().lower(),
+        )
+        .order_by(Person.id)
+        .limit(1)
+    )
+
+
 async def person_by_name(session: AsyncSession, *, workspace_id: int, name: str) -> list[Person]:
     rows = await session.scalars(
         select(Person).where(
@@ -163,6 +191,7 @@ async def enqueue(
     created_at: datetime,
     person_id: int | None = None,
     pair_id: int | None = None,
+    channel: str | None = None,
 ) -> bool:
     """Add an outbox row unless one with this idempotency key exists. True if added."""
     values = {
@@ -172,6 +201,7 @@ async def enqueue(
         "payload": payload,
         "person_id": person_id,
         "pair_id": pair_id,
+        "channel": channel,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "not_before": not_before,
