@@ -208,7 +208,9 @@ def partner_notice(*, text: str, kind: str) -> Message:
     return Message(text=text, kind=kind)
 
 
-def join_form(*, programme: Programme, curriculum: Curriculum, person: Person) -> Message:
+def join_form(
+    *, programme: Programme, curriculum: Curriculum, person: Person, side: str | None = None
+) -> Message:
     return Message(
         text=f"To join {programme.name}, reply: join {programme.key} mentor|mentee "
         '--department "..." --skills "a, b" --interests "c, d" --goals "..."',
@@ -233,6 +235,7 @@ def join_form(*, programme: Programme, curriculum: Curriculum, person: Person) -
                         Option(label="Mentee", value="mentee"),
                         Option(label="Mentor", value="mentor"),
                     ),
+                    initial=side or "",
                 ),
                 Input(name="department", label="Department or team", placeholder="e.g. IT"),
                 Input(name="title", label="Role or job title", placeholder="e.g. Analyst"),

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.curriculum import Curriculum, Library
 from conversations.errors import UserError
 from conversations.grammar import person_ref
-from conversations.messages import Message
+from conversations.messages import Attachment, Message
 from storage import repositories as repo
 from storage.models import Person, Programme, Role, Workspace
 
@@ -29,6 +29,8 @@ class Context:
     workspace: Workspace
     actor: Person
     roles: frozenset[str]
+    attachments: tuple[Attachment, ...] = ()
+    """Files sent with the command being handled (e.g. a CSV to import)."""
 
     @property
     def is_coordinator(self) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import commands, journeys
 from conversations.clock import Clock
-from conversations.commands import VERBS, help, meetings, participation
+from conversations.commands import VERBS, help
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
 from conversations.errors import NotAllowed, UserError
@@ -31,30 +30,13 @@ from conversations.events import (
     PersonJoined,
 )
 from conversations.grammar import Args, parse_args, split_words
+from conversations.matching import offers
 from conversations.messages import Message
 from conversations.profiles import valid_timezone
 from storage import repositories as repo
 from storage.models import Person, Role, RoleGrant, Workspace
 
 log = logging.getLogger(__name__)
-
-Action = Callable[[Context, str, dict[str, str]], Awaitable[list[Message]]]
-
-
-async def _join_action(ctx: Context, value: str, values: dict[str, str]) -> list[Message]:
-    return await participation.join_with(ctx, value, values)
-
-
-async def _help_action(ctx: Context, value: str, values: dict[str, str]) -> list[Message]:
-    return [help.overview(ctx)]
-
-
-ACTIONS: dict[str, Action] = {
-    "meeting.log": meetings.press_meeting,
-    "checkin": meetings.submit_checkin,
-    "join": _join_action,
-    "help": _help_action,
-}
 
 SORRY = (
     "Sorry, something went wrong on my side and nothing was changed. Please try again in "
@@ -96,9 +78,11 @@ class Engine:
         return [Message(text=SORRY, kind="error")]
 
     async def tick(self) -> int:
-        """Move on every pair whose cadence has elapsed. Returns how many moved."""
+        """Do what has become due: next agendas, expired mentor requests. Returns a count."""
         async with self.sessions.begin() as session:
-            return await journeys.advance_due(session, library=self.library, now=self.clock.now())
+            now = self.clock.now()
+            moved = await journeys.advance_due(session, library=self.library, now=now)
+            return moved + await offers.expire_due(session, now=now)
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Context:
         now = self.clock.now()
@@ -183,10 +167,11 @@ class Engine:
 
     async def _dispatch(self, ctx: Context, event: Event) -> list[Message]:
         if isinstance(event, CommandSent):
+            ctx.attachments = event.attachments
             return await self._command(ctx, event.text)
         if isinstance(event, ButtonPressed | FormSubmitted):
             values = event.values if isinstance(event, FormSubmitted) else {}
-            action = ACTIONS.get(event.action)
+            action = commands.ACTIONS.get(event.action)
             if action is None:
                 raise UserError("That button is out of date. Type help to see what I can do.")
             return await action(ctx, event.value, values)

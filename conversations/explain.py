@@ -1,66 +1,43 @@
 """Why two people were paired, in words both of them are shown.
 
 The introduction must say why; a reason nobody can read back is a reason
-nobody trusts. Matching (coordinator issue) scores the same signals.
+nobody trusts. The sentences name the same signals the matcher scores.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from storage.models import Enrolment, Person
+from conversations.matching.candidates import Candidate, DepartmentMode, overlap_hours
 
 
-def _norm(items: list[str]) -> dict[str, str]:
-    return {item.strip().lower(): item.strip() for item in items if item.strip()}
+def _list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def working_hours_overlap(a: Person, b: Person, *, at: datetime) -> int:
-    """Hours per weekday both people are inside 09:00–17:00 local time."""
-
-    def hours(person: Person) -> set[int]:
-        offset = at.astimezone(ZoneInfo(person.timezone)).utcoffset()
-        shift = int(offset.total_seconds() // 3600) if offset else 0
-        return {(h - shift) % 24 for h in range(9, 17)}
-
-    return len(hours(a) & hours(b))
-
-
-def reasons(
-    *,
-    mentor: Person,
-    mentee: Person,
-    mentor_profile: Enrolment | None,
-    mentee_profile: Enrolment | None,
-    prefer_cross_department: bool,
-    at: datetime,
-) -> list[str]:
+def reasons(*, mentor: Candidate, mentee: Candidate, department_mode: DepartmentMode) -> list[str]:
     found: list[str] = []
-    if mentor_profile is not None and mentee_profile is not None:
-        skills = _norm(mentor_profile.skills)
-        wanted = _norm(mentee_profile.interests)
-        goals = mentee_profile.goals.lower()
-        matched = [label for key, label in skills.items() if key in wanted or key in goals]
-        if matched:
-            found.append(
-                f"{mentor.label} brings {', '.join(matched)}, which {mentee.label} wants to grow"
-            )
-        shared = [label for key, label in _norm(mentor_profile.interests).items() if key in wanted]
-        if shared:
-            found.append(f"you share an interest in {', '.join(shared)}")
-        a, b = mentor_profile.department.strip(), mentee_profile.department.strip()
-        if a and b and a.lower() != b.lower() and prefer_cross_department:
-            found.append(
-                f"you work in different parts of the organisation ({a} and {b}), "
-                "the kind of bridge this programme is for"
-            )
-        elif a and b and a.lower() == b.lower() and not prefer_cross_department:
-            found.append(f"you both know {a} from the inside")
-    overlap = working_hours_overlap(mentor, mentee, at=at)
-    if mentor.timezone != mentee.timezone:
+    wanted = mentee.interests | frozenset(t for t in mentor.skills if t in mentee.goals)
+    strengths = sorted(mentor.skills & wanted)
+    if strengths:
+        shown = _list([mentor.label(t) for t in strengths[:3]])
+        found.append(f"{mentor.name} brings {shown}, which {mentee.name} wants to grow")
+    shared = sorted(mentor.interests & mentee.interests)
+    if shared:
+        found.append(f"you share an interest in {_list([mentee.label(t) for t in shared[:3]])}")
+    a, b = mentor.department, mentee.department
+    if a and b and a.lower() != b.lower() and department_mode == "cross":
+        found.append(
+            f"you work in different parts of the organisation ({a} and {b}), "
+            "the kind of bridge this programme is for"
+        )
+    elif a and b and a.lower() == b.lower() and department_mode == "same":
+        found.append(f"you both know {a} from the inside")
+    languages = sorted(mentor.languages & mentee.languages)
+    if languages and (len(mentor.languages) > 1 or len(mentee.languages) > 1):
+        found.append(f"you both speak {_list([t.title() for t in languages])}")
+    if mentor.utc_offset != mentee.utc_offset:
+        overlap = overlap_hours(mentor.utc_offset, mentee.utc_offset)
         if overlap >= 1:
-            found.append(f"your working hours overlap {overlap} h a day across time zones")
+            found.append(f"your working hours overlap {overlap:g} h a day across time zones")
         else:
             found.append("your working hours don't overlap, so you'll want to agree a time early")
     return found

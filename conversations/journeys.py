@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards, explain
 from conversations.curriculum import Curriculum, Library
 from conversations.errors import UserError
+from conversations.matching.candidates import DepartmentMode, candidate
 from conversations.outbox import Outbox
 from storage import repositories as repo
 from storage.models import (
@@ -43,6 +44,41 @@ def is_stalled(pair: Pair, now: datetime) -> bool:
     return pair.status == PairStatus.ACTIVE and now - last >= timedelta(days=STALL_DAYS)
 
 
+def department_mode(programme: Programme, curriculum: Curriculum) -> DepartmentMode:
+    """The programme's setting, else what its curriculum prefers."""
+    mode = programme.settings.get("departments")
+    if mode in ("cross", "same", "any"):
+        return mode  # type: ignore[no-any-return]
+    return "cross" if curriculum.matching.prefer_cross_department else "any"
+
+
+async def explain_pair(
+    session: AsyncSession,
+    *,
+    programme: Programme,
+    curriculum: Curriculum,
+    mentor: Person,
+    mentee: Person,
+    note: str | None,
+    now: datetime,
+) -> str:
+    """The sentence both people will read about why they were paired."""
+    mentor_profile = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentor.id, side=Side.MENTOR
+    )
+    mentee_profile = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentee.id, side=Side.MENTEE
+    )
+    return explain.sentence(
+        explain.reasons(
+            mentor=candidate(mentor, mentor_profile, at=now),
+            mentee=candidate(mentee, mentee_profile, at=now),
+            department_mode=department_mode(programme, curriculum),
+        ),
+        note,
+    )
+
+
 async def start_pair(
     session: AsyncSession,
     *,
@@ -55,42 +91,47 @@ async def start_pair(
     now: datetime,
 ) -> Pair:
     """Create an active pair and send both people their introduction."""
-    mentor_profile = await repo.enrolment(
-        session, programme_id=programme.id, person_id=mentor.id, side=Side.MENTOR
-    )
-    mentee_profile = await repo.enrolment(
-        session, programme_id=programme.id, person_id=mentee.id, side=Side.MENTEE
-    )
-    why = explain.sentence(
-        explain.reasons(
-            mentor=mentor,
-            mentee=mentee,
-            mentor_profile=mentor_profile,
-            mentee_profile=mentee_profile,
-            prefer_cross_department=bool(
-                programme.settings.get(
-                    "prefer_cross_department", curriculum.matching.prefer_cross_department
-                )
-            ),
-            at=now,
-        ),
-        note,
+    why = await explain_pair(
+        session,
+        programme=programme,
+        curriculum=curriculum,
+        mentor=mentor,
+        mentee=mentee,
+        note=note,
+        now=now,
     )
     pair = Pair(
         programme_id=programme.id,
         mentor_id=mentor.id,
         mentee_id=mentee.id,
-        status=PairStatus.ACTIVE,
+        status=PairStatus.PROPOSED,
         reason=why,
-        session_index=0,
-        session_started_at=now,
-        started_at=now,
         created_by_id=created_by.id if created_by else None,
         created_at=now,
     )
     session.add(pair)
     await session.flush()
     await session.refresh(pair)
+    await activate(session, pair=pair, curriculum=curriculum, now=now)
+    return pair
+
+
+async def activate(
+    session: AsyncSession, *, pair: Pair, curriculum: Curriculum, now: datetime
+) -> None:
+    """Start a (proposed) pair: its first session begins and both are introduced."""
+    pair.status = PairStatus.ACTIVE
+    pair.pinned = False
+    pair.session_index = 0
+    pair.session_started_at = now
+    pair.started_at = now
+    programme = pair.programme
+    mentor_profile = await repo.enrolment(
+        session, programme_id=programme.id, person_id=pair.mentor_id, side=Side.MENTOR
+    )
+    mentee_profile = await repo.enrolment(
+        session, programme_id=programme.id, person_id=pair.mentee_id, side=Side.MENTEE
+    )
     message = cards.introduction(
         pair=pair,
         programme=programme,
@@ -99,7 +140,6 @@ async def start_pair(
         mentee_profile=mentee_profile,
     )
     await Outbox(session, now).to_pair(pair, message, key=f"pair:{pair.id}:intro")
-    return pair
 
 
 async def _met(session: AsyncSession, pair: Pair, session_index: int) -> bool:

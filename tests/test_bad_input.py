@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.commands import VERBS
+from conversations.commands import VERBS, load_all
 from conversations.engine import SORRY
 from conversations.events import ButtonPressed, FormSubmitted
 from tests.harness import Chat, programme_with_pair
@@ -81,6 +81,7 @@ async def test_a_bad_command_is_answered_kindly_and_changes_nothing(
     assert len(chat.transport.received) == outbox_before
 
 
+load_all()
 COORDINATOR_VERBS = sorted(name for name, v in VERBS.items() if v.role == "coordinator")
 
 

@@ -54,7 +54,8 @@ async def test_both_people_are_introduced_with_why_they_were_paired(chat: Chat) 
     assert intro == chat.last("ana", "introduction")  # one pair message, seen by both
     text = " ".join(s.text for s in intro.card.sections)  # type: ignore[union-attr]
     assert "Why you were paired:" in text
-    assert "Ana brings python" in text and "climbing" in text
+    assert "Ana brings data and python, which Ben wants to grow" in text
+    assert "you share an interest in climbing" in text
     assert "Session 1 of 6: Getting to know each other" in text
     assert [b.label for b in intro.buttons()] == ["We met", "Not yet", "Rescheduled"]
 
@@ -204,7 +205,7 @@ async def test_status_shows_participants_their_place_and_coordinators_the_health
     assert "with Ana (mentor): session 2 of 6: Finding your way around" in mine
     health = await chat.say("maya", "status buddies")
     assert "enrolled 1 mentors, 1 mentees" in health
-    assert "pairs 1 active, 0 paused, 0 ended" in health
+    assert "pairs 1 active (0 stalled), 0 paused, 0 ended, 0 proposed" in health
     assert "meetings logged 1" in health and "average rating 4.0 / 5" in health
 
 

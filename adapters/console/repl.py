@@ -4,14 +4,18 @@ Type commands exactly as you would to the bot in Slack or Teams. Console-only
 words: ``as <name> [Area/City]`` to become someone, a number (or
 ``press <n>``) to press a button on the last card you received, ``wait 2w``
 to move the console's clock forward (then due agendas are sent), ``quit``.
+``import <program> people.csv`` attaches that file, as a chat platform would;
+files the bot sends back (an ``export``) are saved in the current folder.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from adapters.console.render import render
 from adapters.console.transport import ConsoleTransport
@@ -20,7 +24,7 @@ from conversations.delivery import Dispatcher
 from conversations.durations import parse_delta
 from conversations.engine import Engine
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
-from conversations.messages import Input, Message
+from conversations.messages import Attachment, Input, Message
 
 Reader = Callable[[str], Awaitable[str | None]]
 
@@ -45,6 +49,48 @@ def link_mentions(text: str, names: dict[str, str] | None = None) -> str:
         return f"<@{handle}|{shown}>"
 
     return _MENTION.sub(linked, text)
+
+
+def attached_files(text: str) -> tuple[Attachment, ...]:
+    """The files named in a typed command, read as a chat platform would upload them.
+
+    The console has no paperclip, so ``import buddies people.csv`` attaches
+    people.csv; the text still goes to the engine as typed. Undecodable bytes
+    are replaced, as the file is treated as UTF-8 text.
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    files: list[Attachment] = []
+    for word in words[1:]:
+        if word.startswith("-"):
+            continue
+        path = Path(word).expanduser()
+        try:
+            if not path.is_file():
+                continue
+            data = path.read_text(encoding="utf-8", errors="replace").encode("utf-8")
+        except OSError:  # unreadable or an impossible name: the engine asks for a file
+            continue
+        files.append(Attachment(name=path.name, media_type="text/csv", data=data))
+    return tuple(files)
+
+
+def save_attachment(attachment: Attachment, folder: Path) -> Path:
+    """Write a file the bot sent into ``folder``, never over an existing file."""
+    name = Path(attachment.name).name or "attachment"  # no directories from the sender
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target = folder / name
+    number = 0
+    while True:
+        try:
+            with target.open("xb") as handle:
+                handle.write(attachment.data)
+            return target
+        except FileExistsError:
+            number += 1
+            target = folder / f"{stem}-{number}{suffix}"
 
 
 def actor_for(name: str, *, workspace: str, timezone: str | None = None) -> Actor:
@@ -102,7 +148,10 @@ class Console:
         if word == "press" or word.isdigit():
             await self._press(rest if word == "press" else word)
             return True
-        await self._send(CommandSent(actor=self.actor, text=link_mentions(text)))
+        attachments = attached_files(text) if word == "import" else ()
+        await self._send(
+            CommandSent(actor=self.actor, text=link_mentions(text), attachments=attachments)
+        )
         return True
 
     def _become(self, rest: str) -> bool:
@@ -192,4 +241,9 @@ class Console:
             self.write("  bot: " + body.replace("\n", "\n       "))
             if reply.buttons():
                 self.transport.last_card[self.actor.user_id] = reply
+            for attachment in reply.attachments:
+                try:
+                    self.write(f"  📎 saved {save_attachment(attachment, Path.cwd())}")
+                except OSError as exc:
+                    self.write(f"  📎 couldn't save {attachment.name}: {exc.strerror or exc}")
         await self.dispatcher.deliver_due()

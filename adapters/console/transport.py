@@ -28,6 +28,10 @@ class ConsoleTransport:
         self.write(f"  ✉ to {audience}:\n" + "\n".join(f"    {line}" for line in body.splitlines()))
 
     async def send(self, delivery: Delivery) -> str | None:
+        if delivery.channel is not None:
+            self.show(f"#{delivery.channel}", delivery.message)
+            self.received.append((f"#{delivery.channel}", delivery.message))
+            return f"console-{delivery.outbox_id}"
         people = delivery.recipients
         audience = names(people) + (" (pair)" if delivery.pair is not None else "")
         self.show(audience, delivery.message)

@@ -74,9 +74,28 @@ def load_all() -> None:
     """Import every verb module so the registry is complete."""
     from conversations.commands import (  # noqa: F401
         admin,
+        audit,
+        csvio,
         help,
+        matching,
         meetings,
         pairing,
         participation,
         programmes,
     )
+
+
+Action = Callable[[Context, str, dict[str, str]], Awaitable[Reply]]
+"""A button or form handler: (context, the button's value, the form's values)."""
+
+ACTIONS: dict[str, Action] = {}
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    """Register what a button or form with this action name does."""
+
+    def register(handler: Action) -> Action:
+        ACTIONS[name] = handler
+        return handler
+
+    return register

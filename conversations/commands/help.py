@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.commands import VERBS, find, verb
+from conversations.commands import VERBS, action, find, verb
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
@@ -40,3 +40,8 @@ async def help_(ctx: Context, args: Args) -> Reply:
         )
     who = f" (for {found.role}s)" if found.role else ""
     return [Message(text=f"{found.name}{who}: {found.summary}.\nUsage: {found.usage}", kind="help")]
+
+
+@action("help")
+async def press_help(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    return [overview(ctx)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conversations import journeys
-from conversations.commands import verb
+from conversations.commands import action, verb
 from conversations.commands.participation import single_pair
 from conversations.context import Context, Reply
 from conversations.errors import UserError
@@ -79,6 +79,7 @@ async def pair_from_value(ctx: Context, value: str, parts: int) -> tuple[Pair, l
     return pair, pieces[1:]
 
 
+@action("meeting.log")
 async def press_meeting(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     pair, (index, outcome) = await pair_from_value(ctx, value, 3)
     try:
@@ -163,6 +164,7 @@ async def _checkin_pair(ctx: Context, programme_word: list[str]) -> Pair:
         return found
 
 
+@action("checkin")
 async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     pair, (index,) = await pair_from_value(ctx, value, 2)
     rating = _rating(values.get("rating", ""))

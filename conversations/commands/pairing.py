@@ -18,12 +18,12 @@ from storage.models import EnrolmentStatus, Role, Side
 @verb(
     "enroll",
     usage="enroll @person <program> mentor|mentee [--department ...] [--skills ...] "
-    "[--interests ...] [--goals ...] [--capacity N] [--timezone Area/City]",
+    "[--interests ...] [--goals ...] [--capacity N] [--timezone Area/City] [--manager @person]",
     summary="enrol someone in a programme",
     role=Role.COORDINATOR,
     min_words=3,
     max_words=3,
-    flags=PROFILE_FLAGS,
+    flags=(*PROFILE_FLAGS, "manager"),
     group=COORDINATING,
 )
 async def enroll(ctx: Context, args: Args) -> Reply:
@@ -31,6 +31,11 @@ async def enroll(ctx: Context, args: Args) -> Reply:
     programme = await ctx.programme(programme_key)
     chosen = side(side_word)
     person = await ctx.person(person_word)
+    if "manager" in args.flags:
+        manager = await ctx.person(args.flags["manager"])
+        if manager.id == person.id:
+            raise UserError("Nobody can be their own manager.")
+        person.manager_id = manager.id
     _, fresh = await enrol(
         ctx,
         programme=programme,

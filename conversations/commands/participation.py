@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conversations import cards, journeys
-from conversations.commands import programmes, verb
+from conversations.commands import action, programmes, verb
 from conversations.context import Context, Reply
 from conversations.enrolment import enrol
 from conversations.errors import UserError
@@ -41,6 +41,28 @@ async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) ->
             text=f"Welcome to {programme.name}. You've joined as a {chosen}. Your coordinator will "
             "pair you with someone and I'll introduce you both, saying why you were matched.",
             kind="joined",
+        )
+    ]
+
+
+@action("join")
+async def submit_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    return await join_with(ctx, value, values)
+
+
+@action("join.start")
+async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    """A Join button on an announcement: the profile form, with the side already chosen."""
+    key, _, chosen = value.partition(":")
+    programme = await ctx.programme(key)
+    if programme.status not in journeys.RUNNING_PROGRAMMES:
+        raise UserError(f"{programme.name} isn't open for enrolment right now.")
+    return [
+        cards.join_form(
+            programme=programme,
+            curriculum=ctx.curriculum(programme),
+            person=ctx.actor,
+            side=chosen if chosen in ("mentor", "mentee") else None,
         )
     ]
 

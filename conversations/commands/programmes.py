@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from conversations import journeys
 from conversations.commands import verb
 from conversations.context import Context, Reply
-from conversations.durations import describe_days, parse_days
+from conversations.durations import describe_days, parse_days, parse_delta
 from conversations.errors import UserError
-from conversations.grammar import Args
-from conversations.messages import Card, CardField, Message, Section
+from conversations.grammar import Args, channel_ref
+from conversations.messages import Button, Card, CardField, Message, Section
+from conversations.outbox import Outbox
 from storage import repositories as repo
 from storage.models import (
     CheckIn,
@@ -29,29 +32,44 @@ from storage.models import (
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 COORDINATING = "Running programmes"
 
-_DONE = {"open": "opened", "launch": "launched", "close": "closed"}
-_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "open": (
-        (ProgrammeStatus.DRAFT,),
-        ProgrammeStatus.ENROLLING,
-        "is open for enrolment: people can now type join {key}",
+RUNNING = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    allowed_from: tuple[str, ...]
+    done: str
+    outcome: str
+
+
+STEPS = {
+    "open": Step(
+        (ProgrammeStatus.DRAFT,), "opened", "is open for enrolment: people can now type join {key}"
     ),
-    "launch": (
+    "launch": Step(
         (ProgrammeStatus.DRAFT, ProgrammeStatus.ENROLLING),
-        ProgrammeStatus.ACTIVE,
+        "launched",
         "is active: pairs move through the curriculum on its rhythm",
     ),
-    "close": (
-        (
-            ProgrammeStatus.DRAFT,
-            ProgrammeStatus.ENROLLING,
-            ProgrammeStatus.ACTIVE,
-            ProgrammeStatus.PAUSED,
-        ),
-        ProgrammeStatus.CLOSED,
+    "pause": Step(RUNNING, "paused", "is paused: no agendas or nudges until you resume it"),
+    "resume": Step((ProgrammeStatus.PAUSED,), "resumed", "is running again"),
+    "close": Step(
+        (ProgrammeStatus.DRAFT, *RUNNING, ProgrammeStatus.PAUSED),
+        "closed",
         "is closed: no more agendas or nudges will be sent",
     ),
 }
+
+
+def _target(programme: Programme, step: str) -> str:
+    if step == "resume":
+        return str(programme.settings.get("paused_from", ProgrammeStatus.ACTIVE))
+    return {
+        "open": ProgrammeStatus.ENROLLING,
+        "launch": ProgrammeStatus.ACTIVE,
+        "pause": ProgrammeStatus.PAUSED,
+        "close": ProgrammeStatus.CLOSED,
+    }[step]
 
 
 @verb(
@@ -98,7 +116,7 @@ async def create(ctx: Context, args: Args) -> Reply:
         cadence_days=cadence,
         status=ProgrammeStatus.DRAFT,
         safeguarded=curriculum.safeguarded,
-        settings={"prefer_cross_department": curriculum.matching.prefer_cross_department},
+        settings={"departments": "cross" if curriculum.matching.prefer_cross_department else "any"},
         created_by_id=ctx.actor.id,
         created_at=ctx.now,
     )
@@ -124,19 +142,25 @@ async def create(ctx: Context, args: Args) -> Reply:
     ]
 
 
-async def _transition(ctx: Context, args: Args, step: str) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    allowed_from, target, outcome = _TRANSITIONS[step]
+async def _transition(ctx: Context, programme: Programme, step: str) -> str:
+    rule = STEPS[step]
+    target = _target(programme, step)
     if programme.status == target:
-        raise UserError(f"Nothing to change: {programme.name} {outcome.format(key=programme.key)}.")
-    if programme.status not in allowed_from:
         raise UserError(
-            f"{programme.name} is {programme.status}, so it can't be {_DONE[step]} now."
+            f"Nothing to change: {programme.name} {rule.outcome.format(key=programme.key)}."
         )
+    if programme.status not in rule.allowed_from:
+        raise UserError(f"{programme.name} is {programme.status}, so it can't be {rule.done} now.")
     before = programme.status
+    if step == "pause":
+        programme.settings = {**programme.settings, "paused_from": before}
     programme.status = target
-    if target == ProgrammeStatus.ACTIVE:
+    if target == ProgrammeStatus.ACTIVE and programme.launched_at is None:
         programme.launched_at = ctx.now
+    if step == "resume":
+        # The pause should not count against pairs: their current session starts afresh.
+        for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
+            pair.session_started_at = ctx.now
     if target == ProgrammeStatus.CLOSED:
         programme.closed_at = ctx.now
         for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
@@ -154,50 +178,205 @@ async def _transition(ctx: Context, args: Args, step: str) -> Reply:
         before={"status": before},
         after={"status": target},
     )
-    return [
-        Message(
-            text=f"{programme.name} {outcome.format(key=programme.key)}.", kind=f"program_{step}"
-        )
-    ]
+    return f"{programme.name} {rule.outcome.format(key=programme.key)}."
+
+
+async def _announce(ctx: Context, programme: Programme, word: str) -> str:
+    channel = channel_ref(word)
+    if channel is None:
+        raise UserError(f"'{word}' doesn't look like a channel. Mention it with #, e.g. #general.")
+    curriculum = ctx.curriculum(programme)
+    message = Message(
+        text=f"{programme.name} is open. {curriculum.description} Type join {programme.key} "
+        "to take part.",
+        card=Card(
+            header=f"Join {programme.name}",
+            sections=(
+                Section(text=curriculum.description),
+                Section(
+                    fields=(
+                        CardField(label="Who it's for", value=curriculum.audience),
+                        CardField(
+                            label="Rhythm",
+                            value=f"{describe_days(programme.cadence_days)}, "
+                            f"{len(curriculum.sessions)} sessions",
+                        ),
+                    )
+                ),
+            ),
+            buttons=(
+                Button(
+                    label="Join as a mentee",
+                    action="join.start",
+                    value=f"{programme.key}:mentee",
+                    style="primary",
+                ),
+                Button(
+                    label="Join as a mentor", action="join.start", value=f"{programme.key}:mentor"
+                ),
+            ),
+        ),
+        kind="announcement",
+    )
+    stamp = ctx.now.strftime("%Y%m%dT%H%M%S")
+    await Outbox(ctx.session, ctx.now).to_channel(
+        ctx.workspace.id, channel, message, key=f"announce:{programme.id}:{channel}:{stamp}"
+    )
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="program.announce",
+        target=f"#{channel}",
+        at=ctx.now,
+    )
+    return f"Announced {programme.name} in {word} with Join buttons."
 
 
 @verb(
     "program open",
-    usage="program open <program>",
-    summary="let people join",
+    usage="program open <program> [#channel]",
+    summary="let people join, announcing it in a channel",
     role=Role.COORDINATOR,
     min_words=1,
-    max_words=1,
+    max_words=2,
     group=COORDINATING,
 )
 async def open_(ctx: Context, args: Args) -> Reply:
-    return await _transition(ctx, args, "open")
+    programme = await ctx.programme(args.words[0])
+    said = await _transition(ctx, programme, "open")
+    if len(args.words) == 2:
+        said += " " + await _announce(ctx, programme, args.words[1])
+    return [Message(text=said, kind="program_open")]
 
 
 @verb(
-    "program launch",
-    usage="program launch <program>",
-    summary="start the programme's rhythm",
+    "program announce",
+    usage="program announce <program> #channel",
+    summary="post the Join announcement (again) in a channel",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=2,
+    group=COORDINATING,
+)
+async def announce(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    if programme.status not in RUNNING:
+        raise UserError(f"{programme.name} is {programme.status}; open it first.")
+    return [Message(text=await _announce(ctx, programme, args.words[1]), kind="announced")]
+
+
+def _step_verb(step: str, summary: str) -> None:
+    async def handler(ctx: Context, args: Args) -> Reply:
+        programme = await ctx.programme(args.words[0])
+        return [Message(text=await _transition(ctx, programme, step), kind=f"program_{step}")]
+
+    verb(
+        f"program {step}",
+        usage=f"program {step} <program>",
+        summary=summary,
+        role=Role.COORDINATOR,
+        min_words=1,
+        max_words=1,
+        group=COORDINATING,
+    )(handler)
+
+
+_step_verb("launch", "start the programme's rhythm")
+_step_verb("pause", "hold every agenda and nudge")
+_step_verb("resume", "carry on after a pause")
+_step_verb("close", "end the programme")
+
+
+@verb(
+    "program status",
+    usage="program status <program>",
+    summary="counts: enrolled, matched, active, stalled, ended",
     role=Role.COORDINATOR,
     min_words=1,
     max_words=1,
     group=COORDINATING,
 )
-async def launch(ctx: Context, args: Args) -> Reply:
-    return await _transition(ctx, args, "launch")
+async def programme_status(ctx: Context, args: Args) -> Reply:
+    return [await summary(ctx, await ctx.programme(args.words[0]))]
+
+
+_SETTINGS = ("matching", "departments", "choice-window", "name", "cadence")
 
 
 @verb(
-    "program close",
-    usage="program close <program>",
-    summary="end the programme",
+    "program set",
+    usage="program set <program> [--matching proposal|choice] "
+    '[--departments cross|same|any] [--choice-window 3d] [--name "..."] '
+    '[--cadence "every 2 weeks"]',
+    summary="change how a programme matches and runs",
     role=Role.COORDINATOR,
     min_words=1,
     max_words=1,
+    flags=_SETTINGS,
     group=COORDINATING,
 )
-async def close(ctx: Context, args: Args) -> Reply:
-    return await _transition(ctx, args, "close")
+async def configure(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    if not args.flags:
+        raise UserError("Say what to change, e.g. program set career --matching choice.")
+    settings = dict(programme.settings)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    changes: dict[str, object] = {}
+    if "matching" in args.flags:
+        mode = args.flags["matching"].lower()
+        if mode not in ("proposal", "choice"):
+            raise UserError(
+                "--matching is proposal (you review pairs) or choice (mentees "
+                "choose among suggestions)."
+            )
+        changes["matching"] = mode
+    if "departments" in args.flags:
+        mode = args.flags["departments"].lower()
+        if mode not in ("cross", "same", "any"):
+            raise UserError("--departments is cross (prefer different departments), same, or any.")
+        changes["departments"] = mode
+    if "choice-window" in args.flags:
+        try:
+            days = parse_delta(args.flags["choice-window"]).days
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if not 1 <= days <= 30:
+            raise UserError("--choice-window must be between 1 day and 30 days.")
+        changes["choice_window_days"] = days
+    for key, value in changes.items():
+        before[key] = settings.get(key)
+        after[key] = value
+        settings[key] = value
+    programme.settings = settings
+    if "name" in args.flags:
+        name = args.flags["name"].strip()[:200]
+        if not name:
+            raise UserError("--name can't be empty.")
+        before["name"], after["name"] = programme.name, name
+        programme.name = name
+    if "cadence" in args.flags:
+        try:
+            cadence = parse_days(args.flags["cadence"])
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        before["cadence_days"], after["cadence_days"] = programme.cadence_days, cadence
+        programme.cadence_days = cadence
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="program.set",
+        target=programme.key,
+        at=ctx.now,
+        before=before,
+        after=after,
+    )
+    shown = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items())
+    return [Message(text=f"Updated {programme.name}: {shown}.", kind="program_set")]
 
 
 @verb("programs", usage="programs", summary="list this workspace's programmes")
@@ -259,16 +438,22 @@ async def summary(ctx: Context, programme: Programme) -> Message:
         )
         or 0
     )
+    live = await repo.live_pairs_in(ctx.session, programme_id=programme.id)
+    stalled = sum(1 for pair in live if journeys.is_stalled(pair, ctx.now))
+    matched = len({pair.mentee_id for pair in live})
+    waiting = max(enrolled.get("mentee", 0) - matched, 0)
     fields = (
         CardField(label="Status", value=str(programme.status)),
         CardField(
             label="Enrolled",
             value=f"{enrolled.get('mentor', 0)} mentors, {enrolled.get('mentee', 0)} mentees",
         ),
+        CardField(label="Matched", value=f"{matched} mentees matched, {waiting} waiting"),
         CardField(
             label="Pairs",
-            value=f"{pairs.get('active', 0)} active, "
-            f"{pairs.get('paused', 0)} paused, {pairs.get('ended', 0)} ended",
+            value=f"{pairs.get('active', 0)} active ({stalled} stalled), "
+            f"{pairs.get('paused', 0)} paused, {pairs.get('ended', 0)} ended, "
+            f"{pairs.get('proposed', 0)} proposed",
         ),
         CardField(label="Meetings logged", value=str(met)),
         CardField(label="Check-ins", value=str(checkins)),

@@ -1,0 +1,827 @@
+"""Matching from chat: propose for the whole pool, review, adjust, publish.
+
+Nothing reaches a participant before ``publish``. The do-not-pair list and the
+reasons someone is left unmatched are for coordinators only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from conversations import journeys
+from conversations.commands import action, verb
+from conversations.context import Context, Reply
+from conversations.errors import NotAllowed, UserError
+from conversations.grammar import Args
+from conversations.matching import offers, proposals
+from conversations.matching.candidates import candidate
+from conversations.matching.pool import load_pool
+from conversations.matching.scoring import scores
+from conversations.messages import Button, Card, Message, Section
+from conversations.outbox import Outbox
+from storage import repositories as repo
+from storage.models import (
+    DoNotPair,
+    MatchOffer,
+    OfferStatus,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+    Role,
+    Side,
+)
+
+MATCHING = "Matching"
+PAGE = 15
+
+
+def _choice_mode(programme: Programme) -> bool:
+    return programme.settings.get("matching") == "choice"
+
+
+def _chunks(lines: list[str], limit: int = 2800) -> list[str]:
+    """Group lines into blocks a platform will show whole (Slack: 3,000 characters)."""
+    blocks: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > limit:
+            blocks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:limit]
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+async def _proposal_message(ctx: Context, programme: Programme, page: int) -> Message:
+    curriculum = ctx.curriculum(programme)
+    if _choice_mode(programme):
+        return await _suggestions_message(ctx, programme)
+    outcome = await proposals.describe(
+        ctx.session, programme=programme, curriculum=curriculum, now=ctx.now
+    )
+    pairs = outcome.proposed
+    pages = max(1, (len(pairs) + PAGE - 1) // PAGE)
+    if not 1 <= page <= pages:
+        raise UserError(f"There are {pages} page(s) in this proposal.")
+    total = sum(p.score or 0 for p in pairs)
+    summary = (
+        f"{len(pairs)} pairs proposed (total score {total:.1f}); "
+        f"{len(outcome.unmatched)} mentees unmatched; "
+        f"{sum(n for _, n in outcome.free_places)} mentor places free."
+    )
+    lines = [
+        f"• {p.mentor.label} → {p.mentee.label} (score {p.score or 0:.1f}"
+        f"{', pinned' if p.pinned else ''}): {p.reason}"
+        for p in pairs[(page - 1) * PAGE : page * PAGE]
+    ]
+    sections = [Section(text=summary)]
+    sections += [Section(text=block) for block in _chunks(lines)]
+    if page == pages and outcome.unmatched:
+        sections += [
+            Section(text=block)
+            for block in _chunks(
+                ["*Unmatched:*"] + [f"• {u.person.label}: {u.reason}" for u in outcome.unmatched]
+            )
+        ]
+    if page == pages and outcome.free_places:
+        sections.append(
+            Section(
+                text="*Places free:* "
+                + ", ".join(f"{p.label} ({n})" for p, n in outcome.free_places)
+            )
+        )
+    if pages > 1:
+        sections.append(
+            Section(
+                text=f"Page {page} of {pages}: proposal {programme.key} <page> shows the others."
+            )
+        )
+    sections.append(
+        Section(
+            text=(
+                f"Adjust with match swap {programme.key} @mentee @mentee, match remove, match pin "
+                f"or match unpin; nothing is sent to anyone until you publish."
+            )
+        )
+    )
+    body = "\n".join(s.text for s in sections)
+    return Message(
+        text=f"Proposal for {programme.name}:\n{body}",
+        kind="proposal",
+        card=Card(
+            header=f"Proposal for {programme.name}",
+            sections=tuple(sections),
+            buttons=(
+                Button(
+                    label="Publish", action="proposal.publish", value=programme.key, style="primary"
+                ),
+                Button(label="Re-run around pins", action="proposal.rerun", value=programme.key),
+            )
+            if pairs or outcome.unmatched
+            else (),
+        ),
+    )
+
+
+async def _suggestions_message(ctx: Context, programme: Programme) -> Message:
+    rows = (
+        (
+            await ctx.session.scalars(
+                select(MatchOffer)
+                .where(
+                    MatchOffer.programme_id == programme.id,
+                    MatchOffer.status == OfferStatus.SUGGESTED,
+                )
+                .order_by(MatchOffer.mentee_id, MatchOffer.rank)
+            )
+        )
+        .unique()
+        .all()
+    )
+    by_mentee: dict[str, list[str]] = {}
+    for offer in rows:
+        by_mentee.setdefault(offer.mentee.label, []).append(
+            f"{offer.mentor.label} ({offer.score:.1f})"
+        )
+    lines = [f"• {mentee}: {', '.join(options)}" for mentee, options in by_mentee.items()]
+    summary = (
+        f"Mentee choice: {len(by_mentee)} mentees will each be offered up to "
+        f"{proposals.SUGGESTIONS} mentors."
+    )
+    sections = [Section(text=summary), *(Section(text=b) for b in _chunks(lines))]
+    return Message(
+        text=f"Suggestions for {programme.name}:\n" + "\n".join(s.text for s in sections),
+        kind="proposal",
+        card=Card(
+            header=f"Suggestions for {programme.name}",
+            sections=tuple(sections),
+            buttons=(
+                Button(
+                    label="Publish", action="proposal.publish", value=programme.key, style="primary"
+                ),
+            )
+            if lines
+            else (),
+        ),
+    )
+
+
+async def _run(ctx: Context, programme: Programme) -> Reply:
+    if programme.status not in journeys.RUNNING_PROGRAMMES:
+        raise UserError(f"{programme.name} is {programme.status}; open it before matching.")
+    curriculum = ctx.curriculum(programme)
+    if _choice_mode(programme):
+        offered = await proposals.suggest(
+            ctx.session, programme=programme, curriculum=curriculum, now=ctx.now
+        )
+        after = {"mode": "choice", "mentees": len(offered)}
+    else:
+        outcome = await proposals.propose(
+            ctx.session,
+            programme=programme,
+            curriculum=curriculum,
+            created_by=ctx.actor,
+            now=ctx.now,
+        )
+        after = {
+            "mode": "proposal",
+            "pairs": len(outcome.proposed),
+            "unmatched": len(outcome.unmatched),
+        }
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="match",
+        target=programme.key,
+        at=ctx.now,
+        after=after,
+    )
+    return [await _proposal_message(ctx, programme, 1)]
+
+
+@verb(
+    "match",
+    usage="match <program>",
+    summary="propose mentors for everyone waiting (re-runs around pinned pairs)",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    group=MATCHING,
+)
+async def match(ctx: Context, args: Args) -> Reply:
+    return await _run(ctx, await ctx.programme(args.words[0]))
+
+
+@verb(
+    "proposal",
+    usage="proposal <program> [page]",
+    summary="show the current proposal",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=2,
+    group=MATCHING,
+)
+async def show(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    page = 1
+    if len(args.words) == 2:
+        if not args.words[1].isdigit():
+            raise UserError("The page is a number, e.g. proposal career 2.")
+        page = int(args.words[1])
+    return [await _proposal_message(ctx, programme, page)]
+
+
+async def _proposed_for(ctx: Context, programme: Programme, mentee: Person) -> Pair:
+    found = await ctx.session.scalar(
+        select(Pair).where(
+            Pair.programme_id == programme.id,
+            Pair.mentee_id == mentee.id,
+            Pair.status == PairStatus.PROPOSED,
+        )
+    )
+    if found is None:
+        raise UserError(f"{mentee.label} has no proposed mentor in {programme.name}.")
+    return found
+
+
+async def _check_allowed(
+    ctx: Context, programme: Programme, mentee: Person, mentor: Person, *, ignoring: list[Pair]
+) -> float:
+    """Refuse a hand-made proposal that breaks a hard constraint; return its score."""
+    pool = await load_pool(
+        ctx.session, programme=programme, curriculum=ctx.curriculum(programme), now=ctx.now
+    )
+    mentor_profile = pool.enrolments.get((mentor.id, Side.MENTOR))
+    mentee_profile = pool.enrolments.get((mentee.id, Side.MENTEE))
+    if mentee_profile is None:
+        raise UserError(f"{mentee.label} isn't an active mentee in {programme.name}.")
+    if mentor_profile is None:
+        raise UserError(f"{mentor.label} isn't an active mentor in {programme.name}.")
+    problem = pool.why_not(mentee.id, mentor.id)
+    if problem is not None:
+        raise UserError(f"{mentor.label} can't mentor {mentee.label}: {problem}.")
+    if await repo.live_pairs_of(ctx.session, person_id=mentee.id, programme_id=programme.id):
+        raise UserError(f"{mentee.label} already has a mentor in {programme.name}.")
+    live = await repo.count_live_mentees(
+        ctx.session, programme_id=programme.id, mentor_id=mentor.id
+    )
+    proposed = (
+        await ctx.session.scalar(
+            select(func.count(Pair.id)).where(
+                Pair.programme_id == programme.id,
+                Pair.mentor_id == mentor.id,
+                Pair.status == PairStatus.PROPOSED,
+                Pair.id.not_in([p.id for p in ignoring] or [-1]),
+            )
+        )
+        or 0
+    )
+    if live + proposed >= mentor_profile.capacity:
+        raise UserError(
+            f"{mentor.label} has no places left in {programme.name} "
+            f"({live} active, {proposed} proposed); swap or remove one first."
+        )
+    return float(
+        scores(
+            [candidate(mentee, mentee_profile, at=ctx.now)],
+            [candidate(mentor, mentor_profile, at=ctx.now)],
+            department_mode=pool.department_mode,
+        )[0, 0]
+    )
+
+
+async def _reexplain(ctx: Context, pair: Pair, programme: Programme, score: float) -> None:
+    pair.reason = await journeys.explain_pair(
+        ctx.session,
+        programme=programme,
+        curriculum=ctx.curriculum(programme),
+        mentor=pair.mentor,
+        mentee=pair.mentee,
+        note=None,
+        now=ctx.now,
+    )
+    pair.score = round(score, 2)
+
+
+@verb(
+    "match swap",
+    usage="match swap <program> @mentee @mentee",
+    summary="swap two mentees' proposed mentors (both become pinned)",
+    role=Role.COORDINATOR,
+    min_words=3,
+    max_words=3,
+    group=MATCHING,
+)
+async def swap(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    first = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
+    second = await _proposed_for(ctx, programme, await ctx.person(args.words[2]))
+    if first.id == second.id:
+        raise UserError("Name two different mentees to swap.")
+    before = {"first": first.mentor.label, "second": second.mentor.label}
+    new_first_mentor, new_second_mentor = second.mentor, first.mentor
+    pool = await load_pool(
+        ctx.session, programme=programme, curriculum=ctx.curriculum(programme), now=ctx.now
+    )
+    for pair, mentor in ((first, new_first_mentor), (second, new_second_mentor)):
+        problem = pool.why_not(pair.mentee_id, mentor.id)
+        if problem is not None:
+            raise UserError(f"{mentor.label} can't mentor {pair.mentee.label}: {problem}.")
+    first.mentor_id, second.mentor_id = new_first_mentor.id, new_second_mentor.id
+    first.pinned = second.pinned = True
+    await ctx.session.flush()
+    for pair in (first, second):
+        await ctx.session.refresh(pair)
+        profile = await repo.enrolment(
+            ctx.session, programme_id=programme.id, person_id=pair.mentor_id, side=Side.MENTOR
+        )
+        mentee_profile = await repo.enrolment(
+            ctx.session, programme_id=programme.id, person_id=pair.mentee_id, side=Side.MENTEE
+        )
+        score = float(
+            scores(
+                [candidate(pair.mentee, mentee_profile, at=ctx.now)],
+                [candidate(pair.mentor, profile, at=ctx.now)],
+                department_mode=journeys.department_mode(programme, ctx.curriculum(programme)),
+            )[0, 0]
+        )
+        await _reexplain(ctx, pair, programme, score)
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="match.swap",
+        target=f"{first.mentee.label} and {second.mentee.label}",
+        at=ctx.now,
+        before=before,
+        after={"first": first.mentor.label, "second": second.mentor.label},
+    )
+    return [
+        Message(
+            text=f"Swapped: {first.mentor.label} → {first.mentee.label} and "
+            f"{second.mentor.label} → {second.mentee.label}. Both are pinned.",
+            kind="proposal_changed",
+        )
+    ]
+
+
+@verb(
+    "match remove",
+    usage="match remove <program> @mentee",
+    summary="take a mentee's proposed pair out (it won't be proposed again)",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=2,
+    group=MATCHING,
+)
+async def remove(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    pair = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
+    rejected = list(programme.settings.get("rejected", []))
+    rejected.append([pair.mentee_id, pair.mentor_id])
+    programme.settings = {**programme.settings, "rejected": rejected}
+    label = f"{pair.mentor.label} → {pair.mentee.label}"
+    await ctx.session.delete(pair)
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="match.remove",
+        target=label,
+        at=ctx.now,
+        before={"pair": label},
+    )
+    return [
+        Message(
+            text=f"Removed {label} from the proposal; it won't be proposed again. "
+            f"Run match {programme.key} to fill the gap.",
+            kind="proposal_changed",
+        )
+    ]
+
+
+@verb(
+    "match pin",
+    usage="match pin <program> @mentee [@mentor]",
+    summary="keep a proposed pair when re-running, or propose a mentor yourself",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=3,
+    group=MATCHING,
+)
+async def pin(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    mentee = await ctx.person(args.words[1])
+    if len(args.words) == 2:
+        pair = await _proposed_for(ctx, programme, mentee)
+        pair.pinned = True
+        text = f"Pinned {pair.mentor.label} → {mentee.label}."
+    else:
+        mentor = await ctx.person(args.words[2])
+        existing = await ctx.session.scalar(
+            select(Pair).where(
+                Pair.programme_id == programme.id,
+                Pair.mentee_id == mentee.id,
+                Pair.status == PairStatus.PROPOSED,
+            )
+        )
+        score = await _check_allowed(
+            ctx, programme, mentee, mentor, ignoring=[existing] if existing else []
+        )
+        if existing is not None:
+            await ctx.session.delete(existing)
+            await ctx.session.flush()
+        pair = Pair(
+            programme_id=programme.id,
+            mentor_id=mentor.id,
+            mentee_id=mentee.id,
+            status=PairStatus.PROPOSED,
+            pinned=True,
+            created_by_id=ctx.actor.id,
+            created_at=ctx.now,
+        )
+        ctx.session.add(pair)
+        await ctx.session.flush()
+        await ctx.session.refresh(pair)
+        await _reexplain(ctx, pair, programme, score)
+        text = f"Proposed and pinned {mentor.label} → {mentee.label}."
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="match.pin",
+        target=f"{pair.mentor.label} → {pair.mentee.label}",
+        at=ctx.now,
+        after={"pinned": True},
+    )
+    return [Message(text=text, kind="proposal_changed")]
+
+
+@verb(
+    "match unpin",
+    usage="match unpin <program> @mentee",
+    summary="let the next match run change this pair",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=2,
+    group=MATCHING,
+)
+async def unpin(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    pair = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
+    pair.pinned = False
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="match.unpin",
+        target=f"{pair.mentor.label} → {pair.mentee.label}",
+        at=ctx.now,
+        after={"pinned": False},
+    )
+    return [
+        Message(
+            text=f"Unpinned {pair.mentor.label} → {pair.mentee.label}.", kind="proposal_changed"
+        )
+    ]
+
+
+async def _publish(ctx: Context, programme: Programme) -> Reply:
+    if programme.status not in journeys.RUNNING_PROGRAMMES:
+        raise UserError(f"{programme.name} is {programme.status}; open it before publishing.")
+    if _choice_mode(programme):
+        count = await offers.publish_offers(ctx.session, programme=programme, now=ctx.now)
+        if not count:
+            raise UserError(f"There are no suggestions to send. Run match {programme.key} first.")
+        text = f"Sent {count} mentees their suggested mentors."
+        after: dict[str, object] = {"mentees offered": count}
+    else:
+        started, skipped = await proposals.publish_pairs(
+            ctx.session, programme=programme, curriculum=ctx.curriculum(programme), now=ctx.now
+        )
+        if not started and not skipped:
+            raise UserError(f"There is nothing to publish. Run match {programme.key} first.")
+        text = (
+            f"Published {len(started)} pairs in {programme.name}; introductions are on their way."
+        )
+        if skipped:
+            text += " Not started: " + "; ".join(skipped) + "."
+        after = {"published": len(started), "skipped": len(skipped)}
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="publish",
+        target=programme.key,
+        at=ctx.now,
+        after=after,
+    )
+    return [Message(text=text, kind="published")]
+
+
+@verb(
+    "publish",
+    usage="publish <program>",
+    summary="start the proposed pairs and introduce them (or send mentees their choices)",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    group=MATCHING,
+)
+async def publish(ctx: Context, args: Args) -> Reply:
+    return await _publish(ctx, await ctx.programme(args.words[0]))
+
+
+def _require_coordinator(ctx: Context) -> None:
+    if not ctx.is_coordinator:
+        raise NotAllowed("Only coordinators can do that.")
+
+
+@action("proposal.publish")
+async def press_publish(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    _require_coordinator(ctx)
+    return await _publish(ctx, await ctx.programme(value))
+
+
+@action("proposal.rerun")
+async def press_rerun(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    _require_coordinator(ctx)
+    return await _run(ctx, await ctx.programme(value))
+
+
+@verb(
+    "unpair",
+    usage="unpair @mentor @mentee <program>",
+    summary="end a pairing kindly",
+    role=Role.COORDINATOR,
+    min_words=3,
+    max_words=3,
+    group=MATCHING,
+)
+async def unpair(ctx: Context, args: Args) -> Reply:
+    mentor = await ctx.person(args.words[0])
+    mentee = await ctx.person(args.words[1])
+    programme = await ctx.programme(args.words[2])
+    pair = await ctx.session.scalar(
+        select(Pair).where(
+            Pair.programme_id == programme.id,
+            Pair.mentor_id == mentor.id,
+            Pair.mentee_id == mentee.id,
+            Pair.status.in_((PairStatus.ACTIVE, PairStatus.PAUSED)),
+        )
+    )
+    if pair is None:
+        raise UserError(f"{mentor.label} isn't mentoring {mentee.label} in {programme.name}.")
+    pair.status = PairStatus.ENDED
+    pair.ended_at = ctx.now
+    pair.end_reason = "ended by the programme team"
+    outbox = Outbox(ctx.session, ctx.now)
+    for person in (mentor, mentee):
+        await outbox.to_person(
+            person,
+            Message(
+                text=f"The programme team has ended your pairing with "
+                f"{pair.other(person.id).label} in {programme.name}. This is no judgement on "
+                "anyone; they'll be in touch about what comes next.",
+                kind="unpaired",
+            ),
+            key=f"pair:{pair.id}:unpaired:{person.id}",
+        )
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        programme_id=programme.id,
+        action="unpair",
+        target=f"{mentor.label} + {mentee.label}",
+        at=ctx.now,
+        before={"status": "active"},
+        after={"status": "ended"},
+    )
+    return [
+        Message(
+            text=f"Ended the pairing of {mentor.label} and {mentee.label}; both have "
+            "been told kindly.",
+            kind="unpaired",
+        )
+    ]
+
+
+def _ordered(a: Person, b: Person) -> tuple[int, int]:
+    return (a.id, b.id) if a.id < b.id else (b.id, a.id)
+
+
+@verb(
+    "do-not-pair",
+    usage="do-not-pair @person @person",
+    summary="never propose these two together (confidential)",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=2,
+    group=MATCHING,
+)
+async def do_not_pair(ctx: Context, args: Args) -> Reply:
+    a, b = await ctx.person(args.words[0]), await ctx.person(args.words[1])
+    if a.id == b.id:
+        raise UserError("Name two different people.")
+    first, second = _ordered(a, b)
+    exists = await ctx.session.scalar(
+        select(DoNotPair.id).where(
+            DoNotPair.workspace_id == ctx.workspace.id,
+            DoNotPair.first_id == first,
+            DoNotPair.second_id == second,
+        )
+    )
+    if exists is None:
+        ctx.session.add(
+            DoNotPair(
+                workspace_id=ctx.workspace.id,
+                first_id=first,
+                second_id=second,
+                created_by_id=ctx.actor.id,
+                created_at=ctx.now,
+            )
+        )
+        await repo.audit(
+            ctx.session,
+            workspace_id=ctx.workspace.id,
+            actor_id=ctx.actor.id,
+            action="do-not-pair.add",
+            target=f"{a.label} + {b.label}",
+            at=ctx.now,
+        )
+    return [
+        Message(
+            text=f"{a.label} and {b.label} will never be proposed together. Nobody else is told.",
+            kind="do_not_pair",
+        )
+    ]
+
+
+@verb(
+    "do-not-pair remove",
+    usage="do-not-pair remove @person @person",
+    summary="take two people off the do-not-pair list",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=2,
+    group=MATCHING,
+)
+async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
+    a, b = await ctx.person(args.words[0]), await ctx.person(args.words[1])
+    first, second = _ordered(a, b)
+    row = await ctx.session.scalar(
+        select(DoNotPair).where(
+            DoNotPair.workspace_id == ctx.workspace.id,
+            DoNotPair.first_id == first,
+            DoNotPair.second_id == second,
+        )
+    )
+    if row is None:
+        raise UserError(f"{a.label} and {b.label} aren't on the do-not-pair list.")
+    if row.source == "blocked":
+        raise UserError("One of them blocked the other; that can't be undone by a coordinator.")
+    await ctx.session.delete(row)
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        action="do-not-pair.remove",
+        target=f"{a.label} + {b.label}",
+        at=ctx.now,
+    )
+    return [
+        Message(text=f"{a.label} and {b.label} can be proposed together again.", kind="do_not_pair")
+    ]
+
+
+def _date(text: str) -> datetime:
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise UserError(
+            f"'{text}' isn't a date; write it as YYYY-MM-DD, e.g. 2027-06-30."
+        ) from None
+    return day.replace(tzinfo=UTC)
+
+
+@verb(
+    "clearance record",
+    usage="clearance record @person [--expires YYYY-MM-DD]",
+    summary="record a mentor's background check (needed in safeguarded programmes)",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    flags=("expires",),
+    group=MATCHING,
+)
+async def clearance_record(ctx: Context, args: Args) -> Reply:
+    person = await ctx.person(args.words[0])
+    expires = _date(args.flags["expires"]) if "expires" in args.flags else None
+    if expires is not None and expires <= ctx.now:
+        raise UserError("That date has already passed; record a clearance that is still valid.")
+    before = {
+        "expires": person.clearance_expires_at.date().isoformat()
+        if person.clearance_expires_at
+        else None,
+        "recorded": person.clearance_recorded_at is not None,
+    }
+    person.clearance_recorded_at = ctx.now
+    person.clearance_expires_at = expires
+    until = f" until {expires:%d %b %Y}" if expires else ""
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        action="clearance.record",
+        target=person.label,
+        at=ctx.now,
+        before=before,
+        after={"expires": expires.date().isoformat() if expires else None, "recorded": True},
+    )
+    return [Message(text=f"Recorded {person.label}'s clearance{until}.", kind="clearance")]
+
+
+@verb(
+    "clearance revoke",
+    usage="clearance revoke @person",
+    summary="withdraw a clearance",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    group=MATCHING,
+)
+async def clearance_revoke(ctx: Context, args: Args) -> Reply:
+    person = await ctx.person(args.words[0])
+    if person.clearance_recorded_at is None:
+        raise UserError(f"{person.label} has no recorded clearance.")
+    person.clearance_recorded_at = None
+    person.clearance_expires_at = None
+    await repo.audit(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        actor_id=ctx.actor.id,
+        action="clearance.revoke",
+        target=person.label,
+        at=ctx.now,
+        before={"recorded": True},
+        after={"recorded": False},
+    )
+    return [Message(text=f"Withdrew {person.label}'s clearance.", kind="clearance")]
+
+
+async def _offer(ctx: Context, value: str) -> MatchOffer:
+    if not value.isdigit():
+        raise UserError("That button is out of date. Type status to see where you are.")
+    offer = await ctx.session.get(MatchOffer, int(value))
+    if offer is None:
+        raise UserError("That button is out of date. Type status to see where you are.")
+    programme = await ctx.session.get(Programme, offer.programme_id)
+    if programme is None or programme.workspace_id != ctx.workspace.id:
+        raise UserError("That button is out of date. Type status to see where you are.")
+    return offer
+
+
+@action("offer.choose")
+async def press_choose(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    said = await offers.choose(
+        ctx.session, offer=await _offer(ctx, value), mentee=ctx.actor, now=ctx.now
+    )
+    return [Message(text=said, kind="offer_chosen")]
+
+
+@action("offer.accept")
+async def press_accept(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    said = await offers.respond(
+        ctx.session,
+        offer=await _offer(ctx, value),
+        mentor=ctx.actor,
+        accept=True,
+        library=ctx.library,
+        now=ctx.now,
+    )
+    return [Message(text=said, kind="offer_answered")]
+
+
+@action("offer.decline")
+async def press_decline(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    said = await offers.respond(
+        ctx.session,
+        offer=await _offer(ctx, value),
+        mentor=ctx.actor,
+        accept=False,
+        library=ctx.library,
+        now=ctx.now,
+    )
+    return [Message(text=said, kind="offer_answered")]

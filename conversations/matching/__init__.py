@@ -1,0 +1,6 @@
+"""Whole-pool matching: candidates, scores, constraints and an optimal assignment.
+
+The pure part (this package's ``candidates``, ``scoring`` and ``solver``) works
+on plain data so it can be tested against brute force and benchmarked on
+thousands of people; ``proposals`` connects it to the database.
+"""

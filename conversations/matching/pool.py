@@ -1,0 +1,167 @@
+"""Loading a programme's matching pool from the database, with every hard constraint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.curriculum import Curriculum
+from conversations.journeys import department_mode
+from conversations.matching.candidates import Candidate, DepartmentMode, candidate
+from storage.models import (
+    DoNotPair,
+    Enrolment,
+    EnrolmentStatus,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+    Side,
+)
+
+MAX_CHAIN = 30
+
+
+def clearance_valid(person: Person, now: datetime) -> bool:
+    return person.clearance_recorded_at is not None and (
+        person.clearance_expires_at is None or person.clearance_expires_at > now
+    )
+
+
+@dataclass
+class Pool:
+    """Who can be matched in one programme right now, and what rules them out."""
+
+    programme: Programme
+    department_mode: DepartmentMode
+    mentees: list[Candidate]
+    mentors: list[Candidate]
+    people: dict[int, Person]
+    enrolments: dict[tuple[int, str], Enrolment]
+    do_not_pair: set[tuple[int, int]] = field(default_factory=set)
+    past: set[tuple[int, int]] = field(default_factory=set)
+    rejected: set[tuple[int, int]] = field(default_factory=set)
+    chains: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    uncleared: set[int] = field(default_factory=set)
+    """Mentors left out because a safeguarded programme needs a recorded clearance."""
+
+    @property
+    def forbidden(self) -> set[tuple[int, int]]:
+        return self.do_not_pair | self.past | self.rejected
+
+    def why_not(self, mentee_id: int, mentor_id: int) -> str | None:
+        """The hard constraint that rules a pair out, in a coordinator's words."""
+        if mentee_id == mentor_id:
+            return "the same person"
+        if mentor_id in self.uncleared:
+            return "no recorded clearance"
+        if (mentee_id, mentor_id) in self.do_not_pair:
+            return "on the do-not-pair list"
+        if mentor_id in self.chains.get(mentee_id, ()) or mentee_id in self.chains.get(
+            mentor_id, ()
+        ):
+            return "in the same reporting line"
+        if (mentee_id, mentor_id) in self.past:
+            return "paired before in this programme"
+        if (mentee_id, mentor_id) in self.rejected:
+            return "a proposal the coordinator removed"
+        return None
+
+
+def _chains(managers: dict[int, int | None], wanted: set[int]) -> dict[int, tuple[int, ...]]:
+    chains: dict[int, tuple[int, ...]] = {}
+    for person_id in wanted:
+        above: list[int] = []
+        boss = managers.get(person_id)
+        while boss is not None and boss not in above and len(above) < MAX_CHAIN:
+            above.append(boss)
+            boss = managers.get(boss)
+        if above:
+            chains[person_id] = tuple(above)
+    return chains
+
+
+async def load_pool(
+    session: AsyncSession, *, programme: Programme, curriculum: Curriculum, now: datetime
+) -> Pool:
+    """Everyone still to be matched, with mentors' remaining places after live and pinned pairs.
+
+    Unpinned proposals are ignored (a new run replaces them); pinned ones hold
+    their mentee and a mentor place.
+    """
+    enrolments = (
+        (
+            await session.scalars(
+                select(Enrolment).where(
+                    Enrolment.programme_id == programme.id,
+                    Enrolment.status == EnrolmentStatus.ACTIVE,
+                )
+            )
+        )
+        .unique()
+        .all()
+    )
+    pairs = (await session.scalars(select(Pair).where(Pair.programme_id == programme.id))).unique()
+    taken_mentees: set[int] = set()
+    used_places: dict[int, int] = {}
+    past: set[tuple[int, int]] = set()
+    for pair in pairs:
+        holds = pair.status in (PairStatus.ACTIVE, PairStatus.PAUSED) or (
+            pair.status == PairStatus.PROPOSED and pair.pinned
+        )
+        if holds:
+            taken_mentees.add(pair.mentee_id)
+            used_places[pair.mentor_id] = used_places.get(pair.mentor_id, 0) + 1
+        if pair.status != PairStatus.PROPOSED:
+            past.add((pair.mentee_id, pair.mentor_id))
+    mode = department_mode(programme, curriculum)
+    people = {e.person_id: e.person for e in enrolments}
+    by_side = {(e.person_id, e.side): e for e in enrolments}
+    mentees = [
+        candidate(e.person, e, at=now)
+        for e in enrolments
+        if e.side == Side.MENTEE and e.person_id not in taken_mentees
+    ]
+    mentors: list[Candidate] = []
+    uncleared: set[int] = set()
+    for e in enrolments:
+        if e.side != Side.MENTOR:
+            continue
+        if programme.safeguarded and not clearance_valid(e.person, now):
+            uncleared.add(e.person_id)
+            continue
+        places = e.capacity - used_places.get(e.person_id, 0)
+        mentors.append(candidate(e.person, e, at=now, places=max(places, 0)))
+    blocks = await session.scalars(
+        select(DoNotPair).where(DoNotPair.workspace_id == programme.workspace_id)
+    )
+    do_not_pair: set[tuple[int, int]] = set()
+    for row in blocks:
+        do_not_pair |= {(row.first_id, row.second_id), (row.second_id, row.first_id)}
+    rejected = {(int(a), int(b)) for a, b in programme.settings.get("rejected", [])}
+    managers = dict(
+        (
+            await session.execute(
+                select(Person.id, Person.manager_id).where(
+                    Person.workspace_id == programme.workspace_id,
+                    Person.manager_id.is_not(None),
+                )
+            )
+        ).all()
+    )
+    return Pool(
+        programme=programme,
+        department_mode=mode,
+        mentees=sorted(mentees, key=lambda c: c.person_id),
+        mentors=sorted(mentors, key=lambda c: c.person_id),
+        people=people,
+        enrolments=by_side,
+        do_not_pair=do_not_pair,
+        past=past,
+        rejected=rejected,
+        chains=_chains(managers, set(people)),
+        uncleared=uncleared,
+    )
