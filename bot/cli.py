@@ -32,11 +32,29 @@ def _parser() -> argparse.ArgumentParser:
     programs_sub.add_parser("list", help="list the curricula this install offers")
     validate = programs_sub.add_parser("validate", help="check a curriculum YAML file")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    bench = sub.add_parser("bench", help="run a benchmark")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="NAME")
+    matching = bench_sub.add_parser("matching", help="optimal matching against greedy")
+    matching.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    matching.add_argument("--mentees", type=int, default=2000)
+    matching.add_argument("--mentors", type=int, default=1000)
+    matching.add_argument("--capacity", type=int, default=2)
+    matching.add_argument("--seed", type=int, default=2026)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "bench":
+        from bench import matching
+
+        return matching.main(
+            as_json=args.json,
+            mentees=args.mentees,
+            mentors=args.mentors,
+            capacity=args.capacity,
+            seed=args.seed,
+        )
     if args.command == "programs":
         from bot import programs_cli
 
