@@ -195,7 +195,9 @@ class Engine:
             )
             ask = f" Ask {repo.names(who)} if you need it done." if who else ""
             raise NotAllowed(f"Only {verb.role}s can use {verb.name}.{ask}")
-        args: Args = parse_args(rest, allowed_flags=verb.flags, usage=verb.usage)
+        args: Args = parse_args(
+            rest, allowed_flags=verb.flags, switches=verb.switches, usage=verb.usage
+        )
         if not verb.min_words <= len(args.words) <= verb.max_words:
             raise UserError(f"That's not quite how {verb.name} works.", usage=verb.usage)
         return await verb.handler(ctx, args)

@@ -55,7 +55,14 @@ def split_words(text: str) -> list[str]:
     return words
 
 
-def parse_args(words: list[str], *, allowed_flags: frozenset[str], usage: str) -> Args:
+def parse_args(
+    words: list[str],
+    *,
+    allowed_flags: frozenset[str],
+    usage: str,
+    switches: frozenset[str] = frozenset(),
+) -> Args:
+    """Words and ``--flag value`` options; a switch (``--skip-invalid``) takes no value."""
     args = Args()
     position = 0
     while position < len(words):
@@ -63,8 +70,12 @@ def parse_args(words: list[str], *, allowed_flags: frozenset[str], usage: str) -
         if word.startswith("--") and len(word) > 2:
             name, equals, value = word[2:].partition("=")
             name = name.lower()
+            if name in switches:
+                args.flags[name] = value if equals else "yes"
+                position += 1
+                continue
             if name not in allowed_flags:
-                known = ", ".join(f"--{f}" for f in sorted(allowed_flags)) or "none"
+                known = ", ".join(f"--{f}" for f in sorted(allowed_flags | switches)) or "none"
                 raise UserError(
                     f"I don't know the option --{name} (options here: {known}).", usage=usage
                 )

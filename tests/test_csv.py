@@ -284,7 +284,7 @@ async def test_every_problem_in_a_file_is_listed_at_once(chat: Chat) -> None:
         "• line 3, column timezone: 'Mars/Base' isn't a time zone I know. Use a name like "
         "Europe/London or America/Halifax.\n"
         "• line 4, column capacity: must be a whole number from 1 to 20 (got '0').\n"
-        "Fix them and import the file again, or add --skip-invalid yes to import the 1 good "
+        "Fix them and import the file again, or add --skip-invalid to import the 1 good "
         "row and skip these."
     )
     assert await chat.snapshot() == before
@@ -320,7 +320,7 @@ async def test_skip_invalid_imports_the_good_rows_and_reports_the_rest(chat: Cha
         "dev,mentee,ana,Asia/Kolkata\n"
         "eve,mentee,,Moon/Base\n"
     )
-    reply = await _import(chat, roster, "import buddies --skip-invalid yes")
+    reply = await _import(chat, roster, "import buddies --skip-invalid")
     assert reply == (
         "Imported 2 people into New-hire buddy: 2 new, 0 updated; 3 rows skipped:\n"
         "• line 3, column role: 'boss' isn't a role here: choose mentor or mentee.\n"
@@ -337,7 +337,7 @@ async def test_skip_invalid_imports_the_good_rows_and_reports_the_rest(chat: Cha
 async def test_skip_invalid_with_nothing_good_still_imports_nothing(chat: Chat) -> None:
     await _programme(chat)
     before = await chat.snapshot()
-    reply = await _import(chat, "id,role\nana,boss\n", "import buddies --skip-invalid yes")
+    reply = await _import(chat, "id,role\nana,boss\n", "import buddies --skip-invalid")
     assert reply.startswith("Nothing was imported: 1 row of 1 has problems.")
     assert reply.endswith("Fix them and import the file again.")
     assert await chat.snapshot() == before

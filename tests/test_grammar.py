@@ -56,3 +56,20 @@ def test_unknown_flags_and_missing_values_are_explained() -> None:
         parse_args(["--colour", "red"], allowed_flags=frozenset({"name"}), usage="u")
     with pytest.raises(UserError, match="--name needs a value"):
         parse_args(["--name"], allowed_flags=frozenset({"name"}), usage="u")
+
+
+def test_a_switch_takes_no_value_wherever_it_stands() -> None:
+    args = parse_args(
+        ["career", "--skip-invalid", "people.csv"],
+        allowed_flags=frozenset(),
+        switches=frozenset({"skip-invalid"}),
+        usage="u",
+    )
+    assert (args.words, args.flags) == (["career", "people.csv"], {"skip-invalid": "yes"})
+    at_end = parse_args(
+        ["career", "--skip-invalid"],
+        allowed_flags=frozenset(),
+        switches=frozenset({"skip-invalid"}),
+        usage="u",
+    )
+    assert at_end.flags == {"skip-invalid": "yes"}

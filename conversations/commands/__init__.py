@@ -26,6 +26,8 @@ class Verb:
     min_words: int = 0
     max_words: int = 0
     flags: frozenset[str] = frozenset()
+    switches: frozenset[str] = frozenset()
+    """Options that take no value (``--skip-invalid``)."""
     group: str = "Taking part"
 
 
@@ -41,6 +43,7 @@ def verb(
     min_words: int = 0,
     max_words: int = 0,
     flags: tuple[str, ...] = (),
+    switches: tuple[str, ...] = (),
     group: str = "Taking part",
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
@@ -53,6 +56,7 @@ def verb(
             min_words=min_words,
             max_words=max_words,
             flags=frozenset(flags),
+            switches=frozenset(switches),
             group=group,
         )
         return handler

@@ -40,6 +40,7 @@ from conversations.messages import Attachment, Message
 from storage import repositories as repo
 from storage.models import (
     CheckIn,
+    Enrolment,
     EnrolmentStatus,
     Meeting,
     MeetingOutcome,
@@ -210,8 +211,7 @@ def _listed(problems: Sequence[Problem]) -> str:
 
 
 def _skip_requested(value: str | None) -> bool:
-    """``--skip-invalid yes``; any value but no/false/off/0 counts, so the console's file
-    name right after the flag (``--skip-invalid people.csv``) reads naturally."""
+    """``--skip-invalid`` alone, or ``--skip-invalid=yes``; no/false/off/0 turn it off."""
     return value is not None and value.strip().lower() not in _NO
 
 
@@ -222,19 +222,58 @@ class _Tally:
     rows: int = 0
     left: list[str] = field(default_factory=list)
     """People who had left the programme, as "Name (line N)": not signed back up."""
+    waiting: set[int] = field(default_factory=set)
+    """People known only by email: linked when they first message the bot."""
 
 
-async def _person_for(ctx: Context, row: ImportRow) -> tuple[Person, bool]:
-    """Find the row's person by id, then by email; create them if nobody matches."""
-    person = None
-    if row.user_id:
-        person = await repo.person_by_platform_id(
-            ctx.session, workspace_id=ctx.workspace.id, platform_user_id=row.user_id
-        )
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class _People:
+    """The people a file names (rows and managers), loaded in a few queries, not per row."""
+
+    by_id: dict[str, Person] = field(default_factory=dict)
+    by_email: dict[str, Person] = field(default_factory=dict)
+    """Lower-cased; the earliest person with an email wins, as in repo.person_by_email."""
+
+    def find(self, ref: str) -> Person | None:
+        return self.by_id.get(ref) or self.by_email.get(ref.lower())
+
+    def remember(self, person: Person) -> None:
+        self.by_id[person.platform_user_id] = person
+        if person.email:
+            self.by_email.setdefault(person.email.lower(), person)
+
+
+async def _load_people(ctx: Context, rows: Sequence[ImportRow]) -> _People:
+    ids = {r.user_id for r in rows if r.user_id} | {r.manager for r in rows if r.manager}
+    emails = {r.email.lower() for r in rows if r.email}
+    emails |= {r.manager.lower() for r in rows if looks_like_email(r.manager)}
+    loaded: dict[int, Person] = {}
+    for column, wanted in (
+        (Person.platform_user_id, sorted(ids)),
+        (func.lower(Person.email), sorted(emails)),
+    ):
+        for start in range(0, len(wanted), _CHUNK):
+            found = await ctx.session.scalars(
+                select(Person).where(
+                    Person.workspace_id == ctx.workspace.id,
+                    column.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+            loaded.update((person.id, person) for person in found)
+    people = _People()
+    for person_id in sorted(loaded):
+        people.remember(loaded[person_id])
+    return people
+
+
+def _person_for(ctx: Context, row: ImportRow, people: _People) -> Person:
+    """Find the row's person by id, then by email; add them if nobody matches."""
+    person = people.by_id.get(row.user_id) if row.user_id else None
     if person is None and row.email:
-        person = await repo.person_by_email(
-            ctx.session, workspace_id=ctx.workspace.id, email=row.email
-        )
+        person = people.by_email.get(row.email.lower())
         if person is not None and row.user_id:
             if not person.platform_user_id.startswith(repo.PLACEHOLDER_PREFIX):
                 # _clashes rules this out before anything is written; refuse rather than merge.
@@ -246,43 +285,32 @@ async def _person_for(ctx: Context, row: ImportRow) -> tuple[Person, bool]:
     if person is not None:
         person.display_name = row.name or person.display_name
         person.email = row.email or person.email
-        return person, False
-    person = Person(
-        workspace_id=ctx.workspace.id,
-        platform_user_id=row.user_id or repo.PLACEHOLDER_PREFIX + row.email.lower(),
-        display_name=row.name or row.email,
-        email=row.email or None,
-        timezone=row.profile.timezone or ctx.settings.default_timezone,
-        created_at=ctx.now,
-    )
-    ctx.session.add(person)
-    await ctx.session.flush()
-    return person, True
-
-
-async def _manager_for(ctx: Context, ref: str, in_file: dict[str, Person]) -> Person | None:
-    found = in_file.get(ref) or in_file.get(ref.lower())
-    if found is None:
-        found = await repo.person_by_platform_id(
-            ctx.session, workspace_id=ctx.workspace.id, platform_user_id=ref
+    else:
+        person = Person(
+            workspace_id=ctx.workspace.id,
+            platform_user_id=row.user_id or repo.PLACEHOLDER_PREFIX + row.email.lower(),
+            display_name=row.name or row.email,
+            email=row.email or None,
+            timezone=row.profile.timezone or ctx.settings.default_timezone,
+            created_at=ctx.now,
         )
-    if found is None and looks_like_email(ref):
-        found = await repo.person_by_email(ctx.session, workspace_id=ctx.workspace.id, email=ref)
-    return found
+        ctx.session.add(person)
+    people.remember(person)
+    return person
 
 
 async def _write(ctx: Context, programme: Programme, rows: Sequence[ImportRow]) -> _Tally:
+    """Create or update each row's person, then enrol them, then link managers."""
+    people = await _load_people(ctx, rows)
+    persons = [_person_for(ctx, row, people) for row in rows]
+    await ctx.session.flush()  # one batch of inserts gives every new person an id
+    found = await ctx.session.scalars(
+        select(Enrolment).where(Enrolment.programme_id == programme.id)
+    )
+    enrolments = {(e.person_id, e.side): e for e in found.unique()}
     tally = _Tally()
-    in_file: dict[str, Person] = {}
-    placed: list[tuple[ImportRow, Person]] = []
-    for row in rows:
-        person, _ = await _person_for(ctx, row)
-        for key in (row.user_id, row.email.lower()):
-            if key:
-                in_file.setdefault(key, person)
-        existing = await repo.enrolment(
-            ctx.session, programme_id=programme.id, person_id=person.id, side=row.side
-        )
+    for row, person in zip(rows, persons, strict=True):
+        existing = enrolments.get((person.id, row.side))
         if existing is not None and existing.status == EnrolmentStatus.LEFT:
             # They chose to leave: a roster re-import must not sign them back up.
             tally.left.append(f"{person.label} (line {row.line})")
@@ -301,12 +329,14 @@ async def _write(ctx: Context, programme: Programme, rows: Sequence[ImportRow]) 
         )
         if was_paused:
             enrolment.status = EnrolmentStatus.PAUSED  # a pause is theirs to lift, not ours
+        enrolments[(person.id, row.side)] = enrolment
         tally.people[person.id] = tally.people.get(person.id, False) or fresh
         tally.rows += 1
-        placed.append((row, person))
-    for row, person in placed:
+        if person.platform_user_id.startswith(repo.PLACEHOLDER_PREFIX):
+            tally.waiting.add(person.id)
         if row.manager:
-            manager = await _manager_for(ctx, row.manager, in_file)
+            # Everyone in the file is known by now, so a manager on a later row is found too.
+            manager = people.find(row.manager)
             if manager is not None and manager.id != person.id:
                 person.manager_id = manager.id
     await ctx.session.flush()
@@ -315,12 +345,12 @@ async def _write(ctx: Context, programme: Programme, rows: Sequence[ImportRow]) 
 
 @verb(
     "import",
-    usage="import <program> [--skip-invalid yes]  (with a CSV file attached)",
+    usage="import <program> [--skip-invalid]  (with a CSV file attached)",
     summary="enrol many people at once from a CSV file",
     role=Role.COORDINATOR,
     min_words=1,
     max_words=2,
-    flags=("skip-invalid",),
+    switches=("skip-invalid",),
     group=COORDINATING,
 )
 async def import_(ctx: Context, args: Args) -> Reply:
@@ -347,7 +377,7 @@ async def import_(ctx: Context, args: Args) -> Reply:
             f"{'has' if len(bad) == 1 else 'have'} problems."
         )
         advice = (
-            f"Fix them and import the file again, or add --skip-invalid yes to import the "
+            f"Fix them and import the file again, or add --skip-invalid to import the "
             f"{_plural(len(rows), 'good row')} and skip these."
             if rows
             else "Fix them and import the file again."
@@ -364,16 +394,10 @@ async def import_(ctx: Context, args: Args) -> Reply:
         text += f"; {_plural(len(bad), 'row')} skipped:\n{_listed(problems)}"
     else:
         text += "."
-    waiting = await ctx.session.scalar(
-        select(func.count(Person.id)).where(
-            Person.id.in_(list(tally.people)),
-            Person.platform_user_id.startswith(repo.PLACEHOLDER_PREFIX),
-        )
-    )
-    if waiting:
+    if tally.waiting:
         text += (
-            f"\n{_plural(int(waiting), 'person is', 'people are')} known only by email so far; "
-            "I'll link each one when they first message me from that address."
+            f"\n{_plural(len(tally.waiting), 'person is', 'people are')} known only by email "
+            "so far; I'll link each one when they first message me from that address."
         )
     if tally.left:
         text += (
