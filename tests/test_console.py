@@ -136,7 +136,8 @@ def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert done.stderr == ""
-    assert "Maya ▸ pair @daniel @ben career" in out
+    assert "Maya ▸ match career" in out and "Daniel → Ben (score" in out
+    assert "Published 5 pairs in Career mentoring 2026" in out
     assert "✉ to Daniel and Ben (pair):\n    ┌─ Meet your mentoring partner" in out
     assert "Why you were paired: Daniel brings leadership" in out
     summary = out.split("Programme summary", 1)[1]

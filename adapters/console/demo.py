@@ -95,14 +95,14 @@ JOINS = {
     "omar": ("mentee", "negotiation", "marketing, storytelling", "build a personal brand"),
 }
 
-# mentor, mentee, how the pair behaves, days after an agenda that they usually meet
-PAIRS = (
-    ("daniel", "ben", "thrive", 9, "Ben asked for someone who sees the whole organisation"),
-    ("aisha", "sam", "thrive", 11, None),
-    ("priya", "lena", "thrive", 12, None),
-    ("grace", "chloe", "leave", 10, None),
-    ("tomas", "omar", "stall", 13, None),
-)
+# mentee: how their pair behaves, and how many days after an agenda they usually meet
+BEHAVIOUR = {
+    "ben": ("thrive", 9),
+    "sam": ("thrive", 11),
+    "lena": ("thrive", 12),
+    "chloe": ("leave", 10),
+    "omar": ("stall", 13),
+}
 REFLECTIONS = (
     "I said out loud what I actually want. That felt new.",
     "Need to follow up on the budget question before next time.",
@@ -143,7 +143,8 @@ class Transcript:
 class DemoTransport(ConsoleTransport):
     """The console transport, also telling the script which pair got which card."""
 
-    plans: dict[tuple[str, str], PairPlan]
+    plans: dict[str, PairPlan]
+    """By mentee handle: the matcher decides who their mentor is."""
     day: int
 
     async def send(self, delivery: Delivery) -> str | None:
@@ -151,9 +152,10 @@ class DemoTransport(ConsoleTransport):
         message = delivery.message
         pair = delivery.pair
         if pair is not None:
-            plan = self.plans.get((pair.mentor.platform_user_id, pair.mentee.platform_user_id))
+            plan = self.plans.get(pair.mentee.platform_user_id)
             if plan is not None and message.kind in ("introduction", "agenda"):
                 plan.pair_id = pair.id
+                plan.mentor = pair.mentor.platform_user_id
                 plan.agenda, plan.agenda_day = message, self.day
         if message.kind == "checkin" and delivery.person is not None:
             for plan in self.plans.values():
@@ -228,12 +230,15 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
             f"{goal}{capacity}",
         )
     plans: list[PairPlan] = []
-    for mentor, mentee, behaviour, rhythm, why in PAIRS:
-        plan = PairPlan(mentor, mentee, behaviour, rhythm)
-        transport.plans[(mentor, mentee)] = plan
+    for mentee, (behaviour, rhythm) in BEHAVIOUR.items():
+        plan = PairPlan("", mentee, behaviour, rhythm)
+        transport.plans[mentee] = plan
         plans.append(plan)
-        note = f' --why "{why}"' if why else ""
-        await command("maya", f"pair @{mentor} @{mentee} career{note}")
+    # Daniel asked to mentor someone in IT far from head office: Maya fixes that pair and
+    # lets the matcher arrange everyone else around it, reviews, and publishes.
+    await command("maya", "match pin career @ben @daniel")
+    await command("maya", "match career")
+    await command("maya", "publish career")
     await command("maya", "program launch career")
 
     end_day = 182
