@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +32,28 @@ class Context:
     roles: frozenset[str]
     attachments: tuple[Attachment, ...] = ()
     """Files sent with the command being handled (e.g. a CSV to import)."""
+
+    async def audit(
+        self,
+        action: str,
+        *,
+        target: str = "",
+        programme: Programme | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Record what this person just did in the workspace's audit log."""
+        await repo.audit(
+            self.session,
+            workspace_id=self.workspace.id,
+            actor_id=self.actor.id,
+            programme_id=programme.id if programme else None,
+            action=action,
+            target=target,
+            at=self.now,
+            before=before,
+            after=after,
+        )
 
     @property
     def is_coordinator(self) -> bool:

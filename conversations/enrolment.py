@@ -55,13 +55,9 @@ async def enrol(
         ctx.session.add(enrolment)
     await ctx.session.flush()
     if by_coordinator:
-        await repo.audit(
-            ctx.session,
-            workspace_id=ctx.workspace.id,
-            actor_id=ctx.actor.id,
-            programme_id=programme.id,
-            action="enrol",
-            at=ctx.now,
+        await ctx.audit(
+            "enrol",
+            programme=programme,
             target=f"{person.label} as {side}",
             after={"side": str(side)},
         )

@@ -52,6 +52,19 @@ def department_mode(programme: Programme, curriculum: Curriculum) -> DepartmentM
     return "cross" if curriculum.matching.prefer_cross_department else "any"
 
 
+async def profiles(
+    session: AsyncSession, *, programme: Programme, mentor_id: int, mentee_id: int
+) -> tuple[Enrolment | None, Enrolment | None]:
+    """The mentor's and the mentee's enrolment profiles in this programme."""
+    mentor = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentor_id, side=Side.MENTOR
+    )
+    mentee = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentee_id, side=Side.MENTEE
+    )
+    return mentor, mentee
+
+
 async def explain_pair(
     session: AsyncSession,
     *,
@@ -63,11 +76,8 @@ async def explain_pair(
     now: datetime,
 ) -> str:
     """The sentence both people will read about why they were paired."""
-    mentor_profile = await repo.enrolment(
-        session, programme_id=programme.id, person_id=mentor.id, side=Side.MENTOR
-    )
-    mentee_profile = await repo.enrolment(
-        session, programme_id=programme.id, person_id=mentee.id, side=Side.MENTEE
+    mentor_profile, mentee_profile = await profiles(
+        session, programme=programme, mentor_id=mentor.id, mentee_id=mentee.id
     )
     return explain.sentence(
         explain.reasons(
@@ -126,11 +136,8 @@ async def activate(
     pair.session_started_at = now
     pair.started_at = now
     programme = pair.programme
-    mentor_profile = await repo.enrolment(
-        session, programme_id=programme.id, person_id=pair.mentor_id, side=Side.MENTOR
-    )
-    mentee_profile = await repo.enrolment(
-        session, programme_id=programme.id, person_id=pair.mentee_id, side=Side.MENTEE
+    mentor_profile, mentee_profile = await profiles(
+        session, programme=programme, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id
     )
     message = cards.introduction(
         pair=pair,

@@ -51,15 +51,7 @@ async def grant(ctx: Context, args: Args) -> Reply:
             granted_at=ctx.now,
         )
     )
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        action="role.grant",
-        target=person.label,
-        at=ctx.now,
-        after={"role": str(role)},
-    )
+    await ctx.audit("role.grant", target=person.label, after={"role": str(role)})
     return [Message(text=f"{person.label} is now {_a(role)}.", kind="role_granted")]
 
 
@@ -93,13 +85,5 @@ async def revoke(ctx: Context, args: Args) -> Reply:
                 "That would leave nobody to run the bot here. Grant another coordinator first."
             )
     await ctx.session.delete(grant_row)
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        action="role.revoke",
-        target=person.label,
-        at=ctx.now,
-        before={"role": str(role)},
-    )
+    await ctx.audit("role.revoke", target=person.label, before={"role": str(role)})
     return [Message(text=f"{person.label} is no longer {_a(role)}.", kind="role_revoked")]

@@ -404,14 +404,10 @@ async def import_(ctx: Context, args: Args) -> Reply:
             f"\nNot re-enrolled, because they left {programme.name}: {', '.join(tally.left)}. "
             "Use enroll if they've asked to come back."
         )
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="import",
+    await ctx.audit(
+        "import",
+        programme=programme,
         target=programme.key,
-        at=ctx.now,
         after={
             "file": attachment.name[:200],
             "rows": tally.rows,
@@ -506,15 +502,8 @@ async def export(ctx: Context, args: Args) -> Reply:
                 _cell(pair.end_reason or ""),
             ]
         )
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="export",
-        target=programme.key,
-        at=ctx.now,
-        after={"pairs": len(pairs)},
+    await ctx.audit(
+        "export", programme=programme, target=programme.key, after={"pairs": len(pairs)}
     )
     # A byte-order mark, so Excel reads names with accents as UTF-8 rather than guessing.
     attachment = Attachment.text(f"{programme.key}-pairs.csv", "\ufeff" + out.getvalue())

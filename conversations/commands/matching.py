@@ -192,16 +192,7 @@ async def _run(ctx: Context, programme: Programme) -> Reply:
             "pairs": len(outcome.proposed),
             "unmatched": len(outcome.unmatched),
         }
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="match",
-        target=programme.key,
-        at=ctx.now,
-        after=after,
-    )
+    await ctx.audit("match", programme=programme, target=programme.key, after=after)
     return [await _proposal_message(ctx, programme, 1)]
 
 
@@ -252,8 +243,8 @@ async def _proposed_for(ctx: Context, programme: Programme, mentee: Person) -> P
 
 async def _check_allowed(
     ctx: Context, programme: Programme, mentee: Person, mentor: Person, *, ignoring: list[Pair]
-) -> float:
-    """Refuse a hand-made proposal that breaks a hard constraint; return its score."""
+) -> None:
+    """Refuse a hand-made proposal that breaks a hard constraint or a mentor's capacity."""
     pool = await load_pool(
         ctx.session, programme=programme, curriculum=ctx.curriculum(programme), now=ctx.now
     )
@@ -287,26 +278,33 @@ async def _check_allowed(
             f"{mentor.label} has no places left in {programme.name} "
             f"({live} active, {proposed} proposed); swap or remove one first."
         )
-    return float(
-        scores(
-            [candidate(mentee, mentee_profile, at=ctx.now)],
-            [candidate(mentor, mentor_profile, at=ctx.now)],
-            department_mode=pool.department_mode,
-        )[0, 0]
+
+
+async def _rescore(ctx: Context, pair: Pair, programme: Programme) -> None:
+    """Score and explain a pair the coordinator arranged by hand, as the matcher would."""
+    curriculum = ctx.curriculum(programme)
+    mentor_profile, mentee_profile = await journeys.profiles(
+        ctx.session, programme=programme, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id
     )
-
-
-async def _reexplain(ctx: Context, pair: Pair, programme: Programme, score: float) -> None:
+    pair.score = round(
+        float(
+            scores(
+                [candidate(pair.mentee, mentee_profile, at=ctx.now)],
+                [candidate(pair.mentor, mentor_profile, at=ctx.now)],
+                department_mode=journeys.department_mode(programme, curriculum),
+            )[0, 0]
+        ),
+        2,
+    )
     pair.reason = await journeys.explain_pair(
         ctx.session,
         programme=programme,
-        curriculum=ctx.curriculum(programme),
+        curriculum=curriculum,
         mentor=pair.mentor,
         mentee=pair.mentee,
         note=None,
         now=ctx.now,
     )
-    pair.score = round(score, 2)
 
 
 @verb(
@@ -338,28 +336,11 @@ async def swap(ctx: Context, args: Args) -> Reply:
     await ctx.session.flush()
     for pair in (first, second):
         await ctx.session.refresh(pair)
-        profile = await repo.enrolment(
-            ctx.session, programme_id=programme.id, person_id=pair.mentor_id, side=Side.MENTOR
-        )
-        mentee_profile = await repo.enrolment(
-            ctx.session, programme_id=programme.id, person_id=pair.mentee_id, side=Side.MENTEE
-        )
-        score = float(
-            scores(
-                [candidate(pair.mentee, mentee_profile, at=ctx.now)],
-                [candidate(pair.mentor, profile, at=ctx.now)],
-                department_mode=journeys.department_mode(programme, ctx.curriculum(programme)),
-            )[0, 0]
-        )
-        await _reexplain(ctx, pair, programme, score)
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="match.swap",
+        await _rescore(ctx, pair, programme)
+    await ctx.audit(
+        "match.swap",
+        programme=programme,
         target=f"{first.mentee.label} and {second.mentee.label}",
-        at=ctx.now,
         before=before,
         after={"first": first.mentor.label, "second": second.mentor.label},
     )
@@ -389,16 +370,7 @@ async def remove(ctx: Context, args: Args) -> Reply:
     programme.settings = {**programme.settings, "rejected": rejected}
     label = f"{pair.mentor.label} → {pair.mentee.label}"
     await ctx.session.delete(pair)
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="match.remove",
-        target=label,
-        at=ctx.now,
-        before={"pair": label},
-    )
+    await ctx.audit("match.remove", programme=programme, target=label, before={"pair": label})
     return [
         Message(
             text=f"Removed {label} from the proposal; it won't be proposed again. "
@@ -433,7 +405,7 @@ async def pin(ctx: Context, args: Args) -> Reply:
                 Pair.status == PairStatus.PROPOSED,
             )
         )
-        score = await _check_allowed(
+        await _check_allowed(
             ctx, programme, mentee, mentor, ignoring=[existing] if existing else []
         )
         if existing is not None:
@@ -451,16 +423,12 @@ async def pin(ctx: Context, args: Args) -> Reply:
         ctx.session.add(pair)
         await ctx.session.flush()
         await ctx.session.refresh(pair)
-        await _reexplain(ctx, pair, programme, score)
+        await _rescore(ctx, pair, programme)
         text = f"Proposed and pinned {mentor.label} → {mentee.label}."
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="match.pin",
+    await ctx.audit(
+        "match.pin",
+        programme=programme,
         target=f"{pair.mentor.label} → {pair.mentee.label}",
-        at=ctx.now,
         after={"pinned": True},
     )
     return [Message(text=text, kind="proposal_changed")]
@@ -479,14 +447,10 @@ async def unpin(ctx: Context, args: Args) -> Reply:
     programme = await ctx.programme(args.words[0])
     pair = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
     pair.pinned = False
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="match.unpin",
+    await ctx.audit(
+        "match.unpin",
+        programme=programme,
         target=f"{pair.mentor.label} → {pair.mentee.label}",
-        at=ctx.now,
         after={"pinned": False},
     )
     return [
@@ -517,16 +481,7 @@ async def _publish(ctx: Context, programme: Programme) -> Reply:
         if skipped:
             text += " Not started: " + "; ".join(skipped) + "."
         after = {"published": len(started), "skipped": len(skipped)}
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="publish",
-        target=programme.key,
-        at=ctx.now,
-        after=after,
-    )
+    await ctx.audit("publish", programme=programme, target=programme.key, after=after)
     return [Message(text=text, kind="published")]
 
 
@@ -598,14 +553,10 @@ async def unpair(ctx: Context, args: Args) -> Reply:
             ),
             key=f"pair:{pair.id}:unpaired:{person.id}",
         )
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="unpair",
+    await ctx.audit(
+        "unpair",
+        programme=programme,
         target=f"{mentor.label} + {mentee.label}",
-        at=ctx.now,
         before={"status": "active"},
         after={"status": "ended"},
     )
@@ -653,14 +604,7 @@ async def do_not_pair(ctx: Context, args: Args) -> Reply:
                 created_at=ctx.now,
             )
         )
-        await repo.audit(
-            ctx.session,
-            workspace_id=ctx.workspace.id,
-            actor_id=ctx.actor.id,
-            action="do-not-pair.add",
-            target=f"{a.label} + {b.label}",
-            at=ctx.now,
-        )
+        await ctx.audit("do-not-pair.add", target=f"{a.label} + {b.label}")
     return [
         Message(
             text=f"{a.label} and {b.label} will never be proposed together. Nobody else is told.",
@@ -693,14 +637,7 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
     if row.source == "blocked":
         raise UserError("One of them blocked the other; that can't be undone by a coordinator.")
     await ctx.session.delete(row)
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        action="do-not-pair.remove",
-        target=f"{a.label} + {b.label}",
-        at=ctx.now,
-    )
+    await ctx.audit("do-not-pair.remove", target=f"{a.label} + {b.label}")
     return [
         Message(text=f"{a.label} and {b.label} can be proposed together again.", kind="do_not_pair")
     ]
@@ -740,13 +677,9 @@ async def clearance_record(ctx: Context, args: Args) -> Reply:
     person.clearance_recorded_at = ctx.now
     person.clearance_expires_at = expires
     until = f" until {expires:%d %b %Y}" if expires else ""
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        action="clearance.record",
+    await ctx.audit(
+        "clearance.record",
         target=person.label,
-        at=ctx.now,
         before=before,
         after={"expires": expires.date().isoformat() if expires else None, "recorded": True},
     )
@@ -768,13 +701,9 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
         raise UserError(f"{person.label} has no recorded clearance.")
     person.clearance_recorded_at = None
     person.clearance_expires_at = None
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        action="clearance.revoke",
+    await ctx.audit(
+        "clearance.revoke",
         target=person.label,
-        at=ctx.now,
         before={"recorded": True},
         after={"recorded": False},
     )

@@ -112,13 +112,9 @@ async def pair(ctx: Context, args: Args) -> Reply:
         created_by=ctx.actor,
         now=ctx.now,
     )
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="pair",
-        at=ctx.now,
+    await ctx.audit(
+        "pair",
+        programme=programme,
         target=f"{mentor.label} + {mentee.label}",
         after={"pair_id": created.id, "mentor_id": mentor.id, "mentee_id": mentee.id},
     )

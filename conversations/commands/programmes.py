@@ -122,14 +122,10 @@ async def create(ctx: Context, args: Args) -> Reply:
     )
     ctx.session.add(programme)
     await ctx.session.flush()
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="program.create",
+    await ctx.audit(
+        "program.create",
+        programme=programme,
         target=key,
-        at=ctx.now,
         after={"curriculum": curriculum.key, "cadence_days": cadence, "name": name},
     )
     return [
@@ -167,14 +163,10 @@ async def _transition(ctx: Context, programme: Programme, step: str) -> str:
             pair.status = PairStatus.ENDED
             pair.ended_at = ctx.now
             pair.end_reason = pair.end_reason or "programme closed"
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action=f"program.{step}",
+    await ctx.audit(
+        f"program.{step}",
+        programme=programme,
         target=programme.key,
-        at=ctx.now,
         before={"status": before},
         after={"status": target},
     )
@@ -222,15 +214,7 @@ async def _announce(ctx: Context, programme: Programme, word: str) -> str:
     await Outbox(ctx.session, ctx.now).to_channel(
         ctx.workspace.id, channel, message, key=f"announce:{programme.id}:{channel}:{stamp}"
     )
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="program.announce",
-        target=f"#{channel}",
-        at=ctx.now,
-    )
+    await ctx.audit("program.announce", programme=programme, target=f"#{channel}")
     return f"Announced {programme.name} in {word} with Join buttons."
 
 
@@ -364,16 +348,8 @@ async def configure(ctx: Context, args: Args) -> Reply:
             raise UserError(str(exc)) from None
         before["cadence_days"], after["cadence_days"] = programme.cadence_days, cadence
         programme.cadence_days = cadence
-    await repo.audit(
-        ctx.session,
-        workspace_id=ctx.workspace.id,
-        actor_id=ctx.actor.id,
-        programme_id=programme.id,
-        action="program.set",
-        target=programme.key,
-        at=ctx.now,
-        before=before,
-        after=after,
+    await ctx.audit(
+        "program.set", programme=programme, target=programme.key, before=before, after=after
     )
     shown = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items())
     return [Message(text=f"Updated {programme.name}: {shown}.", kind="program_set")]
