@@ -10,7 +10,9 @@ from bot.config import Settings
 from conversations.clock import Clock, SystemClock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
+from conversations.delivery import Dispatcher, Transport
 from conversations.engine import Engine
+from conversations.ratelimit import RateLimiter
 from storage import db, migrate
 
 
@@ -21,6 +23,19 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     clock: Clock
+
+    def dispatcher(
+        self, transport: Transport, *, concurrency: int = 8, limiter: RateLimiter | None = None
+    ) -> Dispatcher:
+        """A dispatcher for this app's database, clock and curricula."""
+        return Dispatcher(
+            sessions=self.sessions,
+            clock=self.clock,
+            transport=transport,
+            library=self.engine.library,
+            limiter=limiter,
+            concurrency=concurrency,
+        )
 
     async def close(self) -> None:
         await self.database.dispose()

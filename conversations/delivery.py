@@ -1,28 +1,46 @@
-"""Delivering the outbox through a platform transport.
+"""Delivering the outbox: claimed with a lease, sent once, retried, never dropped.
 
-Adapters implement :class:`Transport`; the dispatcher claims due rows, hands
-each to the transport with everything needed to address it, and records the
-outcome. A failed send is retried with exponential backoff and after the last
-attempt is kept as ``dead`` with its error, never dropped silently.
+Any number of processes may run a dispatcher against one database. Each claims
+due rows with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so instances
+share the work; on SQLite one process does it all), renders planned messages,
+waits for the recipients' working hours, stays within the platform's rate
+limits, sends, and records the platform's message id. A process that dies
+mid-send leaves its rows leased; when the lease expires another process claims
+them, first asking the platform (where it can say) whether the message already
+arrived, so it is not sent twice. Failures retry with exponential backoff and
+jitter, honouring ``Retry-After``; after the last attempt a row is kept as
+``dead`` with its error, for coordinators to see and retry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import random
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from conversations import rendering, timing
 from conversations.clock import Clock
+from conversations.curriculum import Library
 from conversations.messages import Message
+from conversations.ratelimit import RateLimiter
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person, Workspace
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+DEFER_TOLERANCE = timedelta(minutes=1)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +54,33 @@ class Delivery:
     person: Person | None = None
     pair: Pair | None = None
     channel: str | None = None
+    attempt: int = 1
 
     @property
     def recipients(self) -> tuple[Person, ...]:
+        """A row addressed to a person goes to them (even when it is about a pair)."""
+        if self.person is not None:
+            return (self.person,)
         if self.pair is not None:
-            return (self.pair.mentor, self.pair.mentee)
-        return (self.person,) if self.person is not None else ()
+            return (self.pair.mentee, self.pair.mentor)
+        return ()
+
+    @property
+    def conversation(self) -> str:
+        """The platform conversation this lands in, for per-conversation rate limits."""
+        if self.channel is not None:
+            return f"channel:{self.channel}"
+        if self.person is not None:
+            return f"person:{self.person.id}"
+        return f"pair:{self.pair.id}" if self.pair is not None else "none"
 
 
 class Transport(Protocol):
-    """What an adapter provides to send. Returns the platform's message id, if any."""
+    """What an adapter provides to send. Returns the platform's message id, if any.
+
+    A transport may also offer ``async confirm(delivery) -> str | None``: whether a
+    message with this delivery's key already reached the platform (after a crash).
+    """
 
     async def send(self, delivery: Delivery) -> str | None: ...
 
@@ -66,75 +101,273 @@ def backoff(attempt: int, *, base: float = 5.0, cap: float = 3600.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class Claim:
+    outbox_id: int
+    recovered: bool
+    """Claimed from a process whose lease ran out: it may already have been sent."""
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at < now),
+    )
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    failed: int = 0
+    rate_limited: int = 0
+    dead: int = 0
+
+
+@dataclass
 class Dispatcher:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     transport: Transport
+    library: Library = field(default_factory=Library.load)
+    limiter: RateLimiter | None = None
+    worker: str = field(default_factory=worker_id)
+    lease: timedelta = timedelta(seconds=60)
+    concurrency: int = 8
+    stats: Stats = field(default_factory=Stats)
 
     async def deliver_due(self, *, limit: int = 500) -> int:
-        """Send every due pending row (single process). Returns how many were sent."""
-        sent = 0
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.not_before <= self.clock.now(),
-                )
-                .order_by(OutboxMessage.id)
+        """Claim and send what is due now. Returns how many were sent."""
+        claims = await self._claim(limit)
+        if not claims:
+            return 0
+        # Messages to one conversation go in order; conversations go side by side.
+        queues: dict[str, list[Claim]] = {}
+        conversation = await self._conversations([c.outbox_id for c in claims])
+        for claim in claims:
+            queues.setdefault(conversation.get(claim.outbox_id, "none"), []).append(claim)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run(queue: list[Claim]) -> int:
+            sent = 0
+            async with gate:
+                for claim in queue:
+                    sent += await self._deliver(claim)
+            return sent
+
+        return sum(await asyncio.gather(*(run(q) for q in queues.values())))
+
+    async def drain(self, *, rounds: int = 20) -> int:
+        """Deliver until nothing due is left (tests, the console, shutdown)."""
+        total = 0
+        for _ in range(rounds):
+            sent = await self.deliver_due()
+            total += sent
+            if sent == 0:
+                break
+        return total
+
+    async def _claim(self, limit: int) -> list[Claim]:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            query = (
+                select(OutboxMessage.id, OutboxMessage.status)
+                .where(_due(now))
+                .order_by(OutboxMessage.not_before, OutboxMessage.id)
                 .limit(limit)
             )
-            due = list(rows)
-        for outbox_id in due:
-            sent += await self._deliver_one(outbox_id)
-        return sent
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            candidates = (await session.execute(query)).all()
+            if not candidates:
+                return []
+            claimed = set(
+                (
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_([c[0] for c in candidates]), _due(now))
+                        .values(
+                            status=OutboxStatus.SENDING,
+                            leased_by=self.worker,
+                            lease_expires_at=now + self.lease,
+                        )
+                        .returning(OutboxMessage.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return [
+            Claim(outbox_id=i, recovered=status == OutboxStatus.SENDING)
+            for i, status in candidates
+            if i in claimed
+        ]
 
-    async def _deliver_one(self, outbox_id: int) -> int:
+    async def _conversations(self, ids: list[int]) -> dict[int, str]:
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.channel,
+                        OutboxMessage.person_id,
+                        OutboxMessage.pair_id,
+                    ).where(OutboxMessage.id.in_(ids))
+                )
+            ).all()
+        return {
+            i: (f"channel:{c}" if c else f"person:{p}" if p else f"pair:{q}") for i, c, p, q in rows
+        }
+
+    async def _finish(self, outbox_id: int, **values: Any) -> bool:
+        """Record an outcome, only if this worker still holds the lease."""
         async with self.sessions.begin() as session:
-            row = await session.get(OutboxMessage, outbox_id)
-            if row is None or row.status != OutboxStatus.PENDING:
-                return 0
-            delivery = await _resolve(session, row)
-            now = self.clock.now()
-            row.attempts += 1
-            try:
-                row.platform_message_id = await self.transport.send(delivery)
-            except DeliveryError as exc:
-                self._failed(row, str(exc), retry_after=exc.retry_after, permanent=exc.permanent)
-                return 0
-            except Exception as exc:  # the adapter's bug must not stop the queue
-                log.exception("transport failed on outbox row %s", row.id)
-                self._failed(row, f"{type(exc).__name__}: {exc}", retry_after=None, permanent=False)
-                return 0
-            row.status = OutboxStatus.SENT
-            row.sent_at = now
-            row.last_error = None
-            return 1
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == outbox_id,
+                    OutboxMessage.leased_by == self.worker,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+                .values(leased_by=None, lease_expires_at=None, **values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
 
-    def _failed(
-        self, row: OutboxMessage, reason: str, *, retry_after: float | None, permanent: bool
+    async def _prepare(self, claim: Claim) -> Delivery | str | datetime | None:
+        """The delivery, or why not now: "skip:<reason>", a later time, or None (lost lease)."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            row = await session.get(OutboxMessage, claim.outbox_id)
+            if row is None or row.status != OutboxStatus.SENDING or row.leased_by != self.worker:
+                return None
+            if row.expires_at is not None and row.expires_at <= now:
+                return "skip:stale: its moment passed while it waited"
+            workspace = await session.get(Workspace, row.workspace_id)
+            person = await session.get(Person, row.person_id) if row.person_id else None
+            pair = await session.get(Pair, row.pair_id) if row.pair_id else None
+            if workspace is None:
+                return "skip:the workspace is gone"
+            message = await rendering.render(
+                rendering.Job(
+                    session=session,
+                    row=row,
+                    pair=pair,
+                    person=person,
+                    library=self.library,
+                    now=now,
+                )
+            )
+            if message is None:
+                return "skip:no longer needed"
+            delivery = Delivery(
+                outbox_id=row.id,
+                key=row.idempotency_key,
+                workspace=workspace,
+                message=message,
+                person=person,
+                pair=pair,
+                channel=row.channel,
+                attempt=row.attempts + 1,
+            )
+            if row.timing == "working" and delivery.recipients:
+                hours = pair.programme.settings.get("working_hours") if pair else None
+                quiet = workspace.settings.get("quiet_days", [])
+                readers = [
+                    timing.reader(p, quiet_days=quiet, programme_hours=hours)
+                    for p in delivery.recipients
+                ]
+                slot = timing.next_slot(readers, now)
+                if slot > now + DEFER_TOLERANCE:
+                    return slot
+            return delivery
+
+    async def _deliver(self, claim: Claim) -> int:
+        prepared = await self._prepare(claim)
+        if prepared is None:
+            return 0
+        if isinstance(prepared, str):
+            self.stats.skipped += 1
+            await self._finish(
+                claim.outbox_id,
+                status=OutboxStatus.SKIPPED,
+                last_error=prepared.removeprefix("skip:"),
+            )
+            return 0
+        if isinstance(prepared, datetime):
+            self.stats.deferred += 1
+            await self._finish(claim.outbox_id, status=OutboxStatus.PENDING, not_before=prepared)
+            return 0
+        delivery = prepared
+        confirm = getattr(self.transport, "confirm", None)
+        if claim.recovered and confirm is not None:
+            already = await confirm(delivery)
+            if already:
+                await self._finish(
+                    claim.outbox_id,
+                    status=OutboxStatus.SENT,
+                    platform_message_id=already,
+                    sent_at=self.clock.now(),
+                )
+                return 0
+        if self.limiter is not None:
+            await self.limiter.acquire(
+                platform=delivery.workspace.platform,
+                conversation=delivery.conversation,
+                workspace=str(delivery.workspace.id),
+            )
+        try:
+            platform_id = await self.transport.send(delivery)
+        except DeliveryError as exc:
+            await self._failed(
+                delivery, str(exc), retry_after=exc.retry_after, permanent=exc.permanent
+            )
+            return 0
+        except Exception as exc:  # an adapter's bug must not stop the queue
+            log.exception("transport failed on outbox row %s", delivery.outbox_id)
+            await self._failed(
+                delivery, f"{type(exc).__name__}: {exc}", retry_after=None, permanent=False
+            )
+            return 0
+        await self._finish(
+            claim.outbox_id,
+            status=OutboxStatus.SENT,
+            sent_at=self.clock.now(),
+            platform_message_id=platform_id,
+            attempts=delivery.attempt,
+            last_error=None,
+        )
+        self.stats.sent += 1
+        return 1
+
+    async def _failed(
+        self, delivery: Delivery, reason: str, *, retry_after: float | None, permanent: bool
     ) -> None:
-        row.last_error = reason[:2000]
-        if permanent or row.attempts >= MAX_ATTEMPTS:
-            row.status = OutboxStatus.DEAD
-            log.warning("outbox row %s dead after %s attempts: %s", row.id, row.attempts, reason)
+        self.stats.failed += 1
+        if retry_after is not None:
+            self.stats.rate_limited += 1
+        if permanent or delivery.attempt >= MAX_ATTEMPTS:
+            self.stats.dead += 1
+            log.warning(
+                "outbox row %s dead after %s attempts: %s",
+                delivery.outbox_id,
+                delivery.attempt,
+                reason,
+            )
+            await self._finish(
+                delivery.outbox_id,
+                status=OutboxStatus.DEAD,
+                attempts=delivery.attempt,
+                last_error=reason[:2000],
+            )
             return
-        wait = retry_after if retry_after is not None else backoff(row.attempts)
-        row.not_before = self.clock.now() + timedelta(seconds=wait)
-
-
-async def _resolve(session: AsyncSession, row: OutboxMessage) -> Delivery:
-    workspace = await session.get(Workspace, row.workspace_id)
-    assert workspace is not None
-    person = await session.get(Person, row.person_id) if row.person_id else None
-    pair = await session.get(Pair, row.pair_id) if row.pair_id else None
-    return Delivery(
-        outbox_id=row.id,
-        key=row.idempotency_key,
-        workspace=workspace,
-        message=Message.from_json(row.payload),
-        person=person,
-        pair=pair,
-        channel=row.channel,
-    )
+        wait = retry_after if retry_after is not None else backoff(delivery.attempt)
+        await self._finish(
+            delivery.outbox_id,
+            status=OutboxStatus.PENDING,
+            attempts=delivery.attempt,
+            last_error=reason[:2000],
+            not_before=self.clock.now() + timedelta(seconds=wait),
+        )

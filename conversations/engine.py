@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, journeys
+from conversations import commands, journeys, planner
 from conversations.clock import Clock
 from conversations.commands import VERBS, help
 from conversations.context import Context, EngineSettings
@@ -32,6 +32,7 @@ from conversations.events import (
 from conversations.grammar import Args, parse_args, split_words
 from conversations.matching import offers
 from conversations.messages import Message
+from conversations.outbox import acting
 from conversations.profiles import valid_timezone
 from storage import repositories as repo
 from storage.models import Person, Role, RoleGrant, Workspace
@@ -60,7 +61,8 @@ class Engine:
             try:
                 async with self.sessions.begin() as session:
                     ctx = await self._context(session, event.actor)
-                    return await self._dispatch(ctx, event)
+                    with acting(ctx.actor.id):
+                        return await self._dispatch(ctx, event)
             except UserError as refusal:
                 return [_refusal(refusal)]
             except IntegrityError:
@@ -78,11 +80,11 @@ class Engine:
         return [Message(text=SORRY, kind="error")]
 
     async def tick(self) -> int:
-        """Do what has become due: next agendas, expired mentor requests. Returns a count."""
+        """Queue what has become due and expire unanswered mentor requests. Returns a count."""
         async with self.sessions.begin() as session:
             now = self.clock.now()
-            moved = await journeys.advance_due(session, library=self.library, now=now)
-            return moved + await offers.expire_due(session, now=now)
+            queued = await planner.plan(session, library=self.library, now=now)
+            return queued.total + await offers.expire_due(session, now=now)
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Context:
         now = self.clock.now()

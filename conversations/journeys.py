@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards, explain
-from conversations.curriculum import Curriculum, Library
+from conversations import cards, explain, schedule
+from conversations.curriculum import Curriculum
 from conversations.errors import UserError
 from conversations.matching.candidates import DepartmentMode, candidate
 from conversations.outbox import Outbox
@@ -31,17 +31,18 @@ from storage.models import (
     Person,
     Programme,
     ProgrammeStatus,
+    Prompt,
     Side,
 )
 
 RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
-STALL_DAYS = 21
-"""A live pair with no meeting logged for this long is stalled."""
 
 
 def is_stalled(pair: Pair, now: datetime) -> bool:
+    """A live pair with no meeting logged for the programme's stall period (21 days)."""
     last = pair.last_met_at or pair.started_at or pair.created_at
-    return pair.status == PairStatus.ACTIVE and now - last >= timedelta(days=STALL_DAYS)
+    days = schedule.setting(pair.programme, "stall_days", schedule.STALL_DAYS)
+    return pair.status == PairStatus.ACTIVE and now - last >= timedelta(days=days)
 
 
 def department_mode(programme: Programme, curriculum: Curriculum) -> DepartmentMode:
@@ -133,9 +134,9 @@ async def activate(
     pair.status = PairStatus.ACTIVE
     pair.pinned = False
     pair.session_index = 0
-    pair.session_started_at = now
     pair.started_at = now
     programme = pair.programme
+    schedule.arm_start(pair, programme, curriculum, now)
     mentor_profile, mentee_profile = await profiles(
         session, programme=programme, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id
     )
@@ -167,26 +168,39 @@ async def advance(
     curriculum: Curriculum,
     now: datetime,
 ) -> None:
-    """Move the pair to its next session and send it; after the last, close the pair."""
-    previous_logged = await _met(session, pair, pair.session_index)
+    """Move the pair to its next session and send it; after the last, close the pair.
+
+    The planner does the same for many pairs at once in SQL (``conversations.planner``);
+    this is the path for a pair whose meeting was just logged.
+    """
     pair.session_index += 1
-    pair.session_started_at = now
     outbox = Outbox(session, now)
+    workspace_id = pair.programme.workspace_id
     if pair.session_index >= len(curriculum.sessions):
-        pair.status = PairStatus.ENDED
-        pair.ended_at = now
-        pair.end_reason = "completed"
-        message = cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)
-        await outbox.to_pair(pair, message, key=f"pair:{pair.id}:closing")
+        finish(pair, now)
+        await outbox.planned(
+            workspace_id=workspace_id,
+            kind="closing",
+            pair=pair,
+            ref_index=pair.session_index,
+            key=f"pair:{pair.id}:closing",
+        )
         return
-    message = cards.agenda(
+    schedule.arm_session(pair, pair.programme, now)
+    await outbox.planned(
+        workspace_id=workspace_id,
+        kind="agenda",
         pair=pair,
-        programme=pair.programme,
-        curriculum=curriculum,
-        previous_logged=previous_logged,
-        due=now + timedelta(days=pair.programme.cadence_days),
+        ref_index=pair.session_index,
+        key=f"pair:{pair.id}:session:{pair.session_index}:agenda",
     )
-    await outbox.to_pair(pair, message, key=f"pair:{pair.id}:session:{pair.session_index}:agenda")
+
+
+def finish(pair: Pair, now: datetime, reason: str = "completed") -> None:
+    pair.status = PairStatus.ENDED
+    pair.ended_at = now
+    pair.end_reason = reason
+    schedule.disarm(pair)
 
 
 async def log_meeting(
@@ -229,8 +243,12 @@ async def log_meeting(
     if outcome is MeetingOutcome.RESCHEDULED:
         return f"Thanks for letting me know. Session {number} stays open until you meet."
     pair.last_met_at = now
+    schedule.arm_activity(pair, pair.programme, now)
     outbox = Outbox(session, now)
     for person in (pair.mentor, pair.mentee):
+        await ask(
+            session, pair=pair, person=person, kind="checkin", ref_index=session_index, now=now
+        )
         await outbox.to_person(
             person,
             cards.checkin_form(
@@ -244,7 +262,51 @@ async def log_meeting(
         )
     if session_index == pair.session_index:
         await advance(session, pair=pair, curriculum=curriculum, now=now)
+    elif pair.next_agenda_at is None:
+        # A waiting (stalled) pair logged an earlier meeting: its rhythm starts again.
+        schedule.arm_session(pair, pair.programme, now)
     return f"Logged session {number} as met. I've sent you both a short check-in."
+
+
+async def ask(
+    session: AsyncSession, *, pair: Pair, person: Person, kind: str, ref_index: int, now: datetime
+) -> None:
+    """Note that we asked someone something, so an unanswered question gets a reminder."""
+    exists = await session.scalar(
+        select(Prompt.id).where(
+            Prompt.pair_id == pair.id,
+            Prompt.person_id == person.id,
+            Prompt.kind == kind,
+            Prompt.ref_index == ref_index,
+        )
+    )
+    if exists is None:
+        session.add(
+            Prompt(
+                pair_id=pair.id,
+                person_id=person.id,
+                kind=kind,
+                ref_index=ref_index,
+                asked_at=now,
+                next_reminder_at=now + schedule.REMINDER_AFTER,
+            )
+        )
+
+
+async def answered(
+    session: AsyncSession, *, pair_id: int, person_id: int, kind: str, ref_index: int, now: datetime
+) -> None:
+    await session.execute(
+        update(Prompt)
+        .where(
+            Prompt.pair_id == pair_id,
+            Prompt.person_id == person_id,
+            Prompt.kind == kind,
+            Prompt.ref_index == ref_index,
+            Prompt.answered_at.is_(None),
+        )
+        .values(answered_at=now, next_reminder_at=None)
+    )
 
 
 async def latest_met_session(session: AsyncSession, pair: Pair) -> int | None:
@@ -296,6 +358,14 @@ async def record_checkin(
             created_at=now,
         )
     )
+    await answered(
+        session,
+        pair_id=pair.id,
+        person_id=person.id,
+        kind="checkin",
+        ref_index=session_index,
+        now=now,
+    )
     kept = " Your note is saved privately; nobody else will see it." if note else ""
     return f"Thanks for checking in on session {session_index + 1} ({rating}/5).{kept}"
 
@@ -318,8 +388,12 @@ async def set_paused(
         if pair.status != wanted_from:
             continue
         pair.status = PairStatus.PAUSED if paused else PairStatus.ACTIVE
-        if not paused:
-            pair.session_started_at = now
+        if paused:
+            pair.paused_by = "participant"
+            schedule.disarm(pair)
+        else:
+            pair.paused_by = None
+            schedule.rearm(pair, pair.programme, now)
         changed.append(pair)
         verb = "paused mentoring" if paused else "is ready to pick up again"
         what = (
@@ -353,9 +427,7 @@ async def leave(
     outbox = Outbox(session, now)
     ended: list[Pair] = []
     for pair in await repo.live_pairs_of(session, person_id=person.id, programme_id=programme.id):
-        pair.status = PairStatus.ENDED
-        pair.ended_at = now
-        pair.end_reason = "left"
+        finish(pair, now, "left")
         ended.append(pair)
         other = pair.other(person.id)
         await outbox.to_person(
@@ -388,30 +460,3 @@ async def leave(
         enrolment.status = EnrolmentStatus.LEFT
         enrolment.left_at = now
     return ended
-
-
-async def advance_due(session: AsyncSession, *, library: Library, now: datetime) -> int:
-    """Move on every active pair whose cadence has elapsed; returns how many moved."""
-    rows = await session.scalars(
-        select(Pair)
-        .join(Programme, Programme.id == Pair.programme_id)
-        .where(Pair.status == PairStatus.ACTIVE, Programme.status.in_(RUNNING_PROGRAMMES))
-        .order_by(Pair.id)
-    )
-    moved = 0
-    for pair in rows.unique():
-        curriculum = library.get(pair.programme.curriculum_key)
-        started = pair.session_started_at or pair.created_at
-        if curriculum is None or started + timedelta(days=pair.programme.cadence_days) > now:
-            continue
-        if pair.session_index > 0 and not (
-            await _met(session, pair, pair.session_index)
-            or await _met(session, pair, pair.session_index - 1)
-        ):
-            # Two sessions without a meeting: the pair has stalled. Marching it through the
-            # rest of the curriculum would only pile up unread agendas; it waits here until
-            # someone logs a meeting or the programme team steps in.
-            continue
-        await advance(session, pair=pair, curriculum=curriculum, now=now)
-        moved += 1
-    return moved

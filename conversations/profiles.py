@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from conversations.errors import UserError
@@ -55,9 +56,15 @@ def _items(value: str, field: str) -> tuple[str, ...]:
     return items
 
 
+@cache
+def _zones() -> frozenset[str]:
+    """Every IANA zone name; reading them walks the tz database, so once is enough."""
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def valid_timezone(value: str) -> str:
     cleaned = value.strip()
-    if cleaned not in available_timezones() and cleaned != "UTC":
+    if cleaned not in _zones():
         raise UserError(
             f"'{value}' isn't a time zone I know. Use a name like Europe/London or America/Halifax."
         )

@@ -89,6 +89,8 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
+    SKIPPED = "skipped"
+    """No longer needed when its time came (the meeting was logged, the pair ended…)."""
     DEAD = "dead"
 
 
@@ -220,6 +222,16 @@ class Pair(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     """A proposed pair the coordinator fixed: re-running the match keeps it."""
     score: Mapped[float | None] = mapped_column(Float)
+    paused_by: Mapped[str | None] = mapped_column(String(16))
+    """Who paused it: "participant", "inactivity" or "programme team"."""
+    # The durable schedule: when each kind of prompt next falls due (NULL: not armed).
+    next_agenda_at: Mapped[datetime | None] = mapped_column(index=True)
+    nudge_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_pulse_at: Mapped[datetime | None] = mapped_column(index=True)
+    pulses_sent: Mapped[int] = mapped_column(Integer, default=0)
+    stall_at: Mapped[datetime | None] = mapped_column(index=True)
+    inactive_at: Mapped[datetime | None] = mapped_column(index=True)
+    auto_pause_at: Mapped[datetime | None] = mapped_column(index=True)
 
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], lazy="joined")
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")
@@ -296,6 +308,13 @@ class OutboxMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(255))
     """A platform channel id, for announcements."""
     kind: Mapped[str] = mapped_column(String(40))
+    ref_index: Mapped[int | None] = mapped_column(Integer)
+    """What a planned message is about (a session index, a prompt id…): it is rendered when
+    sent, so it says what is true then, and is skipped if no longer needed."""
+    timing: Mapped[str] = mapped_column(String(8), default="working")
+    """"working": wait for the recipients' working hours; "now": send at once."""
+    expires_at: Mapped[datetime | None]
+    """After this the message is stale and is skipped rather than sent late."""
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -361,6 +380,43 @@ class MatchOffer(Base):
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")
 
 
+class Prompt(Base):
+    """A question we asked someone (check-in, pulse) and whether they answered."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("pair_id", "person_id", "kind", "ref_index"),
+        Index("ix_prompts_reminder", "answered_at", "next_reminder_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(12))
+    """"checkin" (ref: session index) or "pulse" (ref: day of the programme)."""
+    ref_index: Mapped[int] = mapped_column(Integer)
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_reminder_at: Mapped[datetime | None]
+
+
+class PulseResponse(Base):
+    """A milestone pulse answer: how the mentoring is going, on the record for aggregates."""
+
+    __tablename__ = "pulse_responses"
+    __table_args__ = (UniqueConstraint("pair_id", "person_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    day: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    """Private to its author, like a check-in reflection."""
+    created_at: Mapped[datetime]
+
+
 class InboundEvent(Base):
     """Platform event ids already handled, so a retried delivery has no second effect."""
 
@@ -388,6 +444,7 @@ class DigestSubscription(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     last_period: Mapped[str | None] = mapped_column(String(16))
+    next_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class AuditEntry(Base):

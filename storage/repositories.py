@@ -192,6 +192,9 @@ async def enqueue(
     person_id: int | None = None,
     pair_id: int | None = None,
     channel: str | None = None,
+    ref_index: int | None = None,
+    timing: str = "working",
+    expires_at: datetime | None = None,
 ) -> bool:
     """Add an outbox row unless one with this idempotency key exists. True if added."""
     values = {
@@ -202,6 +205,9 @@ async def enqueue(
         "person_id": person_id,
         "pair_id": pair_id,
         "channel": channel,
+        "ref_index": ref_index,
+        "timing": timing,
+        "expires_at": expires_at,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "not_before": not_before,

@@ -17,7 +17,6 @@ from adapters.console.transport import ConsoleTransport
 from bot.app import App, build
 from bot.config import load_settings
 from conversations.clock import VirtualClock
-from conversations.delivery import Dispatcher
 from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
 from conversations.messages import Message
 from storage.models import Base
@@ -43,7 +42,8 @@ class Chat:
         self.workspace = workspace
         self.platform = platform
         self.transport = ConsoleTransport(write=lambda _text: None)
-        self.dispatcher = Dispatcher(sessions=app.sessions, clock=clock, transport=self.transport)
+        # One at a time, in queue order: each inbox reads in a stable order.
+        self.dispatcher = app.dispatcher(self.transport, concurrency=1)
         self.replies: dict[str, list[Message]] = {}
 
     def elsewhere(self, workspace: str) -> Chat:
@@ -86,8 +86,8 @@ class Chat:
         assert found, f"{handle} received no {kind!r} message; got {self.kinds(handle)}"
         return found[-1]
 
-    def kinds(self, handle: str) -> list[str]:
-        return [m.kind for m in self.inbox(handle)]
+    def kinds(self, handle: str, *, only: tuple[str, ...] = ()) -> list[str]:
+        return [m.kind for m in self.inbox(handle) if not only or m.kind in only]
 
     async def press(self, handle: str, label: str, *, kind: str) -> str:
         """Press the button with this label on the newest message of that kind."""

@@ -11,7 +11,6 @@ from pathlib import Path
 from adapters.console.render import render
 from adapters.console.repl import Console, link_mentions
 from adapters.console.transport import ConsoleTransport
-from conversations.delivery import Dispatcher
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from tests.harness import Chat
 
@@ -34,7 +33,7 @@ def _console(chat: Chat, lines: list[str]) -> tuple[Console, list[str]]:
         clock=chat.clock,
         read=read,
         write=said.append,
-        dispatcher=Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport),
+        dispatcher=chat.app.dispatcher(transport, concurrency=1),
     )
     return console, said
 

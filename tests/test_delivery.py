@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations.delivery import MAX_ATTEMPTS, Delivery, DeliveryError, Dispatcher
+from conversations.delivery import MAX_ATTEMPTS, Delivery, DeliveryError
 from storage.models import OutboxMessage, OutboxStatus
 from tests.harness import Chat, programme_with_pair
 
@@ -36,7 +36,7 @@ async def _rows(chat: Chat) -> list[OutboxMessage]:
 
 async def test_each_message_is_sent_once_however_often_the_dispatcher_runs(chat: Chat) -> None:
     transport = Flaky()
-    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    chat.dispatcher = chat.app.dispatcher(transport, concurrency=1)
     await programme_with_pair(chat)
     await chat.say("ben", "met")
     for _ in range(3):
@@ -50,7 +50,7 @@ async def test_each_message_is_sent_once_however_often_the_dispatcher_runs(chat:
 
 async def test_a_failed_send_waits_and_retries_then_succeeds(chat: Chat) -> None:
     transport = Flaky(failures=2)
-    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    chat.dispatcher = chat.app.dispatcher(transport, concurrency=1)
     await programme_with_pair(chat)
     [row] = await _rows(chat)
     assert (row.status, row.attempts, row.last_error) == (
@@ -71,7 +71,7 @@ async def test_a_failed_send_waits_and_retries_then_succeeds(chat: Chat) -> None
 
 async def test_retry_after_from_the_platform_is_honoured(chat: Chat) -> None:
     transport = Flaky(failures=1, error=DeliveryError("ratelimited", retry_after=30))
-    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    chat.dispatcher = chat.app.dispatcher(transport, concurrency=1)
     await programme_with_pair(chat)
     [row] = await _rows(chat)
     assert row.not_before == chat.clock.now() + timedelta(seconds=30)
@@ -85,10 +85,10 @@ async def test_retry_after_from_the_platform_is_honoured(chat: Chat) -> None:
 
 async def test_after_the_last_attempt_a_message_is_kept_as_dead_not_dropped(chat: Chat) -> None:
     transport = Flaky(failures=100, error=RuntimeError("adapter bug"))
-    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    chat.dispatcher = chat.app.dispatcher(transport, concurrency=1)
     await programme_with_pair(chat)
-    for _ in range(MAX_ATTEMPTS + 2):
-        chat.clock.advance(timedelta(hours=2))
+    for _ in range(30):  # a day at a time: retries wait for working hours too
+        chat.clock.advance(timedelta(days=1))
         await chat.dispatcher.deliver_due()
     [row] = await _rows(chat)
     assert (row.status, row.attempts) == (OutboxStatus.DEAD, MAX_ATTEMPTS)
@@ -98,7 +98,7 @@ async def test_after_the_last_attempt_a_message_is_kept_as_dead_not_dropped(chat
 
 async def test_a_permanent_failure_is_dead_at_once(chat: Chat) -> None:
     transport = Flaky(failures=1, error=DeliveryError("user_not_found", permanent=True))
-    chat.dispatcher = Dispatcher(sessions=chat.app.sessions, clock=chat.clock, transport=transport)
+    chat.dispatcher = chat.app.dispatcher(transport, concurrency=1)
     await programme_with_pair(chat)
     [row] = await _rows(chat)
     assert (row.status, row.last_error) == (OutboxStatus.DEAD, "user_not_found")

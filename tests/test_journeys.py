@@ -144,10 +144,10 @@ async def test_a_pair_that_misses_two_sessions_waits_instead_of_marching_on(chat
     await programme_with_pair(chat)
     for _ in range(5):
         await chat.wait(days=7)
-    assert chat.kinds("ben") == ["introduction", "agenda"]
+    assert chat.kinds("ben", only=("introduction", "agenda")) == ["introduction", "agenda"]
     assert "session 2 of 6" in await chat.say("ben", "status")
     await chat.say("ana", "met")  # a logged meeting picks the pair up again
-    assert chat.kinds("ben")[-1] == "agenda"
+    assert chat.kinds("ben", only=("agenda", "checkin"))[-1] == "agenda"
     assert "session 3 of 6" in await chat.say("ben", "status")
 
 

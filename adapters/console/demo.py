@@ -22,15 +22,15 @@ from adapters.console.repl import link_mentions
 from adapters.console.transport import ConsoleTransport
 from bot.app import App, build
 from bot.config import load_settings
-from conversations import journeys
+from conversations import schedule
 from conversations.clock import VirtualClock
-from conversations.delivery import Delivery, Dispatcher
+from conversations.delivery import Delivery
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
 from conversations.messages import Message
 from storage.models import CheckIn, Meeting, MeetingOutcome, Pair
 
 Say = Callable[[Event, str], Awaitable[list[Message]]]
-START = datetime(2026, 1, 12, 15, 0, tzinfo=UTC)  # a Monday
+START = datetime(2026, 1, 12, 18, 0, tzinfo=UTC)  # a Monday, inside working hours across Canada
 WORKSPACE = "northwind"
 
 
@@ -177,7 +177,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
     out = Transcript(write)
     transport = DemoTransport(write=out, compact_after_first=not full)
     transport.plans, transport.day = {}, 0
-    dispatcher = Dispatcher(sessions=app.sessions, clock=clock, transport=transport)
+    dispatcher = app.dispatcher(transport, concurrency=1)
     rng = random.Random(2026)
 
     def actor(handle: str) -> Actor:
@@ -243,6 +243,8 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
 
     end_day = 182
     for day in range(1, end_day + 1):
+        if (START + timedelta(days=day)).weekday() >= 5:
+            continue  # Northwind doesn't work weekends; Monday's tick catches up
         clock.set(START + timedelta(days=day))
         transport.day = day
         out.day(clock.now(), day)
@@ -335,7 +337,7 @@ async def _summary(app: App, plans: list[PairPlan], write: Callable[[str], None]
                 met < total
                 and last is not None
                 and pair.ended_at is not None
-                and (pair.ended_at - last).days >= journeys.STALL_DAYS
+                and (pair.ended_at - last).days >= schedule.STALL_DAYS
             ):
                 outcome = f"stalled: no meeting logged after {last:%d %b}"
             else:

@@ -9,7 +9,6 @@ from adapters.console.transport import ConsoleTransport
 from bot.app import build
 from bot.config import Settings
 from conversations.clock import OffsetClock
-from conversations.delivery import Dispatcher
 
 
 async def _read(prompt: str) -> str | None:
@@ -29,7 +28,7 @@ async def run_console(settings: Settings) -> int:
         transport=transport,
         read=_read,
         write=print,
-        dispatcher=Dispatcher(sessions=app.sessions, clock=clock, transport=transport),
+        dispatcher=app.dispatcher(transport, concurrency=1),
     )
     try:
         return await console.run()

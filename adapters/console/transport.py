@@ -32,8 +32,13 @@ class ConsoleTransport:
             self.show(f"#{delivery.channel}", delivery.message)
             self.received.append((f"#{delivery.channel}", delivery.message))
             return f"console-{delivery.outbox_id}"
-        people = delivery.recipients
-        audience = names(people) + (" (pair)" if delivery.pair is not None else "")
+        to_pair = delivery.person is None and delivery.pair is not None
+        people = (
+            (delivery.pair.mentor, delivery.pair.mentee)
+            if (to_pair and delivery.pair is not None)
+            else delivery.recipients
+        )
+        audience = names(people) + (" (pair)" if to_pair else "")
         self.show(audience, delivery.message)
         for person in people:
             self.received.append((person.platform_user_id, delivery.message))

@@ -1,0 +1,479 @@
+"""The tick: find what has fallen due, set-based, and queue it in the outbox.
+
+Each kind of prompt is one ``UPDATE … WHERE <due> RETURNING`` over the pairs'
+schedule columns followed by one bulk insert into the outbox. The UPDATE is
+the claim: when several instances tick at once, each due row is moved on by
+exactly one of them, and the outbox's idempotency keys make a repeated insert
+a no-op. Messages are rendered when sent (``conversations.rendering``), so a
+tick touches only rows that are due, however many pairs exist.
+
+After downtime nothing bursts: each due time moves on from *now*, so a pair
+that missed three cadences gets one agenda, not three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, not_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import schedule
+from conversations.curriculum import Library
+from storage.models import (
+    Meeting,
+    MeetingOutcome,
+    OutboxMessage,
+    OutboxStatus,
+    Pair,
+    PairStatus,
+    Programme,
+    ProgrammeStatus,
+    Prompt,
+    Role,
+    RoleGrant,
+)
+
+RUNNING = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+
+
+@dataclass
+class Plan:
+    """How many of each kind this tick queued (for logs, metrics and tests)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, n: int) -> None:
+        if n:
+            self.counts[kind] = self.counts.get(kind, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _met(index: Any) -> Any:
+    return exists().where(
+        Meeting.pair_id == Pair.id,
+        Meeting.session_index == index,
+        Meeting.outcome == MeetingOutcome.MET,
+    )
+
+
+async def _insert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    total = 0
+    for start in range(0, len(rows), 1000):
+        statement = insert(OutboxMessage).values(list(rows[start : start + 1000]))
+        result = await session.execute(
+            statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        total += max(getattr(result, "rowcount", 0) or 0, 0)
+    return total
+
+
+def _row(
+    *,
+    workspace_id: int,
+    key: str,
+    kind: str,
+    now: datetime,
+    ref_index: int,
+    pair_id: int | None = None,
+    person_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "idempotency_key": key,
+        "kind": kind,
+        "payload": {},
+        "person_id": person_id,
+        "pair_id": pair_id,
+        "channel": None,
+        "ref_index": ref_index,
+        "timing": "working",
+        "expires_at": expires_at,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+    }
+
+
+async def _running(session: AsyncSession) -> list[Programme]:
+    return list(
+        await session.scalars(
+            select(Programme).where(Programme.status.in_(RUNNING)).order_by(Programme.id)
+        )
+    )
+
+
+async def _agendas(
+    session: AsyncSession, programme: Programme, total: int, now: datetime, plan: Plan
+) -> None:
+    due = and_(
+        Pair.programme_id == programme.id,
+        Pair.status == PairStatus.ACTIVE,
+        Pair.next_agenda_at <= now,
+    )
+    # Two sessions in a row without a meeting: wait (stalled) instead of marching on.
+    await session.execute(
+        update(Pair)
+        .where(
+            due,
+            Pair.session_index > 0,
+            not_(_met(Pair.session_index)),
+            not_(_met(Pair.session_index - 1)),
+        )
+        .values(next_agenda_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    finished = (
+        (
+            await session.execute(
+                update(Pair)
+                .where(due, Pair.session_index + 1 >= total)
+                .values(
+                    status=PairStatus.ENDED,
+                    end_reason="completed",
+                    ended_at=now,
+                    session_index=Pair.session_index + 1,
+                    next_agenda_at=None,
+                    nudge_at=None,
+                    next_pulse_at=None,
+                    stall_at=None,
+                    inactive_at=None,
+                    auto_pause_at=None,
+                )
+                .returning(Pair.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    cadence = timedelta(days=programme.cadence_days)
+    moved = (
+        await session.execute(
+            update(Pair)
+            .where(due)
+            .values(
+                session_index=Pair.session_index + 1,
+                session_started_at=now,
+                next_agenda_at=now + cadence,
+                nudge_at=now + cadence / 2,
+            )
+            .returning(Pair.id, Pair.session_index)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    ws = programme.workspace_id
+    rows = [
+        _row(
+            workspace_id=ws,
+            key=f"pair:{pid}:closing",
+            kind="closing",
+            now=now,
+            ref_index=total,
+            pair_id=pid,
+        )
+        for pid in finished
+    ]
+    rows += [
+        _row(
+            workspace_id=ws,
+            key=f"pair:{pid}:session:{index}:agenda",
+            kind="agenda",
+            now=now,
+            ref_index=index,
+            pair_id=pid,
+        )
+        for pid, index in moved
+    ]
+    plan.add("agenda", await _insert(session, rows))
+
+
+async def _nudges(
+    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
+) -> None:
+    due = and_(Pair.status == PairStatus.ACTIVE, Pair.nudge_at <= now)
+    wanted = (
+        await session.execute(
+            update(Pair)
+            .where(due, not_(_met(Pair.session_index)))
+            .values(nudge_at=None)
+            .returning(Pair.id, Pair.programme_id, Pair.session_index, Pair.next_agenda_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    await session.execute(
+        update(Pair).where(due).values(nudge_at=None).execution_options(synchronize_session=False)
+    )
+    rows = [
+        _row(
+            workspace_id=workspaces[prog],
+            key=f"pair:{pid}:session:{index}:nudge",
+            kind="meet_nudge",
+            now=now,
+            ref_index=index,
+            pair_id=pid,
+            expires_at=until,
+        )
+        for pid, prog, index, until in wanted
+        if prog in workspaces
+    ]
+    plan.add("meet_nudge", await _insert(session, rows))
+
+
+async def _pulses(
+    session: AsyncSession, programme: Programme, library: Library, now: datetime, plan: Plan
+) -> None:
+    curriculum = library.get(programme.curriculum_key)
+    due = and_(
+        Pair.programme_id == programme.id,
+        Pair.status == PairStatus.ACTIVE,
+        Pair.next_pulse_at <= now,
+    )
+    numbers = sorted(set((await session.scalars(select(Pair.pulses_sent).where(due))).all()))
+    rows: list[dict[str, Any]] = []
+    prompts: list[dict[str, Any]] = []
+    for number in numbers:
+        day = schedule.pulse_day(curriculum, number)
+        gap = schedule.pulse_day(curriculum, number + 1) - day
+        sent = (
+            await session.execute(
+                update(Pair)
+                .where(due, Pair.pulses_sent == number)
+                .values(pulses_sent=number + 1, next_pulse_at=now + timedelta(days=gap))
+                .returning(Pair.id, Pair.mentor_id, Pair.mentee_id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        for pid, mentor_id, mentee_id in sent:
+            for person_id in (mentee_id, mentor_id):
+                rows.append(
+                    _row(
+                        workspace_id=programme.workspace_id,
+                        key=f"pair:{pid}:pulse:{day}:{person_id}",
+                        kind="pulse",
+                        now=now,
+                        ref_index=day,
+                        pair_id=pid,
+                        person_id=person_id,
+                        expires_at=now + timedelta(days=7),
+                    )
+                )
+                prompts.append(
+                    {
+                        "pair_id": pid,
+                        "person_id": person_id,
+                        "kind": "pulse",
+                        "ref_index": day,
+                        "asked_at": now,
+                        "answered_at": None,
+                        "reminders_sent": 0,
+                        "next_reminder_at": now + schedule.REMINDER_AFTER,
+                    }
+                )
+    if prompts:
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(Prompt)
+            .values(prompts)
+            .on_conflict_do_nothing(index_elements=["pair_id", "person_id", "kind", "ref_index"])
+        )
+    plan.add("pulse", await _insert(session, rows))
+
+
+async def _reminders(
+    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
+) -> None:
+    last = schedule.MAX_REMINDERS
+    reminded = (
+        await session.execute(
+            update(Prompt)
+            .where(
+                Prompt.answered_at.is_(None),
+                Prompt.next_reminder_at <= now,
+                Prompt.reminders_sent < last,
+            )
+            .values(
+                reminders_sent=Prompt.reminders_sent + 1,
+                next_reminder_at=case(
+                    (Prompt.reminders_sent + 1 >= last, None), else_=now + schedule.REMINDER_AFTER
+                ),
+            )
+            .returning(Prompt.id, Prompt.pair_id, Prompt.person_id, Prompt.reminders_sent)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not reminded:
+        return
+    programme_of = dict(
+        (
+            await session.execute(
+                select(Pair.id, Pair.programme_id).where(Pair.id.in_({r[1] for r in reminded}))
+            )
+        ).all()
+    )
+    rows = [
+        _row(
+            workspace_id=workspaces[programme_of[pair_id]],
+            key=f"prompt:{prompt_id}:reminder:{n}",
+            kind="reminder",
+            now=now,
+            ref_index=prompt_id,
+            pair_id=pair_id,
+            person_id=person_id,
+            expires_at=now + schedule.REMINDER_AFTER,
+        )
+        for prompt_id, pair_id, person_id, n in reminded
+        if programme_of.get(pair_id) in workspaces
+    ]
+    plan.add("reminder", await _insert(session, rows))
+
+
+async def _stalls(
+    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
+) -> None:
+    stalled = (
+        await session.execute(
+            update(Pair)
+            .where(Pair.status == PairStatus.ACTIVE, Pair.stall_at <= now)
+            .values(stall_at=None)
+            .returning(Pair.id, Pair.programme_id, Pair.last_met_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not stalled:
+        return
+    coordinators: dict[int, list[int]] = {}
+    for workspace_id, person_id in (
+        await session.execute(
+            select(RoleGrant.workspace_id, RoleGrant.person_id).where(
+                RoleGrant.role == Role.COORDINATOR,
+                RoleGrant.workspace_id.in_(set(workspaces.values())),
+            )
+        )
+    ).all():
+        coordinators.setdefault(workspace_id, []).append(person_id)
+    rows = []
+    for pid, prog, last_met in stalled:
+        ws = workspaces.get(prog)
+        if ws is None:
+            continue
+        since = (last_met or now).strftime("%Y%m%d")
+        rows += [
+            _row(
+                workspace_id=ws,
+                key=f"pair:{pid}:stall:{since}:to:{coordinator}",
+                kind="stall",
+                now=now,
+                ref_index=pid,
+                pair_id=pid,
+                person_id=coordinator,
+            )
+            for coordinator in coordinators.get(ws, [])
+        ]
+    plan.add("stall", await _insert(session, rows))
+
+
+async def _silence(
+    session: AsyncSession, programmes: dict[int, Programme], now: datetime, plan: Plan
+) -> None:
+    rows = []
+    for programme in programmes.values():
+        notice = timedelta(days=schedule.setting(programme, "notice_days", schedule.NOTICE_DAYS))
+        warned = (
+            (
+                await session.execute(
+                    update(Pair)
+                    .where(
+                        Pair.programme_id == programme.id,
+                        Pair.status == PairStatus.ACTIVE,
+                        Pair.inactive_at <= now,
+                    )
+                    .values(inactive_at=None, auto_pause_at=now + notice)
+                    .returning(Pair.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        stamp = now.strftime("%Y%m%d")
+        rows += [
+            _row(
+                workspace_id=programme.workspace_id,
+                key=f"pair:{pid}:silence:{stamp}",
+                kind="inactivity_notice",
+                now=now,
+                ref_index=pid,
+                pair_id=pid,
+            )
+            for pid in warned
+        ]
+        paused = (
+            (
+                await session.execute(
+                    update(Pair)
+                    .where(
+                        Pair.programme_id == programme.id,
+                        Pair.status == PairStatus.ACTIVE,
+                        Pair.auto_pause_at <= now,
+                    )
+                    .values(
+                        status=PairStatus.PAUSED,
+                        paused_by="inactivity",
+                        auto_pause_at=None,
+                        next_agenda_at=None,
+                        nudge_at=None,
+                        next_pulse_at=None,
+                        stall_at=None,
+                    )
+                    .returning(Pair.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        rows += [
+            _row(
+                workspace_id=programme.workspace_id,
+                key=f"pair:{pid}:autopause:{stamp}",
+                kind="auto_paused",
+                now=now,
+                ref_index=pid,
+                pair_id=pid,
+            )
+            for pid in paused
+        ]
+    plan.add("inactivity", await _insert(session, rows))
+
+
+async def plan(session: AsyncSession, *, library: Library, now: datetime) -> Plan:
+    """Everything due at ``now``, queued. Safe to run from several processes at once."""
+    result = Plan()
+    programmes = {p.id: p for p in await _running(session)}
+    workspaces = {p.id: p.workspace_id for p in programmes.values()}
+    for programme in programmes.values():
+        curriculum = library.get(programme.curriculum_key)
+        if curriculum is not None:
+            await _agendas(session, programme, len(curriculum.sessions), now, result)
+            await _pulses(session, programme, library, now, result)
+    await _nudges(session, workspaces, now, result)
+    await _reminders(session, workspaces, now, result)
+    await _stalls(session, workspaces, now, result)
+    await _silence(session, programmes, now, result)
+    return result

@@ -1,0 +1,301 @@
+"""Planned messages are rendered when they are sent, from what is true then.
+
+A row queued by the planner holds a kind and a reference (a session index, a
+prompt id, a pulse day). Its renderer builds the message at send time, or
+returns ``None`` when the message is no longer needed — the meeting was
+logged, the question answered, the pair ended — and the row is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import cards, schedule
+from conversations.curriculum import Curriculum, Library
+from conversations.messages import Button, Card, Input, Message, Option, Section
+from storage.models import (
+    Meeting,
+    MeetingOutcome,
+    OutboxMessage,
+    Pair,
+    PairStatus,
+    Person,
+    Prompt,
+)
+
+Renderer = Callable[["Job"], Awaitable[Message | None]]
+
+
+class Job:
+    """What a renderer needs: the row, its pair and person, the curriculum, the time."""
+
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        row: OutboxMessage,
+        pair: Pair | None,
+        person: Person | None,
+        library: Library,
+        now: datetime,
+    ) -> None:
+        self.session = session
+        self.row = row
+        self.pair = pair
+        self.person = person
+        self.library = library
+        self.now = now
+
+    @property
+    def curriculum(self) -> Curriculum | None:
+        return self.library.get(self.pair.programme.curriculum_key) if self.pair else None
+
+    @property
+    def ref(self) -> int:
+        return self.row.ref_index if self.row.ref_index is not None else -1
+
+    async def met(self, index: int) -> bool:
+        assert self.pair is not None
+        return (
+            await self.session.scalar(
+                select(Meeting.id).where(
+                    Meeting.pair_id == self.pair.id,
+                    Meeting.session_index == index,
+                    Meeting.outcome == MeetingOutcome.MET,
+                )
+            )
+            is not None
+        )
+
+
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renders(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(function: Renderer) -> Renderer:
+        RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+def _active(job: Job) -> bool:
+    return job.pair is not None and job.pair.status == PairStatus.ACTIVE
+
+
+@renders("agenda")
+async def agenda(job: Job) -> Message | None:
+    curriculum = job.curriculum
+    if not _active(job) or curriculum is None or job.pair is None:
+        return None
+    if job.pair.session_index != job.ref or job.ref >= len(curriculum.sessions):
+        return None  # the pair has moved on since this was queued
+    started = job.pair.session_started_at or job.now
+    return cards.agenda(
+        pair=job.pair,
+        programme=job.pair.programme,
+        curriculum=curriculum,
+        previous_logged=job.ref == 0 or await job.met(job.ref - 1),
+        due=started + timedelta(days=job.pair.programme.cadence_days),
+    )
+
+
+@renders("closing")
+async def closing(job: Job) -> Message | None:
+    curriculum = job.curriculum
+    if job.pair is None or curriculum is None:
+        return None
+    return cards.closing(pair=job.pair, programme=job.pair.programme, curriculum=curriculum)
+
+
+@renders("meet_nudge")
+async def meet_nudge(job: Job) -> Message | None:
+    curriculum = job.curriculum
+    if not _active(job) or job.pair is None or curriculum is None:
+        return None
+    if job.pair.session_index != job.ref or await job.met(job.ref):
+        return None
+    title = curriculum.sessions[job.ref].title
+    return Message(
+        text=f"A gentle check: have you two met for session {job.ref + 1} ({title}) yet?",
+        card=Card(
+            header="Did you meet?",
+            sections=(
+                Section(
+                    text=f"Have you met for *session {job.ref + 1}: {title}* yet? No pressure; a "
+                    "quick answer helps me send the right thing next."
+                ),
+            ),
+            buttons=cards.meeting_buttons(job.pair, job.ref),
+        ),
+        kind="meet_nudge",
+    )
+
+
+def pulse_form(job: Job, day: int) -> Message:
+    assert job.pair is not None
+    milestone = next(
+        (m for m in (job.curriculum.milestones if job.curriculum else ()) if m.day == day), None
+    )
+    title = milestone.title if milestone else f"Day {day}: how is it going?"
+    questions = (
+        list(milestone.questions) if milestone else ["Is this mentoring useful to you so far?"]
+    )
+    return Message(
+        text=f"{job.pair.programme.name}, {title}. Reply to the form, it takes a minute.",
+        card=Card(
+            header=title,
+            sections=(Section(text="\n".join(f"• {q}" for q in questions)),),
+            inputs=(
+                Input(
+                    name="rating",
+                    label="How is your mentoring going?",
+                    kind="select",
+                    required=True,
+                    options=tuple(
+                        Option(label=label, value=str(value))
+                        for value, label in (
+                            (5, "5 - really well"),
+                            (4, "4 - well"),
+                            (3, "3 - okay"),
+                            (2, "2 - not so well"),
+                            (1, "1 - badly"),
+                        )
+                    ),
+                ),
+                Input(
+                    name="comment",
+                    label="Anything to add? (private)",
+                    kind="multiline",
+                    hint="Only you can see this; the programme team sees counts only.",
+                ),
+            ),
+            submit=Button(
+                label="Send", action="pulse", value=f"{job.pair.id}:{day}", style="primary"
+            ),
+        ),
+        kind="pulse",
+    )
+
+
+@renders("pulse")
+async def pulse(job: Job) -> Message | None:
+    if job.pair is None or job.pair.status == PairStatus.ENDED:
+        return None
+    return pulse_form(job, job.ref)
+
+
+@renders("reminder")
+async def reminder(job: Job) -> Message | None:
+    prompt = await job.session.get(Prompt, job.ref)
+    if prompt is None or prompt.answered_at is not None or job.pair is None:
+        return None
+    if job.pair.status == PairStatus.ENDED and prompt.kind == "pulse":
+        return None
+    if prompt.kind == "pulse":
+        form = pulse_form(job, prompt.ref_index)
+    else:
+        curriculum = job.curriculum
+        person = job.person
+        if curriculum is None or person is None:
+            return None
+        form = cards.checkin_form(
+            pair=job.pair,
+            person=person,
+            curriculum=curriculum,
+            session_index=prompt.ref_index,
+            programme=job.pair.programme,
+        )
+    return form.model_copy(
+        update={"text": "A gentle reminder: " + form.text, "kind": f"{prompt.kind}_reminder"}
+    )
+
+
+@renders("stall")
+async def stall(job: Job) -> Message | None:
+    pair = job.pair
+    if not _active(job) or pair is None:
+        return None
+    last = pair.last_met_at or pair.started_at or pair.created_at
+    days = (job.now - last).days
+    if days < schedule.setting(pair.programme, "stall_days", schedule.STALL_DAYS):
+        return None
+    since = "since they started" if pair.last_met_at is None else "for"
+    text = (
+        f"{pair.mentor.label} and {pair.mentee.label} in {pair.programme.name} haven't "
+        f"logged a meeting {since} {days} days."
+    )
+    return Message(
+        text=text,
+        card=Card(
+            header="A pair may need a hand",
+            sections=(Section(text=text + " A friendly nudge is often all it takes."),),
+            buttons=(
+                Button(
+                    label="Nudge both", action="stall.nudge", value=str(pair.id), style="primary"
+                ),
+                Button(label="Pause the pair", action="stall.pause", value=str(pair.id)),
+                Button(
+                    label="End the pair", action="stall.end", value=str(pair.id), style="danger"
+                ),
+            ),
+        ),
+        kind="stall",
+    )
+
+
+@renders("inactivity_notice")
+async def inactivity_notice(job: Job) -> Message | None:
+    pair = job.pair
+    if not _active(job) or pair is None or pair.auto_pause_at is None:
+        return None
+    when = cards.local_date(pair.auto_pause_at, pair.mentee.timezone)
+    return Message(
+        text=f"It's been a while since either of you logged a meeting in "
+        f"{pair.programme.name}. I'll pause your pairing on {when} unless you'd like to keep "
+        "going.",
+        card=Card(
+            header="Still meeting?",
+            sections=(
+                Section(
+                    text=f"It's been a while since you logged a meeting. To keep things "
+                    f"tidy I'll pause your pairing on {when}, with no fuss. Press *Keep going* "
+                    "or log a meeting if you're still in touch."
+                ),
+            ),
+            buttons=(
+                Button(
+                    label="Keep going",
+                    action="inactivity.keep",
+                    value=str(pair.id),
+                    style="primary",
+                ),
+                *cards.meeting_buttons(pair, pair.session_index)[:1],
+            ),
+        ),
+        kind="inactivity_notice",
+    )
+
+
+@renders("auto_paused")
+async def auto_paused(job: Job) -> Message | None:
+    pair = job.pair
+    if pair is None or pair.status != PairStatus.PAUSED or pair.paused_by != "inactivity":
+        return None
+    return Message(
+        text=f"I've paused your pairing in {pair.programme.name} after a long quiet spell. "
+        "Type resume whenever you'd like to pick it up again.",
+        kind="auto_paused",
+    )
+
+
+async def render(job: Job) -> Message | None:
+    """The message for a row: stored as written, or rendered now for planned kinds."""
+    if job.row.payload:
+        return Message.from_json(job.row.payload)
+    renderer = RENDERERS.get(job.row.kind)
+    return await renderer(job) if renderer else None
