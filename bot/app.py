@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -25,16 +26,23 @@ class App:
     clock: Clock
 
     def dispatcher(
-        self, transport: Transport, *, concurrency: int = 8, limiter: RateLimiter | None = None
+        self,
+        transport: Transport,
+        *,
+        concurrency: int | None = None,
+        limiter: RateLimiter | None = None,
+        platforms: frozenset[str] | None = None,
     ) -> Dispatcher:
-        """A dispatcher for this app's database, clock and curricula."""
+        """A dispatcher for this app's database, clock, curricula and outbox settings."""
         return Dispatcher(
             sessions=self.sessions,
             clock=self.clock,
             transport=transport,
             library=self.engine.library,
             limiter=limiter,
-            concurrency=concurrency,
+            concurrency=concurrency or self.settings.outbox_concurrency,
+            platforms=platforms,
+            lease=timedelta(seconds=self.settings.outbox_lease_seconds),
         )
 
     async def close(self) -> None:

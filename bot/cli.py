@@ -23,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file to (re)create for the demo (default: %(default)s)",
     )
     sub.add_parser("console", help="chat with the bot in this terminal (same database)")
-    sub.add_parser("serve", help="run the web server (adapters mount on it)")
+    sub.add_parser("serve", help="run the web server, planning and delivering in the background")
+    sub.add_parser("worker", help="plan and deliver only, without the web server")
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations up to the latest")
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_console(settings))
     if args.command == "serve":
         return serve(settings)
+    if args.command == "worker":
+        return asyncio.run(_worker(settings))
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
     return 2
@@ -96,6 +99,13 @@ async def _upgrade(settings: Settings) -> int:
     return 0
 
 
+async def _worker(settings: Settings) -> int:
+    from bot.app import build
+    from bot.runtime import run_worker
+
+    return await run_worker(await build(settings))
+
+
 def serve(settings: Settings) -> int:
     from aiohttp import web
 
@@ -103,7 +113,7 @@ def serve(settings: Settings) -> int:
     from bot.server import make_web_app
 
     async def _make() -> web.Application:
-        return make_web_app(await build(settings))
+        return make_web_app(await build(settings), background=True)
 
     web.run_app(_make(), port=settings.port, print=lambda text: print(text, flush=True))
     return 0

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     port: int = Field(default=3978)
     log_level: str = Field(default="INFO")
     default_timezone: str = Field(default="UTC")
+    tick_seconds: float = Field(default=60.0, ge=1, le=3600)
+    dispatch_seconds: float = Field(default=2.0, ge=0.1, le=600)
+    outbox_concurrency: int = Field(default=8, ge=1, le=256)
+    outbox_lease_seconds: float = Field(default=60.0, ge=5, le=3600)
+    slack_workspace_rate: float = Field(default=20.0, gt=0, le=10000)
+    teams_tenant_rate: float = Field(default=20.0, gt=0, le=10000)
+    outbox_webhook_url: str | None = Field(default=None)
 
     @field_validator("database_url")
     @classmethod
@@ -46,6 +53,15 @@ class Settings(BaseSettings):
         if not 1 <= port <= 65535:
             raise ValueError("must be a whole number between 1 and 65535")
         return port
+
+    @field_validator("outbox_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/")
 
     @field_validator("log_level")
     @classmethod

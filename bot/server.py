@@ -7,11 +7,13 @@ stops sending traffic to an instance that lost its database.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import App
+from bot.runtime import start
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("mentorbot", App)
@@ -28,13 +30,18 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
-def make_web_app(app: App) -> web.Application:
+def make_web_app(app: App, *, background: bool = False) -> web.Application:
+    """The web application; with ``background`` it also plans and delivers (``serve``)."""
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
 
-    async def _close(_: web.Application) -> None:
+    async def _background(_: web.Application) -> AsyncIterator[None]:
+        runtime = start(app) if background else None
+        yield
+        if runtime is not None:
+            await runtime.close()
         await app.close()
 
-    web_app.on_cleanup.append(_close)
+    web_app.cleanup_ctx.append(_background)
     return web_app

@@ -135,6 +135,9 @@ class Dispatcher:
     worker: str = field(default_factory=worker_id)
     lease: timedelta = timedelta(seconds=60)
     concurrency: int = 8
+    platforms: frozenset[str] | None = None
+    """Only claim rows for these platforms' workspaces (None: all). The console delivers its
+    own workspace's messages; a server leaves them alone."""
     stats: Stats = field(default_factory=Stats)
 
     async def deliver_due(self, *, limit: int = 500) -> int:

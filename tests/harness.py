@@ -43,7 +43,9 @@ class Chat:
         self.platform = platform
         self.transport = ConsoleTransport(write=lambda _text: None)
         # One at a time, in queue order: each inbox reads in a stable order.
-        self.dispatcher = app.dispatcher(self.transport, concurrency=1)
+        self.dispatcher = app.dispatcher(
+            self.transport, concurrency=1, platforms=frozenset({"console"})
+        )
         self.replies: dict[str, list[Message]] = {}
 
     def elsewhere(self, workspace: str) -> Chat:

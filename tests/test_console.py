@@ -33,7 +33,7 @@ def _console(chat: Chat, lines: list[str]) -> tuple[Console, list[str]]:
         clock=chat.clock,
         read=read,
         write=said.append,
-        dispatcher=chat.app.dispatcher(transport, concurrency=1),
+        dispatcher=chat.app.dispatcher(transport, concurrency=1, platforms=frozenset({"console"})),
     )
     return console, said
 

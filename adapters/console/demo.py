@@ -177,7 +177,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
     out = Transcript(write)
     transport = DemoTransport(write=out, compact_after_first=not full)
     transport.plans, transport.day = {}, 0
-    dispatcher = app.dispatcher(transport, concurrency=1)
+    dispatcher = app.dispatcher(transport, concurrency=1, platforms=frozenset({"console"}))
     rng = random.Random(2026)
 
     def actor(handle: str) -> Actor:

@@ -28,7 +28,7 @@ async def run_console(settings: Settings) -> int:
         transport=transport,
         read=_read,
         write=print,
-        dispatcher=app.dispatcher(transport, concurrency=1),
+        dispatcher=app.dispatcher(transport, concurrency=1, platforms=frozenset({"console"})),
     )
     try:
         return await console.run()

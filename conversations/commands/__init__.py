@@ -83,6 +83,8 @@ def load_all() -> None:
         help,
         matching,
         meetings,
+        nudges,
+        outbox,
         pairing,
         participation,
         programmes,

@@ -1,0 +1,1 @@
+"""Deliver outgoing messages to any HTTP endpoint (integrations, bridges and tests)."""
