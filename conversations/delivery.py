@@ -234,7 +234,12 @@ class Dispatcher:
                     OutboxMessage.leased_by == self.worker,
                     OutboxMessage.status == OutboxStatus.SENDING,
                 )
-                .values(leased_by=None, lease_expires_at=None, **values)
+                .values(
+                    lease_expires_at=None,
+                    # A sent row keeps who sent it; anything else is free for anyone.
+                    leased_by=self.worker if values.get("status") == OutboxStatus.SENT else None,
+                    **values,
+                )
                 .execution_options(synchronize_session=False)
             )
             return bool(getattr(result, "rowcount", 0))
