@@ -41,11 +41,45 @@ def _parser() -> argparse.ArgumentParser:
     matching.add_argument("--mentors", type=int, default=1000)
     matching.add_argument("--capacity", type=int, default=2)
     matching.add_argument("--seed", type=int, default=2026)
+    tick = bench_sub.add_parser("tick", help="one planner tick against the bare due-pairs query")
+    tick.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    tick.add_argument("--pairs", type=int, default=100_000)
+    tick.add_argument("--due", type=float, default=0.05, help="fraction due for an agenda")
+    tick.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    tick.add_argument("--postgres-url", help="PostgreSQL server (default: TEST_DATABASE_URL)")
+    tick.add_argument("--runs", type=int, default=3, help="fresh copies to tick (median)")
+    fanout = bench_sub.add_parser("fanout", help="outbox delivery against a rate-limited fake")
+    fanout.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    fanout.add_argument("--messages", type=int, default=10_000)
+    fanout.add_argument("--channels", type=int, default=2000)
+    fanout.add_argument("--workspace-rate", type=float, default=200.0, help="messages/s")
+    fanout.add_argument("--concurrency", type=int, default=64)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "bench" and args.bench_command == "tick":
+        from bench import tick
+
+        return tick.main(
+            as_json=args.json,
+            pairs=args.pairs,
+            due=args.due,
+            database=args.database,
+            postgres_url=args.postgres_url,
+            runs=args.runs,
+        )
+    if args.command == "bench" and args.bench_command == "fanout":
+        from bench import fanout
+
+        return fanout.main(
+            as_json=args.json,
+            messages=args.messages,
+            channels=args.channels,
+            workspace_rate=args.workspace_rate,
+            concurrency=args.concurrency,
+        )
     if args.command == "bench":
         from bench import matching
 

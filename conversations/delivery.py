@@ -283,8 +283,9 @@ class Dispatcher:
             if row.timing == "working" and delivery.recipients:
                 hours = pair.programme.settings.get("working_hours") if pair else None
                 quiet = workspace.settings.get("quiet_days", [])
+                shared = delivery.person is None
                 readers = [
-                    timing.reader(p, quiet_days=quiet, programme_hours=hours)
+                    timing.reader(p, quiet_days=quiet, programme_hours=hours, snooze=not shared)
                     for p in delivery.recipients
                 ]
                 slot = timing.next_slot(readers, now)

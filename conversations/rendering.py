@@ -192,9 +192,7 @@ async def pulse(job: Job) -> Message | None:
 @renders("reminder")
 async def reminder(job: Job) -> Message | None:
     prompt = await job.session.get(Prompt, job.ref)
-    if prompt is None or prompt.answered_at is not None or job.pair is None:
-        return None
-    if job.pair.status == PairStatus.ENDED and prompt.kind == "pulse":
+    if prompt is None or prompt.answered_at is not None or not _active(job):
         return None
     if prompt.kind == "pulse":
         form = pulse_form(job, prompt.ref_index)

@@ -9,7 +9,7 @@ to a pair waits for a time that suits both, if one exists within a week.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,9 +87,19 @@ class Reader:
                     yield snooze_end
 
 
+WAKING = Hours(start=time(7), end=time(21))
+"""When two people share no working hours, a message to both waits for waking hours."""
+
+
 def reader(
-    person: Person, *, quiet_days: Iterable[str] = (), programme_hours: dict[str, Any] | None = None
+    person: Person,
+    *,
+    quiet_days: Iterable[str] = (),
+    programme_hours: dict[str, Any] | None = None,
+    snooze: bool = True,
 ) -> Reader:
+    """One person's rules. ``snooze=False`` for a message shared with someone else: one
+    person's snooze holds their own nudges, not their partner's agenda."""
     quiet: set[date] = set()
     for text in quiet_days:
         try:
@@ -101,24 +111,30 @@ def reader(
         zone=ZoneInfo(person.timezone),
         hours=Hours.parse(person.working_hours, fallback),
         quiet=frozenset(quiet),
-        snoozed_until=person.snoozed_until,
+        snoozed_until=person.snoozed_until if snooze else None,
     )
 
 
 def next_slot(readers: Sequence[Reader], now: datetime) -> datetime:
     """The earliest moment from ``now`` that suits every reader.
 
-    If no shared moment exists within two weeks (people on opposite sides of the
-    world), the first reader's (the mentee's, for a pair) own next opening is used.
+    People on opposite sides of the world may share no working hours: then the
+    message waits for hours when both are awake (07:00–21:00), and failing that
+    for the first reader's (the mentee's, for a pair) own working hours.
     """
     if not readers:
         return now
-    candidates = sorted({t for r in readers for t in _bounded(r.openings(now))})
-    for moment in candidates:
-        if all(r.open_at(moment) for r in readers):
-            return moment
+    for group in (readers, [replace(r, hours=replace(WAKING, days=r.hours.days)) for r in readers]):
+        shared = _shared(group, now)
+        if shared is not None:
+            return shared
     own = _bounded(readers[0].openings(now))
     return own[0] if own else now + timedelta(days=1)
+
+
+def _shared(readers: Sequence[Reader], now: datetime) -> datetime | None:
+    candidates = sorted({t for r in readers for t in _bounded(r.openings(now))})
+    return next((m for m in candidates if all(r.open_at(m) for r in readers)), None)
 
 
 def _bounded(moments: Iterable[datetime], limit: int = 64) -> list[datetime]:

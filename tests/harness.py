@@ -7,7 +7,7 @@ without going through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +17,7 @@ from adapters.console.transport import ConsoleTransport
 from bot.app import App, build
 from bot.config import load_settings
 from conversations.clock import VirtualClock
+from conversations.delivery import Delivery
 from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
 from conversations.messages import Message
 from storage.models import Base
@@ -33,6 +34,20 @@ ZONES = {
 }
 
 
+class TimedTransport(ConsoleTransport):
+    """The console transport, also noting when (virtual time) each person got what."""
+
+    def __init__(self, *, write: Callable[[str], None], clock: VirtualClock) -> None:
+        super().__init__(write=write)
+        self.clock = clock
+        self.log: list[tuple[datetime, str, str]] = []
+
+    async def send(self, delivery: Delivery) -> str | None:
+        for person in delivery.recipients:
+            self.log.append((self.clock.now(), person.platform_user_id, delivery.message.kind))
+        return await super().send(delivery)
+
+
 class Chat:
     def __init__(
         self, app: App, clock: VirtualClock, *, workspace: str = "acme", platform: str = "console"
@@ -41,7 +56,7 @@ class Chat:
         self.clock = clock
         self.workspace = workspace
         self.platform = platform
-        self.transport = ConsoleTransport(write=lambda _text: None)
+        self.transport = TimedTransport(write=lambda _text: None, clock=clock)
         # One at a time, in queue order: each inbox reads in a stable order.
         self.dispatcher = app.dispatcher(
             self.transport, concurrency=1, platforms=frozenset({"console"})
@@ -118,6 +133,13 @@ class Chat:
         self.clock.advance(timedelta(days=days))
         await self.app.engine.tick()
         await self.dispatcher.deliver_due()
+
+    async def hours(self, count: int) -> None:
+        """Let time pass an hour at a time, ticking and delivering as a server would."""
+        for _ in range(count):
+            self.clock.advance(timedelta(hours=1))
+            await self.app.engine.tick()
+            await self.dispatcher.deliver_due()
 
     async def counts(self) -> dict[str, int]:
         """Rows per table: a refused command must leave every count unchanged."""

@@ -88,6 +88,7 @@ def load_all() -> None:
         pairing,
         participation,
         programmes,
+        quiet,
     )
 
 
