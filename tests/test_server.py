@@ -62,8 +62,13 @@ async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        banner = await asyncio.wait_for(process.stdout.readline(), timeout=60)
-        assert b"Running on" in banner, banner
+        seen = b""
+        for _ in range(20):  # log lines (e.g. "no transport configured") may come first
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+            seen += line
+            if b"Running on" in line or not line:
+                break
+        assert b"Running on" in seen, seen
         async with (
             aiohttp.ClientSession() as client,
             client.get(f"http://127.0.0.1:{port}/healthz") as response,
