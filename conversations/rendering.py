@@ -192,7 +192,8 @@ async def pulse(job: Job) -> Message | None:
 @renders("reminder")
 async def reminder(job: Job) -> Message | None:
     prompt = await job.session.get(Prompt, job.ref)
-    if prompt is None or prompt.answered_at is not None or not _active(job):
+    pair = job.pair
+    if prompt is None or prompt.answered_at is not None or pair is None or not _active(job):
         return None
     if prompt.kind == "pulse":
         form = pulse_form(job, prompt.ref_index)
@@ -202,11 +203,11 @@ async def reminder(job: Job) -> Message | None:
         if curriculum is None or person is None:
             return None
         form = cards.checkin_form(
-            pair=job.pair,
+            pair=pair,
             person=person,
             curriculum=curriculum,
             session_index=prompt.ref_index,
-            programme=job.pair.programme,
+            programme=pair.programme,
         )
     return form.model_copy(
         update={"text": "A gentle reminder: " + form.text, "kind": f"{prompt.kind}_reminder"}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from conversations import journeys
+from conversations import journeys, schedule
 from conversations.commands import verb
 from conversations.context import Context, Reply
 from conversations.durations import describe_days, parse_days, parse_delta
@@ -156,13 +156,12 @@ async def _transition(ctx: Context, programme: Programme, step: str) -> str:
     if step == "resume":
         # The pause should not count against pairs: their current session starts afresh.
         for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
-            pair.session_started_at = ctx.now
+            if pair.status == PairStatus.ACTIVE:
+                schedule.rearm(pair, programme, ctx.now)
     if target == ProgrammeStatus.CLOSED:
         programme.closed_at = ctx.now
         for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
-            pair.status = PairStatus.ENDED
-            pair.ended_at = ctx.now
-            pair.end_reason = pair.end_reason or "programme closed"
+            journeys.finish(pair, ctx.now, pair.end_reason or "programme closed")
     await ctx.audit(
         f"program.{step}",
         programme=programme,
