@@ -23,7 +23,7 @@ class Runtime:
     transport: Transport | None
 
     async def close(self) -> None:
-        self.ticker.stop()
+        await self.ticker.stop()
         close = getattr(self.transport, "close", None)
         if close is not None:
             await close()
@@ -71,4 +71,5 @@ async def run_worker(app: App) -> int:
     log.info("worker %s running", runtime.ticker.worker)
     await stopped.wait()
     await runtime.close()
+    await app.close()
     return 0

@@ -1,14 +1,17 @@
 """APScheduler only ticks; the durable schedule lives in the database.
 
-Each process runs an ``AsyncIOScheduler`` with an in-memory job store and two
-jobs: *plan* (every ``TICK_SECONDS``: queue what has fallen due) and *dispatch*
-(every ``DISPATCH_SECONDS``: send what is due). APScheduler 3 cannot share a
-job store between processes, and does not need to: several instances on one
+Each process runs an ``AsyncIOScheduler`` with an in-memory job store and one
+job, *plan* (every ``TICK_SECONDS``: queue what has fallen due), plus a
+delivery loop that sends what is due, in small batches, and rests
+``DISPATCH_SECONDS`` when there is nothing to send. APScheduler 3 cannot share
+a job store between processes, and does not need to: several instances on one
 PostgreSQL coordinate through row claims, so each message goes out once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -25,45 +28,59 @@ class Ticker:
         self.app = app
         self.dispatcher = dispatcher
         self._scheduler = AsyncIOScheduler(timezone=UTC)
-
-    async def plan(self) -> None:
-        try:
-            queued = await self.app.engine.tick()
-            if queued:
-                log.info("planned %s message(s)", queued)
-        except Exception:
-            log.exception("planning tick failed; the next tick will retry")
+        self._delivery: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
     @property
     def worker(self) -> str:
         return self.dispatcher.worker if self.dispatcher else "(planning only)"
 
-    async def dispatch(self) -> None:
-        if self.dispatcher is None:
-            return
+    async def plan(self) -> None:
         try:
-            await self.dispatcher.deliver_due()
+            queued = await self.app.engine.tick()
         except Exception:
-            log.exception("dispatch failed; the next run will retry")
+            log.exception("planning tick failed; the next tick will retry")
+            return
+        if queued:
+            log.info("planned %s message(s)", queued)
+            self._wake.set()
+
+    async def _deliver_forever(self, dispatcher: Dispatcher) -> None:
+        while not dispatcher.stopping:
+            try:
+                claimed, _ = await dispatcher.deliver_batch()
+            except Exception:
+                log.exception("delivery failed; retrying shortly")
+                claimed = 0
+            if claimed == 0 and not dispatcher.stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), timeout=self.app.settings.dispatch_seconds
+                    )
 
     def start(self) -> None:
-        settings = self.app.settings
-        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         self._scheduler.add_job(
             self.plan,
             "interval",
-            seconds=settings.tick_seconds,
+            seconds=self.app.settings.tick_seconds,
             id="plan",
-            next_run_time=None,
-            **common,
-        )
-        self._scheduler.add_job(
-            self.dispatch, "interval", seconds=settings.dispatch_seconds, id="dispatch", **common
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            # Plan at once: after downtime, what is still useful goes now.
+            next_run_time=datetime.now(UTC),
         )
         self._scheduler.start()
-        # Plan once straight away: after downtime, what is still useful goes out now.
-        self._scheduler.modify_job("plan", next_run_time=datetime.now(UTC))
+        if self.dispatcher is not None:
+            self._delivery = asyncio.create_task(self._deliver_forever(self.dispatcher))
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """Stop planning, let in-flight sends finish, and release unstarted claims."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+            self._wake.set()
+        if self._delivery is not None:
+            await self._delivery

@@ -139,12 +139,21 @@ class Dispatcher:
     """Only claim rows for these platforms' workspaces (None: all). The console delivers its
     own workspace's messages; a server leaves them alone."""
     stats: Stats = field(default_factory=Stats)
+    stopping: bool = False
 
-    async def deliver_due(self, *, limit: int = 500) -> int:
-        """Claim and send what is due now. Returns how many were sent."""
-        claims = await self._claim(limit)
+    async def deliver_due(self, *, limit: int | None = None) -> int:
+        """Claim and send one batch of what is due now. Returns how many were sent."""
+        return (await self.deliver_batch(limit=limit))[1]
+
+    async def deliver_batch(self, *, limit: int | None = None) -> tuple[int, int]:
+        """Claim a batch and work through it: (rows claimed, messages sent).
+
+        Batches are small (a few per conversation slot) so that several processes share a
+        backlog instead of one taking it all.
+        """
+        claims = await self._claim(limit or self.concurrency * 4)
         if not claims:
-            return 0
+            return 0, 0
         # Messages to one conversation go in order; conversations go side by side.
         queues: dict[str, list[Claim]] = {}
         conversation = await self._conversations([c.outbox_id for c in claims])
@@ -156,20 +165,28 @@ class Dispatcher:
             sent = 0
             async with gate:
                 for claim in queue:
+                    if self.stopping:
+                        await self._finish(claim.outbox_id, status=OutboxStatus.PENDING)
+                        continue
                     sent += await self._deliver(claim)
             return sent
 
-        return sum(await asyncio.gather(*(run(q) for q in queues.values())))
+        return len(claims), sum(await asyncio.gather(*(run(q) for q in queues.values())))
 
-    async def drain(self, *, rounds: int = 20) -> int:
-        """Deliver until nothing due is left (tests, the console, shutdown)."""
+    async def drain(self, *, rounds: int = 50) -> int:
+        """Deliver until nothing due is left (tests, the console, the benchmarks)."""
         total = 0
         for _ in range(rounds):
-            sent = await self.deliver_due()
+            claimed, sent = await self.deliver_batch()
             total += sent
-            if sent == 0:
+            if claimed == 0:
                 break
         return total
+
+    def stop(self) -> None:
+        """Stop taking work: the current batch finishes what is in flight and releases the
+        rest of its claims at once, rather than leaving them to a lease expiry."""
+        self.stopping = True
 
     async def _claim(self, limit: int) -> list[Claim]:
         now = self.clock.now()
@@ -180,6 +197,12 @@ class Dispatcher:
                 .order_by(OutboxMessage.not_before, OutboxMessage.id)
                 .limit(limit)
             )
+            if self.platforms is not None:
+                query = query.where(
+                    OutboxMessage.workspace_id.in_(
+                        select(Workspace.id).where(Workspace.platform.in_(self.platforms))
+                    )
+                )
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             candidates = (await session.execute(query)).all()
@@ -223,6 +246,23 @@ class Dispatcher:
         return {
             i: (f"channel:{c}" if c else f"person:{p}" if p else f"pair:{q}") for i, c, p, q in rows
         }
+
+    async def _renew(self, outbox_id: int) -> bool:
+        """Extend our lease just before sending; False if it is no longer ours."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == outbox_id,
+                    OutboxMessage.leased_by == self.worker,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.lease_expires_at > now,
+                )
+                .values(lease_expires_at=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     async def _finish(self, outbox_id: int, **values: Any) -> bool:
         """Record an outcome, only if this worker still holds the lease."""
@@ -327,6 +367,10 @@ class Dispatcher:
                 conversation=delivery.conversation,
                 workspace=str(delivery.workspace.id),
             )
+        if not await self._renew(claim.outbox_id):
+            # Waiting (for a rate limit, for our turn) outlasted the lease and another process
+            # has taken this row over: it will send it, so we must not.
+            return 0
         try:
             platform_id = await self.transport.send(delivery)
         except DeliveryError as exc:
