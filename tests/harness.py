@@ -82,7 +82,7 @@ class Chat:
     async def _run(self, handle: str, event: object) -> list[Message]:
         replies = await self.app.engine.handle(event)  # type: ignore[arg-type]
         self.replies.setdefault(handle, []).extend(replies)
-        await self.dispatcher.deliver_due()
+        await self.dispatcher.drain()
         return replies
 
     async def say(self, handle: str, text: str) -> str:
@@ -132,14 +132,14 @@ class Chat:
     async def wait(self, *, days: float) -> None:
         self.clock.advance(timedelta(days=days))
         await self.app.engine.tick()
-        await self.dispatcher.deliver_due()
+        await self.dispatcher.drain()
 
     async def hours(self, count: int) -> None:
         """Let time pass an hour at a time, ticking and delivering as a server would."""
         for _ in range(count):
             self.clock.advance(timedelta(hours=1))
             await self.app.engine.tick()
-            await self.dispatcher.deliver_due()
+            await self.dispatcher.drain()
 
     async def counts(self) -> dict[str, int]:
         """Rows per table: a refused command must leave every count unchanged."""

@@ -203,7 +203,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
                 and False,
             )
             out("  bot → " + name + ": " + body.replace("\n", "\n    "))
-        await dispatcher.deliver_due()
+        await dispatcher.drain()
         return replies
 
     async def command(handle: str, text: str) -> None:
@@ -253,7 +253,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
         if day == 95:
             await command("maya", "status career")
         await app.engine.tick()
-        await dispatcher.deliver_due()
+        await dispatcher.drain()
     await command("maya", "program close career")
     await command("maya", "status career")
     await _summary(app, plans, write)

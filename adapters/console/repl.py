@@ -180,7 +180,7 @@ class Console:
 
     async def _tick(self) -> None:
         await self.engine.tick()
-        await self.dispatcher.deliver_due()
+        await self.dispatcher.drain()
 
     def _card(self) -> Message | None:
         assert self.actor is not None
@@ -246,4 +246,4 @@ class Console:
                     self.write(f"  📎 saved {save_attachment(attachment, Path.cwd())}")
                 except OSError as exc:
                     self.write(f"  📎 couldn't save {attachment.name}: {exc.strerror or exc}")
-        await self.dispatcher.deliver_due()
+        await self.dispatcher.drain()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from conversations import cards, journeys
 from conversations.commands import action, programmes, verb
 from conversations.context import Context, Reply
@@ -140,10 +142,25 @@ async def status(ctx: Context, args: Args) -> Reply:
             continue
         owner = await ctx.session.get(Programme, enrolment.programme_id)
         name = owner.name if owner else "a programme"
+        side_column = Pair.mentor_id if enrolment.side == "mentor" else Pair.mentee_id
+        completed = await ctx.session.scalar(
+            select(Pair.id).where(
+                Pair.programme_id == enrolment.programme_id,
+                side_column == ctx.actor.id,
+                Pair.end_reason == "completed",
+            )
+        )
+        state = (
+            "paused"
+            if enrolment.status == "paused"
+            else "completed the programme"
+            if completed is not None
+            else "waiting to be paired"
+        )
         fields.append(
             CardField(
                 label=f"{name} ({enrolment.side})",
-                value="paused" if enrolment.status == "paused" else "waiting to be paired",
+                value=state,
             )
         )
     if fields:
