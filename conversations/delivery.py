@@ -361,16 +361,17 @@ class Dispatcher:
                     sent_at=self.clock.now(),
                 )
                 return 0
+        if not await self._renew(claim.outbox_id):
+            # Our turn came after the lease ran out and another process has taken this row
+            # over: it will send it, so we must not.
+            return 0
         if self.limiter is not None:
+            # Last before the send, so the platform sees messages spaced as we counted them.
             await self.limiter.acquire(
                 platform=delivery.workspace.platform,
                 conversation=delivery.conversation,
                 workspace=str(delivery.workspace.id),
             )
-        if not await self._renew(claim.outbox_id):
-            # Waiting (for a rate limit, for our turn) outlasted the lease and another process
-            # has taken this row over: it will send it, so we must not.
-            return 0
         try:
             platform_id = await self.transport.send(delivery)
         except DeliveryError as exc:

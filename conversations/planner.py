@@ -65,19 +65,25 @@ def _met(index: Any) -> Any:
     )
 
 
-async def _insert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
+def _insert_statement(session: AsyncSession, table: Any, keys: list[str]) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    total = 0
-    for start in range(0, len(rows), 1000):
-        statement = insert(OutboxMessage).values(list(rows[start : start + 1000]))
-        result = await session.execute(
-            statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        total += max(getattr(result, "rowcount", 0) or 0, 0)
-    return total
+    return insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
+async def _insert(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Bulk insert outbox rows, skipping keys already queued. Returns how many were new.
+
+    One statement executed with many parameter sets (SQLAlchemy batches them into
+    multi-row inserts), rather than a fresh statement built per chunk.
+    """
+    if not rows:
+        return 0
+    statement = _insert_statement(session, OutboxMessage, ["idempotency_key"]).returning(
+        OutboxMessage.id
+    )
+    result = await session.execute(statement, list(rows))
+    return len(result.all())
 
 
 def _row(
@@ -285,12 +291,9 @@ async def _pulses(
                     }
                 )
     if prompts:
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         await session.execute(
-            insert(Prompt)
-            .values(prompts)
-            .on_conflict_do_nothing(index_elements=["pair_id", "person_id", "kind", "ref_index"])
+            _insert_statement(session, Prompt, ["pair_id", "person_id", "kind", "ref_index"]),
+            prompts,
         )
     plan.add("pulse", await _insert(session, rows))
 

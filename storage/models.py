@@ -201,7 +201,16 @@ class Pair(Base):
     """A mentor and a mentee in one programme, and where they are in its curriculum."""
 
     __tablename__ = "pairs"
-    __table_args__ = (Index("ix_pairs_programme_status", "programme_id", "status"),)
+    __table_args__ = (
+        Index("ix_pairs_programme_status", "programme_id", "status"),
+        # The planner's claims: each due time, within a programme's active pairs.
+        Index("ix_pairs_due_agenda", "programme_id", "status", "next_agenda_at"),
+        Index("ix_pairs_due_pulse", "programme_id", "status", "next_pulse_at"),
+        Index("ix_pairs_due_silence", "programme_id", "status", "inactive_at"),
+        Index("ix_pairs_due_pause", "programme_id", "status", "auto_pause_at"),
+        Index("ix_pairs_due_nudge", "status", "nudge_at"),
+        Index("ix_pairs_due_stall", "status", "stall_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
@@ -225,13 +234,13 @@ class Pair(Base):
     paused_by: Mapped[str | None] = mapped_column(String(16))
     """Who paused it: "participant", "inactivity" or "programme team"."""
     # The durable schedule: when each kind of prompt next falls due (NULL: not armed).
-    next_agenda_at: Mapped[datetime | None] = mapped_column(index=True)
-    nudge_at: Mapped[datetime | None] = mapped_column(index=True)
-    next_pulse_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_agenda_at: Mapped[datetime | None]
+    nudge_at: Mapped[datetime | None]
+    next_pulse_at: Mapped[datetime | None]
     pulses_sent: Mapped[int] = mapped_column(Integer, default=0)
-    stall_at: Mapped[datetime | None] = mapped_column(index=True)
-    inactive_at: Mapped[datetime | None] = mapped_column(index=True)
-    auto_pause_at: Mapped[datetime | None] = mapped_column(index=True)
+    stall_at: Mapped[datetime | None]
+    inactive_at: Mapped[datetime | None]
+    auto_pause_at: Mapped[datetime | None]
 
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], lazy="joined")
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")
