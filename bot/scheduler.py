@@ -29,6 +29,7 @@ class Ticker:
         self.dispatcher = dispatcher
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._delivery: asyncio.Task[None] | None = None
+        self._planning: asyncio.Task[object] | None = None
         self._wake = asyncio.Event()
 
     @property
@@ -36,11 +37,14 @@ class Ticker:
         return self.dispatcher.worker if self.dispatcher else "(planning only)"
 
     async def plan(self) -> None:
+        self._planning = asyncio.current_task()
         try:
             queued = await self.app.engine.tick()
         except Exception:
             log.exception("planning tick failed; the next tick will retry")
             return
+        finally:
+            self._planning = None
         if queued:
             log.info("planned %s message(s)", queued)
             self._wake.set()
@@ -82,5 +86,10 @@ class Ticker:
         if self.dispatcher is not None:
             self.dispatcher.stop()
             self._wake.set()
-        if self._delivery is not None:
-            await self._delivery
+        waiting = [t for t in (self._planning, self._delivery) if t is not None]
+        if waiting:
+            # Let a tick in progress commit and in-flight sends finish before the database
+            # closes under them; a stuck one is cancelled rather than holding shutdown.
+            _, stuck = await asyncio.wait(waiting, timeout=30)
+            for task in stuck:
+                task.cancel()

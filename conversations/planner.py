@@ -23,15 +23,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import schedule
+from conversations import digest, schedule
 from conversations.curriculum import Library
 from storage.models import (
+    DigestSubscription,
     Meeting,
     MeetingOutcome,
     OutboxMessage,
     OutboxStatus,
     Pair,
     PairStatus,
+    Person,
     Programme,
     ProgrammeStatus,
     Prompt,
@@ -465,6 +467,43 @@ async def _silence(
     plan.add("inactivity", await _insert(session, rows))
 
 
+async def _digests(session: AsyncSession, now: datetime, plan: Plan) -> None:
+    """Weekly digests whose local send time has come: one per subscription per week."""
+    due = list(
+        await session.scalars(
+            select(DigestSubscription)
+            .where(DigestSubscription.next_at <= now)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    rows = []
+    for subscription in due:
+        person = await session.get(Person, subscription.person_id)
+        if person is None:
+            continue
+        week = digest.period(subscription.next_at or now, person.timezone)
+        subscription.last_period = week
+        subscription.next_at = digest.next_send(
+            weekday=subscription.weekday,
+            local_time=subscription.local_time,
+            timezone=person.timezone,
+            after=now,
+        )
+        row = _row(
+            workspace_id=subscription.workspace_id,
+            key=f"digest:{subscription.id}:{week}",
+            kind="digest",
+            now=now,
+            ref_index=subscription.id,
+            person_id=person.id,
+            expires_at=now + timedelta(days=2),
+        )
+        row["timing"] = "now"  # sent at the local time the reader chose
+        rows.append(row)
+    await session.flush()
+    plan.add("digest", await _insert(session, rows))
+
+
 async def plan(session: AsyncSession, *, library: Library, now: datetime) -> Plan:
     """Everything due at ``now``, queued. Safe to run from several processes at once."""
     result = Plan()
@@ -479,4 +518,5 @@ async def plan(session: AsyncSession, *, library: Library, now: datetime) -> Pla
     await _reminders(session, workspaces, now, result)
     await _stalls(session, workspaces, now, result)
     await _silence(session, programmes, now, result)
+    await _digests(session, now, result)
     return result

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards, schedule
+from conversations import cards, digest, schedule
 from conversations.curriculum import Curriculum, Library
 from conversations.messages import Button, Card, Input, Message, Option, Section
 from storage.models import (
+    DigestSubscription,
     Meeting,
     MeetingOutcome,
     OutboxMessage,
@@ -290,6 +291,14 @@ async def auto_paused(job: Job) -> Message | None:
         "Type resume whenever you'd like to pick it up again.",
         kind="auto_paused",
     )
+
+
+@renders("digest")
+async def weekly_digest(job: Job) -> Message | None:
+    subscription = await job.session.get(DigestSubscription, job.ref)
+    if subscription is None:
+        return None  # unsubscribed since
+    return await digest.render(job.session, subscription, now=job.now)
 
 
 async def render(job: Job) -> Message | None:

@@ -240,3 +240,24 @@ async def test_two_planners_at_once_advance_each_pair_once(chat: Chat) -> None:
             select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "agenda")
         )
     assert pair is not None and pair.session_index == 1 and agendas == 1
+
+
+async def test_the_weekly_digest_arrives_at_the_executives_local_time_once_a_week(
+        chat: Chat) -> None:
+    await _pair(chat)
+    await chat.hello("ana")
+    reply = await chat.say("maya", "digest subscribe <@ana|Ana> buddies mon 08:00")
+    assert reply == ("Ana will get the weekly digest for New-hire buddy every Mon at 08:00 "
+                     "their time (America/Toronto).")
+    await chat.say("ben", "met")
+    await chat.hours(24 * 15)  # across the 8 March clock change
+    sent = _delivered(chat, "digest", who="ana")
+    assert [w.astimezone(ZoneInfo("America/Toronto")).strftime("%a %H:%M") for w in sent] == [
+        "Mon 08:00", "Mon 08:00"]
+    digest = chat.last("ana", "digest")
+    assert "1 active pairs" in digest.text and "Ben" not in digest.text
+    assert await chat.say("ana", "digest unsubscribe") == "Stopped 1 weekly digest(s) for Ana."
+    await chat.hours(24 * 8)
+    assert len(_delivered(chat, "digest", who="ana")) == 2
+    assert "Only coordinators can stop someone else's digest" in await chat.say(
+        "ben", "digest unsubscribe <@maya|Maya>")

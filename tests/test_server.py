@@ -75,6 +75,9 @@ async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
         ):
             assert response.status == 200
         assert (tmp_path / "serve.db").exists()
+        process.terminate()  # SIGTERM: a graceful stop, in good time
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
     finally:
-        process.terminate()
-        await process.wait()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -80,6 +80,7 @@ def load_all() -> None:
         admin,
         audit,
         csvio,
+        digest,
         help,
         matching,
         meetings,
