@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     slack_workspace_rate: float = Field(default=20.0, gt=0, le=10000)
     teams_tenant_rate: float = Field(default=20.0, gt=0, le=10000)
     outbox_webhook_url: str | None = Field(default=None)
+    slack_bot_token: str | None = Field(default=None)
+    slack_signing_secret: str | None = Field(default=None)
+    slack_api_url: str | None = Field(default=None)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @field_validator("database_url")
     @classmethod
@@ -53,6 +60,15 @@ class Settings(BaseSettings):
         if not 1 <= port <= 65535:
             raise ValueError("must be a whole number between 1 and 65535")
         return port
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip().rstrip("/") + "/"
 
     @field_validator("outbox_webhook_url")
     @classmethod

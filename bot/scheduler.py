@@ -36,6 +36,10 @@ class Ticker:
     def worker(self) -> str:
         return self.dispatcher.worker if self.dispatcher else "(planning only)"
 
+    def wake(self) -> None:
+        """Something was just queued: deliver now rather than at the next rest's end."""
+        self._wake.set()
+
     async def plan(self) -> None:
         self._planning = asyncio.current_task()
         try:

@@ -79,6 +79,22 @@ class Engine:
                 break
         return [Message(text=SORRY, kind="error")]
 
+    async def form(self, *, actor: Actor, action: str, value: str) -> Message | None:
+        """The form a submit action belongs to, rebuilt for this person (None if unknown).
+
+        Platforms that cannot put inputs in a message (Slack) show a button that opens
+        the form separately; this recreates it from the action and value alone.
+        """
+        builder = commands.FORMS.get(action)
+        if builder is None:
+            return None
+        try:
+            async with self.sessions() as session:
+                ctx = await self._context(session, actor)
+                return await builder(ctx, value)
+        except UserError as refusal:
+            return _refusal(refusal)
+
     async def tick(self) -> int:
         """Queue what has become due and expire unanswered mentor requests. Returns a count."""
         async with self.sessions.begin() as session:

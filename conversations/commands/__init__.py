@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from conversations.context import Context, Reply
 from conversations.grammar import Args
+from conversations.messages import Message
 
 Handler = Callable[[Context, Args], Awaitable[Reply]]
 
@@ -105,5 +106,21 @@ def action(name: str) -> Callable[[Action], Action]:
     def register(handler: Action) -> Action:
         ACTIONS[name] = handler
         return handler
+
+    return register
+
+
+FormBuilder = Callable[[Context, str], Awaitable[Message | None]]
+"""Rebuild a form for a submit action and value (platforms that open forms separately)."""
+
+FORMS: dict[str, FormBuilder] = {}
+
+
+def form(name: str) -> Callable[[FormBuilder], FormBuilder]:
+    """Register how to rebuild the form whose submit button has this action."""
+
+    def register(builder: FormBuilder) -> FormBuilder:
+        FORMS[name] = builder
+        return builder
 
     return register

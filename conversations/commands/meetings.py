@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations import journeys
-from conversations.commands import action, verb
+from conversations import cards, journeys
+from conversations.commands import action, form, verb
 from conversations.commands.participation import single_pair
 from conversations.context import Context, Reply
 from conversations.errors import UserError
@@ -181,3 +181,18 @@ async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Re
         now=ctx.now,
     )
     return [Message(text=said, kind="checked_in")]
+
+
+@form("checkin")
+async def checkin_form(ctx: Context, value: str) -> Message | None:
+    pair, (index,) = await pair_from_value(ctx, value, 2)
+    curriculum = ctx.curriculum(pair.programme)
+    if not 0 <= int(index) < len(curriculum.sessions):
+        raise UserError("That form is out of date. Type status to see where you are.")
+    return cards.checkin_form(
+        pair=pair,
+        person=ctx.actor,
+        curriculum=curriculum,
+        session_index=int(index),
+        programme=pair.programme,
+    )

@@ -6,15 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations import cards, journeys, schedule
-from conversations.commands import action, verb
+from conversations import cards, journeys, rendering, schedule
+from conversations.commands import action, form, verb
 from conversations.context import Context, Reply
 from conversations.durations import parse_delta
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
 from conversations.messages import Message
 from conversations.outbox import Outbox
-from storage.models import Pair, PairStatus, PulseResponse
+from storage.models import OutboxMessage, Pair, PairStatus, PulseResponse
 
 
 async def _pair(ctx: Context, value: str) -> Pair:
@@ -222,3 +222,20 @@ async def snooze(ctx: Context, args: Args) -> Reply:
             kind="snoozed",
         )
     ]
+
+
+@form("pulse")
+async def pulse_form(ctx: Context, value: str) -> Message | None:
+    pair_text, _, day_text = value.partition(":")
+    pair = await _pair(ctx, pair_text)
+    if not pair.includes(ctx.actor.id) or not day_text.isdigit():
+        raise UserError("That form belongs to someone else's pairing.")
+    job = rendering.Job(
+        session=ctx.session,
+        row=OutboxMessage(ref_index=int(day_text)),
+        pair=pair,
+        person=ctx.actor,
+        library=ctx.library,
+        now=ctx.now,
+    )
+    return rendering.pulse_form(job, int(day_text))

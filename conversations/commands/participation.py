@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from conversations import cards, journeys
-from conversations.commands import action, programmes, verb
+from conversations.commands import action, form, programmes, verb
 from conversations.context import Context, Reply
 from conversations.enrolment import enrol
 from conversations.errors import UserError
@@ -284,3 +284,11 @@ async def leave(ctx: Context, args: Args) -> Reply:
             kind="left",
         )
     ]
+
+
+@form("join")
+async def join_form(ctx: Context, value: str) -> Message | None:
+    programme = await ctx.programme(value)
+    return cards.join_form(
+        programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
+    )
