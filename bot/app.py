@@ -43,6 +43,7 @@ class App:
             concurrency=concurrency or self.settings.outbox_concurrency,
             platforms=platforms,
             lease=timedelta(seconds=self.settings.outbox_lease_seconds),
+            on_dead=self.engine.delivery_failed,
         )
 
     async def close(self) -> None:

@@ -9,18 +9,21 @@ from dataclasses import dataclass
 
 from bot.app import App
 from bot.scheduler import Ticker
+from bot.transports import Router
 from conversations.delivery import Transport
 from conversations.ratelimit import RateLimiter, policies
+from storage import repositories as repo
+from storage.models import Pair, Role
 
 log = logging.getLogger(__name__)
-DELIVERED_PLATFORMS = frozenset({"slack", "teams", "webhook"})
+WEBHOOK_PLATFORMS = frozenset({"slack", "teams", "webhook"})
 
 
 @dataclass
 class Runtime:
     app: App
     ticker: Ticker
-    transport: Transport | None
+    transport: Router | None
 
     async def close(self) -> None:
         await self.ticker.stop()
@@ -29,13 +32,34 @@ class Runtime:
             await close()
 
 
-def transport_for(app: App) -> Transport | None:
-    """The transport this process delivers through, if any is configured."""
+def transport_for(app: App) -> Router | None:
+    """The transports this process delivers through, by platform (None: none configured)."""
+    routes: dict[str, Transport] = {}
     if app.settings.outbox_webhook_url:
         from adapters.webhook.transport import WebhookTransport
 
-        return WebhookTransport(app.settings.outbox_webhook_url)
-    return None
+        webhook = WebhookTransport(app.settings.outbox_webhook_url)
+        routes.update({platform: webhook for platform in WEBHOOK_PLATFORMS})
+    if app.settings.slack_enabled:
+        from adapters.slack.transport import SlackTransport
+
+        token = app.settings.slack_bot_token
+
+        async def token_for(_workspace: object) -> str | None:
+            return token
+
+        async def coordinator_copy(pair: Pair) -> str | None:
+            """In safeguarded programmes a coordinator is part of every pair space."""
+            async with app.sessions() as session:
+                coordinators = await repo.people_with_role(
+                    session, workspace_id=pair.programme.workspace_id, role=Role.COORDINATOR
+                )
+            return coordinators[0].platform_user_id if coordinators else None
+
+        routes["slack"] = SlackTransport(
+            token_for, base_url=app.settings.slack_api_url, coordinator_copy=coordinator_copy
+        )
+    return Router(routes) if routes else None
 
 
 def start(app: App) -> Runtime:
@@ -52,7 +76,7 @@ def start(app: App) -> Runtime:
         )
     )
     dispatcher = (
-        app.dispatcher(transport, limiter=limiter, platforms=DELIVERED_PLATFORMS)
+        app.dispatcher(transport, limiter=limiter, platforms=transport.platforms)
         if transport is not None
         else None
     )

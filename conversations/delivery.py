@@ -20,6 +20,7 @@ import os
 import random
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -140,6 +141,8 @@ class Dispatcher:
     own workspace's messages; a server leaves them alone."""
     stats: Stats = field(default_factory=Stats)
     stopping: bool = False
+    on_dead: Callable[[Delivery, str], Awaitable[None]] | None = None
+    """Told when a message fails for good, so the engine can act (pause, tell someone)."""
 
     async def deliver_due(self, *, limit: int | None = None) -> int:
         """Claim and send one batch of what is due now. Returns how many were sent."""
@@ -416,6 +419,13 @@ class Dispatcher:
                 attempts=delivery.attempt,
                 last_error=reason[:2000],
             )
+            if self.on_dead is not None:
+                try:
+                    await self.on_dead(delivery, reason)
+                except Exception:
+                    log.exception(
+                        "handling the failure of outbox row %s failed", delivery.outbox_id
+                    )
             return
         wait = retry_after if retry_after is not None else backoff(delivery.attempt)
         await self._finish(

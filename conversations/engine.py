@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, journeys, planner
+from conversations import commands, journeys, planner, schedule
 from conversations.clock import Clock
 from conversations.commands import VERBS, help
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
+from conversations.delivery import Delivery
 from conversations.errors import NotAllowed, UserError
 from conversations.events import (
     Actor,
@@ -32,10 +33,10 @@ from conversations.events import (
 from conversations.grammar import Args, parse_args, split_words
 from conversations.matching import offers
 from conversations.messages import Message
-from conversations.outbox import acting
+from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
 from storage import repositories as repo
-from storage.models import Person, Role, RoleGrant, Workspace
+from storage.models import PairStatus, Person, Role, RoleGrant, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,39 @@ class Engine:
                 return await builder(ctx, value)
         except UserError as refusal:
             return _refusal(refusal)
+
+    async def delivery_failed(self, delivery: Delivery, reason: str) -> None:
+        """A message could not be delivered for good: act on what the platform said.
+
+        Someone the platform says is gone (``unreachable:``) is marked unreachable and
+        their pairs pause, so nobody waits on them; coordinators are told either way.
+        """
+        async with self.sessions.begin() as session:
+            now = self.clock.now()
+            outbox = Outbox(session, now)
+            person = await session.get(Person, delivery.person.id) if delivery.person else None
+            if reason.startswith("unreachable:") and person is not None:
+                person.reachable = False
+                for pair in await repo.live_pairs_of(session, person_id=person.id):
+                    if pair.status == PairStatus.ACTIVE:
+                        pair.status = PairStatus.PAUSED
+                        pair.paused_by = "unreachable"
+                        schedule.disarm(pair)
+                text = (
+                    f"I can't reach {person.label} on {delivery.workspace.platform} any "
+                    "more (their account may be deactivated), so I've paused their pairs. "
+                    f"Details: {reason}"
+                )
+            else:
+                text = (
+                    f"A {delivery.message.kind} message could not be delivered: {reason}. "
+                    "Type outbox to see it and retry once it's fixed."
+                )
+            await outbox.to_coordinators(
+                delivery.workspace.id,
+                Message(text=text, kind="delivery_problem"),
+                key=f"failed:{delivery.outbox_id}",
+            )
 
     async def tick(self) -> int:
         """Queue what has become due and expire unanswered mentor requests. Returns a count."""

@@ -1,0 +1,236 @@
+"""A fake Slack Web API, served inside the test process on an ephemeral port.
+
+Point an ``AsyncWebClient`` (or anything taking ``SLACK_API_URL``) at
+:attr:`FakeSlack.api_url`. It answers ``/api/<method>`` over GET or POST, with
+parameters in the query string, a form body or a JSON body (slack_sdk uses all
+three), and checks the ``Authorization: Bearer`` token against the ones it was
+given. It implements just enough of Slack to deliver messages:
+
+* ``auth.test``: which team the token belongs to.
+* ``conversations.open``: a deterministic id per set of users, ``D<user>`` for
+  one and ``G<users, sorted>`` for several (see :meth:`FakeSlack.conversation_id`).
+* ``chat.postMessage``: records the post (channel, text, blocks, metadata) and
+  answers with an increasing ``ts``.
+* ``conversations.history``: the channel's posts, newest first, with their
+  metadata only when ``include_all_metadata`` is set, as Slack does.
+
+Failures are scripted per method with :meth:`FakeSlack.queue`: the next calls to
+that method get those replies instead (``Reply.error("user_not_found")``,
+``Reply.ratelimited(3)``, ``Reply.http(500)``) and change nothing. Every call is
+recorded in :attr:`FakeSlack.calls` and counted in :attr:`FakeSlack.counts`, so
+tests assert on what Slack received, as bolt-python's mock Web API server does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+JSON_FIELDS = frozenset({"blocks", "metadata", "attachments"})
+"""Parameters that arrive JSON-encoded in a form body."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A scripted answer: the body (JSON, or text for a non-JSON error page) and status."""
+
+    body: dict[str, Any] | str
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def error(cls, error: str, *, status: int = 200) -> Reply:
+        return cls({"ok": False, "error": error}, status=status)
+
+    @classmethod
+    def ratelimited(cls, retry_after: int = 3) -> Reply:
+        return cls(
+            {"ok": False, "error": "ratelimited"},
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+    @classmethod
+    def http(
+        cls, status: int, text: str = "<html><body>Internal Server Error</body></html>"
+    ) -> Reply:
+        return cls(text, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as Slack saw it."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    """The bearer token (or ``token`` parameter) it carried."""
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A message chat.postMessage accepted."""
+
+    channel: str
+    ts: str
+    text: str | None
+    blocks: list[dict[str, Any]] | None
+    metadata: dict[str, Any] | None
+    params: dict[str, Any]
+
+
+class FakeSlack:
+    def __init__(self, *, tokens: Mapping[str, str] | None = None) -> None:
+        self.tokens = dict(tokens if tokens is not None else {"xoxb-test": "T1"})
+        """Bot token → team id. Any other token is answered ``invalid_auth``."""
+        self.calls: list[Call] = []
+        self.counts: Counter[str] = Counter()
+        self.posts: list[Post] = []
+        self._script: dict[str, deque[Reply]] = {}
+        self._runner: web.AppRunner | None = None
+        self.api_url = ""
+
+    # -- what tests use ------------------------------------------------------------------
+
+    def queue(self, method: str, *replies: Reply) -> None:
+        """Answer the next calls to ``method`` with these replies, in order."""
+        self._script.setdefault(method, deque()).extend(replies)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def posts_in(self, channel: str) -> list[Post]:
+        return [p for p in self.posts if p.channel == channel]
+
+    @staticmethod
+    def conversation_id(*users: str) -> str:
+        """The id conversations.open gives these users: a DM or a group DM."""
+        members = sorted(set(users))
+        return f"D{members[0]}" if len(members) == 1 else "G" + "".join(members)
+
+    # -- the methods ---------------------------------------------------------------------
+
+    def _auth_test(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        return {"ok": True, "team_id": team, "user_id": "UBOT", "bot_id": "BBOT"}
+
+    def _conversations_open(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(set(users)) > 8:
+            return {"ok": False, "error": "too_many_users"}
+        return {"ok": True, "channel": {"id": self.conversation_id(*users)}}
+
+    def _chat_post_message(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        ts = f"{1700000000 + len(self.posts)}.{len(self.posts) + 1:06d}"
+        post = Post(
+            channel=str(channel),
+            ts=ts,
+            text=params.get("text"),
+            blocks=params.get("blocks"),
+            metadata=params.get("metadata"),
+            params=params,
+        )
+        self.posts.append(post)
+        message = {"type": "message", "text": post.text, "ts": ts, "bot_id": "BBOT"}
+        return {"ok": True, "channel": post.channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = str(params.get("channel") or "")
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata")).lower() in {"1", "true"}
+        messages = []
+        for post in reversed(self.posts_in(channel)):
+            message: dict[str, Any] = {"type": "message", "text": post.text, "ts": post.ts}
+            if with_metadata and post.metadata is not None:
+                message["metadata"] = post.metadata
+            messages.append(message)
+        return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
+
+    # -- the server ----------------------------------------------------------------------
+
+    @staticmethod
+    async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            body = await request.json()
+            params.update(body if isinstance(body, dict) else {})
+        elif request.can_read_body:
+            for name, value in (await request.post()).items():
+                if name in JSON_FIELDS and isinstance(value, str):
+                    params[name] = json.loads(value)
+                else:
+                    params[name] = value
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
+        return params, token or params.pop("token", None)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params, token = await self._params(request)
+        self.calls.append(Call(method=method, params=params, token=token))
+        self.counts[method] += 1
+        script = self._script.get(method)
+        if script:
+            reply = script.popleft()
+            if isinstance(reply.body, str):
+                return web.Response(
+                    text=reply.body,
+                    status=reply.status,
+                    headers=reply.headers,
+                    content_type="text/html",
+                )
+            return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+        if token is None:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        team = self.tokens.get(token)
+        if team is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        implementation = {
+            "auth.test": self._auth_test,
+            "conversations.open": self._conversations_open,
+            "chat.postMessage": self._chat_post_message,
+            "conversations.history": self._conversations_history,
+        }.get(method)
+        if implementation is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response(implementation(params, team))
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.api_url = f"http://{host}:{port}/api/"
+        return self.api_url
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
