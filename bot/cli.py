@@ -33,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     programs_sub.add_parser("list", help="list the curricula this install offers")
     validate = programs_sub.add_parser("validate", help="check a curriculum YAML file")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    slack = sub.add_parser("slack", help="Slack app setup")
+    slack_sub = slack.add_subparsers(dest="slack_command", required=True, metavar="ACTION")
+    slack_manifest = slack_sub.add_parser("manifest", help="print the Slack app manifest")
+    slack_manifest.add_argument(
+        "--url",
+        required=True,
+        help="this server's public base URL, e.g. https://mentor.example.org",
+    )
     bench = sub.add_parser("bench", help="run a benchmark")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="NAME")
     matching = bench_sub.add_parser("matching", help="optimal matching against greedy")
@@ -90,6 +98,15 @@ def main(argv: list[str] | None = None) -> int:
             capacity=args.capacity,
             seed=args.seed,
         )
+    if args.command == "slack":
+        from adapters.slack.manifest import manifest_yaml
+
+        try:
+            print(manifest_yaml(args.url), end="")
+        except ValueError as exc:
+            print(f"mentorbot: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "programs":
         from bot import programs_cli
 

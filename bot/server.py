@@ -35,9 +35,25 @@ def make_web_app(app: App, *, background: bool = False) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    slack = None
+    settings = app.settings
+    if settings.slack_enabled and settings.slack_bot_token and settings.slack_signing_secret:
+        from adapters.slack.app import SlackAdapter, SlackConfig
+
+        slack = SlackAdapter(
+            app,
+            SlackConfig(
+                bot_token=settings.slack_bot_token,
+                signing_secret=settings.slack_signing_secret,
+                api_url=settings.slack_api_url,
+            ),
+        )
+        slack.mount(web_app)
 
     async def _background(_: web.Application) -> AsyncIterator[None]:
         runtime = start(app) if background else None
+        if runtime is not None and slack is not None:
+            slack.on_queued = runtime.ticker.wake
         yield
         if runtime is not None:
             await runtime.close()

@@ -23,9 +23,10 @@ tests assert on what Slack received, as bolt-python's mock Web API server does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -95,6 +96,12 @@ class FakeSlack:
         self._script: dict[str, deque[Reply]] = {}
         self._runner: web.AppRunner | None = None
         self.api_url = ""
+        self.base_url = ""
+        self.users: dict[str, dict[str, Any]] = {}
+        """users.info answers: user id → {"tz": …, "real_name": …, "profile": {…}}."""
+        self.responses: list[dict[str, Any]] = []
+        """What was posted to response URLs (replies to slash commands and buttons)."""
+        self._changed = asyncio.Condition()
 
     # -- what tests use ------------------------------------------------------------------
 
@@ -158,6 +165,40 @@ class FakeSlack:
             messages.append(message)
         return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
 
+    def _users_info(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        user = str(params.get("user") or "")
+        found = self.users.get(user)
+        if found is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {"id": user, "team_id": team, **found}}
+
+    def _recorded(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        return {"ok": True, "view": params.get("view"), "ts": params.get("ts"),
+                "channel": params.get("channel")}
+
+    async def wait_until(self, ready: Callable[[], bool], *, within: float = 10.0) -> None:
+        """Wait (no polling) until something the bot sent makes ``ready()`` true."""
+
+        async def waiting() -> None:
+            async with self._changed:
+                await self._changed.wait_for(ready)
+
+        await asyncio.wait_for(waiting(), timeout=within)
+
+    async def _changed_now(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def response_url(self, name: str) -> str:
+        """A response URL for a payload: what the bot posts there is kept in ``responses``."""
+        return f"{self.base_url}/respond/{name}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"url": request.match_info["name"], **body})
+        await self._changed_now()
+        return web.json_response({"ok": True})
+
     # -- the server ----------------------------------------------------------------------
 
     @staticmethod
@@ -202,20 +243,28 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "conversations.history": self._conversations_history,
+            "users.info": self._users_info,
+            "views.open": self._recorded,
+            "views.publish": self._recorded,
+            "chat.update": self._recorded,
         }.get(method)
         if implementation is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response(implementation(params, team))
+        answer = implementation(params, team)
+        await self._changed_now()
+        return web.json_response(answer)
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/respond/{name}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
-        self.api_url = f"http://{host}:{port}/api/"
+        self.base_url = f"http://{host}:{port}"
+        self.api_url = f"{self.base_url}/api/"
         return self.api_url
 
     async def close(self) -> None:

@@ -1,0 +1,316 @@
+"""The Slack adapter: slack-bolt's AsyncApp mounted on our aiohttp server.
+
+It verifies every request (bolt checks the v0 HMAC-SHA256 signature over the
+raw body and the 5-minute window before anything is parsed), acknowledges at
+once, then turns the payload into a neutral event for the engine and the
+engine's replies into Block Kit. Nothing else lives here: the engine decides.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
+
+from adapters.slack import blocks
+from bot.app import App
+from conversations.events import (
+    Actor,
+    ButtonPressed,
+    CommandSent,
+    Event,
+    FormSubmitted,
+    PersonJoined,
+)
+from conversations.messages import Message
+from storage.models import InboundEvent
+
+log = logging.getLogger(__name__)
+PROFILE_TTL = 3600.0
+FORM_CALLBACK = "mentorbot.form"
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConfig:
+    bot_token: str
+    signing_secret: str
+    api_url: str | None = None
+
+
+@dataclass
+class SlackAdapter:
+    app: App
+    config: SlackConfig
+    on_queued: Callable[[], None] = lambda: None
+    """Called after an event queued messages, so delivery need not wait for its next turn."""
+    bolt: AsyncApp = field(init=False)
+    _verifier: SignatureVerifier = field(init=False)
+    _profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._verifier = SignatureVerifier(self.config.signing_secret)
+        client = AsyncWebClient(
+            token=self.config.bot_token, base_url=self.config.api_url or AsyncWebClient.BASE_URL
+        )
+        self.bolt = AsyncApp(
+            token=self.config.bot_token,
+            signing_secret=self.config.signing_secret,
+            client=client,
+            raise_error_for_unhandled_request=False,
+        )
+        self.bolt.command("/mentor")(self._command)
+        self.bolt.action(re.compile(".+"))(self._action)
+        self.bolt.view(FORM_CALLBACK)(self._submission)
+        self.bolt.event("app_home_opened")(self._home)
+        self.bolt.event("message")(self._direct_message)
+
+    def mount(self, web_app: web.Application) -> None:
+        web_app.router.add_post("/slack/events", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        # Nothing is parsed or stored before the signature over the raw body checks out.
+        if not self._verifier.is_valid_request(raw, dict(request.headers)):
+            return web.Response(status=401, text="invalid request signature")
+        bolt_request = await to_bolt_request(request)
+        if await self._seen(bolt_request.body):
+            return web.Response(status=200, text="")  # a retry of something already handled
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    async def _seen(self, body: dict[str, Any]) -> bool:
+        """Record an Events API event id; True if it was handled before (a Slack retry)."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if not isinstance(event_id, str) or not event_id:
+            return False
+        try:
+            async with self.app.sessions.begin() as session:
+                session.add(
+                    InboundEvent(
+                        platform="slack", event_id=event_id[:255], received_at=self.app.clock.now()
+                    )
+                )
+        except IntegrityError:
+            return True
+        return False
+
+    async def _actor(
+        self, client: AsyncWebClient, *, team: str, user: str, name: str = ""
+    ) -> Actor:
+        """Who is speaking, with their time zone and email from users.info (cached)."""
+        cached = self._profiles.get((team, user))
+        profile: dict[str, Any] = {}
+        if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL:
+            profile = cached[1]
+        else:
+            try:
+                result = await client.users_info(user=user)
+                profile = dict(result.get("user") or {})
+                self._profiles[(team, user)] = (time.monotonic(), profile)
+            except Exception as exc:  # a profile lookup must never stop the conversation
+                log.info("users.info failed for %s: %s", user, exc)
+        info = profile.get("profile") or {}
+        return Actor(
+            platform="slack",
+            workspace=team,
+            user_id=user,
+            display_name=(info.get("display_name") or profile.get("real_name") or name or user),
+            timezone=profile.get("tz"),
+            email=info.get("email"),
+            locale=profile.get("locale"),
+        )
+
+    async def _run(self, event: Event) -> list[Message]:
+        replies = await self.app.engine.handle(event)
+        self.on_queued()
+        return replies
+
+    async def _reply(
+        self,
+        replies: list[Message],
+        *,
+        respond: Any,
+        client: AsyncWebClient,
+        trigger_id: str | None,
+    ) -> None:
+        for reply in replies:
+            if reply.card is not None and reply.card.inputs and trigger_id:
+                await client.views_open(trigger_id=trigger_id, view=_form(reply, _submit_of(reply)))
+                trigger_id = None  # a trigger opens one view
+                continue
+            await respond(
+                text=reply.text,
+                blocks=blocks.message_blocks(reply),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    async def _command(
+        self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        actor = await self._actor(
+            client,
+            team=command.get("team_id", ""),
+            user=command.get("user_id", ""),
+            name=command.get("user_name", ""),
+        )
+        replies = await self._run(CommandSent(actor=actor, text=command.get("text", "")))
+        await self._reply(
+            replies, respond=respond, client=client, trigger_id=command.get("trigger_id")
+        )
+
+    async def _action(
+        self, ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        actor = await self._actor(
+            client, team=team, user=user.get("id", ""), name=user.get("username", "")
+        )
+        for element in body.get("actions") or []:
+            name, value = blocks.decode_action(
+                element.get("action_id", ""), element.get("value", "")
+            )
+            if name == "form.open":
+                await self._open_form(client, actor, value, body.get("trigger_id"), respond)
+                continue
+            replies = await self._run(ButtonPressed(actor=actor, action=name, value=value))
+            await self._answered(client, body, element, actor, replies)
+            await self._reply(
+                replies, respond=respond, client=client, trigger_id=body.get("trigger_id")
+            )
+
+    async def _open_form(
+        self,
+        client: AsyncWebClient,
+        actor: Actor,
+        packed: str,
+        trigger_id: str | None,
+        respond: Any,
+    ) -> None:
+        try:
+            submit = json.loads(packed)
+            action, value = str(submit["a"]), str(submit["v"])
+        except (ValueError, KeyError, TypeError):
+            await respond(
+                text="That button is out of date. Type /mentor status.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        form = await self.app.engine.form(actor=actor, action=action, value=value)
+        if form is None or form.card is None or not form.card.inputs or not trigger_id:
+            text = form.text if form is not None else "That form is no longer available."
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        await client.views_open(trigger_id=trigger_id, view=_form(form, {"a": action, "v": value}))
+
+    async def _answered(
+        self,
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        element: dict[str, Any],
+        actor: Actor,
+        replies: list[Message],
+    ) -> None:
+        """Replace the buttons on the original message, so nobody answers it twice."""
+        container = body.get("container") or {}
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        original = body.get("message") or {}
+        if not channel or not ts or container.get("is_ephemeral") or not original:
+            return
+        if any(r.kind in ("error", "not_allowed") for r in replies):
+            return  # a refusal changes nothing, the message included
+        label = (element.get("text") or {}).get("text", "answered")
+        kept = [b for b in original.get("blocks", []) if b.get("type") != "actions"]
+        kept.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"✓ {label} (<@{actor.user_id}>)"}],
+            }
+        )
+        try:
+            await client.chat_update(
+                channel=channel, ts=ts, text=original.get("text", ""), blocks=kept
+            )
+        except Exception as exc:
+            log.info("could not update the answered message: %s", exc)
+
+    async def _submission(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        try:
+            submit = json.loads(view.get("private_metadata") or "{}")
+            action, value = str(submit["a"]), str(submit["v"])
+        except (ValueError, KeyError, TypeError):
+            await ack(response_action="errors", errors={})
+            return
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        actor = await self._actor(
+            client, team=team, user=user.get("id", ""), name=user.get("username", "")
+        )
+        values = blocks.form_values((view.get("state") or {}).get("values") or {})
+        replies = await self._run(
+            FormSubmitted(actor=actor, action=action, value=value, values=values)
+        )
+        refusal = next((r for r in replies if r.kind in ("error", "not_allowed")), None)
+        if refusal is not None:
+            field_name = next(iter(values), "")
+            await ack(response_action="errors", errors={field_name: refusal.text[:150]})
+            return
+        await ack()
+        for reply in replies:
+            await client.chat_postMessage(
+                channel=actor.user_id, text=reply.text, blocks=blocks.message_blocks(reply)
+            )
+
+    async def _direct_message(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """A command typed in the bot's own DM (the Messages tab), without /mentor."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        actor = await self._actor(client, team=body.get("team_id", ""), user=event.get("user", ""))
+        replies = await self._run(CommandSent(actor=actor, text=str(event.get("text", ""))))
+        for reply in replies:
+            await client.chat_postMessage(
+                channel=event.get("channel", actor.user_id),
+                text=reply.text,
+                blocks=blocks.message_blocks(reply),
+            )
+
+    async def _home(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        team = body.get("team_id", "")
+        actor = await self._actor(client, team=team, user=event.get("user", ""))
+        greeting = await self._run(PersonJoined(actor=actor))
+        status = await self.app.engine.handle(CommandSent(actor=actor, text="status"))
+        programmes = await self.app.engine.handle(CommandSent(actor=actor, text="programs"))
+        await client.views_publish(
+            user_id=actor.user_id, view=blocks.home_view([*greeting, *status, *programmes])
+        )
+
+
+def _form(message: Message, submit: dict[str, str]) -> dict[str, Any]:
+    view = blocks.form_view(message, private_metadata=json.dumps(submit))
+    view["callback_id"] = FORM_CALLBACK
+    return view
+
+
+def _submit_of(message: Message) -> dict[str, str]:
+    submit = message.card.submit if message.card else None
+    return {"a": submit.action, "v": submit.value} if submit else {"a": "", "v": ""}
