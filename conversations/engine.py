@@ -102,6 +102,8 @@ class Engine:
         Someone the platform says is gone (``unreachable:``) is marked unreachable and
         their pairs pause, so nobody waits on them; coordinators are told either way.
         """
+        if delivery.message.kind == "delivery_problem":
+            return  # a notice about a failure that itself failed: no cascade
         async with self.sessions.begin() as session:
             now = self.clock.now()
             outbox = Outbox(session, now)
