@@ -23,7 +23,14 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file to (re)create for the demo (default: %(default)s)",
     )
     sub.add_parser("console", help="chat with the bot in this terminal (same database)")
-    sub.add_parser("serve", help="run the web server, planning and delivering in the background")
+    serve_parser = sub.add_parser(
+        "serve", help="run the web server, planning and delivering in the background"
+    )
+    serve_parser.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="receive Slack events over Socket Mode (SLACK_APP_TOKEN)",
+    )
     sub.add_parser("worker", help="plan and deliver only, without the web server")
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -129,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_console(settings))
     if args.command == "serve":
-        return serve(settings)
+        if args.socket_mode and not (settings.slack_enabled and settings.slack_app_token):
+            print(
+                "mentorbot: configuration error: --socket-mode needs SLACK_APP_TOKEN (xapp-…) "
+                "and the Slack settings (SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN)",
+                file=sys.stderr,
+            )
+            return 2
+        return serve(settings, socket_mode=args.socket_mode)
     if args.command == "worker":
         return asyncio.run(_worker(settings))
     if args.command == "db":
@@ -157,14 +171,14 @@ async def _worker(settings: Settings) -> int:
     return await run_worker(await build(settings))
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, socket_mode: bool = False) -> int:
     from aiohttp import web
 
     from bot.app import build
     from bot.server import make_web_app
 
     async def _make() -> web.Application:
-        return make_web_app(await build(settings), background=True)
+        return make_web_app(await build(settings), background=True, socket_mode=socket_mode)
 
     web.run_app(_make(), port=settings.port, print=lambda text: print(text, flush=True))
     return 0

@@ -37,10 +37,17 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(default=None)
     slack_signing_secret: str | None = Field(default=None)
     slack_api_url: str | None = Field(default=None)
+    slack_client_id: str | None = Field(default=None)
+    slack_client_secret: str | None = Field(default=None)
+    slack_app_token: str | None = Field(default=None)
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token and self.slack_signing_secret)
+        """A signing secret and either a bot token or an app's client id and secret."""
+        return bool(
+            self.slack_signing_secret
+            and (self.slack_bot_token or (self.slack_client_id and self.slack_client_secret))
+        )
 
     @field_validator("database_url")
     @classmethod

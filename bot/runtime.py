@@ -6,14 +6,19 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.app import App
+from bot.config import Settings
 from bot.scheduler import Ticker
 from bot.transports import Router
 from conversations.delivery import Transport
 from conversations.ratelimit import RateLimiter, policies
 from storage import repositories as repo
 from storage.models import Pair, Role
+
+if TYPE_CHECKING:
+    from adapters.slack.tokens import SlackConfig
 
 log = logging.getLogger(__name__)
 WEBHOOK_PLATFORMS = frozenset({"slack", "teams", "webhook"})
@@ -32,6 +37,21 @@ class Runtime:
             await close()
 
 
+def slack_config(settings: Settings) -> SlackConfig | None:
+    if not settings.slack_enabled or not settings.slack_signing_secret:
+        return None
+    from adapters.slack.tokens import SlackConfig
+
+    return SlackConfig(
+        signing_secret=settings.slack_signing_secret,
+        bot_token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        app_token=settings.slack_app_token,
+    )
+
+
 def transport_for(app: App) -> Router | None:
     """The transports this process delivers through, by platform (None: none configured)."""
     routes: dict[str, Transport] = {}
@@ -40,13 +60,12 @@ def transport_for(app: App) -> Router | None:
 
         webhook = WebhookTransport(app.settings.outbox_webhook_url)
         routes.update({platform: webhook for platform in WEBHOOK_PLATFORMS})
-    if app.settings.slack_enabled:
+    config = slack_config(app.settings)
+    if config is not None:
+        from adapters.slack.tokens import Tokens, installation_store
         from adapters.slack.transport import SlackTransport
 
-        token = app.settings.slack_bot_token
-
-        async def token_for(_workspace: object) -> str | None:
-            return token
+        tokens = Tokens(config, installation_store(config, app.database))
 
         async def coordinator_copy(pair: Pair) -> str | None:
             """In safeguarded programmes a coordinator is part of every pair space."""
@@ -57,7 +76,7 @@ def transport_for(app: App) -> Router | None:
             return coordinators[0].platform_user_id if coordinators else None
 
         routes["slack"] = SlackTransport(
-            token_for, base_url=app.settings.slack_api_url, coordinator_copy=coordinator_copy
+            tokens.token_for, base_url=config.api_url, coordinator_copy=coordinator_copy
         )
     return Router(routes) if routes else None
 

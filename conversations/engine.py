@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import commands, journeys, planner, schedule
 from conversations.clock import Clock
-from conversations.commands import VERBS, help
+from conversations.commands import VERBS, help, participation, programmes
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
 from conversations.delivery import Delivery
@@ -95,6 +95,27 @@ class Engine:
                 return await builder(ctx, value)
         except UserError as refusal:
             return _refusal(refusal)
+
+    async def home(self, actor: Actor) -> list[Message]:
+        """A person's home screen: where they are, the agenda with its buttons, their
+        programmes; for coordinators, every programme's health too. Changes nothing."""
+        try:
+            async with self.sessions() as session:
+                ctx = await self._context(session, actor)
+                shown = [
+                    m
+                    for m in await participation.status(ctx, Args())
+                    if m.kind != "programme_status"
+                ]
+                for pair in await repo.live_pairs_of(session, person_id=ctx.actor.id):
+                    shown += await participation.show_agenda(ctx, Args(words=[pair.programme.key]))
+                if ctx.is_coordinator:
+                    for programme in await repo.programmes(session, workspace_id=ctx.workspace.id):
+                        shown.append(await programmes.summary(ctx, programme))
+                shown += [help.overview(ctx)]
+                return shown
+        except UserError as refusal:
+            return [_refusal(refusal)]
 
     async def delivery_failed(self, delivery: Delivery, reason: str) -> None:
         """A message could not be delivered for good: act on what the platform said.

@@ -256,3 +256,17 @@ async def test_coordinators_grant_and_revoke_roles(chat: Chat) -> None:
     )
     assert "would leave nobody" in await chat.say("ana", "admin revoke @ana coordinator")
     assert "Only coordinators" in await chat.say("maya", "program open x1")
+
+
+async def test_the_home_screen_shows_the_pair_the_agenda_buttons_and_for_coordinators_health(
+        chat: Chat) -> None:
+    await programme_with_pair(chat)
+    ben = await chat.app.engine.home(chat.actor("ben"))
+    kinds = [m.kind for m in ben]
+    assert kinds == ["status", "agenda", "help"]
+    assert [b.label for b in ben[1].buttons()] == ["We met", "Not yet", "Rescheduled"]
+    maya = await chat.app.engine.home(chat.actor("maya"))
+    assert [m.kind for m in maya] == ["programme_status", "help"]
+    before = await chat.snapshot()
+    await chat.app.engine.home(chat.actor("zed"))  # someone new: shown, nothing stored
+    assert await chat.snapshot() == before

@@ -1,5 +1,11 @@
 """Slack, end to end: signed, real-shaped payloads through the real aiohttp server and
-slack-bolt, against a local fake Slack Web API that records every call."""
+slack-bolt, against a local fake Slack Web API that records every call.
+
+The payloads are stored as Slack sends them, in ``tests/fixtures/slack/``: a slash
+command's form body (with ``{placeholders}`` for what varies) and the JSON of a
+button press, a modal submission and two Events API callbacks. Each test fills in
+who is speaking and where, and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,16 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
 from adapters.slack.transport import SlackTransport
 from bot.app import App, build
@@ -22,11 +31,13 @@ from bot.server import make_web_app
 from bot.transports import Router
 from conversations.clock import VirtualClock
 from conversations.delivery import Dispatcher
-from tests.fake_slack import FakeSlack
+from storage.models import CheckIn, InboundEvent, OutboxMessage, OutboxStatus
+from tests.fake_slack import FakeSlack, Post, Reply
 from tests.harness import START
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ZONES = {"UMAYA": "America/Toronto", "UANA": "America/Toronto", "UBEN": "America/Halifax"}
+FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 
 
 def sign(body: str, timestamp: int, secret: str = SECRET) -> str:
@@ -34,14 +45,41 @@ def sign(body: str, timestamp: int, secret: str = SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def slash_command(
+    *, user_id: str, text: str, response_url: str, trigger_id: str, user_name: str = ""
+) -> str:
+    """``slash_command.txt`` filled in: the form body Slack posts for ``/mentor <text>``."""
+    template = (FIXTURES / "slash_command.txt").read_text(encoding="utf-8").strip()
+    fields = {
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+    return template.format(**{name: quote_plus(value) for name, value in fields.items()})
+
+
+def payload(name: str) -> dict[str, Any]:
+    """A stored JSON payload, to be filled in by the test."""
+    loaded: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def interaction(body: dict[str, Any]) -> str:
+    """An interactivity payload as Slack posts it: form-encoded, in a ``payload`` field."""
+    return urlencode({"payload": json.dumps(body)})
+
+
+def as_user(body: dict[str, Any], user: str) -> None:
+    body["user"].update(id=user, username=user.lower(), name=user.lower())
+
+
 def test_slacks_published_example_is_signed_the_way_slack_signs() -> None:
-    body = ("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&"
-            "channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&"
-            "command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2F"
-            "commands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id="
-            "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
+    body = (FIXTURES / "slash_command_signing_example.txt").read_text(encoding="utf-8").strip()
     assert sign(body, 1531420618) == (
-        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    )
 
 
 @dataclass
@@ -53,14 +91,25 @@ class SlackWorld:
     http: aiohttp.ClientSession
     sequence: int = 0
 
-    async def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                   signature: str | None = None, timestamp: int | None = None,
-                   headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        signature: str | None = None,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> aiohttp.ClientResponse:
         stamp = int(time.time()) if timestamp is None else timestamp
-        sent = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(stamp),
-                "X-Slack-Signature": signature or sign(body, stamp), **(headers or {})}
-        async with self.http.post(self.server.make_url("/slack/events"), data=body.encode(),
-                                  headers=sent) as response:
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": signature or sign(body, stamp),
+            **(headers or {}),
+        }
+        async with self.http.post(
+            self.server.make_url("/slack/events"), data=body.encode(), headers=sent
+        ) as response:
             await response.read()
             return response
 
@@ -68,73 +117,189 @@ class SlackWorld:
         """/mentor <text> from a user; returns the ephemeral reply posted to response_url."""
         self.sequence += 1
         name = f"c{self.sequence}"
-        body = urlencode({
-            "token": "legacy", "team_id": "T1", "team_domain": "northwind",
-            "channel_id": "C0", "channel_name": "general", "user_id": user,
-            "user_name": user.lower(), "command": "/mentor", "text": text,
-            "response_url": self.fake.response_url(name),
-            "trigger_id": f"{self.sequence}.1.abc", "api_app_id": "A1"})
+        body = slash_command(
+            user_id=user,
+            text=text,
+            response_url=self.fake.response_url(name),
+            trigger_id=f"{self.sequence}.1.abc",
+        )
         response = await self.post(body)
         assert response.status == 200
-        await self.fake.wait_until(lambda: any(r["url"] == name for r in self.fake.responses)
-                                   or any(c.method == "views.open"
-                                          and c.params.get("trigger_id", "").startswith(
-                                              f"{self.sequence}.") for c in self.fake.calls))
+        await self.fake.wait_until(
+            lambda: (
+                any(r["url"] == name for r in self.fake.responses)
+                or any(
+                    c.method == "views.open"
+                    and c.params.get("trigger_id", "").startswith(f"{self.sequence}.")
+                    for c in self.fake.calls
+                )
+            )
+        )
         return next((r for r in self.fake.responses if r["url"] == name), {})
 
-    async def press(self, user: str, post_index: int, label: str) -> None:
-        """Press a button on a message the bot posted (block_actions, as Slack sends it)."""
-        post = self.fake.posts[post_index]
+    def button(self, user: str, post: Post, label: str) -> dict[str, Any]:
+        """``block_actions_button.json`` for ``user`` pressing ``label`` on a bot's post."""
         blocks = post.blocks or []
-        button = next(e for b in blocks if b.get("type") == "actions"
-                      for e in b["elements"] if e["text"]["text"] == label)
+        button = next(
+            e
+            for b in blocks
+            if b.get("type") == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == label
+        )
         self.sequence += 1
+        body = payload("block_actions_button.json")
+        as_user(body, user)
+        body["trigger_id"] = f"{self.sequence}.2.def"
+        body["container"].update(message_ts=post.ts, channel_id=post.channel)
+        body["channel"]["id"] = post.channel
+        body["message"].update(ts=post.ts, text=post.text, blocks=blocks)
+        body["response_url"] = self.fake.response_url(f"a{self.sequence}")
+        [action] = body["actions"]
+        action.update(
+            action_id=button["action_id"], text=button["text"], value=button.get("value", "")
+        )
+        if "value" not in button:
+            del action["value"]
+        return body
+
+    async def press(
+        self, user: str, post: int | Post, label: str, *, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Press a button on a message the bot posted (block_actions, as Slack sends it).
+
+        Waits until the bot has answered on the response URL and updated the message,
+        or until ``until()`` when given."""
+        if isinstance(post, int):
+            post = self.fake.posts[post]
+        body = self.button(user, post, label)
         name = f"a{self.sequence}"
-        payload = {
-            "type": "block_actions", "team": {"id": "T1", "domain": "northwind"},
-            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-            "api_app_id": "A1", "token": "legacy", "trigger_id": f"{self.sequence}.2.def",
-            "container": {"type": "message", "message_ts": post.ts,
-                          "channel_id": post.channel, "is_ephemeral": False},
-            "channel": {"id": post.channel, "name": "mpdm"},
-            "message": {"type": "message", "ts": post.ts, "text": post.text,
-                        "blocks": blocks},
-            "response_url": self.fake.response_url(name),
-            "actions": [{"type": "button", "action_id": button["action_id"],
-                         "block_id": "b", "text": button["text"],
-                         "value": button.get("value", ""), "action_ts": "1"}],
-        }
         updates = self.fake.counts["chat.update"]
-        response = await self.post(urlencode({"payload": json.dumps(payload)}))
+        response = await self.post(interaction(body))
         assert response.status == 200
-        await self.fake.wait_until(lambda: any(r["url"] == name for r in self.fake.responses)
-                                   and self.fake.counts["chat.update"] > updates)
+        await self.fake.wait_until(
+            until
+            or (
+                lambda: (
+                    any(r["url"] == name for r in self.fake.responses)
+                    and self.fake.counts["chat.update"] > updates
+                )
+            )
+        )
+
+    async def open_form(self, user: str, post: Post) -> dict[str, Any]:
+        """Press "Open the form" on a bot's post; returns the modal views.open was given."""
+        opened = self.fake.counts["views.open"]
+        await self.press(
+            user, post, "Open the form", until=lambda: self.fake.counts["views.open"] > opened
+        )
+        view: dict[str, Any] = self.fake.calls_to("views.open")[-1].params["view"]
+        return view
+
+    async def submit(
+        self, user: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    ) -> aiohttp.ClientResponse:
+        """``view_submission_form.json``: ``user`` submits the modal the bot opened."""
+        self.sequence += 1
+        body = payload("view_submission_form.json")
+        as_user(body, user)
+        body["trigger_id"] = f"{self.sequence}.3.ghi"
+        body["view"].update(
+            {
+                name: view[name]
+                for name in (
+                    "type",
+                    "blocks",
+                    "private_metadata",
+                    "callback_id",
+                    "title",
+                    "close",
+                    "submit",
+                )
+                if name in view
+            }
+        )
+        body["view"]["state"] = {"values": values}
+        return await self.post(interaction(body))
+
+    async def event(
+        self, body: dict[str, Any], *, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        return await self.post(json.dumps(body), content_type="application/json", headers=headers)
+
+    async def outbox(self) -> list[OutboxMessage]:
+        async with self.app.sessions() as session:
+            return list(
+                (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+            )
 
 
 @pytest.fixture
 async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
     async with FakeSlack() as fake:
         for user, zone in ZONES.items():
-            fake.users[user] = {"tz": zone, "real_name": user[1:].title(),
-                                "profile": {"display_name": user[1:].title(),
-                                            "email": f"{user.lower()}@example.org"}}
-        settings = load_settings(database_url=database_url, slack_bot_token="xoxb-test",
-                                 slack_signing_secret=SECRET, slack_api_url=fake.api_url)
+            fake.users[user] = {
+                "tz": zone,
+                "real_name": user[1:].title(),
+                "profile": {
+                    "display_name": user[1:].title(),
+                    "email": f"{user.lower()}@example.org",
+                },
+            }
+        settings = load_settings(
+            database_url=database_url,
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=fake.api_url,
+        )
         app = await build(settings, clock=VirtualClock(START), upgrade=False)
         transport = SlackTransport(lambda _w: _token(), base_url=fake.api_url)
         server = TestServer(make_web_app(app), port=0)
         await server.start_server()
-        dispatcher = app.dispatcher(Router({"slack": transport}), concurrency=1,
-                                    platforms=frozenset({"slack"}))
+        dispatcher = app.dispatcher(
+            Router({"slack": transport}), concurrency=1, platforms=frozenset({"slack"})
+        )
         async with aiohttp.ClientSession() as http:
-            yield SlackWorld(fake=fake, server=server, app=app, dispatcher=dispatcher,
-                             http=http)
+            yield SlackWorld(fake=fake, server=server, app=app, dispatcher=dispatcher, http=http)
         await transport.close()
         await server.close()
 
 
 async def _token() -> str:
     return "xoxb-test"
+
+
+async def _paired(slack: SlackWorld) -> None:
+    """Maya runs a buddy programme; Ana (mentor) and Ben (mentee) join and are paired."""
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies")
+    await slack.command("UANA", "join buddies mentor --skills python")
+    await slack.command("UBEN", "join buddies mentee --interests python")
+    reply = await slack.command("UMAYA", "pair <@UANA|ana> <@UBEN|ben> buddies")
+    assert str(reply["text"]).startswith("Paired Ana (mentor) with Ben (mentee)")
+
+
+async def _check_in(slack: SlackWorld, user: str, *, rating: str, reflection: str) -> str:
+    """``user`` opens the form on their check-in DM, fills it in and submits it; returns
+    what the bot then told them."""
+    [checkin] = slack.fake.posts_in(FakeSlack.conversation_id(user))
+    view = await slack.open_form(user, checkin)
+    assert view["type"] == "modal" and view["callback_id"] == "mentorbot.form"
+    inputs = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs == {"rating": "static_select", "reflection": "plain_text_input"}
+    chosen = {"text": {"type": "plain_text", "text": rating, "emoji": True}, "value": rating}
+    response = await slack.submit(
+        user,
+        view,
+        {
+            "rating": {"rating": {"type": "static_select", "selected_option": chosen}},
+            "reflection": {"reflection": {"type": "plain_text_input", "value": reflection}},
+        },
+    )
+    assert response.status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in(user)))
+    [thanks] = slack.fake.posts_in(user)  # a user id as channel: the bot's DM with them
+    return str(thanks.text)
 
 
 async def test_a_whole_pairing_runs_over_slack(slack: SlackWorld) -> None:
@@ -150,8 +315,10 @@ async def test_a_whole_pairing_runs_over_slack(slack: SlackWorld) -> None:
     group = FakeSlack.conversation_id("UANA", "UBEN")
     [intro] = slack.fake.posts_in(group)
     assert "Why:" in str(intro.text)
-    assert intro.metadata == {"event_type": "mentorbot_message",
-                              "event_payload": {"key": "pair:1:intro"}}
+    assert intro.metadata == {
+        "event_type": "mentorbot_message",
+        "event_payload": {"key": "pair:1:intro"},
+    }
     await slack.press("UBEN", 0, "We met")
     [update] = slack.fake.calls_to("chat.update")
     assert not any(b.get("type") == "actions" for b in update.params["blocks"])
@@ -162,39 +329,169 @@ async def test_a_whole_pairing_runs_over_slack(slack: SlackWorld) -> None:
     assert len(slack.fake.posts_in(group)) == 2  # the next agenda
 
 
+async def test_each_person_checks_in_through_a_modal_and_their_reflection_stays_private(
+    slack: SlackWorld,
+) -> None:
+    await _paired(slack)
+    await slack.dispatcher.drain()
+    await slack.press("UBEN", 0, "We met")
+    await slack.dispatcher.drain()
+    reflections = {
+        "UANA": "Ben seemed lost in the codebase; reflection-ana-7f3a",
+        "UBEN": "I worry I ask too many questions; reflection-ben-91c2",
+    }
+    for user, reflection in reflections.items():
+        said = await _check_in(slack, user, rating="4", reflection=reflection)
+        assert said == (
+            "Thanks for checking in on session 1 (4/5). "
+            "Your note is saved privately; nobody else will see it."
+        )
+    await slack.dispatcher.drain()
+    async with slack.app.sessions() as session:
+        kept = (await session.execute(select(CheckIn.rating, CheckIn.reflection))).all()
+    assert sorted(kept) == sorted((4, reflection) for reflection in reflections.values())
+    seen = json.dumps(
+        [
+            [c.params for c in slack.fake.calls],
+            [p.params for p in slack.fake.posts],
+            slack.fake.responses,
+        ],
+        default=str,
+    )
+    for reflection in reflections.values():
+        assert reflection.split("; ")[-1] not in seen
+        assert reflection.split("; ")[0] not in seen
+
+
+async def test_a_participant_is_refused_pair_privately_and_nothing_is_posted(
+    slack: SlackWorld,
+) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies")
+    await slack.command("UANA", "join buddies mentor --skills python")
+    await slack.command("UBEN", "join buddies mentee --interests python")
+    await slack.dispatcher.drain()
+    calls, responses, posts = (
+        len(slack.fake.calls),
+        len(slack.fake.responses),
+        len(slack.fake.posts),
+    )
+    reply = await slack.command("UANA", "pair <@UANA|ana> <@UBEN|ben> buddies")
+    assert reply["response_type"] == "ephemeral"
+    assert str(reply["text"]).startswith("Only coordinators can use pair")
+    assert await slack.dispatcher.drain() == 0
+    assert len(slack.fake.responses) == responses + 1
+    assert len(slack.fake.posts) == posts
+    assert {c.method for c in slack.fake.calls[calls:]} <= {"users.info"}
+
+
+async def test_a_command_typed_in_the_bots_dm_is_answered_in_that_dm(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies")
+    message = payload("event_message_im.json")
+    message["event"].update(
+        user="UBEN", channel="DUBEN", text="join buddies mentee --interests python"
+    )
+    message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = message["event"]["text"]
+    responses = len(slack.fake.responses)
+    response = await slack.event(message)
+    assert response.status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUBEN")))
+    [answer] = slack.fake.posts_in("DUBEN")
+    assert "You've joined as a mentee" in str(answer.text)
+    assert len(slack.fake.posts) == 1 and len(slack.fake.responses) == responses
+
+
+async def test_a_command_far_too_long_gets_a_friendly_answer_not_an_error(
+    slack: SlackWorld,
+) -> None:
+    reply = await slack.command("UMAYA", "program create " + "x" * 40_000)  # asserts HTTP 200
+    assert reply["response_type"] == "ephemeral"
+    assert "too long" in str(reply["text"])
+    assert slack.fake.posts == []
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [
+        "programme.retired:0",  # our shape, but an action this version no longer has
+        "approve_request",  # not an action id this app ever made
+    ],
+)
+async def test_a_button_the_engine_does_not_know_is_out_of_date_and_changes_nothing(
+    slack: SlackWorld, action_id: str
+) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    body = payload("block_actions_button.json")
+    as_user(body, "UMAYA")
+    body["response_url"] = slack.fake.response_url("stale")
+    body["actions"][0]["action_id"] = action_id
+    body["message"]["blocks"][1]["elements"][0]["action_id"] = action_id
+    response = await slack.post(interaction(body))
+    assert response.status == 200
+    await slack.fake.wait_until(lambda: any(r["url"] == "stale" for r in slack.fake.responses))
+    [answer] = [r for r in slack.fake.responses if r["url"] == "stale"]
+    assert str(answer["text"]).startswith("That button is out of date")
+    assert answer["response_type"] == "ephemeral"
+    assert slack.fake.counts["chat.update"] == 0 and slack.fake.posts == []
+
+
+async def test_a_message_slack_refuses_is_dead_with_its_reason_and_coordinators_are_told(
+    slack: SlackWorld,
+) -> None:
+    await _paired(slack)
+    slack.fake.queue("chat.postMessage", Reply.error("channel_not_found"))
+    await slack.dispatcher.drain()
+    rows = await slack.outbox()
+    [intro] = [r for r in rows if r.idempotency_key == "pair:1:intro"]
+    assert intro.status == OutboxStatus.DEAD
+    assert intro.last_error is not None and "channel_not_found" in intro.last_error
+    [notice] = [r for r in rows if r.kind == "delivery_problem"]  # queued by the failure
+    assert notice.idempotency_key.startswith(f"failed:{intro.id}:to:")
+    assert slack.fake.posts_in(FakeSlack.conversation_id("UANA", "UBEN")) == []
+    [told] = slack.fake.posts_in(FakeSlack.conversation_id("UMAYA"))  # the only coordinator
+    assert notice.status == OutboxStatus.SENT
+    assert "could not be delivered: channel: channel_not_found" in str(told.text)
+
+
 async def test_a_form_opens_as_a_modal_and_its_submission_reaches_the_engine(
-        slack: SlackWorld) -> None:
+    slack: SlackWorld,
+) -> None:
     await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
     await slack.command("UMAYA", "program open buddies")
     await slack.command("UBEN", "join buddies")
     [opened] = slack.fake.calls_to("views.open")
     view = opened.params["view"]
     assert view["type"] == "modal" and view["callback_id"] == "mentorbot.form"
-    submission = {
-        "type": "view_submission", "team": {"id": "T1"},
-        "user": {"id": "UBEN", "username": "ben", "team_id": "T1"}, "api_app_id": "A1",
-        "token": "legacy", "trigger_id": "9.9.9",
-        "view": {**view, "id": "V1", "state": {"values": {
-            "side": {"side": {"type": "static_select",
-                              "selected_option": {"value": "mentee"}}},
+    response = await slack.submit(
+        "UBEN",
+        view,
+        {
+            "side": {"side": {"type": "static_select", "selected_option": {"value": "mentee"}}},
             "department": {"department": {"type": "plain_text_input", "value": "Sales"}},
-        }}},
-    }
-    response = await slack.post(urlencode({"payload": json.dumps(submission)}))
+        },
+    )
     assert response.status == 200
     await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("UBEN")))
     assert "You've joined as a mentee" in str(slack.fake.posts_in("UBEN")[0].text)
 
 
-@pytest.mark.parametrize(("signature", "age"), [
-    ("v0=" + "0" * 64, 0),    # forged
-    (None, 6 * 60),           # stale: older than five minutes
-])
+@pytest.mark.parametrize(
+    ("signature", "age"),
+    [
+        ("v0=" + "0" * 64, 0),  # forged
+        (None, 6 * 60),  # stale: older than five minutes
+    ],
+)
 async def test_a_forged_or_stale_request_is_refused_and_changes_nothing(
-        slack: SlackWorld, signature: str | None, age: int) -> None:
-    body = urlencode({"team_id": "T1", "user_id": "UMAYA", "command": "/mentor",
-                      "text": "program create x1 --curriculum new-hire-buddy",
-                      "response_url": slack.fake.response_url("x")})
+    slack: SlackWorld, signature: str | None, age: int
+) -> None:
+    body = slash_command(
+        user_id="UMAYA",
+        text="program create x1 --curriculum new-hire-buddy",
+        response_url=slack.fake.response_url("x"),
+        trigger_id="1.1.abc",
+    )
     stamp = int(time.time()) - age
     response = await slack.post(body, signature=signature, timestamp=stamp)
     assert response.status == 401
@@ -204,15 +501,12 @@ async def test_a_forged_or_stale_request_is_refused_and_changes_nothing(
 
 
 async def test_a_retried_event_has_one_effect(slack: SlackWorld) -> None:
-    event = {"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-             "event_id": "Ev1", "event_time": int(time.time()),
-             "event": {"type": "app_home_opened", "user": "UBEN", "channel": "DUBEN",
-                       "tab": "home", "event_ts": "1.1"}}
-    body = json.dumps(event)
+    event = payload("event_app_home_opened.json")
+    event["event"].update(user="UBEN", channel="DUBEN")
+    event.update(event_id="Ev1", event_time=int(time.time()))
     for retry in ("", "1", "2"):
-        headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "timeout"} \
-            if retry else {}
-        response = await slack.post(body, content_type="application/json", headers=headers)
+        headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "timeout"} if retry else {}
+        response = await slack.event(event, headers=headers)
         assert response.status == 200
     await slack.fake.wait_until(lambda: slack.fake.counts["views.publish"] >= 1)
     assert slack.fake.counts["views.publish"] == 1
@@ -221,14 +515,47 @@ async def test_a_retried_event_has_one_effect(slack: SlackWorld) -> None:
 
 
 async def test_an_unsigned_event_is_not_even_recorded(slack: SlackWorld) -> None:
-    body = json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "EvForged",
-                       "event": {"type": "app_home_opened", "user": "UBEN"}})
-    response = await slack.post(body, content_type="application/json",
-                                signature="v0=" + "1" * 64)
+    event = payload("event_app_home_opened.json")
+    event["event_id"] = "EvForged"
+    response = await slack.post(
+        json.dumps(event), content_type="application/json", signature="v0=" + "1" * 64
+    )
     assert response.status == 401
-    from sqlalchemy import select
-
-    from storage.models import InboundEvent
-
     async with slack.app.sessions() as session:
         assert (await session.scalars(select(InboundEvent))).all() == []
+
+
+def test_socket_mode_needs_an_app_token(monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    assert main(["serve", "--socket-mode"]) == 2
+    assert "--socket-mode needs SLACK_APP_TOKEN" in capsys.readouterr().err
+
+
+async def test_installing_into_a_workspace_starts_the_oauth_flow(database_url: str) -> None:
+    from sqlalchemy import text
+
+    settings = load_settings(database_url=database_url, slack_signing_secret=SECRET,
+                             slack_client_id="111.222", slack_client_secret="shh")
+    app = await build(settings, upgrade=False)
+    server = TestServer(make_web_app(app), port=0)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(
+                server.make_url("/slack/install"), allow_redirects=False) as response:
+            page = await response.text()
+            assert response.status in (200, 302)
+            assert "client_id=111.222" in page or "client_id=111.222" in response.headers.get(
+                "Location", "")
+        async with app.sessions() as session:
+            states = await session.scalar(text("SELECT count(*) FROM slack_oauth_states"))
+        assert states == 1  # the state that Slack's redirect must bring back
+        async with aiohttp.ClientSession() as http, http.get(
+                server.make_url("/slack/oauth_redirect?code=x&state=forged")) as response:
+            assert response.status in (400, 401, 403)
+    finally:
+        await server.close()

@@ -18,12 +18,17 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
 from adapters.slack import blocks
+from adapters.slack.tokens import SlackConfig, Tokens
 from bot.app import App
 from conversations.events import (
     Actor,
@@ -34,18 +39,28 @@ from conversations.events import (
     PersonJoined,
 )
 from conversations.messages import Message
-from storage.models import InboundEvent
+from storage.models import InboundEvent, Workspace
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
 FORM_CALLBACK = "mentorbot.form"
 
 
-@dataclass(frozen=True, slots=True)
-class SlackConfig:
-    bot_token: str
-    signing_secret: str
-    api_url: str | None = None
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "mpim:write",
+    "im:history",
+    "mpim:history",
+    "channels:history",
+    "users:read",
+    "users:read.email",
+    "channels:read",
+    "files:write",
+)
 
 
 @dataclass
@@ -56,19 +71,43 @@ class SlackAdapter:
     """Called after an event queued messages, so delivery need not wait for its next turn."""
     bolt: AsyncApp = field(init=False)
     _verifier: SignatureVerifier = field(init=False)
+    installations: AsyncSQLAlchemyInstallationStore | None = field(init=False)
     _profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._verifier = SignatureVerifier(self.config.signing_secret)
-        client = AsyncWebClient(
-            token=self.config.bot_token, base_url=self.config.api_url or AsyncWebClient.BASE_URL
-        )
-        self.bolt = AsyncApp(
-            token=self.config.bot_token,
-            signing_secret=self.config.signing_secret,
-            client=client,
-            raise_error_for_unhandled_request=False,
-        )
+        base_url = self.config.api_url or AsyncWebClient.BASE_URL
+        if self.config.distributed:
+            self.installations = AsyncSQLAlchemyInstallationStore(
+                client_id=str(self.config.client_id), engine=self.app.database
+            )
+            self.bolt = AsyncApp(
+                signing_secret=self.config.signing_secret,
+                client=AsyncWebClient(base_url=base_url),
+                installation_store=self.installations,
+                installation_store_bot_only=True,
+                oauth_settings=AsyncOAuthSettings(
+                    client_id=str(self.config.client_id),
+                    client_secret=str(self.config.client_secret),
+                    scopes=list(BOT_SCOPES),
+                    installation_store=self.installations,
+                    state_store=AsyncSQLAlchemyOAuthStateStore(
+                        expiration_seconds=600, engine=self.app.database
+                    ),
+                    install_path=INSTALL_PATH,
+                    redirect_uri_path=REDIRECT_PATH,
+                    token_rotation_expiration_minutes=120,
+                ),
+                raise_error_for_unhandled_request=False,
+            )
+        else:
+            self.installations = None
+            self.bolt = AsyncApp(
+                token=self.config.bot_token,
+                signing_secret=self.config.signing_secret,
+                client=AsyncWebClient(token=self.config.bot_token, base_url=base_url),
+                raise_error_for_unhandled_request=False,
+            )
         self.bolt.command("/mentor")(self._command)
         self.bolt.action(re.compile(".+"))(self._action)
         self.bolt.view(FORM_CALLBACK)(self._submission)
@@ -77,6 +116,32 @@ class SlackAdapter:
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post("/slack/events", self.handle)
+        if self.config.distributed:
+            web_app.router.add_get(INSTALL_PATH, self.oauth)
+            web_app.router.add_get(REDIRECT_PATH, self.oauth)
+
+    async def oauth(self, request: web.Request) -> web.Response:
+        """The install link and Slack's redirect back: bolt's OAuth flow, our database."""
+        flow = self.bolt.oauth_flow
+        if flow is None:
+            return web.Response(status=404)
+        bolt_request = await to_bolt_request(request)
+        if request.path == INSTALL_PATH:
+            response = await flow.handle_installation(bolt_request)
+        else:
+            response = await flow.handle_callback(bolt_request)
+        return await to_aiohttp_response(response)
+
+    async def token_for(self, workspace: Workspace) -> str | None:
+        return await Tokens(self.config, self.installations).token_for(workspace)
+
+    async def socket_mode(self) -> AsyncSocketModeHandler:
+        """Connect over Socket Mode (development behind a firewall); returns the handler."""
+        if not self.config.app_token:
+            raise ValueError("SLACK_APP_TOKEN (xapp-…) is needed for Socket Mode")
+        handler = AsyncSocketModeHandler(self.bolt, self.config.app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+        return handler
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -180,9 +245,14 @@ class SlackAdapter:
             client, team=team, user=user.get("id", ""), name=user.get("username", "")
         )
         for element in body.get("actions") or []:
-            name, value = blocks.decode_action(
-                element.get("action_id", ""), element.get("value", "")
-            )
+            try:
+                name, value = blocks.decode_action(
+                    element.get("action_id", ""), element.get("value", "")
+                )
+            except ValueError:
+                # Not a button this app made (an older version's, or forged): the engine
+                # answers "out of date" for an action it does not know.
+                name, value = "unknown", ""
             if name == "form.open":
                 await self._open_form(client, actor, value, body.get("trigger_id"), respond)
                 continue
@@ -298,11 +368,8 @@ class SlackAdapter:
         team = body.get("team_id", "")
         actor = await self._actor(client, team=team, user=event.get("user", ""))
         greeting = await self._run(PersonJoined(actor=actor))
-        status = await self.app.engine.handle(CommandSent(actor=actor, text="status"))
-        programmes = await self.app.engine.handle(CommandSent(actor=actor, text="programs"))
-        await client.views_publish(
-            user_id=actor.user_id, view=blocks.home_view([*greeting, *status, *programmes])
-        )
+        home = await self.app.engine.home(actor)
+        await client.views_publish(user_id=actor.user_id, view=blocks.home_view([*greeting, *home]))
 
 
 def _form(message: Message, submit: dict[str, str]) -> dict[str, Any]:
