@@ -189,6 +189,16 @@ class FakeSlack:
         async with self._changed:
             self._changed.notify_all()
 
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Exchange an install code for a bot token, as Slack's OAuth v2 does."""
+        if params.get("code") != "good-code":
+            return {"ok": False, "error": "invalid_code"}
+        self.tokens["xoxb-installed"] = "T2"
+        return {"ok": True, "access_token": "xoxb-installed", "token_type": "bot",
+                "scope": "commands,chat:write", "bot_user_id": "UBOT", "app_id": "A1",
+                "team": {"id": "T2", "name": "Globex"}, "enterprise": None,
+                "authed_user": {"id": "UZED"}, "is_enterprise_install": False}
+
     def response_url(self, name: str) -> str:
         """A response URL for a payload: what the bot posts there is kept in ``responses``."""
         return f"{self.base_url}/respond/{name}"
@@ -233,6 +243,10 @@ class FakeSlack:
                     content_type="text/html",
                 )
             return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+        if method == "oauth.v2.access":
+            answer = self._oauth_access(params)
+            await self._changed_now()
+            return web.json_response(answer)
         if token is None:
             return web.json_response({"ok": False, "error": "not_authed"})
         team = self.tokens.get(token)

@@ -559,3 +559,36 @@ async def test_installing_into_a_workspace_starts_the_oauth_flow(database_url: s
             assert response.status in (400, 401, 403)
     finally:
         await server.close()
+
+
+async def test_a_workspace_installs_the_app_and_its_token_is_stored(database_url: str) -> None:
+    from adapters.slack.tokens import SlackConfig, Tokens, installation_store
+    from storage.models import Workspace
+
+    async with FakeSlack() as fake:
+        settings = load_settings(database_url=database_url, slack_signing_secret=SECRET,
+                                 slack_client_id="111.222", slack_client_secret="shh",
+                                 slack_api_url=fake.api_url)
+        app = await build(settings, upgrade=False)
+        server = TestServer(make_web_app(app), port=0)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(server.make_url("/slack/install"),
+                                    allow_redirects=False) as started:
+                    location = started.headers.get("Location") or await started.text()
+                state = location.split("state=")[1].split("&")[0].split('"')[0]
+                # The state cookie is Secure (HTTPS only); a browser would send it back.
+                async with http.get(server.make_url(
+                        f"/slack/oauth_redirect?code=good-code&state={state}"),
+                        headers={"Cookie": f"slack-app-oauth-state={state}"}) as done:
+                    assert done.status == 200, await done.text()
+            config = SlackConfig(signing_secret=SECRET, client_id="111.222",
+                                 client_secret="shh", api_url=fake.api_url)
+            tokens = Tokens(config, installation_store(config, app.database))
+            globex = Workspace(platform="slack", external_id="T2", settings={})
+            assert await tokens.token_for(globex) == "xoxb-installed"
+            assert await tokens.token_for(Workspace(platform="slack", external_id="T9",
+                                                    settings={})) is None
+        finally:
+            await server.close()
