@@ -151,21 +151,9 @@ def checkin_form(
                 Section(text="Something to think about:\n" + _bullets(questions)),
             ),
             inputs=(
-                Input(
-                    name="rating",
-                    label="How useful was it?",
-                    kind="select",
-                    required=True,
-                    options=tuple(
-                        Option(label=label, value=str(value))
-                        for value, label in (
-                            (5, "5 - very useful"),
-                            (4, "4 - useful"),
-                            (3, "3 - okay"),
-                            (2, "2 - not very useful"),
-                            (1, "1 - not useful"),
-                        )
-                    ),
+                rating_input(
+                    "How useful was it?",
+                    ("very useful", "useful", "okay", "not very useful", "not useful"),
                 ),
                 Input(
                     name="reflection",
@@ -182,6 +170,19 @@ def checkin_form(
             ),
         ),
         kind="checkin",
+    )
+
+
+def rating_input(label: str, words: tuple[str, str, str, str, str]) -> Input:
+    """A required 5-to-1 rating, each number with the words that make it mean something."""
+    return Input(
+        name="rating",
+        label=label,
+        kind="select",
+        required=True,
+        options=tuple(
+            Option(label=f"{5 - n} - {word}", value=str(5 - n)) for n, word in enumerate(words)
+        ),
     )
 
 

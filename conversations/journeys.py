@@ -460,3 +460,20 @@ async def leave(
         enrolment.status = EnrolmentStatus.LEFT
         enrolment.left_at = now
     return ended
+
+
+async def end_by_team(session: AsyncSession, *, pair: Pair, now: datetime) -> None:
+    """The programme team ends a pairing: both people are told kindly, without blame."""
+    finish(pair, now, "ended by the programme team")
+    outbox = Outbox(session, now)
+    for person in (pair.mentor, pair.mentee):
+        await outbox.to_person(
+            person,
+            cards.partner_notice(
+                text=f"The programme team has ended your pairing with "
+                f"{pair.other(person.id).label} in {pair.programme.name}. This is no judgement "
+                "on anyone; they'll be in touch about what comes next.",
+                kind="unpaired",
+            ),
+            key=f"pair:{pair.id}:unpaired:{person.id}",
+        )

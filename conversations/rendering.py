@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards, digest, schedule
 from conversations.curriculum import Curriculum, Library
-from conversations.messages import Button, Card, Input, Message, Option, Section
+from conversations.messages import Button, Card, Input, Message, Section
 from storage.models import (
     DigestSubscription,
     Meeting,
@@ -152,21 +152,9 @@ def pulse_form(job: Job, day: int) -> Message:
             header=title,
             sections=(Section(text="\n".join(f"• {q}" for q in questions)),),
             inputs=(
-                Input(
-                    name="rating",
-                    label="How is your mentoring going?",
-                    kind="select",
-                    required=True,
-                    options=tuple(
-                        Option(label=label, value=str(value))
-                        for value, label in (
-                            (5, "5 - really well"),
-                            (4, "4 - well"),
-                            (3, "3 - okay"),
-                            (2, "2 - not so well"),
-                            (1, "1 - badly"),
-                        )
-                    ),
+                cards.rating_input(
+                    "How is your mentoring going?",
+                    ("really well", "well", "okay", "not so well", "badly"),
                 ),
                 Input(
                     name="comment",

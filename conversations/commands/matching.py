@@ -20,7 +20,6 @@ from conversations.matching.candidates import candidate
 from conversations.matching.pool import load_pool
 from conversations.matching.scoring import scores
 from conversations.messages import Button, Card, Message, Section
-from conversations.outbox import Outbox
 from storage import repositories as repo
 from storage.models import (
     DoNotPair,
@@ -538,21 +537,7 @@ async def unpair(ctx: Context, args: Args) -> Reply:
     )
     if pair is None:
         raise UserError(f"{mentor.label} isn't mentoring {mentee.label} in {programme.name}.")
-    pair.status = PairStatus.ENDED
-    pair.ended_at = ctx.now
-    pair.end_reason = "ended by the programme team"
-    outbox = Outbox(ctx.session, ctx.now)
-    for person in (mentor, mentee):
-        await outbox.to_person(
-            person,
-            Message(
-                text=f"The programme team has ended your pairing with "
-                f"{pair.other(person.id).label} in {programme.name}. This is no judgement on "
-                "anyone; they'll be in touch about what comes next.",
-                kind="unpaired",
-            ),
-            key=f"pair:{pair.id}:unpaired:{person.id}",
-        )
+    await journeys.end_by_team(ctx.session, pair=pair, now=ctx.now)
     await ctx.audit(
         "unpair",
         programme=programme,

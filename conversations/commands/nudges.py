@@ -151,19 +151,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 async def end_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     _coordinator(ctx)
     pair = await _live(ctx, value)
-    journeys.finish(pair, ctx.now, "ended by the programme team")
-    outbox = Outbox(ctx.session, ctx.now)
-    for person in (pair.mentor, pair.mentee):
-        await outbox.to_person(
-            person,
-            Message(
-                text=f"The programme team has ended your pairing with "
-                f"{pair.other(person.id).label} in {pair.programme.name}. This is no judgement on "
-                "anyone; they'll be in touch about what comes next.",
-                kind="unpaired",
-            ),
-            key=f"pair:{pair.id}:unpaired:{person.id}",
-        )
+    await journeys.end_by_team(ctx.session, pair=pair, now=ctx.now)
     await ctx.audit(
         "stall.end",
         programme=pair.programme,
