@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 JSON_FIELDS = frozenset({"blocks", "metadata", "attachments"})
@@ -102,6 +103,9 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []
         """What was posted to response URLs (replies to slash commands and buttons)."""
         self._changed = asyncio.Condition()
+        self.socket_envelopes: list[dict[str, Any]] = []
+        """What the Socket Mode websocket sends a client that connects, after "hello"."""
+        self.socket_acks: list[dict[str, Any]] = []
 
     # -- what tests use ------------------------------------------------------------------
 
@@ -164,6 +168,22 @@ class FakeSlack:
                 message["metadata"] = post.metadata
             messages.append(message)
         return {"ok": True, "messages": messages[:limit], "has_more": len(messages) > limit}
+
+    def _connections_open(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        return {"ok": True, "url": self.base_url.replace("http://", "ws://") + "/socket"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, send the queued envelopes, record the client's acks."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.socket_envelopes:
+            await socket.send_json(envelope)
+        async for frame in socket:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(frame.data))
+                await self._changed_now()
+        return socket
 
     def _users_info(self, params: dict[str, Any], team: str) -> dict[str, Any]:
         user = str(params.get("user") or "")
@@ -258,6 +278,7 @@ class FakeSlack:
             "chat.postMessage": self._chat_post_message,
             "conversations.history": self._conversations_history,
             "users.info": self._users_info,
+            "apps.connections.open": self._connections_open,
             "views.open": self._recorded,
             "views.publish": self._recorded,
             "chat.update": self._recorded,
@@ -272,6 +293,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -592,3 +592,33 @@ async def test_a_workspace_installs_the_app_and_its_token_is_stored(database_url
                                                     settings={})) is None
         finally:
             await server.close()
+
+
+async def test_socket_mode_receives_a_slash_command_over_the_websocket(
+        database_url: str) -> None:
+    """Development behind a firewall: the same /mentor, over Socket Mode instead of HTTP."""
+    from adapters.slack.app import SlackAdapter
+    from adapters.slack.tokens import SlackConfig
+
+    async with FakeSlack(tokens={"xoxb-test": "T1", "xapp-test": "T1"}) as fake:
+        fake.users["UMAYA"] = {"tz": "America/Toronto", "real_name": "Maya"}
+        fake.socket_envelopes.append({
+            "envelope_id": "env-1", "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {"token": "legacy", "team_id": "T1", "team_domain": "northwind",
+                        "channel_id": "C0", "channel_name": "general", "user_id": "UMAYA",
+                        "user_name": "maya", "command": "/mentor", "text": "programs",
+                        "api_app_id": "A1", "response_url": fake.response_url("socket"),
+                        "trigger_id": "1.2.3"}})
+        settings = load_settings(database_url=database_url)
+        app = await build(settings, clock=VirtualClock(START), upgrade=False)
+        adapter = SlackAdapter(app, SlackConfig(signing_secret=SECRET, bot_token="xoxb-test",
+                                                api_url=fake.api_url, app_token="xapp-test"))
+        handler = await adapter.socket_mode()
+        try:
+            await fake.wait_until(lambda: bool(fake.responses), within=15)
+            assert {"envelope_id": "env-1"}.items() <= fake.socket_acks[0].items()
+            assert "There are no programmes here yet" in fake.responses[0]["text"]
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            await app.close()
