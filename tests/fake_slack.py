@@ -106,6 +106,8 @@ class FakeSlack:
         self.socket_envelopes: list[dict[str, Any]] = []
         """What the Socket Mode websocket sends a client that connects, after "hello"."""
         self.socket_acks: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}
+        """Files people shared: name → content, downloadable with a valid bot token."""
 
     # -- what tests use ------------------------------------------------------------------
 
@@ -184,6 +186,18 @@ class FakeSlack:
                 self.socket_acks.append(json.loads(frame.data))
                 await self._changed_now()
         return socket
+
+    def file_url(self, name: str) -> str:
+        return f"{self.base_url}/files/{name}"
+
+    async def _file(self, request: web.Request) -> web.Response:
+        header = request.headers.get("Authorization", "")
+        if header.removeprefix("Bearer ") not in self.tokens:
+            return web.Response(status=403, text="not allowed")
+        content = self.files.get(request.match_info["name"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="text/csv")
 
     def _users_info(self, params: dict[str, Any], team: str) -> dict[str, Any]:
         user = str(params.get("user") or "")
@@ -294,6 +308,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files/{name}", self._file)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

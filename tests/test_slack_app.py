@@ -622,3 +622,22 @@ async def test_socket_mode_receives_a_slash_command_over_the_websocket(
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
             await app.close()
+
+
+async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = (b"id,name,role,department,timezone\n"
+                                      b"UANA,Ana,mentor,Engineering,America/Toronto\n"
+                                      b"UBEN,Ben,mentee,Sales,America/Halifax\n")
+    message = payload("event_message_im.json")
+    message["event"].update(user="UMAYA", channel="DUMAYA", text="import buddies",
+                            subtype="file_share",
+                            files=[{"id": "F1", "name": "people.csv", "mimetype": "text/csv",
+                                    "filetype": "csv", "size": 120,
+                                    "url_private": slack.fake.file_url("people.csv"),
+                                    "url_private_download": slack.fake.file_url("people.csv")}])
+    message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = "import buddies"
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert str(answer.text).startswith("Imported 2 people into New-hire buddy")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -38,17 +39,19 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
-from conversations.messages import Message
+from conversations.messages import Attachment, Message
 from storage.models import InboundEvent, Workspace
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0
+MAX_FILE_BYTES = 2 * 1024 * 1024
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 FORM_CALLBACK = "mentorbot.form"
 
 
 BOT_SCOPES = (
+    "files:read",
     "commands",
     "chat:write",
     "im:write",
@@ -350,17 +353,50 @@ class SlackAdapter:
     async def _direct_message(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """A command typed in the bot's own DM (the Messages tab), without /mentor."""
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        """A command typed in the bot's own DM (the Messages tab), without /mentor; a CSV
+        shared there with the words "import <program>" is imported."""
+        shared = event.get("subtype") == "file_share"
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") and not shared:
             return
         actor = await self._actor(client, team=body.get("team_id", ""), user=event.get("user", ""))
-        replies = await self._run(CommandSent(actor=actor, text=str(event.get("text", ""))))
+        files = await self._download(client, event.get("files") or []) if shared else ()
+        replies = await self._run(
+            CommandSent(actor=actor, text=str(event.get("text", "")), attachments=files)
+        )
         for reply in replies:
             await client.chat_postMessage(
                 channel=event.get("channel", actor.user_id),
                 text=reply.text,
                 blocks=blocks.message_blocks(reply),
             )
+
+    async def _download(
+        self, client: AsyncWebClient, files: list[dict[str, Any]]
+    ) -> tuple[Attachment, ...]:
+        """Fetch shared files with the bot token (files:read), up to the import size limit."""
+        fetched: list[Attachment] = []
+        async with aiohttp.ClientSession() as http:
+            for shared in files[:3]:
+                url = shared.get("url_private_download") or shared.get("url_private")
+                if not url or int(shared.get("size") or 0) > MAX_FILE_BYTES:
+                    continue
+                headers = {"Authorization": f"Bearer {client.token}"}
+                async with http.get(url, headers=headers) as response:
+                    if response.status != 200:
+                        log.info("could not download %s: %s", shared.get("name"), response.status)
+                        continue
+                    data = await response.content.read(MAX_FILE_BYTES + 1)
+                if len(data) <= MAX_FILE_BYTES:
+                    fetched.append(
+                        Attachment(
+                            name=str(shared.get("name") or "file"),
+                            media_type=str(shared.get("mimetype") or ""),
+                            data=data,
+                        )
+                    )
+        return tuple(fetched)
 
     async def _home(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
