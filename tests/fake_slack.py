@@ -106,6 +106,10 @@ class FakeSlack:
         self.socket_envelopes: list[dict[str, Any]] = []
         """What the Socket Mode websocket sends a client that connects, after "hello"."""
         self.socket_acks: list[dict[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}
+        """Files the bot uploaded (files.uploadV2): file id → content."""
+        self.shared: list[dict[str, Any]] = []
+        """files.completeUploadExternal calls: which files went to which channel."""
         self.files: dict[str, bytes] = {}
         """Files people shared: name → content, downloadable with a valid bot token."""
 
@@ -187,6 +191,27 @@ class FakeSlack:
                 await self._changed_now()
         return socket
 
+    def _upload_url(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        file_id = f"F{len(self.uploads) + 1:04d}"
+        self.uploads[file_id] = b""
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    def _complete_upload(self, params: dict[str, Any], team: str) -> dict[str, Any]:
+        files = params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files
+        self.shared.append(
+            {
+                "channel": params.get("channel_id"),
+                "files": files,
+                "comment": params.get("initial_comment"),
+            }
+        )
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
     def file_url(self, name: str) -> str:
         return f"{self.base_url}/files/{name}"
 
@@ -207,8 +232,12 @@ class FakeSlack:
         return {"ok": True, "user": {"id": user, "team_id": team, **found}}
 
     def _recorded(self, params: dict[str, Any], team: str) -> dict[str, Any]:
-        return {"ok": True, "view": params.get("view"), "ts": params.get("ts"),
-                "channel": params.get("channel")}
+        return {
+            "ok": True,
+            "view": params.get("view"),
+            "ts": params.get("ts"),
+            "channel": params.get("channel"),
+        }
 
     async def wait_until(self, ready: Callable[[], bool], *, within: float = 10.0) -> None:
         """Wait (no polling) until something the bot sent makes ``ready()`` true."""
@@ -228,10 +257,18 @@ class FakeSlack:
         if params.get("code") != "good-code":
             return {"ok": False, "error": "invalid_code"}
         self.tokens["xoxb-installed"] = "T2"
-        return {"ok": True, "access_token": "xoxb-installed", "token_type": "bot",
-                "scope": "commands,chat:write", "bot_user_id": "UBOT", "app_id": "A1",
-                "team": {"id": "T2", "name": "Globex"}, "enterprise": None,
-                "authed_user": {"id": "UZED"}, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "access_token": "xoxb-installed",
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": "UBOT",
+            "app_id": "A1",
+            "team": {"id": "T2", "name": "Globex"},
+            "enterprise": None,
+            "authed_user": {"id": "UZED"},
+            "is_enterprise_install": False,
+        }
 
     def response_url(self, name: str) -> str:
         """A response URL for a payload: what the bot posts there is kept in ``responses``."""
@@ -293,6 +330,8 @@ class FakeSlack:
             "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "apps.connections.open": self._connections_open,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
             "views.open": self._recorded,
             "views.publish": self._recorded,
             "chat.update": self._recorded,
@@ -309,6 +348,7 @@ class FakeSlack:
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -641,3 +641,17 @@ async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> Non
     await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
     [answer] = slack.fake.posts_in("DUMAYA")
     assert str(answer.text).startswith("Imported 2 people into New-hire buddy")
+
+
+async def test_an_export_arrives_as_a_file_in_the_coordinators_dm(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies")
+    await slack.command("UANA", "join buddies mentor")
+    await slack.command("UBEN", "join buddies mentee")
+    await slack.command("UMAYA", "pair <@UANA|ana> <@UBEN|ben> buddies")
+    reply = await slack.command("UMAYA", "export buddies")
+    assert "I've put the file in our direct messages" in str(reply["text"])
+    [shared] = slack.fake.shared
+    assert shared["channel"] == FakeSlack.conversation_id("UMAYA")
+    [content] = slack.fake.uploads.values()
+    assert b"mentor_id" in content and b"UANA" in content and b"UBEN" in content

@@ -210,18 +210,34 @@ class SlackAdapter:
         respond: Any,
         client: AsyncWebClient,
         trigger_id: str | None,
+        user: str = "",
     ) -> None:
         for reply in replies:
             if reply.card is not None and reply.card.inputs and trigger_id:
                 await client.views_open(trigger_id=trigger_id, view=_form(reply, _submit_of(reply)))
                 trigger_id = None  # a trigger opens one view
                 continue
+            text = reply.text
+            if reply.attachments and user:
+                await self._upload(client, user, reply)
+                text += " I've put the file in our direct messages."
             await respond(
-                text=reply.text,
-                blocks=blocks.message_blocks(reply),
+                text=text,
+                blocks=blocks.message_blocks(reply.model_copy(update={"text": text})),
                 response_type="ephemeral",
                 replace_original=False,
             )
+
+    async def _upload(self, client: AsyncWebClient, user: str, reply: Message) -> None:
+        """Files (a CSV export) go to the person's DM: ephemeral replies cannot carry them."""
+        opened = await client.conversations_open(users=user)
+        channel = str((opened.get("channel") or {}).get("id") or user)
+        await client.files_upload_v2(
+            channel=channel,
+            file_uploads=[
+                {"content": a.data, "filename": a.name, "title": a.name} for a in reply.attachments
+            ],
+        )
 
     async def _command(
         self, ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient
@@ -235,7 +251,11 @@ class SlackAdapter:
         )
         replies = await self._run(CommandSent(actor=actor, text=command.get("text", "")))
         await self._reply(
-            replies, respond=respond, client=client, trigger_id=command.get("trigger_id")
+            replies,
+            respond=respond,
+            client=client,
+            trigger_id=command.get("trigger_id"),
+            user=actor.user_id,
         )
 
     async def _action(
@@ -262,7 +282,11 @@ class SlackAdapter:
             replies = await self._run(ButtonPressed(actor=actor, action=name, value=value))
             await self._answered(client, body, element, actor, replies)
             await self._reply(
-                replies, respond=respond, client=client, trigger_id=body.get("trigger_id")
+                replies,
+                respond=respond,
+                client=client,
+                trigger_id=body.get("trigger_id"),
+                user=actor.user_id,
             )
 
     async def _open_form(
