@@ -715,27 +715,23 @@ async def press_choose(ctx: Context, value: str, values: dict[str, str]) -> Repl
     return [Message(text=said, kind="offer_chosen")]
 
 
-@action("offer.accept")
-async def press_accept(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+async def _answer(ctx: Context, value: str, *, accept: bool) -> Reply:
     said = await offers.respond(
         ctx.session,
         offer=await _offer(ctx, value),
         mentor=ctx.actor,
-        accept=True,
+        accept=accept,
         library=ctx.library,
         now=ctx.now,
     )
     return [Message(text=said, kind="offer_answered")]
+
+
+@action("offer.accept")
+async def press_accept(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    return await _answer(ctx, value, accept=True)
 
 
 @action("offer.decline")
 async def press_decline(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    said = await offers.respond(
-        ctx.session,
-        offer=await _offer(ctx, value),
-        mentor=ctx.actor,
-        accept=False,
-        library=ctx.library,
-        now=ctx.now,
-    )
-    return [Message(text=said, kind="offer_answered")]
+    return await _answer(ctx, value, accept=False)
