@@ -113,3 +113,14 @@ class Message(_Frozen):
 
 
 Audience = Literal["person", "pair", "coordinators"]
+
+
+MORE_COMMANDS: dict[str, str] = {
+    "proposal": "proposal <program> <page>",
+    "audit": "audit [program] --limit <n>",
+    "help": "help <command>",
+    "programmes": "program status <program>",
+}
+"""The command that shows the rest of a message too long for one platform message, by kind:
+adapters that must cut a message point the reader to it."""
+DEFAULT_MORE = "help"

@@ -39,7 +39,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conversations.messages import Button, Card, Input, Message, Section
+from conversations.messages import (
+    DEFAULT_MORE,
+    MORE_COMMANDS,
+    Button,
+    Card,
+    Input,
+    Message,
+    Section,
+)
 
 Block = dict[str, Any]
 
@@ -69,14 +77,6 @@ FORM_CALLBACK = "mentorbot.form"
 OPEN_FORM_LABEL = "Open the form"
 CLOSE_LABEL = "Cancel"
 
-MORE_COMMANDS: dict[str, str] = {
-    "proposal": "proposal <program> <page>",
-    "audit": "audit [program] --limit <n>",
-    "help": "help <command>",
-    "programmes": "program status <program>",
-}
-"""The command that shows the rest of a message too long for one Slack message, by kind."""
-DEFAULT_MORE = "help"
 
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")

@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter; every botbuilder import stays inside this package."""

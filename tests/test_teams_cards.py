@@ -1,0 +1,223 @@
+"""Every message a real programme produces renders as an Adaptive Card 1.5 that the official
+schema accepts, within Teams' 40 KB; answers come back to the engine as they went out."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from adapters.teams.cards import adaptive_card, answered_card, submitted
+from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
+from tests.harness import Chat
+
+SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
+MAX_BYTES = 40_000
+
+SCRIPT = [
+    ("maya", "help"),
+    ("maya", "program create career --curriculum cross-department-career"),
+    ("maya", "program open career <#C1|general>"),
+    ("ana", "join career"),
+    ("ana", "join career mentor --skills data --department IT"),
+    ("ben", "join career mentee --interests data --department Sales"),
+    ("cleo", "join career mentee --interests data"),
+    ("maya", "match career"),
+    ("maya", "proposal career"),
+    ("maya", "publish career"),
+    ("maya", "program status career"),
+    ("ben", "met"),
+    ("ben", "checkin 4"),
+    ("ben", "status"),
+    ("ben", "agenda"),
+    ("maya", "digest subscribe <@helen|Helen> all mon 08:00"),
+    ("maya", "audit"),
+    ("maya", "outbox"),
+    ("maya", "quiet add 2026-12-25"),
+    ("ben", "snooze 1w"),
+    ("maya", "export career"),
+    ("ben", "frobnicate"),
+    ("ben", "pair a b c"),
+]
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    path = SCHEMAS / "adaptive-card-1.5.json"
+    if not path.is_file():
+        pytest.fail(
+            f"the Adaptive Card schema is missing: expected {path} "
+            "(CI lays shared/ beside the checkout; see shared/schemas/README.md)"
+        )
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def assert_teams_accepts(card: dict[str, Any]) -> None:
+    errors = sorted(_validator().iter_errors(card), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5])
+    assert card["version"] == "1.5"
+    size = len(json.dumps(card).encode("utf-8"))
+    assert size < MAX_BYTES, f"card is {size} bytes"
+    assert len(json.dumps(card, ensure_ascii=False).encode("utf-8")) <= size
+
+
+def _all_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    actions = list(card.get("actions", []))
+    for element in card["body"]:
+        if element["type"] == "ActionSet":
+            actions += element["actions"]
+    return actions
+
+
+def press(card: dict[str, Any], title: str, inputs: dict[str, str]) -> dict[str, Any]:
+    """What Teams sends for pressing ``title``: the action's data and the inputs beside it."""
+    ids = {element.get("id") for element in card["body"]}
+    assert set(inputs) <= ids, f"{set(inputs) - ids} are not inputs of the card"
+    (pressed,) = [a for a in _all_actions(card) if a["title"] == title]
+    return {**pressed["data"], **inputs}
+
+
+async def test_everything_a_programme_says_renders_for_teams(chat: Chat) -> None:
+    for who, text in SCRIPT:
+        await chat.say(who, text)
+    for _ in range(8):  # weeks pass: agendas, nudges, pulses, reminders, stalls, digests
+        await chat.wait(days=7)
+    await chat.hours(48)
+    messages: list[Message] = [m for _, m in chat.transport.received]
+    messages += [m for replies in chat.replies.values() for m in replies]
+    kinds = {m.kind for m in messages}
+    assert {"introduction", "agenda", "checkin", "proposal", "help", "error"} <= kinds, kinds
+    for message in messages:
+        card = adaptive_card(message)
+        assert_teams_accepts(card)
+        assert len(_all_actions(card)) == len(message.buttons())
+
+    agenda = next(m for m in messages if m.kind == "agenda" and m.buttons())
+    answered = answered_card(agenda, label="Done", by="Ben")
+    assert_teams_accepts(answered)
+    assert "actions" not in answered and not _all_actions(answered)
+    assert not any(e["type"].startswith("Input.") for e in answered["body"])
+    assert answered["body"][-1]["text"] == "✓ Done (Ben)"
+
+    checkin = next(m for m in messages if m.kind == "checkin" and m.card and m.card.submit)
+    assert checkin.card is not None and checkin.card.submit is not None
+    card = adaptive_card(checkin)
+    data = press(card, checkin.card.submit.label, {"rating": "4", "reflection": "x"})
+    assert submitted(data) == (
+        "checkin",
+        checkin.card.submit.value,
+        {"rating": "4", "reflection": "x"},
+    )
+
+
+def _checkin_form() -> Message:
+    return Message(
+        text="How did session 1 go?",
+        card=Card(
+            header="How did session 1 go?",
+            sections=(Section(text="Career, with *Ana*: *Getting started*"),),
+            inputs=(
+                Input(
+                    name="rating",
+                    label="How useful was it?",
+                    kind="select",
+                    required=True,
+                    options=tuple(Option(label=str(n), value=str(n)) for n in range(5, 0, -1)),
+                ),
+                Input(
+                    name="reflection",
+                    label="A private note",
+                    kind="multiline",
+                    hint="Only you can see this.",
+                ),
+                Input(name="minutes", label="Minutes", kind="number", initial="30"),
+            ),
+            buttons=(Button(label="Skip", action="checkin.skip", value="7:0", style="danger"),),
+            submit=Button(label="Send check-in", action="checkin", value="7:0", style="primary"),
+        ),
+        kind="checkin",
+    )
+
+
+def test_a_checkin_form_round_trips() -> None:
+    card = adaptive_card(_checkin_form())
+    assert_teams_accepts(card)
+    by_id = {e["id"]: e for e in card["body"] if "id" in e}
+    assert by_id["rating"]["type"] == "Input.ChoiceSet" and by_id["rating"]["isRequired"]
+    assert by_id["rating"]["errorMessage"]
+    assert by_id["reflection"]["isMultiline"] is True
+    assert by_id["minutes"] == {
+        "id": "minutes",
+        "label": "Minutes",
+        "isRequired": False,
+        "type": "Input.Number",
+        "value": 30,
+    }
+    assert "**Ana**" in card["body"][1]["text"]
+    styles = {a["title"]: a.get("style") for a in card["actions"]}
+    assert styles == {"Skip": "destructive", "Send check-in": "positive"}
+    skip = next(a for a in card["actions"] if a["title"] == "Skip")
+    assert skip["associatedInputs"] == "none"
+
+    data = press(card, "Send check-in", {"rating": "4", "reflection": "x"})
+    assert submitted(data) == ("checkin", "7:0", {"rating": "4", "reflection": "x"})
+    assert submitted({**data, "minutes": 30.0, "msteams": {"x": 1}}) == (
+        "checkin",
+        "7:0",
+        {"rating": "4", "reflection": "x", "minutes": "30"},
+    )
+    assert submitted(press(card, "Skip", {})) == ("checkin.skip", "7:0", {})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"rating": "4"},
+        {"mentorbot": "checkin"},
+        {"mentorbot": {"value": "7:0"}},
+        {"mentorbot": {"action": "", "value": "7:0"}},
+        {"mentorbot": {"action": "checkin", "value": 7}},
+        {"action": "checkin", "value": "7:0"},
+    ],
+)
+def test_payloads_that_are_not_ours_give_none(value: dict[str, Any]) -> None:
+    assert submitted(value) is None
+
+
+def test_plain_text_is_one_text_block() -> None:
+    card = adaptive_card(Message(text="Hello *there*\nsecond line"))
+    assert_teams_accepts(card)
+    assert card["body"] == [
+        {"type": "TextBlock", "text": "Hello **there**\n\nsecond line", "wrap": True}
+    ]
+    assert "actions" not in card
+
+
+def test_a_huge_message_is_trimmed_under_the_limit_and_still_validates() -> None:
+    long_text = "\n".join(f"• line {n}: " + "lorem ipsum dolor sit amet " * 8 for n in range(800))
+    fields = tuple(CardField(label=f"Field {n}", value="é" * 1500) for n in range(40))
+    message = Message(
+        text="A long proposal",
+        card=Card(
+            header="Proposal",
+            sections=(Section(text=long_text, fields=fields),),
+            buttons=tuple(Button(label=f"Go {n}", action="go", value=str(n)) for n in range(8)),
+        ),
+        kind="proposal",
+    )
+    card = adaptive_card(message)
+    assert_teams_accepts(card)
+    assert card["body"][0]["text"] == "Proposal"
+    assert card["body"][-3]["text"] == "…more: type proposal <program> <page>"
+    assert [len(e["actions"]) for e in card["body"][-2:]] == [6, 2]
+    answered = answered_card(message, label="Approved", by="Maya")
+    assert_teams_accepts(answered)
+    assert answered["body"][-1]["text"] == "✓ Approved (Maya)"
