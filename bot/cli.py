@@ -48,6 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="this server's public base URL, e.g. https://mentor.example.org",
     )
+    teams = sub.add_parser("teams", help="Microsoft Teams app setup")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
+    teams_package = teams_sub.add_parser("package", help="write the Teams app package (zip)")
+    teams_package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (GUID)")
+    teams_package.add_argument(
+        "--host", required=True, help="this server's host name, e.g. mentor.example.org"
+    )
+    teams_package.add_argument(
+        "--out",
+        type=Path,
+        default=Path("mentorbot-teams.zip"),
+        help="zip file to write (default: %(default)s)",
+    )
     bench = sub.add_parser("bench", help="run a benchmark")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="NAME")
     matching = bench_sub.add_parser("matching", help="optimal matching against greedy")
@@ -110,6 +123,15 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             print(manifest_yaml(args.url), end="")
+        except ValueError as exc:
+            print(f"mentorbot: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "teams":
+        from adapters.teams.package import package
+
+        try:
+            print(package(app_id=args.app_id, host=args.host, out=args.out))
         except ValueError as exc:
             print(f"mentorbot: {exc}", file=sys.stderr)
             return 2

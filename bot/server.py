@@ -34,6 +34,31 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok"})
 
 
+PRIVACY = """<!doctype html><meta charset="utf-8"><title>Mentorbot privacy</title>
+<h1>Privacy</h1>
+<p>This mentoring bot is run by your organisation on its own server. It stores what it needs
+to run mentoring programmes: your chat user id, display name, time zone and (if your chat
+platform provides it) email; the profile you give when you join a programme; your pairings,
+logged meetings and check-in ratings. A reflection you write in a check-in is private: only
+you can see it, never your partner, the programme team or executives, who see counts only.
+Nothing is sent anywhere except your organisation's chat platform. Ask your programme
+coordinator about anything stored about you.</p>"""
+
+TERMS = """<!doctype html><meta charset="utf-8"><title>Mentorbot terms</title>
+<h1>Terms of use</h1>
+<p>Mentorbot is open-source software (Apache-2.0) run by your organisation for its mentoring
+programmes. Your organisation's own policies and the programme's code of conduct apply to
+its use.</p>"""
+
+
+async def privacy(request: web.Request) -> web.Response:
+    return web.Response(text=PRIVACY, content_type="text/html")
+
+
+async def terms(request: web.Request) -> web.Response:
+    return web.Response(text=TERMS, content_type="text/html")
+
+
 def slack_adapter(app: App) -> SlackAdapter | None:
     """The Slack adapter, when Slack is configured."""
     config = slack_config(app.settings)
@@ -51,6 +76,8 @@ def make_web_app(
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/privacy", privacy)  # linked from the Teams app package
+    web_app.router.add_get("/terms", terms)
     slack = slack_adapter(app)
     if slack is not None:
         slack.mount(web_app)

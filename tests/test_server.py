@@ -81,3 +81,18 @@ async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_privacy_and_terms_pages_the_app_packages_link_to_exist(
+        database_url: str) -> None:
+    app = await build(load_settings(database_url=database_url), upgrade=False)
+    server = TestServer(make_web_app(app), port=0)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as client:
+            for path, words in (("/privacy", "is private"), ("/terms", "Apache-2.0")):
+                async with client.get(server.make_url(path)) as response:
+                    assert response.status == 200
+                    assert words in await response.text()
+    finally:
+        await server.close()
