@@ -188,3 +188,45 @@ async def programme_with_pair(
     )
     reply = await chat.say("maya", f"pair @ana @ben {key}")
     assert reply.startswith("Paired Ana (mentor) with Ben (mentee)"), reply
+
+
+SAMPLE_SCRIPT = [
+    ("maya", "help"),
+    ("maya", "program create career --curriculum cross-department-career"),
+    ("maya", "program open career <#C1|general>"),
+    ("ana", "join career"),
+    ("ana", "join career mentor --skills data --department IT"),
+    ("ben", "join career mentee --interests data --department Sales"),
+    ("cleo", "join career mentee --interests data"),
+    ("maya", "match career"),
+    ("maya", "proposal career"),
+    ("maya", "publish career"),
+    ("maya", "program status career"),
+    ("ben", "met"),
+    ("ben", "checkin 4"),
+    ("ben", "status"),
+    ("ben", "agenda"),
+    ("maya", "digest subscribe <@helen|Helen> all mon 08:00"),
+    ("maya", "audit"),
+    ("maya", "outbox"),
+    ("maya", "quiet add 2026-12-25"),
+    ("ben", "snooze 1w"),
+    ("maya", "export career"),
+    ("ben", "frobnicate"),
+    ("ben", "pair a b c"),
+]
+
+
+async def everything_a_programme_says(chat: Chat) -> list[Message]:
+    """Run a programme through every kind of reply and planned message; return them all.
+
+    Adapters render each one to prove any message the engine can produce fits their
+    platform.
+    """
+    for who, text in SAMPLE_SCRIPT:
+        await chat.say(who, text)
+    for _ in range(8):  # weeks pass: agendas, nudges, pulses, reminders, stalls, digests
+        await chat.wait(days=7)
+    await chat.hours(48)
+    messages = [m for _, m in chat.transport.received]
+    return messages + [m for replies in chat.replies.values() for m in replies]

@@ -13,36 +13,10 @@ import pytest
 
 from adapters.teams.cards import adaptive_card, answered_card, submitted
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
-from tests.harness import Chat
+from tests.harness import Chat, everything_a_programme_says
 
 SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
 MAX_BYTES = 40_000
-
-SCRIPT = [
-    ("maya", "help"),
-    ("maya", "program create career --curriculum cross-department-career"),
-    ("maya", "program open career <#C1|general>"),
-    ("ana", "join career"),
-    ("ana", "join career mentor --skills data --department IT"),
-    ("ben", "join career mentee --interests data --department Sales"),
-    ("cleo", "join career mentee --interests data"),
-    ("maya", "match career"),
-    ("maya", "proposal career"),
-    ("maya", "publish career"),
-    ("maya", "program status career"),
-    ("ben", "met"),
-    ("ben", "checkin 4"),
-    ("ben", "status"),
-    ("ben", "agenda"),
-    ("maya", "digest subscribe <@helen|Helen> all mon 08:00"),
-    ("maya", "audit"),
-    ("maya", "outbox"),
-    ("maya", "quiet add 2026-12-25"),
-    ("ben", "snooze 1w"),
-    ("maya", "export career"),
-    ("ben", "frobnicate"),
-    ("ben", "pair a b c"),
-]
 
 
 @cache
@@ -85,13 +59,7 @@ def press(card: dict[str, Any], title: str, inputs: dict[str, str]) -> dict[str,
 
 
 async def test_everything_a_programme_says_renders_for_teams(chat: Chat) -> None:
-    for who, text in SCRIPT:
-        await chat.say(who, text)
-    for _ in range(8):  # weeks pass: agendas, nudges, pulses, reminders, stalls, digests
-        await chat.wait(days=7)
-    await chat.hours(48)
-    messages: list[Message] = [m for _, m in chat.transport.received]
-    messages += [m for replies in chat.replies.values() for m in replies]
+    messages = await everything_a_programme_says(chat)
     kinds = {m.kind for m in messages}
     assert {"introduction", "agenda", "checkin", "proposal", "help", "error"} <= kinds, kinds
     for message in messages:

@@ -37,6 +37,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.layout import split_lines
 from conversations.messages import (
     DEFAULT_MORE,
     MORE_COMMANDS,
@@ -90,27 +91,7 @@ def _plain(text: str, limit: int, *, fallback: str = "…") -> str:
 
 def _split(text: str, limit: int) -> list[str]:
     """Engine text in pieces of at most ``limit``, split between lines where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # one line too long on its own: break it at a space
-            if current:
-                pieces.append(current)
-                current = ""
-            head = line[:limit]
-            space = head.rfind(" ")
-            if space > limit // 2:
-                head = head[:space]
-            pieces.append(head.rstrip())
-            line = line[len(head) :].lstrip()
-        if current and len(current) + 1 + len(line) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        pieces.append(current)
-    return [piece for piece in pieces if piece.strip()]
+    return split_lines(text, limit)
 
 
 def _text_block(text: str, **extra: Any) -> Element:
