@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import DatabaseUrlError, normalise_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/mentorbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 class Settings(BaseSettings):
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None)
     slack_client_secret: str | None = Field(default=None)
     slack_app_token: str | None = Field(default=None)
+    microsoft_app_id: str | None = Field(default=None)
+    microsoft_app_password: str | None = Field(default=None)
+    microsoft_app_type: str = Field(default="MultiTenant")
+    microsoft_app_tenant_id: str | None = Field(default=None)
+    teams_enabled: bool = Field(default=False)
 
     @property
     def slack_enabled(self) -> bool:
@@ -48,6 +54,41 @@ class Settings(BaseSettings):
             self.slack_signing_secret
             and (self.slack_bot_token or (self.slack_client_id and self.slack_client_secret))
         )
+
+    @property
+    def teams_active(self) -> bool:
+        """Teams is served when the bot has an app id, or when asked to without one (local
+        development with the Bot Framework Emulator: no authentication)."""
+        return bool(self.microsoft_app_id) or self.teams_enabled
+
+    @field_validator("microsoft_app_id", "microsoft_app_password", "microsoft_app_tenant_id")
+    @classmethod
+    def _blank(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("microsoft_app_type")
+    @classmethod
+    def _app_type(cls, value: str) -> str:
+        for known in APP_TYPES:
+            if value.strip().lower() == known.lower():
+                return known
+        raise ValueError(f"must be one of {', '.join(APP_TYPES)}")
+
+    @model_validator(mode="after")
+    def _teams_credentials(self) -> Settings:
+        """An app id needs what its app type signs in with, or every reply would fail later."""
+        if not self.microsoft_app_id:
+            return self
+        kind = self.microsoft_app_type
+        if kind in ("MultiTenant", "SingleTenant") and not self.microsoft_app_password:
+            raise ValueError(
+                f"MICROSOFT_APP_PASSWORD is needed with MICROSOFT_APP_ID for a {kind} bot"
+            )
+        if kind in ("SingleTenant", "UserAssignedMSI") and not self.microsoft_app_tenant_id:
+            raise ValueError(
+                f"MICROSOFT_APP_TENANT_ID is needed with MICROSOFT_APP_ID for a {kind} bot"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -114,11 +155,14 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            variable = str(error["loc"][0]).upper() if error["loc"] else "CONFIGURATION"
             reason = str(error.get("ctx", {}).get("error", error["msg"]))
+            reason = reason.removeprefix("Value error, ")
+            if not error["loc"]:  # a rule across variables names them itself
+                lines.append(reason)
+                continue
             given = error.get("input")
             shown = f" (got {given!r})" if isinstance(given, str | int) else ""
-            lines.append(f"{variable} {reason.removeprefix('Value error, ')}{shown}")
+            lines.append(f"{str(error['loc'][0]).upper()} {reason}{shown}")
         raise ConfigError("\n".join(lines)) from None
 
 

@@ -547,3 +547,49 @@ slack_oauth_states = Table(
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
 )
+
+
+class TeamsConversation(Base):
+    """A Teams conversation the bot can post in proactively: a team channel (for programme
+    announcements) or a chat. Its stored ConversationReference survives restarts and serves
+    every instance; the newest one in a tenant also says which service URL to use when the
+    bot must start a chat with someone who never opened one."""
+
+    __tablename__ = "teams_conversations"
+    __table_args__ = (UniqueConstraint("workspace_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    """"channel", "personal" or "groupChat", as Teams calls them."""
+    name: Mapped[str] = mapped_column(String(200), default="")
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TeamsMessage(Base):
+    """A message the bot posted in Teams.
+
+    Teams cannot be asked afterwards whether a message arrived, and a pair's message goes
+    to each person separately; so each recipient's copy of an outbox row is recorded here
+    once sent, and a retry sends only the copies still missing. A card with buttons keeps
+    its neutral message, so that when someone answers it the card can be redrawn in place
+    without its buttons."""
+
+    __tablename__ = "teams_messages"
+    __table_args__ = (
+        UniqueConstraint("outbox_key", "recipient"),
+        Index("ix_teams_messages_activity", "conversation_id", "activity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    activity_id: Mapped[str] = mapped_column(String(255))
+    outbox_key: Mapped[str | None] = mapped_column(String(255))
+    """The outbox row's idempotency key (None for a direct reply to someone's message)."""
+    recipient: Mapped[str] = mapped_column(String(255))
+    """The person's Teams user id, or the channel id."""
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sent_at: Mapped[datetime]

@@ -155,12 +155,16 @@ def input_elements(item: Input) -> list[Element]:
     return elements
 
 
-def action(button: Button, *, sends_inputs: bool = True) -> Element:
-    """A button as an Action.Submit carrying the engine's action and value."""
+def action(button: Button, *, sends_inputs: bool = True, submits_form: bool = False) -> Element:
+    """A button as an Action.Submit carrying the engine's action and value (and, for a
+    form's submit button, ``"form": true``, so its press reaches the engine as a form)."""
+    data: dict[str, Any] = {"action": button.action, "value": button.value}
+    if submits_form:
+        data["form"] = True
     element: Element = {
         "type": "Action.Submit",
         "title": _plain(button.label or button.action, MAX_TITLE),
-        "data": {DATA_KEY: {"action": button.action, "value": button.value}},
+        "data": {DATA_KEY: data},
     }
     if button.style == "primary":
         element["style"] = "positive"
@@ -173,7 +177,12 @@ def action(button: Button, *, sends_inputs: bool = True) -> Element:
 
 def _actions(card: Card, buttons: Sequence[Button]) -> list[Element]:
     return [
-        action(button, sends_inputs=not card.inputs or button is card.submit) for button in buttons
+        action(
+            button,
+            sends_inputs=not card.inputs or button is card.submit,
+            submits_form=bool(card.inputs) and button is card.submit,
+        )
+        for button in buttons
     ]
 
 
@@ -272,6 +281,12 @@ def _text_value(value: Any) -> str | None:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(value)
     return None
+
+
+def is_form(value: dict[str, Any]) -> bool:
+    """Whether an Action.Submit's value came from a form's submit button."""
+    ours = value.get(DATA_KEY) if isinstance(value, dict) else None
+    return isinstance(ours, dict) and ours.get("form") is True
 
 
 def submitted(value: dict[str, Any]) -> tuple[str, str, dict[str, str]] | None:

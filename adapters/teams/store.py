@@ -1,0 +1,204 @@
+"""What the Teams adapter keeps in the database, so any instance can message anyone.
+
+A bot can only message a Teams user or channel proactively with a
+ConversationReference it was given earlier (its service URL, the conversation
+id, the bot's own id). Each person's reference lives on ``people.conversation_ref``;
+team channels' in ``teams_conversations``. Every copy of an outbox message the
+bot posts is recorded in ``teams_messages`` (see :class:`storage.models.TeamsMessage`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations.messages import Message
+from storage.models import Person, TeamsConversation, TeamsMessage, Workspace
+
+PLATFORM = "teams"
+
+
+async def workspace(session: AsyncSession, tenant: str, now: datetime) -> Workspace:
+    """The tenant's workspace, created when the bot first hears from it."""
+    found = await session.scalar(
+        select(Workspace).where(Workspace.platform == PLATFORM, Workspace.external_id == tenant)
+    )
+    if found is not None:
+        return found
+    created = Workspace(platform=PLATFORM, external_id=tenant, settings={}, created_at=now)
+    try:
+        async with session.begin_nested():
+            session.add(created)
+    except IntegrityError:  # another request created it a moment ago
+        found = await session.scalar(
+            select(Workspace).where(Workspace.platform == PLATFORM, Workspace.external_id == tenant)
+        )
+        assert found is not None
+        return found
+    return created
+
+
+async def remember_person(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    tenant: str,
+    user_id: str,
+    reference: dict[str, Any],
+) -> bool:
+    """Store the person's 1:1 chat reference; False when the person is not known yet."""
+    async with sessions.begin() as session:
+        person = await session.scalar(
+            select(Person)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(
+                Workspace.platform == PLATFORM,
+                Workspace.external_id == tenant,
+                Person.platform_user_id == user_id,
+            )
+        )
+        if person is None:
+            return False
+        if person.conversation_ref != reference:
+            person.conversation_ref = reference
+        if not person.reachable:
+            person.reachable = True  # they are talking to the bot again
+        return True
+
+
+async def remember_conversation(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    tenant: str,
+    conversation_id: str,
+    kind: str,
+    name: str,
+    reference: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Store (or refresh) a channel's or chat's reference."""
+    for _ in range(2):  # a concurrent first insert loses once, then updates
+        try:
+            async with sessions.begin() as session:
+                space = await workspace(session, tenant, now)
+                row = await session.scalar(
+                    select(TeamsConversation).where(
+                        TeamsConversation.workspace_id == space.id,
+                        TeamsConversation.conversation_id == conversation_id,
+                    )
+                )
+                if row is None:
+                    session.add(
+                        TeamsConversation(
+                            workspace_id=space.id,
+                            conversation_id=conversation_id,
+                            kind=kind,
+                            name=name,
+                            reference=reference,
+                            updated_at=now,
+                        )
+                    )
+                else:
+                    row.kind, row.name, row.reference, row.updated_at = (
+                        kind,
+                        name,
+                        reference,
+                        now,
+                    )
+            return
+        except IntegrityError:
+            continue
+
+
+async def conversation_reference(
+    session: AsyncSession, workspace_id: int, conversation_id: str
+) -> dict[str, Any] | None:
+    row = await session.scalar(
+        select(TeamsConversation.reference).where(
+            TeamsConversation.workspace_id == workspace_id,
+            TeamsConversation.conversation_id == conversation_id,
+        )
+    )
+    return dict(row) if row else None
+
+
+async def any_reference(session: AsyncSession, workspace_id: int) -> dict[str, Any] | None:
+    """A recent reference in the tenant: its service URL and bot id let the bot start a chat
+    with someone who never opened one."""
+    row = await session.scalar(
+        select(TeamsConversation.reference)
+        .where(TeamsConversation.workspace_id == workspace_id)
+        .order_by(TeamsConversation.updated_at.desc())
+        .limit(1)
+    )
+    if row:
+        return dict(row)
+    ref = await session.scalar(
+        select(Person.conversation_ref)
+        .where(Person.workspace_id == workspace_id, Person.conversation_ref.is_not(None))
+        .order_by(Person.id.desc())
+        .limit(1)
+    )
+    return dict(ref) if ref else None
+
+
+async def save_person_reference(
+    session: AsyncSession, person_id: int, reference: dict[str, Any]
+) -> None:
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.conversation_ref = reference
+
+
+async def copies_sent(session: AsyncSession, key: str) -> dict[str, str]:
+    """Recipient → activity id of each copy of an outbox message already posted."""
+    rows = await session.execute(
+        select(TeamsMessage.recipient, TeamsMessage.activity_id).where(
+            TeamsMessage.outbox_key == key
+        )
+    )
+    return {recipient: activity for recipient, activity in rows}
+
+
+def record(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    conversation_id: str,
+    activity_id: str,
+    recipient: str,
+    message: Message,
+    now: datetime,
+    outbox_key: str | None = None,
+) -> None:
+    """Note a posted message; its neutral form is kept only when it can be answered."""
+    row = TeamsMessage(
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        activity_id=activity_id,
+        outbox_key=outbox_key,
+        recipient=recipient,
+        sent_at=now,
+    )
+    if message.buttons():  # left unset otherwise: SQL NULL, not a JSON null
+        row.message = message.to_json()
+    session.add(row)
+
+
+async def answerable(
+    session: AsyncSession, conversation_id: str, activity_id: str
+) -> Message | None:
+    """The neutral message behind a card the bot posted, to redraw it once answered."""
+    stored = await session.scalar(
+        select(TeamsMessage.message)
+        .where(
+            TeamsMessage.conversation_id == conversation_id,
+            TeamsMessage.activity_id == activity_id,
+            TeamsMessage.message.is_not(None),
+        )
+        .limit(1)
+    )
+    return Message.from_json(dict(stored)) if stored else None
