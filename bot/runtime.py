@@ -19,6 +19,7 @@ from storage.models import Pair, Role
 
 if TYPE_CHECKING:
     from adapters.slack.tokens import SlackConfig
+    from adapters.teams.connector import TeamsConfig
 
 log = logging.getLogger(__name__)
 WEBHOOK_PLATFORMS = frozenset({"slack", "teams", "webhook"})
@@ -52,7 +53,20 @@ def slack_config(settings: Settings) -> SlackConfig | None:
     )
 
 
-def transport_for(app: App) -> Router | None:
+def teams_config(settings: Settings) -> TeamsConfig | None:
+    if not settings.teams_active:
+        return None
+    from adapters.teams.connector import TeamsConfig
+
+    return TeamsConfig(
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password,
+        app_type=settings.microsoft_app_type,
+        tenant_id=settings.microsoft_app_tenant_id,
+    )
+
+
+def transport_for(app: App, *, teams: TeamsConfig | None = None) -> Router | None:
     """The transports this process delivers through, by platform (None: none configured)."""
     routes: dict[str, Transport] = {}
     if app.settings.outbox_webhook_url:
@@ -78,11 +92,19 @@ def transport_for(app: App) -> Router | None:
         routes["slack"] = SlackTransport(
             tokens.token_for, base_url=config.api_url, coordinator_copy=coordinator_copy
         )
+    teams = teams or teams_config(app.settings)
+    if teams is not None:
+        from adapters.teams.connector import cloud_adapter
+        from adapters.teams.transport import TeamsTransport
+
+        routes["teams"] = TeamsTransport(
+            cloud_adapter(teams), app.sessions, app_id=teams.app_id, now=app.clock.now
+        )
     return Router(routes) if routes else None
 
 
-def start(app: App) -> Runtime:
-    transport = transport_for(app)
+def start(app: App, *, teams: TeamsConfig | None = None) -> Runtime:
+    transport = transport_for(app, teams=teams)
     if transport is None:
         log.warning(
             "no delivery transport is configured (OUTBOX_WEBHOOK_URL): messages are "

@@ -14,10 +14,12 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import App
-from bot.runtime import slack_config, start
+from bot.runtime import slack_config, start, teams_config
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
+    from adapters.teams.app import TeamsAdapter
+    from adapters.teams.connector import TeamsConfig
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("mentorbot", App)
@@ -69,8 +71,22 @@ def slack_adapter(app: App) -> SlackAdapter | None:
     return SlackAdapter(app, config)
 
 
+def teams_adapter(app: App, config: TeamsConfig | None = None) -> TeamsAdapter | None:
+    """The Teams adapter, when Teams is configured."""
+    config = config or teams_config(app.settings)
+    if config is None:
+        return None
+    from adapters.teams.app import TeamsAdapter
+
+    return TeamsAdapter(app, config)
+
+
 def make_web_app(
-    app: App, *, background: bool = False, socket_mode: bool = False
+    app: App,
+    *,
+    background: bool = False,
+    socket_mode: bool = False,
+    teams: TeamsConfig | None = None,
 ) -> web.Application:
     """The web application; with ``background`` it also plans and delivers (``serve``)."""
     web_app = web.Application(client_max_size=1024 * 1024)
@@ -81,11 +97,16 @@ def make_web_app(
     slack = slack_adapter(app)
     if slack is not None:
         slack.mount(web_app)
+    microsoft = teams_adapter(app, teams)
+    if microsoft is not None:
+        microsoft.mount(web_app)
 
     async def _background(_: web.Application) -> AsyncIterator[None]:
-        runtime = start(app) if background else None
+        runtime = start(app, teams=microsoft.config if microsoft else None) if background else None
         if runtime is not None and slack is not None:
             slack.on_queued = runtime.ticker.wake
+        if runtime is not None and microsoft is not None:
+            microsoft.on_queued = runtime.ticker.wake
         socket = await slack.socket_mode() if socket_mode and slack is not None else None
         yield
         if socket is not None:

@@ -259,9 +259,7 @@ class FakeBotConnector:
         authorization: str | None,
         reply_to: str | None = None,
     ) -> None:
-        self.sent.append(
-            Sent(kind, conversation_id, body, activity_id, reply_to, authorization)
-        )
+        self.sent.append(Sent(kind, conversation_id, body, activity_id, reply_to, authorization))
 
     def _create(self, body: dict[str, Any], authorization: str | None) -> web.Response:
         members = body.get("members") or []
@@ -287,7 +285,11 @@ class FakeBotConnector:
         return web.json_response({"id": activity_id}, status=201)
 
     def _update(
-        self, conversation_id: str, activity_id: str, body: dict[str, Any], authorization: str | None
+        self,
+        conversation_id: str,
+        activity_id: str,
+        body: dict[str, Any],
+        authorization: str | None,
     ) -> web.Response:
         self._record("update", conversation_id, activity_id, body, authorization)
         return web.json_response({"id": activity_id})

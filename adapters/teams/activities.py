@@ -36,13 +36,17 @@ _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _UNSAFE_NAME = re.compile(r"[|<>\n\r]")
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: channel data is free-form."""
+    return value if isinstance(value, dict) else {}
+
+
 def tenant_id(activity: Activity) -> str:
     """The Microsoft 365 tenant the activity comes from: the bot's workspace for it."""
     conversation = activity.conversation
     if conversation is not None and conversation.tenant_id:
         return str(conversation.tenant_id)
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    tenant = _dict(_dict(activity.channel_data).get("tenant"))
     return str(tenant.get("id") or DEFAULT_TENANT)
 
 
@@ -55,8 +59,7 @@ def conversation_kind(activity: Activity) -> str:
 
 def channel_id(activity: Activity) -> str | None:
     """The team channel an activity happened in (without a thread's ``;messageid=``)."""
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    channel = _dict(_dict(activity.channel_data).get("channel"))
     if channel.get("id"):
         return str(channel["id"])
     if conversation_kind(activity) == "channel" and activity.conversation is not None:
@@ -65,13 +68,12 @@ def channel_id(activity: Activity) -> str | None:
 
 
 def channel_name(activity: Activity) -> str:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
-    team = data.get("team") if isinstance(data.get("team"), dict) else {}
+    data = _dict(activity.channel_data)
+    channel, team = _dict(data.get("channel")), _dict(data.get("team"))
     return str(channel.get("name") or team.get("name") or "General")[:200]
 
 
-def actor(activity: Activity, *, email: str | None = None) -> Actor:
+def actor_of(activity: Activity, *, email: str | None = None) -> Actor:
     """The person behind an activity. Teams sends the sender's IANA time zone on messages."""
     sender = activity.from_property
     return Actor(
@@ -96,8 +98,8 @@ def _mention_ids(activity: Activity) -> list[tuple[str, str, str]]:
     for entity in activity.entities or []:
         if str(getattr(entity, "type", "") or "").lower() != "mention":
             continue
-        data = getattr(entity, "additional_properties", None) or {}
-        mentioned = data.get("mentioned") if isinstance(data.get("mentioned"), dict) else {}
+        data = _dict(getattr(entity, "additional_properties", None))
+        mentioned = _dict(data.get("mentioned"))
         ident = str(mentioned.get("id") or "")
         if not ident or ident == bot:
             continue

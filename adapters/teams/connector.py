@@ -65,6 +65,9 @@ class _NoSdkRetries(Middleware):  # type: ignore[misc]  # botbuilder is untyped
         policy = getattr(getattr(client, "config", None), "retry_policy", None)
         if policy is not None:
             policy.retries = 0
+            # Without this an exhausted (zero) retry budget hides the status of a 5xx
+            # answer to a PUT or GET behind a bare ClientRequestError.
+            policy.policy.raise_on_status = False
         await logic()
 
 
@@ -101,7 +104,7 @@ def _retry_after(exc: HttpOperationError) -> float | None:
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None) or {}
     try:
-        return max(float(headers.get("Retry-After")), 0.0)
+        return max(float(str(headers.get("Retry-After"))), 0.0)
     except (TypeError, ValueError):
         return None
 

@@ -30,7 +30,7 @@ import requests
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationParameters
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import store
@@ -257,5 +257,7 @@ class TeamsTransport:
             await call()
         except HttpOperationError as exc:
             raise classify(exc, where=where, channel=channel) from None
+        except DeserializationError:  # an HTML error page, from a gateway on the way
+            raise DeliveryError(f"teams error: a non-JSON answer ({where})") from None
         except (ClientRequestError, requests.RequestException, OSError, TimeoutError) as exc:
             raise DeliveryError(f"teams unreachable: {type(exc).__name__} ({where})") from None

@@ -1,0 +1,501 @@
+"""The Teams adapter: botbuilder's ``CloudAdapter`` at ``POST /api/messages``.
+
+Every request is checked before anything is parsed into an event or stored: the
+body must be a JSON activity, and with an app id configured botbuilder must accept
+its Bot Framework token (otherwise 401). Then the activity becomes a neutral event:
+
+- a message is a command (the bot's @mention removed, other mentions made the
+  engine's); a message whose ``value`` is a card's data is a button press or a
+  form submission (``Action.Submit``); so is an ``adaptiveCard/action`` invoke
+  (``Action.Execute``), answered in the invoke response;
+- an answered card in a personal chat is redrawn in place without its buttons;
+- ``conversationUpdate`` and ``installationUpdate`` store conversation references
+  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot.
+
+Replies to something said in a channel or group chat go to the person's own chat
+with the bot, through the outbox, and the channel hears only that they did: Teams
+has no private replies in a channel, and a status or a form is nobody else's.
+Nothing here decides anything; the engine does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.core.invoke_response import InvokeResponse
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from adapters.teams import cards, store
+from adapters.teams.activities import (
+    CARD_TYPE,
+    actor_of,
+    card_attachment,
+    channel_id,
+    channel_name,
+    command_text,
+    conversation_kind,
+    message_activity,
+    reference_dict,
+    submitted_value,
+    tenant_id,
+)
+from adapters.teams.connector import TeamsConfig, cloud_adapter
+from bot.app import App
+from conversations.events import (
+    Actor,
+    ButtonPressed,
+    CommandSent,
+    Event,
+    FormSubmitted,
+    PersonJoined,
+)
+from conversations.messages import Attachment, Message
+from conversations.outbox import Outbox
+from storage import repositories as repo
+from storage.models import InboundEvent, TeamsConversation
+
+log = logging.getLogger(__name__)
+PATH = "/api/messages"
+MAX_BODY = 256 * 1024
+"""Teams activities are a few KB; anything this big is not one."""
+PROFILE_TTL = 3600.0
+MAX_FILE_BYTES = 2 * 1024 * 1024
+FILE_TYPE = "application/vnd.microsoft.teams.file.download.info"
+REFUSALS = ("error", "not_allowed")
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+OUT_OF_DATE = "That button is out of date. Type status to see where things stand."
+SORRY = (
+    "Sorry, something went wrong on my side. Please try again in a moment; if it keeps "
+    "happening, tell your coordinator."
+)
+_CHANNEL_WORD = re.compile(r"(?<!\S)#([^\s#<>|]{1,100})")
+
+
+@dataclass
+class TeamsAdapter:
+    app: App
+    config: TeamsConfig
+    on_queued: Callable[[], None] = lambda: None
+    """Called after an event queued messages, so delivery need not wait for its next turn."""
+    cloud: Any = field(init=False)
+    _emails: dict[tuple[str, str], tuple[float, str | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cloud = cloud_adapter(self.config)
+        if not self.config.authenticated:
+            log.warning(
+                "*** Teams is served WITHOUT AUTHENTICATION: MICROSOFT_APP_ID is not set, so "
+                "anyone who can reach %s can act as any Teams user. Use this only for local "
+                "development with the Bot Framework Emulator. ***",
+                PATH,
+            )
+
+    def mount(self, web_app: web.Application) -> None:
+        web_app.router.add_post(PATH, self.handle)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return web.json_response({"error": "expected an application/json activity"}, status=415)
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "request too large"}, status=413)
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            return web.json_response({"error": "request too large"}, status=413)
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"]:
+            return web.json_response({"error": "the activity has no serviceUrl"}, status=400)
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # msrest raises several kinds for ill-shaped fields
+            return web.json_response({"error": "the activity is malformed"}, status=400)
+        header = request.headers.get("Authorization")
+        try:
+            invoke = await self.cloud.process_activity(header, activity, self.on_turn)
+        except Exception as exc:  # our turn never raises: this is authentication refusing
+            log.warning("refused a Teams request: %s: %s", type(exc).__name__, exc)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if isinstance(invoke, InvokeResponse):
+            return web.json_response(invoke.body or {}, status=invoke.status or 200)
+        return web.Response(status=200)
+
+    # -- turns ---------------------------------------------------------------------------
+
+    async def on_turn(self, turn: TurnContext) -> None:
+        """One activity. Never raises: a failure is logged and the person told, once."""
+        try:
+            await self._turn(turn)
+        except Exception:
+            log.exception("a Teams %s activity failed", turn.activity.type)
+            if turn.activity.type == ActivityTypes.message:
+                try:
+                    await turn.send_activity(message_activity(Message(text=SORRY, kind="error")))
+                except Exception as exc:
+                    log.info("could not apologise: %s", exc)
+
+    async def _turn(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        if activity.type == ActivityTypes.message:
+            if await self._seen(activity):
+                return
+            value = submitted_value(activity)
+            if value is not None and not (activity.text or "").strip():
+                await self._answered(turn, value)
+            else:
+                await self._command(turn)
+        elif activity.type == ActivityTypes.invoke:
+            if activity.name == "adaptiveCard/action":
+                await self._answered(turn, submitted_value(activity) or {})
+            else:
+                await self._invoke_response(turn, 200, {})
+        elif activity.type == ActivityTypes.conversation_update:
+            await self._conversation_update(turn)
+        elif activity.type == ActivityTypes.installation_update:
+            await self._installation_update(turn)
+
+    async def _seen(self, activity: Activity) -> bool:
+        """Record the activity id; True if it was handled before (a channel's retry)."""
+        if not activity.id or activity.conversation is None:
+            return False
+        key = f"{activity.conversation.id}|{activity.id}"[:255]
+        try:
+            async with self.app.sessions.begin() as session:
+                session.add(
+                    InboundEvent(platform="teams", event_id=key, received_at=self.app.clock.now())
+                )
+        except IntegrityError:
+            return True
+        return False
+
+    async def _run(self, event: Event) -> list[Message]:
+        replies = await self.app.engine.handle(event)
+        self.on_queued()
+        return replies
+
+    async def _actor(self, turn: TurnContext) -> Actor:
+        return actor_of(turn.activity, email=await self._email(turn))
+
+    async def _email(self, turn: TurnContext) -> str | None:
+        """The sender's email (Teams leaves it out of activities), cached for an hour; it
+        is how someone imported by email is recognised when they first speak."""
+        activity = turn.activity
+        user = activity.from_property.id if activity.from_property else None
+        if not user:
+            return None
+        cache = (tenant_id(activity), str(user))
+        cached = self._emails.get(cache)
+        if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL:
+            return cached[1]
+        email: str | None = None
+        try:
+            member = await TeamsInfo.get_member(turn, str(user))
+            email = member.email or member.user_principal_name or None
+        except Exception as exc:  # a profile lookup must never stop the conversation
+            log.info("could not look up Teams member %s: %s", user, exc)
+        self._emails[cache] = (time.monotonic(), email)
+        return email
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def _command(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        actor = await self._actor(turn)
+        text = await self._channels_by_name(actor.workspace, command_text(activity))
+        files = await self._download(activity)
+        replies = await self._run(CommandSent(actor=actor, text=text, attachments=files))
+        await self._remember(turn)
+        await self._reply(turn, actor, replies)
+
+    async def _channels_by_name(self, tenant: str, text: str) -> str:
+        """``#General`` typed in a chat (where Teams cannot tag a channel) becomes the
+        channel's reference when exactly one stored channel has that name."""
+        names = {m.group(1) for m in _CHANNEL_WORD.finditer(text)}
+        if not names:
+            return text
+        async with self.app.sessions() as session:
+            space = await repo.workspace_by_external(session, platform="teams", external_id=tenant)
+            if space is None:
+                return text
+            rows = await session.execute(
+                select(TeamsConversation.name, TeamsConversation.conversation_id).where(
+                    TeamsConversation.workspace_id == space.id,
+                    TeamsConversation.kind == "channel",
+                    func.lower(TeamsConversation.name).in_([n.lower() for n in names]),
+                )
+            )
+            found: dict[str, list[str]] = {}
+            for name, conversation in rows:
+                found.setdefault(name.lower(), []).append(conversation)
+
+        def swap(match: re.Match[str]) -> str:
+            ids = found.get(match.group(1).lower(), [])
+            return f"<#{ids[0]}|{match.group(1)}>" if len(ids) == 1 else match.group(0)
+
+        return _CHANNEL_WORD.sub(swap, text)
+
+    async def _download(self, activity: Activity) -> tuple[Attachment, ...]:
+        """Files shared in the chat (a CSV to import), fetched from Teams' download link."""
+        fetched: list[Attachment] = []
+        shared = [a for a in activity.attachments or [] if a.content_type == FILE_TYPE][:3]
+        if not shared:
+            return ()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+            for item in shared:
+                content = item.content if isinstance(item.content, dict) else {}
+                url = content.get("downloadUrl")
+                if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                    continue
+                try:
+                    async with http.get(url) as response:
+                        if response.status != 200:
+                            log.info("could not download %s: %s", item.name, response.status)
+                            continue
+                        data = await response.content.read(MAX_FILE_BYTES + 1)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    log.info("could not download %s: %s", item.name, exc)
+                    continue
+                if len(data) <= MAX_FILE_BYTES:
+                    kind = str(content.get("fileType") or "")
+                    fetched.append(
+                        Attachment(
+                            name=str(item.name or "file"),
+                            media_type="text/csv" if kind == "csv" else kind,
+                            data=data,
+                        )
+                    )
+        return tuple(fetched)
+
+    # -- cards answered ------------------------------------------------------------------
+
+    async def _answered(self, turn: TurnContext, value: dict[str, Any]) -> None:
+        activity = turn.activity
+        invoked = activity.type == ActivityTypes.invoke
+        actor = await self._actor(turn)
+        parsed = cards.submitted(value)
+        if parsed is None:
+            replies = [Message(text=OUT_OF_DATE, kind="error")]
+        else:
+            action, engine_value, inputs = parsed
+            if action == "form.open":
+                replies = [await self._form(actor, engine_value)]
+            elif cards.is_form(value):
+                replies = await self._run(
+                    FormSubmitted(actor=actor, action=action, value=engine_value, values=inputs)
+                )
+            else:
+                replies = await self._run(
+                    ButtonPressed(actor=actor, action=action, value=engine_value)
+                )
+        await self._remember(turn)
+        refused = any(r.kind in REFUSALS for r in replies)
+        redrawn = None
+        if parsed is not None and not refused and conversation_kind(activity) == "personal":
+            redrawn = await self._redraw(turn, parsed[0], parsed[1], actor)
+        if invoked:
+            if redrawn is not None:
+                body = {"statusCode": 200, "type": CARD_TYPE, "value": redrawn}
+            else:
+                text = replies[0].text if refused and replies else "Done."
+                body = {"statusCode": 200, "type": MESSAGE_TYPE, "value": text}
+            await self._invoke_response(turn, 200, body)
+        elif redrawn is not None and activity.reply_to_id:
+            update = Activity(
+                type=ActivityTypes.message,
+                id=activity.reply_to_id,
+                attachments=[card_attachment(redrawn)],
+            )
+            try:
+                await turn.update_activity(update)
+            except Exception as exc:
+                log.info("could not update the answered card: %s", exc)
+        await self._reply(turn, actor, replies)
+
+    async def _form(self, actor: Actor, packed: str) -> Message:
+        try:
+            submit = json.loads(packed)
+            action, value = str(submit["a"]), str(submit["v"])
+        except (ValueError, KeyError, TypeError):
+            return Message(text=OUT_OF_DATE, kind="error")
+        form = await self.app.engine.form(actor=actor, action=action, value=value)
+        return form or Message(text="That form is no longer available.", kind="error")
+
+    async def _redraw(
+        self, turn: TurnContext, action: str, value: str, actor: Actor
+    ) -> dict[str, Any] | None:
+        """The answered card, from the message the bot stored when it posted it."""
+        activity = turn.activity
+        if not activity.reply_to_id or activity.conversation is None:
+            return None
+        async with self.app.sessions() as session:
+            original = await store.answerable(
+                session, str(activity.conversation.id), str(activity.reply_to_id)
+            )
+        if original is None:
+            return None
+        label = next(
+            (b.label for b in original.buttons() if b.action == action and b.value == value),
+            "answered",
+        )
+        return cards.answered_card(original, label=label, by=actor.display_name or "you")
+
+    async def _invoke_response(self, turn: TurnContext, status: int, body: Any) -> None:
+        await turn.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status, body))
+        )
+
+    # -- installs and references ---------------------------------------------------------
+
+    async def _conversation_update(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        bot = activity.recipient.id if activity.recipient else None
+        added = [m.id for m in activity.members_added or []]
+        await self._remember(turn)
+        if bot and bot in added:
+            await self._welcome(turn)
+
+    async def _installation_update(self, turn: TurnContext) -> None:
+        activity = turn.activity
+        if str(activity.action or "").startswith("add"):
+            await self._remember(turn)
+            await self._welcome(turn)
+
+    async def _welcome(self, turn: TurnContext) -> None:
+        """The bot was added: greet the person (once) or say hello to the team."""
+        activity = turn.activity
+        if conversation_kind(activity) == "personal":
+            actor = await self._actor(turn)
+            replies = await self._run(PersonJoined(actor=actor))
+            await self._remember(turn)
+            await self._reply(turn, actor, replies)
+            return
+        name = activity.recipient.name if activity.recipient else "the bot"
+        await turn.send_activity(
+            message_activity(
+                Message(
+                    text=f"Hello! I'm {name}, the mentoring bot. Coordinators can announce "
+                    f"programmes here (program announce <program> #{channel_name(activity)}); "
+                    "everyone else can chat with me 1:1 to join one and meet their match.",
+                    kind="hello",
+                )
+            )
+        )
+
+    async def _remember(self, turn: TurnContext) -> None:
+        """Keep the references proactive messages need (see ``adapters.teams.store``)."""
+        activity = turn.activity
+        if activity.conversation is None or activity.from_property is None:
+            return
+        tenant = tenant_id(activity)
+        reference = reference_dict(activity)
+        reference.pop("activityId", None)
+        kind = conversation_kind(activity)
+        if kind == "personal":
+            await store.remember_person(
+                self.app.sessions,
+                tenant=tenant,
+                user_id=str(activity.from_property.id),
+                reference=reference,
+            )
+            return
+        channel = channel_id(activity)
+        conversation = channel or str(activity.conversation.id)
+        reference["conversation"] = {**(reference.get("conversation") or {}), "id": conversation}
+        await store.remember_conversation(
+            self.app.sessions,
+            tenant=tenant,
+            conversation_id=conversation,
+            kind="channel" if channel else kind,
+            name=channel_name(activity) if channel else "",
+            reference=reference,
+            now=self.app.clock.now(),
+        )
+
+    # -- replying ------------------------------------------------------------------------
+
+    async def _reply(self, turn: TurnContext, actor: Actor, replies: list[Message]) -> None:
+        if not replies:
+            return
+        if conversation_kind(turn.activity) != "personal":
+            await self._reply_privately(turn, actor, replies)
+            return
+        for reply in replies:
+            await self._post(turn, reply)
+
+    async def _post(self, turn: TurnContext, reply: Message) -> None:
+        if reply.attachments:
+            names = ", ".join(a.name for a in reply.attachments)
+            reply = reply.model_copy(
+                update={
+                    "text": f"{reply.text}\n(Teams chats can't take files from me: {names} "
+                    "is available from the console, `mentorbot console`.)"
+                }
+            )
+        response = await turn.send_activity(message_activity(reply))
+        activity = turn.activity
+        if reply.buttons() and response is not None and activity.conversation is not None:
+            async with self.app.sessions.begin() as session:
+                space = await store.workspace(session, tenant_id(activity), self.app.clock.now())
+                store.record(
+                    session,
+                    workspace_id=space.id,
+                    conversation_id=str(activity.conversation.id),
+                    activity_id=str(response.id),
+                    recipient=str(activity.from_property.id),
+                    message=reply,
+                    now=self.app.clock.now(),
+                )
+
+    async def _reply_privately(
+        self, turn: TurnContext, actor: Actor, replies: list[Message]
+    ) -> None:
+        """Queue the replies for the person's 1:1 chat; tell the channel they went there."""
+        activity = turn.activity
+        now = self.app.clock.now()
+        async with self.app.sessions.begin() as session:
+            space = await repo.workspace_by_external(
+                session, platform="teams", external_id=actor.workspace
+            )
+            person = (
+                await repo.person_by_platform_id(
+                    session, workspace_id=space.id, platform_user_id=actor.user_id
+                )
+                if space is not None
+                else None
+            )
+            if person is not None:
+                outbox = Outbox(session, now)
+                for index, reply in enumerate(replies):
+                    await outbox.to_person(
+                        person,
+                        reply,
+                        key=f"teams-reply:{activity.conversation.id}:{activity.id}:{index}",
+                        urgent=True,
+                    )
+        if person is None:  # nobody to write to privately: the refusal is safe to show here
+            for reply in replies:
+                await turn.send_activity(message_activity(reply))
+            return
+        self.on_queued()
+        await turn.send_activity(
+            message_activity(
+                Message(text=f"{actor.display_name or 'Done'}: I've answered in our 1:1 chat.")
+            )
+        )
