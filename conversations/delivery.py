@@ -21,7 +21,7 @@ import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -90,11 +90,18 @@ class DeliveryError(Exception):
     """A send failed; ``retry_after`` (seconds) is honoured when the platform gave one."""
 
     def __init__(
-        self, reason: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        person: Person | None = None,
     ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.person = person
+        """Whom it failed for, when a transport sending a pair's message can tell."""
 
 
 def backoff(attempt: int, *, base: float = 5.0, cap: float = 3600.0) -> float:
@@ -378,6 +385,8 @@ class Dispatcher:
         try:
             platform_id = await self.transport.send(delivery)
         except DeliveryError as exc:
+            if exc.person is not None and delivery.person is None:
+                delivery = replace(delivery, person=exc.person)  # so the engine knows who
             await self._failed(
                 delivery, str(exc), retry_after=exc.retry_after, permanent=exc.permanent
             )

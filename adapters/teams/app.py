@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -90,7 +90,9 @@ class TeamsAdapter:
     on_queued: Callable[[], None] = lambda: None
     """Called after an event queued messages, so delivery need not wait for its next turn."""
     cloud: Any = field(init=False)
-    _emails: dict[tuple[str, str], tuple[float, str | None]] = field(default_factory=dict)
+    _profiles: dict[tuple[str, str], tuple[float, tuple[str | None, str | None]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.cloud = cloud_adapter(self.config)
@@ -127,12 +129,17 @@ class TeamsAdapter:
             activity = Activity().deserialize(body)
         except Exception:  # msrest raises several kinds for ill-shaped fields
             return web.json_response({"error": "the activity is malformed"}, status=400)
-        header = request.headers.get("Authorization")
+        # None, not "", when there is no header: botbuilder then applies "no app id, no
+        # authentication", and with an app id refuses the request.
+        header = request.headers.get("Authorization") or None
         try:
-            invoke = await self.cloud.process_activity(header, activity, self.on_turn)
-        except Exception as exc:  # our turn never raises: this is authentication refusing
+            authenticated = await self.cloud.bot_framework_authentication.authenticate_request(
+                activity, header
+            )
+        except Exception as exc:  # PermissionError, or the token library's own errors
             log.warning("refused a Teams request: %s: %s", type(exc).__name__, exc)
             return web.json_response({"error": "unauthorized"}, status=401)
+        invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
         if isinstance(invoke, InvokeResponse):
             return web.json_response(invoke.body or {}, status=invoke.status or 200)
         return web.Response(status=200)
@@ -191,27 +198,30 @@ class TeamsAdapter:
         return replies
 
     async def _actor(self, turn: TurnContext) -> Actor:
-        return actor_of(turn.activity, email=await self._email(turn))
+        name, email = await self._profile(turn)
+        found = actor_of(turn.activity, email=email)
+        return found if found.display_name else replace(found, display_name=name or "")
 
-    async def _email(self, turn: TurnContext) -> str | None:
-        """The sender's email (Teams leaves it out of activities), cached for an hour; it
-        is how someone imported by email is recognised when they first speak."""
+    async def _profile(self, turn: TurnContext) -> tuple[str | None, str | None]:
+        """The sender's name and email, cached for an hour. Teams leaves the email out of
+        activities (and the name out of some); the email is how someone imported by
+        email is recognised when they first speak."""
         activity = turn.activity
         user = activity.from_property.id if activity.from_property else None
         if not user:
-            return None
+            return None, None
         cache = (tenant_id(activity), str(user))
-        cached = self._emails.get(cache)
+        cached = self._profiles.get(cache)
         if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL:
             return cached[1]
-        email: str | None = None
+        profile: tuple[str | None, str | None] = (None, None)
         try:
             member = await TeamsInfo.get_member(turn, str(user))
-            email = member.email or member.user_principal_name or None
+            profile = (member.name or None, member.email or member.user_principal_name or None)
         except Exception as exc:  # a profile lookup must never stop the conversation
             log.info("could not look up Teams member %s: %s", user, exc)
-        self._emails[cache] = (time.monotonic(), email)
-        return email
+        self._profiles[cache] = (time.monotonic(), profile)
+        return profile
 
     # -- commands ------------------------------------------------------------------------
 
@@ -366,25 +376,26 @@ class TeamsAdapter:
     async def _conversation_update(self, turn: TurnContext) -> None:
         activity = turn.activity
         bot = activity.recipient.id if activity.recipient else None
-        added = [m.id for m in activity.members_added or []]
-        await self._remember(turn)
-        if bot and bot in added:
-            await self._welcome(turn)
+        if bot and bot in [m.id for m in activity.members_added or []]:
+            await self._welcome(turn, hello=True)
+        else:
+            await self._remember(turn)
 
     async def _installation_update(self, turn: TurnContext) -> None:
-        activity = turn.activity
-        if str(activity.action or "").startswith("add"):
-            await self._remember(turn)
-            await self._welcome(turn)
+        """Teams sends this beside ``conversationUpdate``; the team hears hello only once."""
+        if str(turn.activity.action or "").startswith("add"):
+            await self._welcome(turn, hello=False)
 
-    async def _welcome(self, turn: TurnContext) -> None:
-        """The bot was added: greet the person (once) or say hello to the team."""
+    async def _welcome(self, turn: TurnContext, *, hello: bool) -> None:
+        """The bot was added. Whoever added it is greeted once (in a new tenant the engine
+        makes them its first coordinator, so this runs before anything else is stored);
+        a team's channel hears hello."""
         activity = turn.activity
-        if conversation_kind(activity) == "personal":
-            actor = await self._actor(turn)
-            replies = await self._run(PersonJoined(actor=actor))
-            await self._remember(turn)
-            await self._reply(turn, actor, replies)
+        actor = await self._actor(turn)
+        replies = await self._run(PersonJoined(actor=actor))
+        await self._remember(turn)
+        await self._reply(turn, actor, replies, say_where=False)
+        if not hello or conversation_kind(activity) == "personal":
             return
         name = activity.recipient.name if activity.recipient else "the bot"
         await turn.send_activity(
@@ -430,11 +441,13 @@ class TeamsAdapter:
 
     # -- replying ------------------------------------------------------------------------
 
-    async def _reply(self, turn: TurnContext, actor: Actor, replies: list[Message]) -> None:
+    async def _reply(
+        self, turn: TurnContext, actor: Actor, replies: list[Message], *, say_where: bool = True
+    ) -> None:
         if not replies:
             return
         if conversation_kind(turn.activity) != "personal":
-            await self._reply_privately(turn, actor, replies)
+            await self._reply_privately(turn, actor, replies, say_where=say_where)
             return
         for reply in replies:
             await self._post(turn, reply)
@@ -464,7 +477,7 @@ class TeamsAdapter:
                 )
 
     async def _reply_privately(
-        self, turn: TurnContext, actor: Actor, replies: list[Message]
+        self, turn: TurnContext, actor: Actor, replies: list[Message], *, say_where: bool
     ) -> None:
         """Queue the replies for the person's 1:1 chat; tell the channel they went there."""
         activity = turn.activity
@@ -494,6 +507,8 @@ class TeamsAdapter:
                 await turn.send_activity(message_activity(reply))
             return
         self.on_queued()
+        if not say_where:
+            return
         await turn.send_activity(
             message_activity(
                 Message(text=f"{actor.display_name or 'Done'}: I've answered in our 1:1 chat.")

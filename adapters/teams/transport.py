@@ -27,10 +27,11 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from azure.core.exceptions import DeserializationError
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationParameters
-from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams import store
@@ -181,6 +182,7 @@ class TeamsTransport:
                 f"unreachable: {copy.recipient} has no chat with the bot and the bot knows no "
                 "Teams service in this tenant yet",
                 permanent=True,
+                person=copy.person,
             )
         return await self._start_chat(delivery, copy, known)
 
@@ -214,6 +216,7 @@ class TeamsTransport:
             ),
             where=where,
             channel=False,
+            person=copy.person,
         )
         made.pop("activityId", None)
         if copy.person is not None and made:
@@ -226,6 +229,10 @@ class TeamsTransport:
         posted: dict[str, str] = {}
 
         async def send(turn_context: TurnContext) -> None:
+            # The continuation activity botbuilder makes has an invented id; left in place,
+            # the post would be a reply to it (a broken thread in a channel). Without it the
+            # message is posted to the conversation itself.
+            turn_context.activity.id = None
             response = await turn_context.send_activity(message_activity(copy.message))
             posted["id"] = str(getattr(response, "id", "") or "")
             posted["conversation"] = str(turn_context.activity.conversation.id)
@@ -237,6 +244,7 @@ class TeamsTransport:
             ),
             where=where,
             channel=copy.channel,
+            person=copy.person,
         )
         activity_id = posted.get("id") or f"{delivery.key}:{copy.recipient}"
         async with self._sessions.begin() as session:
@@ -252,11 +260,15 @@ class TeamsTransport:
             )
         return activity_id
 
-    async def _call(self, call: Callable[[], Any], *, where: str, channel: bool) -> None:
+    async def _call(
+        self, call: Callable[[], Any], *, where: str, channel: bool, person: Person | None
+    ) -> None:
         try:
             await call()
         except HttpOperationError as exc:
-            raise classify(exc, where=where, channel=channel) from None
+            error = classify(exc, where=where, channel=channel)
+            error.person = person
+            raise error from None
         except DeserializationError:  # an HTML error page, from a gateway on the way
             raise DeliveryError(f"teams error: a non-JSON answer ({where})") from None
         except (ClientRequestError, requests.RequestException, OSError, TimeoutError) as exc:

@@ -1,0 +1,497 @@
+"""Teams, end to end: activities in the shape the Teams channel sends them, posted to
+``/api/messages`` on the real aiohttp server and botbuilder's CloudAdapter, with
+``serviceUrl`` pointing at a local fake Bot Connector that records what the bot sends.
+
+The activities are stored in ``tests/fixtures/teams/`` as Teams sends them (a
+message, a channel message with an @mention, an ``Action.Submit`` message, an
+``adaptiveCard/action`` invoke, ``installationUpdate`` and ``conversationUpdate``
+with ``membersAdded``), with ``{placeholders}`` for who speaks and where.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jwt
+import pytest
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, select
+
+from adapters.teams.connector import TeamsConfig
+from bot.app import App, build
+from bot.config import load_settings
+from bot.server import make_web_app
+from conversations.clock import VirtualClock
+from conversations.delivery import Dispatcher
+from storage.models import (
+    CheckIn,
+    InboundEvent,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    TeamsConversation,
+)
+from tests.fake_teams import FakeBotConnector, Reply
+from tests.harness import START
+from tests.test_teams_cards import _validator
+
+FIXTURES = Path(__file__).parent / "fixtures" / "teams"
+TENANT = "t1"
+CHANNEL = "19:general@thread.tacv2"
+TEAM = "19:team@thread.tacv2"
+PEOPLE = {
+    "29:maya": ("Maya", "America/Toronto"),
+    "29:ana": ("Ana", "America/Toronto"),
+    "29:ben": ("Ben", "America/Halifax"),
+}
+
+
+def activity(fixture: str, **values: str) -> dict[str, Any]:
+    """A fixture activity with its ``{placeholders}`` filled in (JSON-escaped)."""
+    text = (FIXTURES / f"{fixture}.json").read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", json.dumps(value)[1:-1])
+    return dict(json.loads(text))
+
+
+def chat(user: str) -> str:
+    return FakeBotConnector.personal_conversation_id(user)
+
+
+@dataclass
+class TeamsWorld:
+    fake: FakeBotConnector
+    server: TestServer
+    app: App
+    dispatcher: Dispatcher
+    http: aiohttp.ClientSession
+    sequence: int = 0
+
+    def _who(self, user: str) -> dict[str, str]:
+        name, zone = PEOPLE[user]
+        self.sequence += 1
+        return {
+            "id": f"1700000000{self.sequence:03d}",
+            "serviceUrl": self.fake.service_url,
+            "user": user,
+            "name": name,
+            "aad": f"aad-{name.lower()}",
+            "tenant": TENANT,
+            "timezone": zone,
+            "conversation": chat(user),
+        }
+
+    async def post(
+        self, body: dict[str, Any] | bytes, *, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        async with self.http.post(
+            self.server.make_url("/api/messages"), data=data, headers=sent
+        ) as response:
+            raw = await response.read()
+            try:
+                return response.status, json.loads(raw) if raw else None
+            except ValueError:
+                return response.status, raw.decode(errors="replace")
+
+    async def install(self, user: str) -> None:
+        status, _ = await self.post(activity("installation_update", **self._who(user)))
+        assert status == 200
+
+    async def say(self, user: str, text: str) -> list[str]:
+        """``user`` types ``text`` in their 1:1 chat; returns what the bot answered there."""
+        before = len(self.fake.messages(chat(user)))
+        status, _ = await self.post(activity("message", text=text, **self._who(user)))
+        assert status == 200
+        return self.fake.texts(chat(user))[before:]
+
+    async def say_in_channel(self, user: str, text: str, mentions: list[str]) -> int:
+        body = activity("channel_message", text=text, channel=CHANNEL, team=TEAM, **self._who(user))
+        for mentioned in mentions:
+            name = PEOPLE[mentioned][0]
+            body["entities"].append(
+                {
+                    "mentioned": {"id": mentioned, "name": name},
+                    "text": f"<at>{name}</at>",
+                    "type": "mention",
+                }
+            )
+        status, _ = await self.post(body)
+        return status
+
+    def card_with(self, user: str, title: str) -> tuple[str, dict[str, Any]]:
+        """The newest message in ``user``'s chat with a button ``title``: (id, its data)."""
+        for sent in reversed(self.fake.messages(chat(user))):
+            for attachment in sent.activity.get("attachments") or []:
+                for found in _actions(attachment.get("content") or {}):
+                    if found.get("title") == title:
+                        return sent.activity_id, dict(found["data"])
+        raise AssertionError(f"no card with {title!r} in {self.fake.texts(chat(user))}")
+
+    async def press(
+        self, user: str, title: str, inputs: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """``user`` presses ``title`` on the newest card that has it (``Action.Submit``)."""
+        activity_id, data = self.card_with(user, title)
+        body = activity("message_submit", replyToId=activity_id, **self._who(user))
+        body["value"] = {**data, **(inputs or {})}
+        return await self.post(body)
+
+    async def outbox(self) -> list[OutboxMessage]:
+        async with self.app.sessions() as session:
+            return list(
+                (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+            )
+
+    async def count(self, model: type[Any]) -> int:
+        async with self.app.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _actions(element: Any) -> list[dict[str, Any]]:
+    """Every action in a card, however nested."""
+    found: list[dict[str, Any]] = []
+    if isinstance(element, dict):
+        if str(element.get("type", "")).startswith("Action."):
+            found.append(element)
+        for value in element.values():
+            found += _actions(value)
+    elif isinstance(element, list):
+        for item in element:
+            found += _actions(item)
+    return found
+
+
+async def _world(database_url: str, config: TeamsConfig) -> AsyncIterator[TeamsWorld]:
+    async with FakeBotConnector(tenant_id=TENANT) as fake:
+        for user, (name, _zone) in PEOPLE.items():
+            fake.add_member(user, name, email=f"{name.lower()}@example.org")
+        settings = load_settings(database_url=database_url, teams_enabled=True)
+        app = await build(settings, clock=VirtualClock(START), upgrade=False)
+        server = TestServer(make_web_app(app, teams=config), port=0)
+        await server.start_server()
+        from adapters.teams.connector import cloud_adapter
+        from adapters.teams.transport import TeamsTransport
+        from bot.transports import Router
+
+        transport = TeamsTransport(
+            cloud_adapter(config), app.sessions, app_id=config.app_id, now=app.clock.now
+        )
+        dispatcher = app.dispatcher(
+            Router({"teams": transport}), concurrency=1, platforms=frozenset({"teams"})
+        )
+        async with aiohttp.ClientSession() as http:
+            yield TeamsWorld(fake=fake, server=server, app=app, dispatcher=dispatcher, http=http)
+        await server.close()
+
+
+@pytest.fixture
+async def teams(database_url: str) -> AsyncIterator[TeamsWorld]:
+    async for world in _world(database_url, TeamsConfig()):
+        yield world
+
+
+async def _paired(teams: TeamsWorld) -> None:
+    for user in PEOPLE:
+        await teams.install(user)
+    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+    await teams.say("29:maya", "program open buddies")
+    await teams.say("29:ana", "join buddies mentor --skills python")
+    await teams.say("29:ben", "join buddies mentee --interests python")
+    [said] = await teams.say("29:maya", "pair ana ben buddies")
+    assert said.startswith("Paired Ana (mentor) with Ben (mentee)"), said
+
+
+# -- the journey ---------------------------------------------------------------------------
+
+
+async def test_a_whole_pairing_runs_over_teams(teams: TeamsWorld) -> None:
+    await teams.install("29:maya")
+    [hello] = teams.fake.texts(chat("29:maya"))
+    assert "Hello Maya" in hello
+    await _paired(teams)
+
+    await teams.dispatcher.drain()
+    for user in ("29:ana", "29:ben"):  # each gets the pair's introduction in their own chat
+        intros = [t for t in teams.fake.texts(chat(user)) if "Why you were paired" in t]
+        assert len(intros) == 1, teams.fake.texts(chat(user))
+
+    status, _ = await teams.press("29:ben", "We met")
+    assert status == 200
+    [update] = teams.fake.updates(chat("29:ben"))
+    card = update.activity["attachments"][0]["content"]
+    assert _actions(card) == []  # redrawn in place: nobody answers it twice
+    assert "✓ We met (Ben)" in json.dumps(card, ensure_ascii=False)
+
+    await teams.dispatcher.drain()
+    for user in ("29:ana", "29:ben"):  # check-ins arrive proactively
+        assert any("How did session 1" in t for t in teams.fake.texts(chat(user)))
+
+    validator = _validator()
+    for card in teams.fake.cards():
+        validator.validate(card)
+        assert card["version"] == "1.5"
+
+
+async def test_a_check_in_form_is_filled_in_a_card_and_stays_private(teams: TeamsWorld) -> None:
+    await _paired(teams)
+    await teams.dispatcher.drain()
+    await teams.press("29:ben", "We met")
+    await teams.dispatcher.drain()
+
+    form = next(c for c in reversed(teams.fake.cards(chat("29:ben"))) if "How did" in json.dumps(c))
+    inputs = {e["id"] for e in form["body"] if str(e.get("type", "")).startswith("Input.")}
+    assert inputs == {"rating", "reflection"}
+
+    before = len(teams.fake.messages(chat("29:ben")))
+    secret = "I worry I am not pulling my weight"
+    status, _ = await teams.press("29:ben", "Send check-in", {"rating": "4", "reflection": secret})
+    assert status == 200
+    assert any("thank" in t.lower() for t in teams.fake.texts(chat("29:ben"))[before:])
+    [update] = teams.fake.updates(chat("29:ben"))[-1:]
+    assert _actions(update.activity["attachments"][0]["content"]) == []
+    async with teams.app.sessions() as session:
+        [checkin] = (await session.scalars(select(CheckIn))).all()
+    assert checkin.rating == 4
+    await teams.dispatcher.drain()
+    everything = json.dumps([s.activity for s in teams.fake.sent])
+    assert secret not in everything
+
+
+async def test_a_card_answered_with_action_execute_is_redrawn_in_the_invoke_response(
+    teams: TeamsWorld,
+) -> None:
+    await _paired(teams)
+    await teams.dispatcher.drain()
+    activity_id, data = teams.card_with("29:ana", "We met")
+    body = activity("invoke_action", replyToId=activity_id, title="We met", **teams._who("29:ana"))
+    body["value"]["action"]["data"] = data
+
+    status, answer = await teams.post(body)
+
+    assert status == 200
+    assert answer["statusCode"] == 200
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    assert _actions(answer["value"]) == []
+    _validator().validate(answer["value"])
+
+
+async def test_a_refused_button_leaves_the_card_as_it_was(teams: TeamsWorld) -> None:
+    await _paired(teams)
+    await teams.dispatcher.drain()
+    activity_id, _ = teams.card_with("29:ana", "We met")
+    body = activity("message_submit", replyToId=activity_id, **teams._who("29:ana"))
+    body["value"] = {"mentorbot": {"action": "met", "value": "999"}}
+
+    status, _ = await teams.post(body)
+
+    assert status == 200
+    assert teams.fake.updates() == []
+
+
+async def test_a_button_the_bot_did_not_make_is_out_of_date(teams: TeamsWorld) -> None:
+    await teams.install("29:ana")
+    body = activity("message_submit", replyToId="1:9999", **teams._who("29:ana"))
+    body["value"] = {"somethingElse": True}
+
+    status, _ = await teams.post(body)
+
+    assert status == 200
+    assert "out of date" in teams.fake.texts(chat("29:ana"))[-1]
+
+
+# -- channels and mentions -----------------------------------------------------------------
+
+
+async def test_the_app_added_to_a_team_says_hello_and_announcements_reach_its_channel(
+    teams: TeamsWorld,
+) -> None:
+    body = activity(
+        "conversation_update_team",
+        channel=CHANNEL,
+        team=TEAM,
+        teamName="Engineering",
+        **teams._who("29:maya"),
+    )
+    status, _ = await teams.post(body)
+    assert status == 200
+    [hello] = teams.fake.texts(CHANNEL)
+    assert "mentoring bot" in hello
+    async with teams.app.sessions() as session:
+        [stored] = (await session.scalars(select(TeamsConversation))).all()
+    assert stored.conversation_id == CHANNEL and stored.kind == "channel"
+
+    await teams.install("29:maya")
+    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+    [said] = await teams.say("29:maya", "program open buddies #Engineering")
+    assert "Announced" in said, said
+    await teams.dispatcher.drain()
+    [announcement] = teams.fake.texts(CHANNEL)[1:]
+    assert "Join New-hire buddy" in announcement
+
+
+async def test_a_command_in_a_channel_uses_mentions_and_is_answered_privately(
+    teams: TeamsWorld,
+) -> None:
+    for user in PEOPLE:
+        await teams.install(user)
+    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+    await teams.say("29:maya", "program open buddies")
+    await teams.say("29:ana", "join buddies mentor")
+    await teams.say("29:ben", "join buddies mentee")
+
+    status = await teams.say_in_channel(
+        "29:maya", "pair <at>Ana</at> <at>Ben</at> buddies", ["29:ana", "29:ben"]
+    )
+
+    assert status == 200
+    [in_channel] = [
+        t
+        for s, t in zip(teams.fake.messages(), teams.fake.texts(), strict=True)
+        if s.conversation_id.startswith(CHANNEL)
+    ]
+    assert "answered in our 1:1 chat" in in_channel
+    await teams.dispatcher.drain()
+    assert any(
+        t.startswith("Paired Ana (mentor) with Ben") for t in teams.fake.texts(chat("29:maya"))
+    )
+
+
+# -- delivery problems ---------------------------------------------------------------------
+
+
+async def test_a_person_who_blocked_the_bot_is_unreachable_and_coordinators_are_told(
+    teams: TeamsWorld,
+) -> None:
+    await _paired(teams)
+    teams.fake.queue("send", Reply.error(403, "MessageWritesBlocked", "Bot is blocked"))
+
+    await teams.dispatcher.drain()
+
+    rows = await teams.outbox()
+    dead = [r for r in rows if r.status == OutboxStatus.DEAD]
+    assert len(dead) == 1 and "unreachable" in str(dead[0].last_error)
+    async with teams.app.sessions() as session:
+        ana = await session.scalar(select(Person).where(Person.platform_user_id == "29:ana"))
+        assert ana is not None and not ana.reachable
+    await teams.dispatcher.drain()
+    assert any(
+        "can't reach" in t.lower() or "unreachable" in t.lower()
+        for t in teams.fake.texts(chat("29:maya"))
+    ), teams.fake.texts(chat("29:maya"))
+
+
+async def test_someone_paired_before_they_opened_a_chat_gets_one_started(
+    teams: TeamsWorld,
+) -> None:
+    for user in ("29:maya", "29:ana"):
+        await teams.install(user)
+    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+    await teams.say("29:maya", "program open buddies")
+    await teams.say("29:ana", "join buddies mentor")
+    await teams.say_in_channel("29:maya", "enroll <at>Ben</at> buddies mentee", ["29:ben"])
+    await teams.dispatcher.drain()
+    [said] = await teams.say("29:maya", "pair ana ben buddies")
+    assert said.startswith("Paired"), said
+    teams.fake.queue("create", Reply.error(502, "BadGateway"))
+
+    await teams.dispatcher.drain()  # Ana's copy goes; starting Ben's chat fails once
+    teams.app.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    await teams.dispatcher.drain()
+
+    assert len([t for t in teams.fake.texts(chat("29:ana")) if "Why you were paired" in t]) == 1
+    assert len([t for t in teams.fake.texts(chat("29:ben")) if "Why you were paired" in t]) == 1
+    assert teams.fake.counts["create"] == 2
+
+
+# -- what is refused -----------------------------------------------------------------------
+
+
+async def test_a_retried_activity_has_one_effect(teams: TeamsWorld) -> None:
+    await teams.install("29:ana")
+    body = activity("message", text="help", **teams._who("29:ana"))
+    for _ in range(3):
+        status, _ = await teams.post(body)
+        assert status == 200
+    assert len([t for t in teams.fake.texts(chat("29:ana")) if "Type help <command>" in t]) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"not json", "application/json", 400),
+        (b"[1, 2]", "application/json", 400),
+        (b'{"text": "no type"}', "application/json", 400),
+        (b'{"type": "message", "text": "hi"}', "application/json", 400),  # no serviceUrl
+        (b"\xff\xfe\x00", "application/json", 400),
+        (b"type=message", "application/x-www-form-urlencoded", 415),
+        (b'{"type": "message", "pad": "' + b"x" * 300_000 + b'"}', "application/json", 413),
+    ],
+)
+async def test_bad_requests_get_a_clear_4xx_and_change_nothing(
+    teams: TeamsWorld, body: bytes, content_type: str, status: int
+) -> None:
+    answer, _ = await teams.post(body, headers={"Content-Type": content_type})
+    assert answer == status
+    assert await teams.count(InboundEvent) == 0
+    assert await teams.count(Person) == 0
+    assert teams.fake.sent == []
+
+
+async def test_a_command_far_too_long_gets_a_friendly_answer(teams: TeamsWorld) -> None:
+    await teams.install("29:ana")
+    [said] = await teams.say("29:ana", "status " + "x" * 40_000)
+    assert "too long" in said.lower()
+
+
+# -- authentication ------------------------------------------------------------------------
+
+APP_ID = "00000000-0000-0000-0000-00000000b07a"
+
+
+@pytest.fixture
+async def secured(database_url: str) -> AsyncIterator[TeamsWorld]:
+    config = TeamsConfig(app_id=APP_ID, app_password="secret", app_type="MultiTenant")
+    async for world in _world(database_url, config):
+        yield world
+
+
+def _token(issuer: str, *, audience: str = APP_ID) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + 600}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "unknown"})
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer not-a-token",
+        "Basic dXNlcjpwYXNz",
+        f"Bearer {_token('https://evil.example.org')}",
+    ],
+)
+async def test_with_an_app_id_a_request_without_a_valid_token_is_refused(
+    secured: TeamsWorld, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    body = activity("message", text="program create x", **secured._who("29:maya"))
+
+    status, _ = await secured.post(body, headers=headers)
+
+    assert status == 401
+    assert await secured.count(InboundEvent) == 0
+    assert await secured.count(Person) == 0
+    assert secured.fake.requests == []
