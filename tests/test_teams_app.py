@@ -11,10 +11,12 @@ with ``membersAdded``), with ``{placeholders}`` for who speaks and where.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import jwt
 import pytest
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select
 
 from adapters.teams.connector import TeamsConfig
@@ -456,20 +459,119 @@ async def test_a_command_far_too_long_gets_a_friendly_answer(teams: TeamsWorld) 
 # -- authentication ------------------------------------------------------------------------
 
 APP_ID = "00000000-0000-0000-0000-00000000b07a"
+ISSUER = "https://api.botframework.com"
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class KeyServer:
+    """Microsoft's OpenID metadata and signing keys, served locally so botbuilder can check
+    a token without the internet. A thread of its own: botbuilder fetches them with
+    blocking ``requests`` calls from inside the event loop."""
+
+    def __init__(self) -> None:
+        jwk = json.loads(RSAAlgorithm.to_jwk(SIGNING_KEY.public_key()))
+        keys = {"keys": [{**jwk, "kid": "k1", "use": "sig", "endorsements": ["msteams"]}]}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/openid":
+                    body = {"issuer": ISSUER, "jwks_uri": f"{outer.url}/keys"}
+                elif self.path == "/keys":
+                    body = keys
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture
 async def secured(database_url: str) -> AsyncIterator[TeamsWorld]:
-    config = TeamsConfig(app_id=APP_ID, app_password="secret", app_type="MultiTenant")
-    async for world in _world(database_url, config):
-        yield world
+    keys = KeyServer()
+    config = TeamsConfig(
+        app_id=APP_ID,
+        app_password="secret",
+        app_type="MultiTenant",
+        # The public cloud's settings, with the signing keys served locally.
+        bot_framework={
+            "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": f"{keys.url}/openid",
+            "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": f"{keys.url}/openid",
+            "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": ISSUER,
+            "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
+            "TO_CHANNEL_FROM_BOT_LOGIN_URL": "https://login.microsoftonline.com/botframework.com",
+        },
+    )
+    try:
+        async for world in _world(database_url, config):
+            yield world
+    finally:
+        keys.close()
 
 
-def _token(issuer: str, *, audience: str = APP_ID) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _token(
+    issuer: str = ISSUER,
+    *,
+    audience: str = APP_ID,
+    service_url: str = "",
+    key: rsa.RSAPrivateKey = SIGNING_KEY,
+    lifetime: int = 600,
+) -> str:
     now = int(time.time())
-    claims = {"iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + 600}
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "unknown"})
+    claims = {
+        "iss": issuer,
+        "aud": audience,
+        "serviceurl": service_url,
+        "iat": now - 60,
+        "nbf": now - 60,
+        "exp": now + lifetime,
+    }
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def _member_joined(world: TeamsWorld) -> dict[str, Any]:
+    """Someone joined a team the bot is in: stored, and nothing is sent back."""
+    body = activity(
+        "conversation_update_team",
+        channel=CHANNEL,
+        team=TEAM,
+        teamName="Engineering",
+        **world._who("29:maya"),
+    )
+    body["membersAdded"] = [{"id": "29:ben"}]
+    return body
+
+
+async def test_with_an_app_id_a_valid_bot_framework_token_is_accepted(
+    secured: TeamsWorld,
+) -> None:
+    token = _token(service_url=secured.fake.service_url)
+
+    status, _ = await secured.post(
+        _member_joined(secured), headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert status == 200
+    assert await secured.count(TeamsConversation) == 1
+
+
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.mark.parametrize(
@@ -481,17 +583,45 @@ def _token(issuer: str, *, audience: str = APP_ID) -> str:
         "Bearer not-a-token",
         "Basic dXNlcjpwYXNz",
         f"Bearer {_token('https://evil.example.org')}",
+        f"Bearer {_token(audience='someone-elses-bot')}",
+        f"Bearer {_token(service_url='https://elsewhere.example.org/')}",
+        f"Bearer {_token(key=OTHER_KEY)}",
+        f"Bearer {_token(lifetime=-3600)}",
+    ],
+    ids=[
+        "no header",
+        "empty",
+        "no token",
+        "garbage",
+        "basic auth",
+        "wrong issuer",
+        "wrong audience",
+        "wrong service url",
+        "forged signature",
+        "expired",
     ],
 )
 async def test_with_an_app_id_a_request_without_a_valid_token_is_refused(
     secured: TeamsWorld, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
-    body = activity("message", text="program create x", **secured._who("29:maya"))
 
-    status, _ = await secured.post(body, headers=headers)
+    status, _ = await secured.post(_member_joined(secured), headers=headers)
 
     assert status == 401
+    assert await secured.count(TeamsConversation) == 0
     assert await secured.count(InboundEvent) == 0
     assert await secured.count(Person) == 0
     assert secured.fake.requests == []
+
+
+async def test_without_an_app_id_start_up_warns_loudly(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await build(load_settings(database_url=database_url), upgrade=False)
+    try:
+        with caplog.at_level("WARNING"):
+            make_web_app(app, teams=TeamsConfig())
+    finally:
+        await app.close()
+    assert any("WITHOUT AUTHENTICATION" in r.getMessage() for r in caplog.records)
