@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import jwt
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
@@ -367,6 +368,40 @@ async def test_a_command_in_a_channel_uses_mentions_and_is_answered_privately(
     assert any(
         t.startswith("Paired Ana (mentor) with Ben") for t in teams.fake.texts(chat("29:maya"))
     )
+
+
+async def test_a_csv_shared_in_the_chat_is_imported(teams: TeamsWorld) -> None:
+    await teams.install("29:maya")
+    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+    csv = (
+        b"id,name,role,department,timezone\n"
+        b"29:ana,Ana,mentor,Engineering,America/Toronto\n"
+        b"29:ben,Ben,mentee,Sales,America/Halifax\n"
+    )
+
+    async def download(request: web.Request) -> web.Response:
+        return web.Response(body=csv, content_type="text/csv")
+
+    files = web.Application()
+    files.router.add_get("/download/people.csv", download)
+    async with TestServer(files, port=0) as storage:
+        body = activity("message", text="import buddies", **teams._who("29:maya"))
+        body["attachments"] = [
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "contentUrl": "https://contoso.sharepoint.com/personal/maya/people.csv",
+                "name": "people.csv",
+                "content": {
+                    "downloadUrl": str(storage.make_url("/download/people.csv")),
+                    "uniqueId": "1150d938-8870-4044-9f2c-5bbdeac3f1a6",
+                    "fileType": "csv",
+                },
+            }
+        ]
+        status, _ = await teams.post(body)
+
+    assert status == 200
+    assert teams.fake.texts(chat("29:maya"))[-1].startswith("Imported 2 people into New-hire")
 
 
 # -- delivery problems ---------------------------------------------------------------------

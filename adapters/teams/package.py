@@ -120,7 +120,7 @@ def manifest(*, app_id: str, host: str, version: str = "1.0.0") -> dict[str, Any
             {
                 "botId": bot_id,
                 "scopes": ["personal", "team"],
-                "supportsFiles": False,
+                "supportsFiles": True,  # a CSV to import can be shared in the 1:1 chat
                 "isNotificationOnly": False,
                 "commandLists": [
                     {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS)},

@@ -136,13 +136,14 @@ async def any_reference(session: AsyncSession, workspace_id: int) -> dict[str, A
     )
     if row:
         return dict(row)
-    ref = await session.scalar(
+    refs = await session.scalars(
         select(Person.conversation_ref)
         .where(Person.workspace_id == workspace_id, Person.conversation_ref.is_not(None))
         .order_by(Person.id.desc())
-        .limit(1)
+        .limit(50)
     )
-    return dict(ref) if ref else None
+    # A JSON null is not SQL NULL: skip it here rather than trust the filter.
+    return next((dict(ref) for ref in refs if isinstance(ref, dict) and ref), None)
 
 
 async def save_person_reference(

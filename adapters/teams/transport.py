@@ -38,7 +38,7 @@ from adapters.teams import store
 from adapters.teams.activities import message_activity, reference_of
 from adapters.teams.connector import classify
 from conversations.delivery import Delivery, DeliveryError
-from conversations.messages import Card, Message
+from conversations.messages import Message, Section
 from storage import repositories as repo
 from storage.models import Pair, Person, Role
 
@@ -58,14 +58,23 @@ class Copy:
 
 
 def oversight_copy(message: Message, pair: Pair) -> Message:
-    """The coordinator's copy of a pair message in a safeguarded programme."""
+    """The coordinator's copy of a pair message in a safeguarded programme: the same
+    content, opening with whom it went to, and without buttons or inputs."""
     note = f"Copy for the programme team — sent to {pair.mentor.label} and {pair.mentee.label}."
-    card = message.card or Card()
+    if message.card is None:
+        return message.model_copy(update={"text": f"{note}\n{message.text}"})
+    card = message.card
+    sections = card.sections or (Section(text=message.text),)
     return message.model_copy(
         update={
             "text": f"{note}\n{message.text}",
             "card": card.model_copy(
-                update={"header": card.header or note, "buttons": (), "inputs": (), "submit": None}
+                update={
+                    "sections": (Section(text=f"_{note}_"), *sections),
+                    "buttons": (),
+                    "inputs": (),
+                    "submit": None,
+                }
             ),
         }
     )
@@ -219,7 +228,12 @@ class TeamsTransport:
             person=copy.person,
         )
         made.pop("activityId", None)
-        if copy.person is not None and made:
+        # Complete what botbuilder's synthetic activity leaves out, as a 1:1 chat's reference.
+        made.setdefault("user", {"id": copy.recipient})
+        conversation = made.setdefault("conversation", {})
+        conversation.setdefault("conversationType", "personal")
+        conversation.setdefault("tenantId", tenant)
+        if copy.person is not None and made.get("conversation", {}).get("id"):
             async with self._sessions.begin() as session:
                 await store.save_person_reference(session, copy.person.id, made)
         return made
