@@ -525,8 +525,9 @@ async def test_an_unsigned_event_is_not_even_recorded(slack: SlackWorld) -> None
         assert (await session.scalars(select(InboundEvent))).all() == []
 
 
-def test_socket_mode_needs_an_app_token(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_socket_mode_needs_an_app_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
@@ -539,23 +540,32 @@ def test_socket_mode_needs_an_app_token(monkeypatch: pytest.MonkeyPatch,
 async def test_installing_into_a_workspace_starts_the_oauth_flow(database_url: str) -> None:
     from sqlalchemy import text
 
-    settings = load_settings(database_url=database_url, slack_signing_secret=SECRET,
-                             slack_client_id="111.222", slack_client_secret="shh")
+    settings = load_settings(
+        database_url=database_url,
+        slack_signing_secret=SECRET,
+        slack_client_id="111.222",
+        slack_client_secret="shh",
+    )
     app = await build(settings, upgrade=False)
     server = TestServer(make_web_app(app), port=0)
     await server.start_server()
     try:
-        async with aiohttp.ClientSession() as http, http.get(
-                server.make_url("/slack/install"), allow_redirects=False) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(server.make_url("/slack/install"), allow_redirects=False) as response,
+        ):
             page = await response.text()
             assert response.status in (200, 302)
             assert "client_id=111.222" in page or "client_id=111.222" in response.headers.get(
-                "Location", "")
+                "Location", ""
+            )
         async with app.sessions() as session:
             states = await session.scalar(text("SELECT count(*) FROM slack_oauth_states"))
         assert states == 1  # the state that Slack's redirect must bring back
-        async with aiohttp.ClientSession() as http, http.get(
-                server.make_url("/slack/oauth_redirect?code=x&state=forged")) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(server.make_url("/slack/oauth_redirect?code=x&state=forged")) as response,
+        ):
             assert response.status in (400, 401, 403)
     finally:
         await server.close()
@@ -566,54 +576,85 @@ async def test_a_workspace_installs_the_app_and_its_token_is_stored(database_url
     from storage.models import Workspace
 
     async with FakeSlack() as fake:
-        settings = load_settings(database_url=database_url, slack_signing_secret=SECRET,
-                                 slack_client_id="111.222", slack_client_secret="shh",
-                                 slack_api_url=fake.api_url)
+        settings = load_settings(
+            database_url=database_url,
+            slack_signing_secret=SECRET,
+            slack_client_id="111.222",
+            slack_client_secret="shh",
+            slack_api_url=fake.api_url,
+        )
         app = await build(settings, upgrade=False)
         server = TestServer(make_web_app(app), port=0)
         await server.start_server()
         try:
             async with aiohttp.ClientSession() as http:
-                async with http.get(server.make_url("/slack/install"),
-                                    allow_redirects=False) as started:
+                async with http.get(
+                    server.make_url("/slack/install"), allow_redirects=False
+                ) as started:
                     location = started.headers.get("Location") or await started.text()
                 state = location.split("state=")[1].split("&")[0].split('"')[0]
                 # The state cookie is Secure (HTTPS only); a browser would send it back.
-                async with http.get(server.make_url(
-                        f"/slack/oauth_redirect?code=good-code&state={state}"),
-                        headers={"Cookie": f"slack-app-oauth-state={state}"}) as done:
+                async with http.get(
+                    server.make_url(f"/slack/oauth_redirect?code=good-code&state={state}"),
+                    headers={"Cookie": f"slack-app-oauth-state={state}"},
+                ) as done:
                     assert done.status == 200, await done.text()
-            config = SlackConfig(signing_secret=SECRET, client_id="111.222",
-                                 client_secret="shh", api_url=fake.api_url)
+            config = SlackConfig(
+                signing_secret=SECRET,
+                client_id="111.222",
+                client_secret="shh",
+                api_url=fake.api_url,
+            )
             tokens = Tokens(config, installation_store(config, app.database))
             globex = Workspace(platform="slack", external_id="T2", settings={})
             assert await tokens.token_for(globex) == "xoxb-installed"
-            assert await tokens.token_for(Workspace(platform="slack", external_id="T9",
-                                                    settings={})) is None
+            assert (
+                await tokens.token_for(Workspace(platform="slack", external_id="T9", settings={}))
+                is None
+            )
         finally:
             await server.close()
 
 
-async def test_socket_mode_receives_a_slash_command_over_the_websocket(
-        database_url: str) -> None:
+async def test_socket_mode_receives_a_slash_command_over_the_websocket(database_url: str) -> None:
     """Development behind a firewall: the same /mentor, over Socket Mode instead of HTTP."""
     from adapters.slack.app import SlackAdapter
     from adapters.slack.tokens import SlackConfig
 
     async with FakeSlack(tokens={"xoxb-test": "T1", "xapp-test": "T1"}) as fake:
         fake.users["UMAYA"] = {"tz": "America/Toronto", "real_name": "Maya"}
-        fake.socket_envelopes.append({
-            "envelope_id": "env-1", "type": "slash_commands",
-            "accepts_response_payload": True,
-            "payload": {"token": "legacy", "team_id": "T1", "team_domain": "northwind",
-                        "channel_id": "C0", "channel_name": "general", "user_id": "UMAYA",
-                        "user_name": "maya", "command": "/mentor", "text": "programs",
-                        "api_app_id": "A1", "response_url": fake.response_url("socket"),
-                        "trigger_id": "1.2.3"}})
+        fake.socket_envelopes.append(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "token": "legacy",
+                    "team_id": "T1",
+                    "team_domain": "northwind",
+                    "channel_id": "C0",
+                    "channel_name": "general",
+                    "user_id": "UMAYA",
+                    "user_name": "maya",
+                    "command": "/mentor",
+                    "text": "programs",
+                    "api_app_id": "A1",
+                    "response_url": fake.response_url("socket"),
+                    "trigger_id": "1.2.3",
+                },
+            }
+        )
         settings = load_settings(database_url=database_url)
         app = await build(settings, clock=VirtualClock(START), upgrade=False)
-        adapter = SlackAdapter(app, SlackConfig(signing_secret=SECRET, bot_token="xoxb-test",
-                                                api_url=fake.api_url, app_token="xapp-test"))
+        adapter = SlackAdapter(
+            app,
+            SlackConfig(
+                signing_secret=SECRET,
+                bot_token="xoxb-test",
+                api_url=fake.api_url,
+                app_token="xapp-test",
+            ),
+        )
         handler = await adapter.socket_mode()
         try:
             await fake.wait_until(lambda: bool(fake.responses), within=15)
@@ -626,16 +667,29 @@ async def test_socket_mode_receives_a_slash_command_over_the_websocket(
 
 async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> None:
     await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
-    slack.fake.files["people.csv"] = (b"id,name,role,department,timezone\n"
-                                      b"UANA,Ana,mentor,Engineering,America/Toronto\n"
-                                      b"UBEN,Ben,mentee,Sales,America/Halifax\n")
+    slack.fake.files["people.csv"] = (
+        b"id,name,role,department,timezone\n"
+        b"UANA,Ana,mentor,Engineering,America/Toronto\n"
+        b"UBEN,Ben,mentee,Sales,America/Halifax\n"
+    )
     message = payload("event_message_im.json")
-    message["event"].update(user="UMAYA", channel="DUMAYA", text="import buddies",
-                            subtype="file_share",
-                            files=[{"id": "F1", "name": "people.csv", "mimetype": "text/csv",
-                                    "filetype": "csv", "size": 120,
-                                    "url_private": slack.fake.file_url("people.csv"),
-                                    "url_private_download": slack.fake.file_url("people.csv")}])
+    message["event"].update(
+        user="UMAYA",
+        channel="DUMAYA",
+        text="import buddies",
+        subtype="file_share",
+        files=[
+            {
+                "id": "F1",
+                "name": "people.csv",
+                "mimetype": "text/csv",
+                "filetype": "csv",
+                "size": 120,
+                "url_private": slack.fake.file_url("people.csv"),
+                "url_private_download": slack.fake.file_url("people.csv"),
+            }
+        ],
+    )
     message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = "import buddies"
     assert (await slack.event(message)).status == 200
     await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
@@ -655,3 +709,23 @@ async def test_an_export_arrives_as_a_file_in_the_coordinators_dm(slack: SlackWo
     assert shared["channel"] == FakeSlack.conversation_id("UMAYA")
     [content] = slack.fake.uploads.values()
     assert b"mentor_id" in content and b"UANA" in content and b"UBEN" in content
+
+
+async def test_joining_from_a_channel_announcement_leaves_its_buttons_for_everyone(
+    slack: SlackWorld,
+) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies <#C0GENERAL|general>")
+    await slack.dispatcher.drain()
+    [announcement] = slack.fake.posts_in("C0GENERAL")
+
+    await slack.press(
+        "UANA",
+        announcement,
+        "Join as a mentee",
+        until=lambda: (
+            any(c.method == "views.open" for c in slack.fake.calls) or bool(slack.fake.responses)
+        ),
+    )
+
+    assert slack.fake.counts["chat.update"] == 0

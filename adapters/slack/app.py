@@ -328,6 +328,8 @@ class SlackAdapter:
         original = body.get("message") or {}
         if not channel or not ts or container.get("is_ephemeral") or not original:
             return
+        if _shared_channel(channel, str((body.get("channel") or {}).get("name") or "")):
+            return  # an announcement's buttons are for everyone in the channel, not just one
         if any(r.kind in ("error", "not_allowed") for r in replies):
             return  # a refusal changes nothing, the message included
         label = (element.get("text") or {}).get("text", "answered")
@@ -430,6 +432,13 @@ class SlackAdapter:
         greeting = await self._run(PersonJoined(actor=actor))
         home = await self.app.engine.home(actor)
         await client.views_publish(user_id=actor.user_id, view=blocks.home_view([*greeting, *home]))
+
+
+def _shared_channel(channel_id: str, name: str) -> bool:
+    """A channel (public, or a legacy private ``G…`` one), not a DM or group DM."""
+    return channel_id.startswith("C") or (
+        channel_id.startswith("G") and not name.startswith("mpdm-")
+    )
 
 
 def _form(message: Message, submit: dict[str, str]) -> dict[str, Any]:
