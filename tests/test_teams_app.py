@@ -404,6 +404,105 @@ async def test_a_csv_shared_in_the_chat_is_imported(teams: TeamsWorld) -> None:
     assert teams.fake.texts(chat("29:maya"))[-1].startswith("Imported 2 people into New-hire")
 
 
+def _consent_cards(world: TeamsWorld, user: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (sent.activity_id, attachment)
+        for sent in world.fake.messages(chat(user))
+        for attachment in sent.activity.get("attachments") or []
+        if attachment.get("contentType") == "application/vnd.microsoft.teams.card.file.consent"
+    ]
+
+
+async def _file_answer(
+    world: TeamsWorld, user: str, card: tuple[str, dict[str, Any]], action: str, upload_url: str
+) -> int:
+    activity_id, attachment = card
+    body = activity("invoke_action", replyToId=activity_id, title="", **world._who(user))
+    body["name"] = "fileConsent/invoke"
+    context = attachment["content"]["acceptContext" if action == "accept" else "declineContext"]
+    body["value"] = {
+        "type": "fileUpload",
+        "action": action,
+        "context": context,
+        "uploadInfo": {
+            "contentUrl": "https://contoso-my.sharepoint.com/personal/maya/buddies.csv",
+            "name": attachment["name"],
+            "uploadUrl": upload_url,
+            "uniqueId": "e3d4a8a5-5bd4-4a1b-a7a5-7c1e1f1c2d3e",
+            "fileType": "csv",
+        },
+    }
+    status, _ = await world.post(body)
+    return status
+
+
+async def test_an_export_is_offered_as_a_file_and_uploaded_once_accepted(
+    teams: TeamsWorld,
+) -> None:
+    await _paired(teams)
+    uploaded: list[tuple[bytes, str]] = []
+
+    async def onedrive(request: web.Request) -> web.Response:
+        uploaded.append((await request.read(), request.headers.get("Content-Range", "")))
+        return web.json_response({"id": "file-1"}, status=201)
+
+    drive = web.Application()
+    drive.router.add_put("/upload", onedrive)
+    async with TestServer(drive, port=0) as server:
+        said = await teams.say("29:maya", "export buddies")
+        assert any(t.startswith("Exported 1 pair") for t in said), said
+        [card] = _consent_cards(teams, "29:maya")
+        assert card[1]["content"]["sizeInBytes"] > 0
+
+        status = await _file_answer(
+            teams, "29:ana", card, "accept", str(server.make_url("/upload"))
+        )
+        assert status == 200 and uploaded == []  # only the person it was offered to
+
+        status = await _file_answer(
+            teams, "29:maya", card, "accept", str(server.make_url("/upload"))
+        )
+        assert status == 200
+        [(data, content_range)] = uploaded
+        assert data.startswith("\ufeffprogramme,".encode()) and b"buddies,29:ana,Ana" in data
+        assert content_range == f"bytes 0-{len(data) - 1}/{len(data)}"
+        info = teams.fake.messages(chat("29:maya"))[-1].activity["attachments"][0]
+        assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+        assert info["content"]["uniqueId"]
+
+        status = await _file_answer(
+            teams, "29:maya", card, "accept", str(server.make_url("/upload"))
+        )
+        assert status == 200 and len(uploaded) == 1  # once only: the file was let go
+
+
+async def test_a_declined_file_is_not_uploaded(teams: TeamsWorld) -> None:
+    await _paired(teams)
+    await teams.say("29:maya", "export buddies")
+    [card] = _consent_cards(teams, "29:maya")
+
+    status = await _file_answer(teams, "29:maya", card, "decline", "http://127.0.0.1:9/never")
+
+    assert status == 200
+    [update] = teams.fake.updates(chat("29:maya"))
+    assert "Not sent" in str(update.activity.get("text"))
+
+
+async def test_an_export_asked_for_in_a_channel_is_offered_in_the_chat(teams: TeamsWorld) -> None:
+    await _paired(teams)
+
+    await teams.say_in_channel("29:maya", "export buddies", [])
+    await teams.dispatcher.drain()
+
+    assert len(_consent_cards(teams, "29:maya")) == 1
+    assert not any(
+        a.get("contentType", "").endswith("file.consent")
+        for sent in teams.fake.messages()
+        if sent.conversation_id.startswith(CHANNEL)
+        for a in sent.activity.get("attachments") or []
+    )
+
+
 # -- delivery problems ---------------------------------------------------------------------
 
 

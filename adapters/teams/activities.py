@@ -36,7 +36,7 @@ _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _UNSAFE_NAME = re.compile(r"[|<>\n\r]")
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else an empty one: channel data is free-form."""
     return value if isinstance(value, dict) else {}
 
@@ -46,7 +46,7 @@ def tenant_id(activity: Activity) -> str:
     conversation = activity.conversation
     if conversation is not None and conversation.tenant_id:
         return str(conversation.tenant_id)
-    tenant = _dict(_dict(activity.channel_data).get("tenant"))
+    tenant = as_dict(as_dict(activity.channel_data).get("tenant"))
     return str(tenant.get("id") or DEFAULT_TENANT)
 
 
@@ -59,7 +59,7 @@ def conversation_kind(activity: Activity) -> str:
 
 def channel_id(activity: Activity) -> str | None:
     """The team channel an activity happened in (without a thread's ``;messageid=``)."""
-    channel = _dict(_dict(activity.channel_data).get("channel"))
+    channel = as_dict(as_dict(activity.channel_data).get("channel"))
     if channel.get("id"):
         return str(channel["id"])
     if conversation_kind(activity) == "channel" and activity.conversation is not None:
@@ -68,8 +68,8 @@ def channel_id(activity: Activity) -> str | None:
 
 
 def channel_name(activity: Activity) -> str:
-    data = _dict(activity.channel_data)
-    channel, team = _dict(data.get("channel")), _dict(data.get("team"))
+    data = as_dict(activity.channel_data)
+    channel, team = as_dict(data.get("channel")), as_dict(data.get("team"))
     return str(channel.get("name") or team.get("name") or "General")[:200]
 
 
@@ -98,8 +98,8 @@ def _mention_ids(activity: Activity) -> list[tuple[str, str, str]]:
     for entity in activity.entities or []:
         if str(getattr(entity, "type", "") or "").lower() != "mention":
             continue
-        data = _dict(getattr(entity, "additional_properties", None))
-        mentioned = _dict(data.get("mentioned"))
+        data = as_dict(getattr(entity, "additional_properties", None))
+        mentioned = as_dict(data.get("mentioned"))
         ident = str(mentioned.get("id") or "")
         if not ident or ident == bot:
             continue

@@ -37,7 +37,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from adapters.teams import cards, store
+from adapters.teams import cards, files, store
 from adapters.teams.activities import (
     CARD_TYPE,
     actor_of,
@@ -171,6 +171,9 @@ class TeamsAdapter:
         elif activity.type == ActivityTypes.invoke:
             if activity.name == "adaptiveCard/action":
                 await self._answered(turn, submitted_value(activity) or {})
+            elif activity.name == files.INVOKE:
+                await files.answer(turn, self.app.sessions)
+                await self._invoke_response(turn, 200, {})
             else:
                 await self._invoke_response(turn, 200, {})
         elif activity.type == ActivityTypes.conversation_update:
@@ -453,19 +456,14 @@ class TeamsAdapter:
             await self._post(turn, reply)
 
     async def _post(self, turn: TurnContext, reply: Message) -> None:
-        if reply.attachments:
-            names = ", ".join(a.name for a in reply.attachments)
-            reply = reply.model_copy(
-                update={
-                    "text": f"{reply.text}\n(Teams chats can't take files from me: {names} "
-                    "is available from the console, `mentorbot console`.)"
-                }
-            )
-        response = await turn.send_activity(message_activity(reply))
         activity = turn.activity
-        if reply.buttons() and response is not None and activity.conversation is not None:
-            async with self.app.sessions.begin() as session:
-                space = await store.workspace(session, tenant_id(activity), self.app.clock.now())
+        response = await turn.send_activity(message_activity(reply))
+        if not (reply.buttons() or reply.attachments) or activity.conversation is None:
+            return
+        now = self.app.clock.now()
+        async with self.app.sessions.begin() as session:
+            space = await store.workspace(session, tenant_id(activity), now)
+            if reply.buttons() and response is not None:
                 store.record(
                     session,
                     workspace_id=space.id,
@@ -473,8 +471,17 @@ class TeamsAdapter:
                     activity_id=str(response.id),
                     recipient=str(activity.from_property.id),
                     message=reply,
-                    now=self.app.clock.now(),
+                    now=now,
                 )
+        for attachment in reply.attachments:  # a file is offered, then sent once accepted
+            await files.offer(
+                turn,
+                self.app.sessions,
+                workspace_id=space.id,
+                recipient=str(activity.from_property.id),
+                attachment=attachment,
+                now=now,
+            )
 
     async def _reply_privately(
         self, turn: TurnContext, actor: Actor, replies: list[Message], *, say_where: bool

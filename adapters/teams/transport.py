@@ -34,7 +34,7 @@ from botbuilder.schema import ChannelAccount, ConversationParameters
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.teams import store
+from adapters.teams import files, store
 from adapters.teams.activities import message_activity, reference_of
 from adapters.teams.connector import classify
 from conversations.delivery import Delivery, DeliveryError
@@ -250,6 +250,16 @@ class TeamsTransport:
             response = await turn_context.send_activity(message_activity(copy.message))
             posted["id"] = str(getattr(response, "id", "") or "")
             posted["conversation"] = str(turn_context.activity.conversation.id)
+            if copy.person is not None:  # files go to people, through the consent flow
+                for attachment in copy.message.attachments:
+                    await files.offer(
+                        turn_context,
+                        self._sessions,
+                        workspace_id=delivery.workspace.id,
+                        recipient=copy.recipient,
+                        attachment=attachment,
+                        now=self._now(),
+                    )
 
         where = f"channel {copy.recipient}" if copy.channel else f"user {copy.recipient}"
         await self._call(
