@@ -759,3 +759,36 @@ async def test_without_an_app_id_start_up_warns_loudly(
     finally:
         await app.close()
     assert any("WITHOUT AUTHENTICATION" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_settings_turn_teams_on_for_the_server_and_the_outbox(database_url: str) -> None:
+    from bot.runtime import transport_for
+
+    off = await build(load_settings(database_url=database_url), upgrade=False)
+    on = await build(
+        load_settings(
+            database_url=database_url,
+            microsoft_app_id=APP_ID,
+            microsoft_app_password="secret",
+            microsoft_app_type="SingleTenant",
+            microsoft_app_tenant_id=TENANT,
+        ),
+        upgrade=False,
+    )
+    try:
+        for app, expected in ((off, 404), (on, 401)):
+            async with (
+                TestServer(make_web_app(app), port=0) as server,
+                aiohttp.ClientSession() as http,
+                http.post(
+                    server.make_url("/api/messages"),
+                    json={"type": "message", "serviceUrl": "https://smba.example/", "text": "hi"},
+                ) as response,
+            ):
+                assert response.status == expected
+        router = transport_for(on)
+        assert router is not None and "teams" in router.platforms
+        assert transport_for(off) is None
+    finally:
+        await off.close()
+        await on.close()
