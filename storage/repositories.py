@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import (
     AuditEntry,
     Enrolment,
     EnrolmentStatus,
+    InboundEvent,
     OutboxMessage,
     OutboxStatus,
     Pair,
@@ -256,3 +258,16 @@ def names(people: Sequence[Person]) -> str:
     if len(labels) <= 1:
         return "".join(labels)
     return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+async def first_time(
+    sessions: async_sessionmaker[AsyncSession], *, platform: str, event_id: str, now: datetime
+) -> bool:
+    """Record a platform's event id; False if it was recorded before (the platform is
+    delivering it again), so a retried event has one effect."""
+    try:
+        async with sessions.begin() as session:
+            session.add(InboundEvent(platform=platform, event_id=event_id[:255], received_at=now))
+    except IntegrityError:
+        return False
+    return True

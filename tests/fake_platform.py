@@ -24,10 +24,11 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from tests.local_server import LocalServer
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class Post:
     body: dict[str, Any]
 
 
-class FakePlatform:
+class FakePlatform(LocalServer):
     def __init__(self, *, delay: float = 0.0, script: Iterable[int] = ()) -> None:
         self.delay = delay
         self.script = list(script)
@@ -56,7 +57,6 @@ class FakePlatform:
         self.confirmed: Counter[str] = Counter()
         """GET /{key} answered 200: a recovered row confirmed instead of re-sent."""
         self._thresholds: list[tuple[int, asyncio.Event]] = []
-        self._runner: web.AppRunner | None = None
         self.url = ""
 
     # -- what tests read ---------------------------------------------------------------
@@ -117,31 +117,10 @@ class FakePlatform:
                 event.set()
         self._thresholds = [(t, e) for t, e in self._thresholds if not e.is_set()]
 
-    async def start(self) -> str:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/", self._post)
         app.router.add_get("/{key:.+}", self._get)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+
+    def started(self, base_url: str) -> str:
+        self.url = base_url
         return self.url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakePlatform:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

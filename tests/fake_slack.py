@@ -28,11 +28,12 @@ import json
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.local_server import LocalServer
 
 JSON_FIELDS = frozenset({"blocks", "metadata", "attachments"})
 """Parameters that arrive JSON-encoded in a form body."""
@@ -87,7 +88,7 @@ class Post:
     params: dict[str, Any]
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     def __init__(self, *, tokens: Mapping[str, str] | None = None) -> None:
         self.tokens = dict(tokens if tokens is not None else {"xoxb-test": "T1"})
         """Bot token → team id. Any other token is answered ``invalid_auth``."""
@@ -95,7 +96,6 @@ class FakeSlack:
         self.counts: Counter[str] = Counter()
         self.posts: list[Post] = []
         self._script: dict[str, deque[Reply]] = {}
-        self._runner: web.AppRunner | None = None
         self.api_url = ""
         self.base_url = ""
         self.users: dict[str, dict[str, Any]] = {}
@@ -342,35 +342,14 @@ class FakeSlack:
         await self._changed_now()
         return web.json_response(answer)
 
-    async def start(self) -> str:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/files/{name}", self._file)
         app.router.add_post("/upload/{file_id}", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        self.api_url = f"{self.base_url}/api/"
+
+    def started(self, base_url: str) -> str:
+        self.base_url = base_url
+        self.api_url = f"{base_url}/api/"
         return self.api_url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlack:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

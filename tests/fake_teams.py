@@ -41,12 +41,13 @@ import json
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 from multidict import CIMultiDict
+
+from tests.local_server import LocalServer
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 """The attachment content type of an Adaptive Card."""
@@ -131,7 +132,7 @@ def _cards_of(activity: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-class FakeBotConnector:
+class FakeBotConnector(LocalServer):
     def __init__(self, *, tenant_id: str = "t1") -> None:
         self.tenant_id = tenant_id
         """The tenant members belong to."""
@@ -146,7 +147,6 @@ class FakeBotConnector:
         self._script: dict[str, deque[Reply]] = {}
         self._activities = 0
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
         self._service_url: str | None = None
 
     # -- what tests use ------------------------------------------------------------------
@@ -380,30 +380,9 @@ class FakeBotConnector:
         reply_to = route[4] if kind == "reply" else None
         return self._send(kind, route[2], body, authorization, reply_to)
 
-    async def start(self) -> str:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._service_url = f"http://{host}:{port}/{PREFIX}/"
+
+    def started(self, base_url: str) -> str:
+        self._service_url = f"{base_url}/{PREFIX}/"
         return self._service_url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeBotConnector:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -26,7 +26,6 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import IntegrityError
 
 from adapters.slack import blocks
 from adapters.slack.tokens import SlackConfig, Tokens
@@ -40,7 +39,8 @@ from conversations.events import (
     PersonJoined,
 )
 from conversations.messages import Attachment, Message
-from storage.models import InboundEvent, Workspace
+from storage import repositories as repo
+from storage.models import Workspace
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0
@@ -161,16 +161,9 @@ class SlackAdapter:
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if not isinstance(event_id, str) or not event_id:
             return False
-        try:
-            async with self.app.sessions.begin() as session:
-                session.add(
-                    InboundEvent(
-                        platform="slack", event_id=event_id[:255], received_at=self.app.clock.now()
-                    )
-                )
-        except IntegrityError:
-            return True
-        return False
+        return not await repo.first_time(
+            self.app.sessions, platform="slack", event_id=event_id, now=self.app.clock.now()
+        )
 
     async def _actor(
         self, client: AsyncWebClient, *, team: str, user: str, name: str = ""

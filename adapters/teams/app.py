@@ -35,7 +35,6 @@ from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from adapters.teams import cards, files, store
 from adapters.teams.activities import (
@@ -64,7 +63,7 @@ from conversations.events import (
 from conversations.messages import Attachment, Message
 from conversations.outbox import Outbox
 from storage import repositories as repo
-from storage.models import InboundEvent, TeamsConversation
+from storage.models import TeamsConversation
 
 log = logging.getLogger(__name__)
 PATH = "/api/messages"
@@ -185,15 +184,12 @@ class TeamsAdapter:
         """Record the activity id; True if it was handled before (a channel's retry)."""
         if not activity.id or activity.conversation is None:
             return False
-        key = f"{activity.conversation.id}|{activity.id}"[:255]
-        try:
-            async with self.app.sessions.begin() as session:
-                session.add(
-                    InboundEvent(platform="teams", event_id=key, received_at=self.app.clock.now())
-                )
-        except IntegrityError:
-            return True
-        return False
+        return not await repo.first_time(
+            self.app.sessions,
+            platform="teams",
+            event_id=f"{activity.conversation.id}|{activity.id}",
+            now=self.app.clock.now(),
+        )
 
     async def _run(self, event: Event) -> list[Message]:
         replies = await self.app.engine.handle(event)
