@@ -39,6 +39,7 @@ class App:
             clock=self.clock,
             transport=transport,
             library=self.engine.library,
+            settings=self.engine.settings,
             limiter=limiter,
             concurrency=concurrency or self.settings.outbox_concurrency,
             platforms=platforms,
@@ -68,6 +69,9 @@ async def build(
         sessions=sessions,
         clock=clock,
         library=library or Library.load(),
-        settings=EngineSettings(default_timezone=settings.default_timezone),
+        settings=EngineSettings(
+            default_timezone=settings.default_timezone,
+            digest_min_group=settings.digest_min_group,
+        ),
     )
     return App(settings=settings, database=database, sessions=sessions, engine=engine, clock=clock)

@@ -61,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("mentorbot-teams.zip"),
         help="zip file to write (default: %(default)s)",
     )
+    digest = sub.add_parser("digest", help="the executive digest")
+    digest_sub = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
+    digest_preview = digest_sub.add_parser(
+        "preview", help="print the digest an executive would get now, and write its chart"
+    )
+    digest_preview.add_argument("--program", help="one programme's key (default: all opened)")
+    digest_preview.add_argument("--workspace", help="the workspace or tenant id, if several")
+    digest_preview.add_argument(
+        "--timezone", help="the reader's time zone (default: DEFAULT_TIMEZONE)"
+    )
+    digest_preview.add_argument(
+        "--out", type=Path, default=Path("digest.png"), help="chart file (default: %(default)s)"
+    )
     bench = sub.add_parser("bench", help="run a benchmark")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="NAME")
     matching = bench_sub.add_parser("matching", help="optimal matching against greedy")
@@ -166,6 +179,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         return serve(settings, socket_mode=args.socket_mode)
+    if args.command == "digest":
+        from bot.digest_cli import preview
+
+        return asyncio.run(
+            preview(
+                settings,
+                programme_key=args.program,
+                workspace=args.workspace,
+                out=args.out,
+                timezone=args.timezone,
+            )
+        )
     if args.command == "worker":
         return asyncio.run(_worker(settings))
     if args.command == "db":

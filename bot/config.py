@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field(default="MultiTenant")
     microsoft_app_tenant_id: str | None = Field(default=None)
     teams_enabled: bool = Field(default=False)
+    digest_min_group: int = Field(default=5, ge=3, le=1000)
 
     @property
     def slack_enabled(self) -> bool:

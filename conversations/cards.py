@@ -161,6 +161,14 @@ def checkin_form(
                     kind="multiline",
                     hint="Only you can ever see this. Not your partner, not the programme team.",
                 ),
+                Input(
+                    name="quote",
+                    label="A line we may share without your name (optional)",
+                    kind="text",
+                    hint="If you like, a sentence about what this mentoring gives you. It may "
+                    "appear, anonymised, in the weekly update to the programme's sponsors. "
+                    "Leave it empty to share nothing.",
+                ),
             ),
             submit=Button(
                 label="Send check-in",

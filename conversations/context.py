@@ -19,6 +19,8 @@ from storage.models import Person, Programme, Role, Workspace
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     default_timezone: str = "UTC"
+    digest_min_group: int = 5
+    """Digest breakdowns of fewer people than this say only "fewer than N" (never below 3)."""
 
 
 @dataclass(slots=True)

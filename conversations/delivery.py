@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import rendering, timing
 from conversations.clock import Clock
+from conversations.context import EngineSettings
 from conversations.curriculum import Library
 from conversations.messages import Message
 from conversations.ratelimit import RateLimiter
@@ -139,6 +140,7 @@ class Dispatcher:
     clock: Clock
     transport: Transport
     library: Library = field(default_factory=Library.load)
+    settings: EngineSettings = field(default_factory=EngineSettings)
     limiter: RateLimiter | None = None
     worker: str = field(default_factory=worker_id)
     lease: timedelta = timedelta(seconds=60)
@@ -316,6 +318,7 @@ class Dispatcher:
                     person=person,
                     library=self.library,
                     now=now,
+                    settings=self.settings,
                 )
             )
             if message is None:

@@ -327,7 +327,10 @@ async def record_checkin(
     rating: int,
     reflection: str | None,
     now: datetime,
+    quote: str | None = None,
 ) -> str:
+    """Record a check-in. ``quote`` is a line the person chose to share, without their
+    name, in the executives' digest; the reflection is never shown to anyone."""
     if not pair.includes(person.id):
         raise UserError("That check-in belongs to someone else's pairing.")
     if session_index is None:
@@ -348,6 +351,7 @@ async def record_checkin(
     if existing is not None:
         return f"You've already checked in for session {session_index + 1}. Thank you."
     note = (reflection or "").strip() or None
+    shared = (quote or "").strip() or None
     session.add(
         CheckIn(
             pair_id=pair.id,
@@ -355,6 +359,7 @@ async def record_checkin(
             session_index=session_index,
             rating=rating,
             reflection=note,
+            shareable_quote=shared,
             created_at=now,
         )
     )
@@ -367,6 +372,8 @@ async def record_checkin(
         now=now,
     )
     kept = " Your note is saved privately; nobody else will see it." if note else ""
+    if shared:
+        kept += " Thank you for the line to share: it will appear without your name."
     return f"Thanks for checking in on session {session_index + 1} ({rating}/5).{kept}"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards, digest, schedule
+from conversations.context import EngineSettings
 from conversations.curriculum import Curriculum, Library
 from conversations.messages import Button, Card, Input, Message, Section
 from storage.models import (
@@ -43,7 +44,9 @@ class Job:
         person: Person | None,
         library: Library,
         now: datetime,
+        settings: EngineSettings | None = None,
     ) -> None:
+        self.settings = settings or EngineSettings()
         self.session = session
         self.row = row
         self.pair = pair
@@ -286,7 +289,9 @@ async def weekly_digest(job: Job) -> Message | None:
     subscription = await job.session.get(DigestSubscription, job.ref)
     if subscription is None:
         return None  # unsubscribed since
-    return await digest.render(job.session, subscription, now=job.now)
+    return await digest.render(
+        job.session, subscription, now=job.now, min_group=job.settings.digest_min_group
+    )
 
 
 async def render(job: Job) -> Message | None:

@@ -286,7 +286,11 @@ async def _check_in(slack: SlackWorld, user: str, *, rating: str, reflection: st
     view = await slack.open_form(user, checkin)
     assert view["type"] == "modal" and view["callback_id"] == "mentorbot.form"
     inputs = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
-    assert inputs == {"rating": "static_select", "reflection": "plain_text_input"}
+    assert inputs == {
+        "rating": "static_select",
+        "reflection": "plain_text_input",
+        "quote": "plain_text_input",
+    }
     chosen = {"text": {"type": "plain_text", "text": rating, "emoji": True}, "value": rating}
     response = await slack.submit(
         user,

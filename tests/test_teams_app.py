@@ -254,7 +254,7 @@ async def test_a_check_in_form_is_filled_in_a_card_and_stays_private(teams: Team
 
     form = next(c for c in reversed(teams.fake.cards(chat("29:ben"))) if "How did" in json.dumps(c))
     inputs = {e["id"] for e in form["body"] if str(e.get("type", "")).startswith("Input.")}
-    assert inputs == {"rating", "reflection"}
+    assert inputs == {"rating", "reflection", "quote"}
 
     before = len(teams.fake.messages(chat("29:ben")))
     secret = "I worry I am not pulling my weight"

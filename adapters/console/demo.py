@@ -9,6 +9,7 @@ real database (a fresh SQLite file) and the console adapter.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,14 @@ REFLECTIONS = (
     "Need to follow up on the budget question before next time.",
     "Less nervous than last time.",
 )
+MIDWAY = 91
+SHARED = (
+    "I was nervous about talking to someone so senior; the agenda gave us somewhere to start.",
+    "Having someone outside my own team to think out loud with has changed how I plan my week.",
+    "Daniel made time for me every fortnight, even in the middle of the audit.",
+    "We drift from the prompts now, and I think that is the point.",
+)
+"""Lines participants chose to share, without their names, in the executive digest."""
 
 
 @dataclass
@@ -146,10 +155,14 @@ class DemoTransport(ConsoleTransport):
     plans: dict[str, PairPlan]
     """By mentee handle: the matcher decides who their mentor is."""
     day: int
+    digests: list[tuple[int, Message]]
+    """The weekly digests an executive received, by day of the programme."""
 
     async def send(self, delivery: Delivery) -> str | None:
         sent = await super().send(delivery)
         message = delivery.message
+        if message.kind == "digest":
+            self.digests.append((self.day, message))
         pair = delivery.pair
         if pair is not None:
             plan = self.plans.get(pair.mentee.platform_user_id)
@@ -176,7 +189,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
     app = await build(settings, clock=clock)
     out = Transcript(write)
     transport = DemoTransport(write=out, compact_after_first=not full)
-    transport.plans, transport.day = {}, 0
+    transport.plans, transport.day, transport.digests = {}, 0, []
     dispatcher = app.dispatcher(transport, concurrency=1, platforms=frozenset({"console"}))
     rng = random.Random(2026)
 
@@ -219,6 +232,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
     )
     await command("maya", "admin grant @helen executive")
     await command("maya", "program open career")
+    await command("maya", "digest subscribe @helen career mon 08:00")
     for handle, (side, skills, interests, goals) in JOINS.items():
         member = PEOPLE[handle]
         goal = f' --goals "{goals}"' if goals else ""
@@ -257,6 +271,16 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
     await command("maya", "program close career")
     await command("maya", "status career")
     await _summary(app, plans, write)
+    if transport.digests:
+        # The one from the middle of the programme, when every kind of figure is moving.
+        day, digest = min(transport.digests, key=lambda item: abs(item[0] - MIDWAY))
+        chart = database.parent / "demo-digest.png"
+        when = (START + timedelta(days=day)).strftime("%a %d %b")
+        write(f"\n══ The weekly digest Helen (executive) received on {when} " + "═" * 22)
+        write(render(digest))
+        for attachment in digest.attachments:
+            await asyncio.to_thread(chart.write_bytes, attachment.data)
+            write(f"(its chart, {attachment.name}, is in {chart})")
     await app.close()
     return 0
 
@@ -275,14 +299,17 @@ async def _act(
             continue
         rating = str(rng.choice((4, 5, 5)) if plan.behaviour != "stall" else rng.choice((3, 4)))
         note = rng.choice(REFLECTIONS) if rng.random() < 0.25 else ""
+        quote = rng.choice(SHARED) if plan.behaviour != "stall" and rng.random() < 0.2 else ""
+        extras = ", with a private note" if note else ""
+        extras += ", with a line to share" if quote else ""
         await say(
             FormSubmitted(
                 actor=actor(handle),
                 action="checkin",
                 value=card.card.submit.value,
-                values={"rating": rating, "reflection": note},
+                values={"rating": rating, "reflection": note, "quote": quote},
             ),
-            f"[Send check-in: {rating}/5{', with a private note' if note else ''}]",
+            f"[Send check-in: {rating}/5{extras}]",
         )
         del plan.pending_checkins[handle]
     if plan.agenda is None or plan.agenda_day is None:

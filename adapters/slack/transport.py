@@ -17,6 +17,7 @@ The dispatcher owns retries, so the SDK's own retry handlers are switched off.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -28,6 +29,7 @@ from conversations.delivery import Delivery, DeliveryError
 from conversations.messages import Message
 from storage.models import Pair, Workspace
 
+log = logging.getLogger(__name__)
 EVENT_TYPE = "mentorbot_message"
 """The metadata event type on every message we post; its payload holds the outbox key."""
 HISTORY_LIMIT = 50
@@ -155,7 +157,26 @@ class SlackTransport:
             raise error from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack unreachable: {type(exc).__name__}") from None
-        return f"{response.get('channel') or channel}:{response['ts']}"
+        posted = str(response.get("channel") or channel)
+        if delivery.message.attachments:
+            await self._attach(delivery, token=token, channel=posted)
+        return f"{posted}:{response['ts']}"
+
+    async def _attach(self, delivery: Delivery, *, token: str, channel: str) -> None:
+        """Upload the message's files (the digest's chart) beside it. The message is already
+        posted and says the same in words, so a failed upload is logged, not retried: a
+        retry would post the message twice."""
+        try:
+            await self._web().files_upload_v2(
+                token=token,
+                channel=channel,
+                file_uploads=[
+                    {"content": item.data, "filename": item.name, "title": item.name}
+                    for item in delivery.message.attachments
+                ],
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not upload the files of %s: %s", delivery.key, exc)
 
     async def confirm(self, delivery: Delivery) -> str | None:
         """The id of a message already posted with this delivery's key, if one is in the

@@ -25,6 +25,10 @@ engine's ``(action, value, {name: value})``. ``answered_card`` is the same card
 with its inputs and buttons removed and a "✓ label (by)" line, for updating a card
 in place once it has been answered.
 
+A picture attached to the message (the digest's chart) becomes an Image with a
+data URI after the header, when the card can hold it; otherwise it is left out and
+the text, which says the same in words, stands alone.
+
 The engine writes light markdown: ``*bold*`` becomes Adaptive Card ``**bold**``,
 and each line break becomes a paragraph break (Teams ignores a single newline
 outside markdown lists, and the engine's "• " bullets are plain lines).
@@ -32,6 +36,7 @@ outside markdown lists, and the engine's "• " bullets are plain lines).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Sequence
@@ -64,6 +69,7 @@ MAX_FACT_TEXT = 1000
 MAX_HEADER = 150
 MAX_TITLE = 75
 MAX_ACTIONS = 6
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
 
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 
@@ -194,12 +200,28 @@ def _more(kind: str, more: str | None) -> Element:
     return _text_block(f"…more: type {command}", isSubtle=True)
 
 
+def images(message: Message) -> list[Element]:
+    """Picture attachments (the digest's chart) as Image elements with a data URI: a bot
+    cannot attach a file to a Teams message, but a card can carry a small image."""
+    return [
+        {
+            "type": "Image",
+            "url": f"data:{item.media_type};base64,{base64.b64encode(item.data).decode()}",
+            "altText": _plain(item.name, MAX_TITLE),
+            "size": "Stretch",
+        }
+        for item in message.attachments
+        if item.media_type in IMAGE_TYPES and item.data
+    ]
+
+
 def _build(message: Message, *, more: str | None, answer: str | None) -> dict[str, Any]:
     card = message.card
     head: list[Element] = []
     body: list[Element] = []
     tail: list[Element] = []
     actions: list[Element] = []
+    pictures = images(message)
     if card is not None:
         if card.inputs and card.submit is None:
             raise ValueError(f"the {message.kind} form has inputs but no submit button")
@@ -236,6 +258,10 @@ def _build(message: Message, *, more: str | None, answer: str | None) -> dict[st
         return result
 
     result = assemble(body)
+    if pictures:  # after the header; dropped whole when the card cannot hold them
+        with_pictures = {**result, "body": head + pictures + body + tail}
+        if _size(with_pictures) <= MAX_CARD_BYTES:
+            return with_pictures
     if _size(result) <= MAX_CARD_BYTES:
         return result
     pointer = _more(message.kind, more)

@@ -120,3 +120,32 @@ async def unsubscribe(ctx: Context, args: Args) -> Reply:
             kind="digest_unsubscribed",
         )
     ]
+
+
+@verb(
+    "digest preview",
+    usage="digest preview [program]",
+    summary="see the next weekly digest before it goes out",
+    role=Role.COORDINATOR,
+    max_words=1,
+    group=COORDINATING,
+)
+async def preview(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0]) if args.words else None
+    message = await digest.compose(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        programme_id=programme.id if programme else None,
+        timezone=ctx.actor.timezone,
+        now=ctx.now,
+        min_group=ctx.settings.digest_min_group,
+    )
+    if message is None:
+        raise UserError(
+            "There is nothing to report yet: a digest covers programmes that have opened."
+        )
+    return [
+        message.model_copy(
+            update={"text": "Preview, as executives would see it now:\n" + message.text}
+        )
+    ]

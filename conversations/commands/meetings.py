@@ -171,6 +171,9 @@ async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Re
     note = values.get("reflection")
     if note is not None and len(note) > 2000:
         raise UserError("Keep the note under 2,000 characters.")
+    quote = values.get("quote")
+    if quote is not None and len(quote) > 300:
+        raise UserError("Keep the line to share under 300 characters.")
     said = await journeys.record_checkin(
         ctx.session,
         pair=pair,
@@ -179,6 +182,7 @@ async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Re
         rating=rating,
         reflection=note,
         now=ctx.now,
+        quote=quote,
     )
     return [Message(text=said, kind="checked_in")]
 
