@@ -207,6 +207,7 @@ SAMPLE_SCRIPT = [
     ("ben", "status"),
     ("ben", "agenda"),
     ("maya", "digest subscribe <@helen|Helen> all mon 08:00"),
+    ("maya", "digest preview"),
     ("maya", "audit"),
     ("maya", "outbox"),
     ("maya", "quiet add 2026-12-25"),

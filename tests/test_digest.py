@@ -10,12 +10,15 @@ the comments from the rows inserted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bot.app import App, build
+from bot.cli import main
 from bot.config import ConfigError, load_settings
 from conversations import digest
 from conversations.digest_figures import departments, figures, total
@@ -32,6 +35,7 @@ from storage.models import (
     PulseResponse,
     Workspace,
 )
+from tests.harness import open_chat, programme_with_pair
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 SECRET = "SECRET-REFLECTION nobody may read"
@@ -338,3 +342,40 @@ def test_quotes_lose_every_name_of_their_pair() -> None:
         "[name] and [name] both helped"
     )
     assert digest.anonymise("ask <@U123|raj> or raj@example.org", []) == "ask [name] or [name]"
+
+
+async def test_a_coordinator_previews_the_next_digest_and_nobody_else_can(
+    database_url: str,
+) -> None:
+    async with open_chat(database_url) as chat:
+        await chat.say("maya", "program create buddies --curriculum new-hire-buddy")
+        early = await chat.say("maya", "digest preview")
+        assert "nothing to report yet" in early
+        await programme_with_pair(chat, key="career")
+        preview = await chat.say("maya", "digest preview career")
+        assert preview.startswith("Preview, as executives would see it now:")
+        assert "1 active pairs" in preview and "Ana" not in preview and "Ben" not in preview
+        refused = await chat.say("ben", "digest preview")
+        assert "Only coordinators" in refused
+
+
+def test_the_preview_command_prints_the_digest_and_writes_its_chart(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def setup() -> None:
+        async with open_chat(database_url) as chat:
+            await programme_with_pair(chat)
+
+    asyncio.run(setup())
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    chart = tmp_path / "chart.png"
+
+    assert main(["digest", "preview", "--program", "buddies", "--out", str(chart)]) == 0
+
+    out = capsys.readouterr().out
+    assert "Mentoring this week: New-hire buddy" in out and "Active pairs: 1" in out
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert main(["digest", "preview", "--program", "nothing-like-it"]) == 1

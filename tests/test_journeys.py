@@ -259,7 +259,8 @@ async def test_coordinators_grant_and_revoke_roles(chat: Chat) -> None:
 
 
 async def test_the_home_screen_shows_the_pair_the_agenda_buttons_and_for_coordinators_health(
-        chat: Chat) -> None:
+    chat: Chat,
+) -> None:
     await programme_with_pair(chat)
     ben = await chat.app.engine.home(chat.actor("ben"))
     kinds = [m.kind for m in ben]

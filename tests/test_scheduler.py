@@ -225,8 +225,7 @@ async def test_failed_messages_stay_visible_and_can_be_retried(chat: Chat) -> No
     assert await chat.say("maya", "outbox retry all") == "Queued 2 message(s) to try again."
     await chat.dispatcher.drain()
     assert chat.kinds("ben") == ["introduction"]
-    assert "could not be delivered: channel_not_found" in chat.last("maya",
-                                                                    "delivery_problem").text
+    assert "could not be delivered: channel_not_found" in chat.last("maya", "delivery_problem").text
     assert "Only coordinators can use outbox" in await chat.say("ben", "outbox")
 
 
@@ -246,21 +245,27 @@ async def test_two_planners_at_once_advance_each_pair_once(chat: Chat) -> None:
 
 
 async def test_the_weekly_digest_arrives_at_the_executives_local_time_once_a_week(
-        chat: Chat) -> None:
+    chat: Chat,
+) -> None:
     await _pair(chat)
     await chat.hello("ana")
     reply = await chat.say("maya", "digest subscribe <@ana|Ana> buddies mon 08:00")
-    assert reply == ("Ana will get the weekly digest for New-hire buddy every Mon at 08:00 "
-                     "their time (America/Toronto).")
+    assert reply == (
+        "Ana will get the weekly digest for New-hire buddy every Mon at 08:00 "
+        "their time (America/Toronto)."
+    )
     await chat.say("ben", "met")
     await chat.hours(24 * 15)  # across the 8 March clock change
     sent = _delivered(chat, "digest", who="ana")
     assert [w.astimezone(ZoneInfo("America/Toronto")).strftime("%a %H:%M") for w in sent] == [
-        "Mon 08:00", "Mon 08:00"]
+        "Mon 08:00",
+        "Mon 08:00",
+    ]
     digest = chat.last("ana", "digest")
     assert "1 active pairs" in digest.text and "Ben" not in digest.text
     assert await chat.say("ana", "digest unsubscribe") == "Stopped 1 weekly digest(s) for Ana."
     await chat.hours(24 * 8)
     assert len(_delivered(chat, "digest", who="ana")) == 2
     assert "Only coordinators can stop someone else's digest" in await chat.say(
-        "ben", "digest unsubscribe <@maya|Maya>")
+        "ben", "digest unsubscribe <@maya|Maya>"
+    )

@@ -84,7 +84,8 @@ async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
 
 
 async def test_the_privacy_and_terms_pages_the_app_packages_link_to_exist(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     app = await build(load_settings(database_url=database_url), upgrade=False)
     server = TestServer(make_web_app(app), port=0)
     await server.start_server()

@@ -17,10 +17,12 @@ def test_installation_bot_and_state_tables_match_the_sdk() -> None:
     theirs = sqlalchemy.MetaData()
     expected = {
         "slack_installations": SQLAlchemyInstallationStore.build_installations_table(
-            theirs, "slack_installations"),
+            theirs, "slack_installations"
+        ),
         "slack_bots": SQLAlchemyInstallationStore.build_bots_table(theirs, "slack_bots"),
         "slack_oauth_states": SQLAlchemyOAuthStateStore.build_oauth_states_table(
-            theirs, "slack_oauth_states"),
+            theirs, "slack_oauth_states"
+        ),
     }
     for name, table in expected.items():
         assert _shape(Base.metadata.tables[name]) == _shape(table), name

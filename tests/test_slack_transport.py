@@ -12,11 +12,12 @@ import pytest
 
 from adapters.slack.transport import EVENT_TYPE, SlackTransport
 from conversations.delivery import Delivery, DeliveryError
-from conversations.messages import Button, Card, Message, Section
+from conversations.messages import Attachment, Button, Card, Message, Section
 from storage.models import Pair, Person, Programme, Workspace
 from tests.fake_slack import FakeSlack, Reply
 
 TOKEN = "xoxb-test"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
 
 @pytest.fixture(autouse=True)
@@ -367,3 +368,37 @@ async def test_confirm_is_none_when_slack_cannot_say(slack: FakeSlack, transport
 
     assert await slack_transport.confirm(delivery()) is None
     assert await (await transport(tokens={})).confirm(delivery()) is None
+
+
+DIGEST = Message(
+    text="Mentoring this week: 4 active pairs, 3 met (75 %). Pairs that met: ▃▅█",
+    card=Card(header="Mentoring this week", sections=(Section(text="Counts only."),)),
+    kind="digest",
+    attachments=(Attachment(name="mentoring-2026-W11.png", media_type="image/png", data=PNG),),
+)
+
+
+async def test_a_digests_chart_is_uploaded_beside_it_in_the_dm(
+    slack: FakeSlack, transport: Opened
+) -> None:
+    slack_transport = await transport()
+
+    await slack_transport.send(delivery("digest:1:2026-W11", message=DIGEST))
+
+    [post] = slack.posts
+    assert post.channel == FakeSlack.conversation_id("U1") and "▃▅█" in str(post.text)
+    [shared] = slack.shared
+    assert shared["channel"] == post.channel
+    assert list(slack.uploads.values()) == [PNG]
+
+
+async def test_a_chart_that_cannot_be_uploaded_leaves_the_words_and_no_retry(
+    slack: FakeSlack, transport: Opened
+) -> None:
+    slack_transport = await transport()
+    slack.queue("files.getUploadURLExternal", Reply.error("not_allowed_token_type"))
+
+    sent = await slack_transport.send(delivery("digest:1:2026-W11", message=DIGEST))
+
+    assert sent is not None and len(slack.posts) == 1  # posted once, not failed for a retry
+    assert slack.uploads == {} and slack.shared == []

@@ -3,7 +3,9 @@ schema accepts, within Teams' 40 KB; answers come back to the engine as they wen
 
 from __future__ import annotations
 
+import base64
 import json
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,17 @@ import jsonschema
 import pytest
 
 from adapters.teams.cards import adaptive_card, answered_card, submitted
-from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
+from conversations.digest_chart import chart_png
+from conversations.messages import (
+    Attachment,
+    Button,
+    Card,
+    CardField,
+    Input,
+    Message,
+    Option,
+    Section,
+)
 from tests.harness import Chat, everything_a_programme_says
 
 SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
@@ -189,3 +201,37 @@ def test_a_huge_message_is_trimmed_under_the_limit_and_still_validates() -> None
     answered = answered_card(message, label="Approved", by="Maya")
     assert_teams_accepts(answered)
     assert answered["body"][-1]["text"] == "✓ Approved (Maya)"
+
+
+def _digest(data: bytes) -> Message:
+    return Message(
+        text="Mentoring this week: 4 active pairs.",
+        card=Card(
+            header="Mentoring this week: All programmes",
+            sections=(Section(fields=(CardField(label="Active pairs", value="4"),)),),
+        ),
+        kind="digest",
+        attachments=(Attachment(name="mentoring.png", media_type="image/png", data=data),),
+    )
+
+
+def test_the_digest_chart_is_an_image_in_the_card() -> None:
+    png = chart_png(
+        week_ends=[datetime(2026, 3, 2, tzinfo=UTC) + timedelta(days=7 * w) for w in range(8)],
+        met=[3, 5, 6, 4, 7, 8, 6, 9],
+        response_rate=[50, 60, None, 70, 80, 75, 90, 85],
+    )
+    card = adaptive_card(_digest(png))
+
+    assert_teams_accepts(card)
+    [image] = [e for e in card["body"] if e["type"] == "Image"]
+    assert image["url"] == "data:image/png;base64," + base64.b64encode(png).decode()
+    assert card["body"].index(image) == 1  # right under the header
+
+
+def test_a_picture_too_big_for_a_card_is_left_out_and_the_words_stay() -> None:
+    card = adaptive_card(_digest(b"\x89PNG" + bytes(range(256)) * 160))  # 40 KB of picture
+
+    assert_teams_accepts(card)
+    assert not [e for e in card["body"] if e["type"] == "Image"]
+    assert "Active pairs" in json.dumps(card)
