@@ -792,3 +792,27 @@ async def test_the_settings_turn_teams_on_for_the_server_and_the_outbox(database
     finally:
         await off.close()
         await on.close()
+
+
+async def test_an_executive_gets_the_weekly_digest_with_its_chart_in_the_card(
+    teams: TeamsWorld,
+) -> None:
+    await _paired(teams)
+    [said] = await teams.say("29:maya", "digest subscribe maya buddies mon 08:00")
+    assert "every Mon at 08:00" in said
+    preview = teams.fake.cards(chat("29:maya"))
+    await teams.say("29:maya", "digest preview")
+    [shown] = teams.fake.cards(chat("29:maya"))[len(preview) :]
+    assert any(e["type"] == "Image" for e in shown["body"])
+
+    teams.app.clock.advance(timedelta(days=8))  # type: ignore[attr-defined]
+    await teams.app.engine.tick()
+    await teams.dispatcher.drain()
+
+    digests = [c for c in teams.fake.cards(chat("29:maya")) if "Mentoring this week" in str(c)]
+    assert len(digests) == 2  # the preview, then the week's digest
+    weekly = digests[-1]
+    [image] = [e for e in weekly["body"] if e["type"] == "Image"]
+    assert image["url"].startswith("data:image/png;base64,")
+    _validator().validate(weekly)
+    assert _consent_cards(teams, "29:maya") == []  # a picture is not offered as a file

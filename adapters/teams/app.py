@@ -454,7 +454,8 @@ class TeamsAdapter:
     async def _post(self, turn: TurnContext, reply: Message) -> None:
         activity = turn.activity
         response = await turn.send_activity(message_activity(reply))
-        if not (reply.buttons() or reply.attachments) or activity.conversation is None:
+        offered = files.offerable(reply)
+        if not (reply.buttons() or offered) or activity.conversation is None:
             return
         now = self.app.clock.now()
         async with self.app.sessions.begin() as session:
@@ -469,7 +470,7 @@ class TeamsAdapter:
                     message=reply,
                     now=now,
                 )
-        for attachment in reply.attachments:  # a file is offered, then sent once accepted
+        for attachment in offered:  # a file is offered, then sent once accepted
             await files.offer(
                 turn,
                 self.app.sessions,

@@ -22,6 +22,7 @@ from sqlalchemy import null
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams.activities import as_dict, message_activity
+from adapters.teams.cards import IMAGE_TYPES
 from conversations.messages import Attachment, Message
 from storage.models import TeamsMessage
 
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
 INVOKE = "fileConsent/invoke"
+
+
+def offerable(message: Message) -> tuple[Attachment, ...]:
+    """The files to offer: a picture travels inside the card instead (see ``cards``)."""
+    return tuple(a for a in message.attachments if a.media_type not in IMAGE_TYPES)
 
 
 async def offer(

@@ -251,7 +251,7 @@ class TeamsTransport:
             posted["id"] = str(getattr(response, "id", "") or "")
             posted["conversation"] = str(turn_context.activity.conversation.id)
             if copy.person is not None:  # files go to people, through the consent flow
-                for attachment in copy.message.attachments:
+                for attachment in files.offerable(copy.message):
                     await files.offer(
                         turn_context,
                         self._sessions,
