@@ -95,6 +95,21 @@ def _parser() -> argparse.ArgumentParser:
     fanout.add_argument("--channels", type=int, default=2000)
     fanout.add_argument("--workspace-rate", type=float, default=200.0, help="messages/s")
     fanout.add_argument("--concurrency", type=int, default=64)
+    digest_bench = bench_sub.add_parser(
+        "digest", help="the executive digest against a bare aggregate query"
+    )
+    digest_bench.add_argument(
+        "--json", action="store_true", help="one JSON object instead of a table"
+    )
+    digest_bench.add_argument("--pairs", type=int, default=10_000)
+    digest_bench.add_argument("--checkins", type=int, default=500_000)
+    digest_bench.add_argument(
+        "--database", choices=("sqlite", "postgresql", "both"), default="both"
+    )
+    digest_bench.add_argument(
+        "--postgres-url", help="PostgreSQL server (default: TEST_DATABASE_URL)"
+    )
+    digest_bench.add_argument("--runs", type=int, default=3, help="measured runs (median)")
     return parser
 
 
@@ -120,6 +135,17 @@ def main(argv: list[str] | None = None) -> int:
             channels=args.channels,
             workspace_rate=args.workspace_rate,
             concurrency=args.concurrency,
+        )
+    if args.command == "bench" and args.bench_command == "digest":
+        from bench import digest as digest_bench
+
+        return digest_bench.main(
+            as_json=args.json,
+            pairs=args.pairs,
+            checkins=args.checkins,
+            database=args.database,
+            postgres_url=args.postgres_url,
+            runs=args.runs,
         )
     if args.command == "bench":
         from bench import matching

@@ -3,9 +3,9 @@
 Every figure is a count or an average; nothing here reads a name, a reflection
 or a concern's words. The last ``WEEKS`` weekly periods (week 0 ends at the
 digest's moment, week 1 the week before, …) are computed at once: one scan of
-each table's recent rows, bucketed with ``CASE`` expressions and grouped by
-programme, so the digest costs the same few queries however many programmes
-and weeks it covers, on SQLite and PostgreSQL alike.
+each table's recent rows, each row given its week by one ``CASE`` and grouped by
+programme and week, so the digest costs the same few queries however many
+programmes and weeks it covers, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -114,44 +114,43 @@ def _in(column: Any, start: datetime, end: datetime) -> Any:
     return and_(column > start, column <= end)
 
 
-def _counts(column: Any, end: datetime, *, value: Any = None, where: Any = None) -> list[Any]:
-    """One SUM per week: of ``value`` (default 1) over rows whose ``column`` falls in it."""
-    counted = literal(1) if value is None else value
-    return [
-        func.sum(
-            case(
-                (and_(_in(column, start, stop), *([where] if where is not None else [])), counted),
-                else_=0,
-            )
-        )
-        for start, stop in _bounds(end)
-    ]
+def _counts(column: Any, end: datetime) -> list[Any]:
+    """One SUM per week over rows whose ``column`` falls in it (for the small pairs table)."""
+    return [func.sum(case((_in(column, start, stop), 1), else_=0)) for start, stop in _bounds(end)]
 
 
-async def _weekly(
+def _week_of(column: Any, end: datetime) -> Any:
+    """The week (0 = the latest) ``column`` falls in: one CASE per row, not one per week."""
+    return case(*((column > start, week) for week, (start, _) in enumerate(_bounds(end))))
+
+
+async def _by_week(
     session: AsyncSession,
-    columns: list[Any],
+    aggregates: list[Any],
     *,
+    when: Any,
+    programme: Any,
     programme_ids: list[int],
-    source: Any,
-    join_pairs: bool,
-    since: Any,
     end: datetime,
+    join_pairs: Any = None,
+    where: Any = None,
 ) -> dict[int, list[Weekly]]:
-    """Run one bucketed aggregate grouped by programme: programme id → one tuple per
-    group of ``WEEKS`` columns (in the order given)."""
-    query = select(Pair.programme_id if join_pairs else source.programme_id, *columns)
-    if join_pairs:
-        query = query.select_from(source).join(Pair, Pair.id == source.pair_id)
-        scope = Pair.programme_id
-    else:
-        scope = source.programme_id
-    query = query.where(scope.in_(programme_ids), since > end - PERIOD * WEEKS).group_by(scope)
-    found: dict[int, list[Weekly]] = {}
+    """``aggregates`` of the rows whose ``when`` falls in the last ``WEEKS`` weeks, grouped by
+    programme and week: programme id → one weekly tuple per aggregate."""
+    week = _week_of(when, end).label("week")
+    query = select(programme, week, *aggregates)
+    if join_pairs is not None:
+        query = query.select_from(join_pairs).join(Pair, Pair.id == join_pairs.pair_id)
+    conditions = [programme.in_(programme_ids), when > end - PERIOD * WEEKS, when <= end]
+    if where is not None:
+        conditions.append(where)
+    query = query.where(*conditions).group_by(programme, week)
+    found: dict[int, list[list[int]]] = {}
     for row in await session.execute(query):
-        numbers = [int(v or 0) for v in row[1:]]
-        found[int(row[0])] = [tuple(numbers[i : i + WEEKS]) for i in range(0, len(numbers), WEEKS)]
-    return found
+        series = found.setdefault(int(row[0]), [[0] * WEEKS for _ in aggregates])
+        for index, value in enumerate(row[2:]):
+            series[index][int(row[1])] = int(value or 0)
+    return {pid: [tuple(s) for s in series] for pid, series in found.items()}
 
 
 async def figures(
@@ -167,89 +166,63 @@ async def figures(
             for name, weekly in zip(names, groups, strict=True):
                 values[pid][name] = weekly
 
-    met = [
-        func.count(
-            func.distinct(
-                case(
-                    (
-                        and_(
-                            _in(Meeting.logged_at, start, stop),
-                            Meeting.outcome == MeetingOutcome.MET,
-                        ),
-                        Meeting.pair_id,
-                    ),
-                    else_=None,
-                )
-            )
-        )
-        for start, stop in _bounds(end)
-    ]
-    put(
-        await _weekly(
+    async def of_pairs(
+        aggregates: list[Any], *, when: Any, rows: Any, where: Any = None
+    ) -> dict[int, list[Weekly]]:
+        return await _by_week(
             session,
-            met,
+            aggregates,
+            when=when,
+            programme=Pair.programme_id,
             programme_ids=programme_ids,
-            source=Meeting,
-            join_pairs=True,
-            since=Meeting.logged_at,
             end=end,
+            join_pairs=rows,
+            where=where,
+        )
+
+    async def of_enrolments(when: Any) -> dict[int, list[Weekly]]:
+        return await _by_week(
+            session,
+            [func.count()],
+            when=when,
+            programme=Enrolment.programme_id,
+            programme_ids=programme_ids,
+            end=end,
+        )
+
+    met = Meeting.outcome == MeetingOutcome.MET
+    put(
+        await of_pairs(
+            [func.count(func.distinct(Meeting.pair_id))],
+            when=Meeting.logged_at,
+            rows=Meeting,
+            where=met,
         ),
         "met",
     )
-    checkin = Prompt.kind == "checkin"
     put(
-        await _weekly(
-            session,
-            _counts(Prompt.asked_at, end, where=checkin)
-            + _counts(Prompt.asked_at, end, where=and_(checkin, Prompt.answered_at.is_not(None))),
-            programme_ids=programme_ids,
-            source=Prompt,
-            join_pairs=True,
-            since=Prompt.asked_at,
-            end=end,
+        await of_pairs(
+            [func.count(), func.count(Prompt.answered_at)],
+            when=Prompt.asked_at,
+            rows=Prompt,
+            where=Prompt.kind == "checkin",
         ),
         "asked",
         "answered",
     )
     put(
-        await _weekly(
-            session,
-            _counts(CheckIn.created_at, end, value=CheckIn.rating)
-            + _counts(CheckIn.created_at, end),
-            programme_ids=programme_ids,
-            source=CheckIn,
-            join_pairs=True,
-            since=CheckIn.created_at,
-            end=end,
+        await of_pairs(
+            [func.sum(CheckIn.rating), func.count()], when=CheckIn.created_at, rows=CheckIn
         ),
         "rating_sum",
         "rating_count",
     )
     put(
-        await _weekly(
-            session,
-            _counts(PulseResponse.created_at, end),
-            programme_ids=programme_ids,
-            source=PulseResponse,
-            join_pairs=True,
-            since=PulseResponse.created_at,
-            end=end,
-        ),
+        await of_pairs([func.count()], when=PulseResponse.created_at, rows=PulseResponse),
         "milestones",
     )
-    put(
-        await _weekly(
-            session,
-            _counts(Enrolment.created_at, end) + _counts(Enrolment.left_at, end),
-            programme_ids=programme_ids,
-            source=Enrolment,
-            join_pairs=False,
-            since=func.coalesce(Enrolment.left_at, Enrolment.created_at),
-            end=end,
-        ),
-        "joined",
-        "left",
-    )
+    put(await of_enrolments(Enrolment.created_at), "joined")
+    put(await of_enrolments(Enrolment.left_at), "left")
     # Pairs: under way in each week, new in each week, and the current state.
     under_way = [
         func.sum(

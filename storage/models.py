@@ -213,6 +213,8 @@ class Pair(Base):
         Index("ix_pairs_due_pause", "programme_id", "status", "auto_pause_at"),
         Index("ix_pairs_due_nudge", "status", "nudge_at"),
         Index("ix_pairs_due_stall", "status", "stall_at"),
+        # A mentee's pairs: the digest's "mentees waiting", and each person's own pairs.
+        Index("ix_pairs_mentee", "mentee_id", "programme_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,7 +273,10 @@ class CheckIn(Base):
     """A person's rating of one session, with a reflection nobody else ever sees."""
 
     __tablename__ = "check_ins"
-    __table_args__ = (UniqueConstraint("pair_id", "person_id", "session_index"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "person_id", "session_index"),
+        Index("ix_check_ins_created", "created_at"),  # the digest's recent weeks
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
