@@ -33,6 +33,7 @@ from conversations.messages import Attachment, Card, CardField, Message, Section
 from storage.models import (
     CheckIn,
     DigestSubscription,
+    Enrolment,
     Pair,
     Person,
     Programme,
@@ -191,36 +192,61 @@ def what_to_do(fig: Figures, groups: list[Group], min_group: int) -> str:
 _MENTION = re.compile(r"<[@#][^>]*>|@\S+|\S+@\S+\.\w+")
 
 
-def anonymise(quote: str, names: list[str]) -> str:
-    """The quote without the names of the two people in its pair (or any mention)."""
+def anonymise(quote: str, names: list[str], others: frozenset[str] = frozenset()) -> str:
+    """The quote without any mention or address, the names of the two people in its pair
+    (in any case), or the capitalised name of anyone else in the programmes (``others``)."""
     text = _MENTION.sub("[name]", quote)
     words = {w for name in names for w in [name, *name.split()] if len(w) >= 2}
     for word in sorted(words, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(word)}\b", "[name]", text, flags=re.IGNORECASE)
+    text = _WORD.sub(lambda m: "[name]" if m.group(0) in others else m.group(0), text)
     return " ".join(text.split())
+
+
+_WORD = re.compile(r"\b[^\W\d_][\w'’-]*")
+
+
+async def _names_in(session: AsyncSession, programme_ids: list[int]) -> frozenset[str]:
+    """Every capitalised word of the names of people enrolled in these programmes."""
+    names = await session.scalars(
+        select(Person.display_name)
+        .join(Enrolment, Enrolment.person_id == Person.id)
+        .where(Enrolment.programme_id.in_(programme_ids))
+        .distinct()
+    )
+    return frozenset(
+        word for name in names for word in _WORD.findall(name or "") if word[:1].isupper()
+    )
 
 
 async def highlights(
     session: AsyncSession, *, programme_ids: list[int], end: datetime
 ) -> list[str]:
     """Lines participants chose to share this week, without names."""
-    rows = await session.execute(
-        select(CheckIn.shareable_quote, CheckIn.person_id, Pair)
-        .join(Pair, Pair.id == CheckIn.pair_id)
-        .where(
-            Pair.programme_id.in_(programme_ids),
-            CheckIn.shareable_quote.is_not(None),
-            CheckIn.created_at > end - PERIOD,
-            CheckIn.created_at <= end,
-        )
-        .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
-        .limit(MAX_HIGHLIGHTS)
+    rows = list(
+        (
+            await session.execute(
+                select(CheckIn.shareable_quote, CheckIn.person_id, Pair)
+                .join(Pair, Pair.id == CheckIn.pair_id)
+                .where(
+                    Pair.programme_id.in_(programme_ids),
+                    CheckIn.shareable_quote.is_not(None),
+                    CheckIn.created_at > end - PERIOD,
+                    CheckIn.created_at <= end,
+                )
+                .order_by(CheckIn.created_at.desc(), CheckIn.id.desc())
+                .limit(MAX_HIGHLIGHTS)
+            )
+        ).unique()
     )
+    if not rows:
+        return []
+    others = await _names_in(session, programme_ids)
     found = []
-    for quote, author, pair in rows.unique():
+    for quote, author, pair in rows:
         side = "a mentor" if author == pair.mentor_id else "a mentee"
         names = [pair.mentor.display_name, pair.mentee.display_name]
-        text = anonymise(str(quote), [n for n in names if n])
+        text = anonymise(str(quote), [n for n in names if n], others)
         if text:
             found.append(f"“{text}” — {side}, {pair.programme.name}")
     return found

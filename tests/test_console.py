@@ -146,3 +146,9 @@ def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) ->
     assert "stalled: no meeting logged after" in rows["Tomás"]
     assert "felt new" not in out  # private reflections never printed
     assert "Traceback" not in out
+    digest = out.split("The weekly digest Helen (executive) received on", 1)[1]
+    assert "Mentoring this week: Career mentoring 2026" in digest
+    assert "Pairs that met:" in digest and "What to do:" in digest
+    for name in ("Daniel", "Ben", "Aisha", "Omar"):
+        assert name not in digest, name  # aggregates only
+    assert (tmp_path / "demo-digest.png").read_bytes().startswith(b"\x89PNG")

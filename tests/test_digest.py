@@ -202,7 +202,14 @@ async def world(database_url: str) -> AsyncIterator[tuple[App, dict[str, int]]]:
                 )
             )
 
-        checkin(p1, "e1", 1, 4, at(3, 5), shareable_quote="Ana showed me how budgets really work")
+        checkin(
+            p1,
+            "e1",
+            1,
+            4,
+            at(3, 5),
+            shareable_quote="Ana and Kim showed me how budgets really work",
+        )
         checkin(p2, "e2", 0, 5, at(3, 6), reflection=SECRET)
         checkin(p1, "m1", 0, 3, at(3, 3))
         checkin(p5, "b1", 1, 4, at(3, 8), shareable_quote="Great to have someone to ask, Lee!")
@@ -315,10 +322,10 @@ async def test_the_digest_says_it_in_words_with_small_groups_suppressed(
     assert "• Engineering: 7 people, 2 of 2 pairs met, 2 mentees waiting" in said
     assert "• Sales, Marketing: fewer than 5 people each" in said
     assert "What to do: 3 mentees are waiting for a mentor" in said
-    assert "“[name] showed me how budgets really work” — a mentee, Buddies" in said
+    assert "“[name] and [name] showed me how budgets really work” — a mentee, Buddies" in said
     assert "“Great to have someone to ask, [name]!” — a mentee, Career" in said
     # Never a participant's name, a private word or a concern's words.
-    for private in (SECRET, "never shown", "Ana", "Eli", "Lee", "Ivy", "Later"):
+    for private in (SECRET, "never shown", "Ana", "Eli", "Lee", "Ivy", "Kim", "Later"):
         assert private not in said, private
     [chart] = message.attachments
     assert chart.media_type == "image/png" and chart.data.startswith(b"\x89PNG")
@@ -379,3 +386,6 @@ def test_the_preview_command_prints_the_digest_and_writes_its_chart(
     assert "Mentoring this week: New-hire buddy" in out and "Active pairs: 1" in out
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert main(["digest", "preview", "--program", "nothing-like-it"]) == 1
+    assert digest.anonymise("Kim and Raj, in May", [], frozenset({"Kim"})) == (
+        "[name] and Raj, in May"
+    )
