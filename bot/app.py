@@ -72,6 +72,8 @@ async def build(
         settings=EngineSettings(
             default_timezone=settings.default_timezone,
             digest_min_group=settings.digest_min_group,
+            concern_escalation_minutes=settings.concern_escalation_minutes,
+            retention_days=settings.retention_days,
         ),
     )
     return App(settings=settings, database=database, sessions=sessions, engine=engine, clock=clock)

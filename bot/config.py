@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(default=None)
     teams_enabled: bool = Field(default=False)
     digest_min_group: int = Field(default=5, ge=3, le=1000)
+    concern_escalation_minutes: int = Field(default=15, ge=1, le=1440)
+    retention_days: int = Field(default=180, ge=1, le=3650)
 
     @property
     def slack_enabled(self) -> bool:

@@ -21,6 +21,10 @@ class EngineSettings:
     default_timezone: str = "UTC"
     digest_min_group: int = 5
     """Digest breakdowns of fewer people than this say only "fewer than N" (never below 3)."""
+    concern_escalation_minutes: int = 15
+    """An urgent concern nobody has acknowledged goes to the next contact after this long."""
+    retention_days: int = 180
+    """Free text from check-ins and pulses is deleted this long after a programme closes."""
 
 
 @dataclass(slots=True)

@@ -133,6 +133,9 @@ class Person(Base):
     greeted_at: Mapped[datetime | None]
     conversation_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """What the platform needs to message this person proactively (e.g. a Teams reference)."""
+    forgotten_at: Mapped[datetime | None]
+    """Set when the person asked to be forgotten: the row remains only as an anonymous
+    placeholder, so counts stay true and their partner's history stays whole."""
     created_at: Mapped[datetime]
 
     @property
@@ -165,6 +168,10 @@ class Programme(Base):
     cadence_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=ProgrammeStatus.DRAFT)
     safeguarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    conduct: Mapped[str] = mapped_column(Text, default="")
+    """The coordinator's own code of conduct; empty: the curriculum's."""
+    conduct_version: Mapped[int] = mapped_column(Integer, default=1)
+    """Raised whenever the code changes: everyone accepts the new version before matching."""
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -309,6 +316,10 @@ class Concern(Base):
     acknowledged_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times an unacknowledged urgent concern has been passed to the next contact."""
+    escalate_at: Mapped[datetime | None] = mapped_column(index=True)
+    """When an urgent concern not yet acknowledged goes to the next contact (NULL: never)."""
 
 
 class OutboxMessage(Base):
