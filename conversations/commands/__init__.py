@@ -80,6 +80,8 @@ def load_all() -> None:
     from conversations.commands import (  # noqa: F401
         admin,
         audit,
+        concerns,
+        conduct,
         csvio,
         digest,
         help,
@@ -89,8 +91,10 @@ def load_all() -> None:
         outbox,
         pairing,
         participation,
+        privacy,
         programmes,
         quiet,
+        safeguarding,
     )
 
 
