@@ -7,6 +7,7 @@ never passed into any builder that addresses someone other than their author.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
@@ -23,6 +24,34 @@ MEETING_BUTTONS: tuple[tuple[str, str, Literal["primary"] | None], ...] = (
     ("Rescheduled", "rescheduled", None),
 )
 
+OPEN_FORM = "form.open"
+"""A button with this action opens the form its value names (``{"a": submit action, "v":
+submit value}``, as ``open_form_button`` packs it) and leaves the message it sits on alone.
+Slack opens the form as a modal and Teams posts it in the person's own chat, both without
+asking the engine twice; the console and tests pass the press to the engine, which answers
+with the form. A pair message's "Report a concern" must be such a button: in a pair's
+shared space, pressing an ordinary button marks the message as answered for both people,
+and the partner must never learn that someone reported a concern."""
+REPORT_CONCERN = "concern.report"
+"""The submit action of the form that reports a concern."""
+REPORT_LABEL = "Report a concern"
+
+
+def open_form_button(label: str, *, action: str, value: str) -> Button:
+    """A button that opens the form whose submit button has this action and value."""
+    packed = json.dumps({"a": action, "v": value}, separators=(",", ":"), ensure_ascii=False)
+    return Button(label=label, action=OPEN_FORM, value=packed)
+
+
+def report_button(about: str, *, label: str = REPORT_LABEL) -> Button:
+    """Opens the private concern form about ``about`` ("pair:<id>" or "programme:<id>")."""
+    return open_form_button(label, action=REPORT_CONCERN, value=about)
+
+
+def pair_report_button(pair: Pair) -> Button:
+    """The pair message's way to tell the programme team, privately, that something is wrong."""
+    return report_button(f"pair:{pair.id}")
+
 
 def local_date(moment: datetime, timezone: str) -> str:
     """The reader's own date, e.g. "Tue 14 Jan", in their time zone."""
@@ -34,7 +63,9 @@ def _bullets(lines: Sequence[str]) -> str:
 
 
 def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
-    return tuple(
+    """The buttons of a pair message about a session: the three answers to "did you meet?",
+    then "Report a concern", so every message a pair shares offers a private way out."""
+    answers = tuple(
         Button(
             label=label,
             action="meeting.log",
@@ -43,6 +74,7 @@ def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
         )
         for label, outcome, style in MEETING_BUTTONS
     )
+    return (*answers, pair_report_button(pair))
 
 
 def session_sections(session: Session, *, number: int, total: int) -> tuple[Section, ...]:
@@ -208,6 +240,7 @@ def closing(*, pair: Pair, programme: Programme, curriculum: Curriculum) -> Mess
                 Section(text="*For a last conversation:*\n" + _bullets(end.prompts)),
                 Section(text="You're welcome to keep meeting; the structure just steps back now."),
             ),
+            buttons=(pair_report_button(pair),),
         ),
         kind="closing",
     )

@@ -99,6 +99,8 @@ class Context:
         found = await repo.person_by_platform_id(
             self.session, workspace_id=self.workspace.id, platform_user_id=ref.user_id
         )
+        if found is not None and found.forgotten_at is not None:
+            raise UserError(f"'{word}' asked to be forgotten; there is nobody by that name now.")
         if found is not None:
             if ref.display_name and not found.display_name:
                 found.display_name = ref.display_name

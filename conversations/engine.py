@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import commands, journeys, planner, schedule
 from conversations.clock import Clock
-from conversations.commands import VERBS, help, participation, programmes
+from conversations.commands import VERBS, concerns, help, participation, programmes
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
 from conversations.delivery import Delivery
@@ -98,7 +98,8 @@ class Engine:
 
     async def home(self, actor: Actor) -> list[Message]:
         """A person's home screen: where they are, the agenda with its buttons, their
-        programmes; for coordinators, every programme's health too. Changes nothing."""
+        programmes, a private way to report a concern; for coordinators, every programme's
+        health too. Changes nothing."""
         try:
             async with self.sessions() as session:
                 ctx = await self._context(session, actor)
@@ -109,6 +110,9 @@ class Engine:
                 ]
                 for pair in await repo.live_pairs_of(session, person_id=ctx.actor.id):
                     shown += await participation.show_agenda(ctx, Args(words=[pair.programme.key]))
+                offer = await concerns.home_offer(ctx)
+                if offer is not None:
+                    shown.append(offer)  # before the programmes, so a full screen keeps it
                 if ctx.is_coordinator:
                     for programme in await repo.programmes(session, workspace_id=ctx.workspace.id):
                         shown.append(await programmes.summary(ctx, programme))

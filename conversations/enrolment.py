@@ -1,9 +1,15 @@
-"""Joining a programme, by oneself or enrolled by a coordinator."""
+"""Joining a programme, by oneself or enrolled by a coordinator.
+
+Someone a coordinator enrols (``enroll``, a CSV import) is sent the programme's
+code of conduct to accept, as someone who joins is shown it in the reply.
+"""
 
 from __future__ import annotations
 
+from conversations import conduct
 from conversations.context import Context
 from conversations.errors import UserError
+from conversations.matching.eligibility import conduct_accepted
 from conversations.profiles import Profile
 from storage import repositories as repo
 from storage.models import Enrolment, EnrolmentStatus, Person, Programme, ProgrammeStatus, Side
@@ -54,6 +60,16 @@ async def enrol(
     if existing is None:
         ctx.session.add(enrolment)
     await ctx.session.flush()
+    if by_coordinator and not conduct_accepted(programme, enrolment):
+        await conduct.send(
+            ctx.session,
+            programme=programme,
+            curriculum=ctx.curriculum(programme),
+            person=person,
+            enrolment=enrolment,
+            why="enrolled",
+            now=ctx.now,
+        )
     if by_coordinator:
         await ctx.audit(
             "enrol",

@@ -402,7 +402,7 @@ async def set_paused(
             pair.paused_by = None
             schedule.rearm(pair, pair.programme, now)
         changed.append(pair)
-        verb = "paused mentoring" if paused else "is ready to pick up again"
+        verb = "paused mentoring" if paused else "picked up again"
         what = (
             "Nothing you need to do; I'll let you know when you can carry on."
             if paused

@@ -171,10 +171,21 @@ async def open_chat(database_url: str) -> AsyncIterator[Chat]:
         await app.close()
 
 
+async def accept_conduct(chat: Chat, handle: str, key: str) -> None:
+    """The person accepts the programme's code of conduct, as everyone must before a match.
+
+    Typed rather than pressed, so it works for people a coordinator enrolled whose card
+    is still waiting for their working hours.
+    """
+    reply = await chat.say(handle, f"conduct {key} agree")
+    assert reply.startswith(("Thank you for accepting", "You've already accepted")), reply
+
+
 async def programme_with_pair(
     chat: Chat, *, curriculum: str = "new-hire-buddy", key: str = "buddies"
 ) -> None:
-    """Maya coordinates; Ana (mentor) and Ben (mentee) are paired in an open programme."""
+    """Maya coordinates; Ana (mentor) and Ben (mentee) join an open programme, each press
+    "I agree" on the code of conduct that comes with the welcome, and are paired."""
     await chat.say("maya", f"program create {key} --curriculum {curriculum}")
     await chat.say("maya", f"program open {key}")
     await chat.say(
@@ -186,6 +197,9 @@ async def programme_with_pair(
         "ben",
         f'join {key} mentee --department Sales --interests "data, climbing" --goals "learn python"',
     )
+    for handle in ("ana", "ben"):
+        agreed = await chat.press(handle, "I agree", kind="conduct")
+        assert agreed.startswith("Thank you for accepting the code of conduct"), agreed
     reply = await chat.say("maya", f"pair @ana @ben {key}")
     assert reply.startswith("Paired Ana (mentor) with Ben (mentee)"), reply
 
@@ -198,6 +212,10 @@ SAMPLE_SCRIPT = [
     ("ana", "join career mentor --skills data --department IT"),
     ("ben", "join career mentee --interests data --department Sales"),
     ("cleo", "join career mentee --interests data"),
+    ("ana", "conduct career agree"),
+    ("ben", "conduct career agree"),
+    ("cleo", "conduct"),
+    ("maya", "program conduct career"),
     ("maya", "match career"),
     ("maya", "proposal career"),
     ("maya", "publish career"),
@@ -213,6 +231,7 @@ SAMPLE_SCRIPT = [
     ("maya", "quiet add 2026-12-25"),
     ("ben", "snooze 1w"),
     ("maya", "export career"),
+    ("cleo", "block <@dev|Dev>"),
     ("ben", "frobnicate"),
     ("ben", "pair a b c"),
 ]

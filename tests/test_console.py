@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from adapters.console.demo import JOINS
 from adapters.console.render import render
 from adapters.console.repl import Console, link_mentions
 from adapters.console.transport import ConsoleTransport
@@ -47,6 +48,7 @@ async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
             "program open buddies",
             "as ana",
             "join buddies mentor --skills python",
+            "1",  # "I agree" on the code of conduct that comes with the welcome
             "as ben America/Halifax",
             "join buddies",
             "1",  # press "Join" on the form …
@@ -58,6 +60,7 @@ async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
             "learn",
             "",
             "",  # … and fill it in
+            "1",  # "I agree" on the code of conduct
             "as maya",
             "pair @ana @ben buddies",
             "as ben",
@@ -72,6 +75,7 @@ async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
     assert await console.run() == 0
     transcript = "\n".join(said)
     assert "You've joined as a mentee" in transcript
+    assert transcript.count("Thank you for accepting the code of conduct for New-hire") == 2
     assert "✉ to Ana and Ben (pair):\n    ┌─ Meet your mentoring partner" in transcript
     assert "Logged session 1 as met" in transcript
     assert "Logged session 2 as met" in transcript
@@ -135,6 +139,9 @@ def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert done.stderr == ""
+    assert "┌─ Code of conduct: Career mentoring 2026" in out
+    assert "Ben ▸ [I agree] (code of conduct)" in out  # everyone accepts before matching
+    assert out.count("Thank you for accepting the code of conduct") == len(JOINS)
     assert "Maya ▸ match career" in out and "Daniel → Ben (score" in out
     assert "Published 5 pairs in Career mentoring 2026" in out
     assert "✉ to Daniel and Ben (pair):\n    ┌─ Meet your mentoring partner" in out

@@ -41,6 +41,20 @@ ben,ben@example.org,Ben Okafor,mentee,Sales,Account executive,2,ana,,"data, clim
 """  # noqa: E501
 
 
+async def _accepted(chat: Chat, *ids: str) -> None:
+    """Record that these people accepted the code of conduct, straight in the database.
+
+    For tests about the export, not consent: someone known only by email can't press
+    "I agree" until they first message the bot.
+    """
+    async with chat.app.sessions.begin() as session:
+        for enrolment in await session.scalars(
+            select(Enrolment).join(Person).where(Person.platform_user_id.in_(ids))
+        ):
+            enrolment.consented_at = chat.clock.now()
+            enrolment.consent_version = 1
+
+
 async def _programme(chat: Chat, key: str = "buddies") -> None:
     await chat.say("maya", f"program create {key} --curriculum new-hire-buddy")
     await chat.say("maya", f"program open {key}")
@@ -109,6 +123,12 @@ async def test_a_roster_import_enrols_everyone_with_profiles_managers_and_time_z
     mentee = enrolments[("ben@example.org", "mentee")]
     assert (mentee.interests, mentee.goals) == (["data", "climbing"], "learn python")
     assert enrolments[("cleo@example.org", "mentee")].goals == "find my feet"
+    # Ana and Ben are sent the code of conduct to accept; Cleo, known only by email, will
+    # see it when she first messages the bot.
+    assert [m.kind for m in chat.inbox("ana")] == ["conduct"]
+    assert [m.kind for m in chat.inbox("ben")] == ["conduct"]
+    assert "You've been enrolled in New-hire buddy" in chat.inbox("ben")[0].text
+    await _accepted(chat, "ana", "ben")
     assert "Ana Silva (mentor) with Ben Okafor (mentee)" in await chat.say(
         "maya", "pair @ana @ben buddies"
     )
@@ -147,7 +167,7 @@ async def test_ids_alone_emails_alone_and_a_mix_all_find_the_right_people(chat: 
     await chat.say("dev", "help")  # Dev already talks to the bot
     reply = await _import(chat, "ID,Role , Department\ndev,mentee,Finance\n")
     assert reply.startswith("Imported 1 person into New-hire buddy: 1 new, 0 updated.")
-    assert "waiting to be paired" in await chat.say("dev", "status")
+    assert "waiting for you to accept the code of conduct" in await chat.say("dev", "status")
     reply = await _import(chat, "email,role\neve@example.org,mentor\n")
     assert "known only by email" in reply
     mixed = "id,email,role\ndev,dev@example.org,mentor\n,eve@example.org,mentee\n"
@@ -171,7 +191,11 @@ async def test_someone_imported_by_email_is_recognised_when_they_first_speak(cha
         email="Eve@Example.org",
     )
     replies = await _send(chat, "eve", "status", actor=eve)
-    assert "New-hire buddy (mentee): waiting to be paired" in replies[0].text
+    assert (
+        "New-hire buddy (mentee): waiting for you to accept the code of conduct "
+        "(type conduct buddies)" in replies[0].text
+    )
+    assert chat.inbox("eve") == []  # nothing was sent to an address the bot can't reach
     people = await _people(chat)
     assert len(people) == 2
     assert people["Eve@Example.org"].platform_user_id == "U-EVE-42"
@@ -403,6 +427,7 @@ async def test_the_pairs_export_has_progress_but_never_ratings_or_private_notes(
 ) -> None:
     await _programme(chat)
     await _import(chat, ROSTER)
+    await _accepted(chat, "ana", "ben", "email:cleo@example.org")
     await chat.say("maya", "pair @ana @ben buddies")
     await chat.say("maya", "pair @ana @cleo buddies")
     secret = "I worry my manager thinks I'm slow"
@@ -479,6 +504,7 @@ async def test_the_pairs_export_has_progress_but_never_ratings_or_private_notes(
 async def test_an_exported_cell_that_looks_like_a_formula_is_defused(chat: Chat) -> None:
     await _programme(chat)
     await _import(chat, "id,name,role\nana,=HYPERLINK(1),mentor\nben,-Ben,mentee\n")
+    await _accepted(chat, "ana", "ben")
     await chat.say("maya", "pair @ana @ben buddies")
     replies = await _send(chat, "maya", "export buddies")
     row = next(csv.DictReader(io.StringIO(replies[0].attachments[0].data.decode("utf-8-sig"))))
@@ -506,6 +532,11 @@ async def test_the_console_attaches_a_file_and_saves_the_export(
             "program open buddies",
             "import buddies",
             "import buddies people.csv",
+            "as ana",
+            "conduct buddies agree",
+            "as ben",
+            "conduct buddies agree",
+            "as maya",
             "pair @ana @ben buddies",
             "export buddies",
             "export buddies",
@@ -519,5 +550,7 @@ async def test_the_console_attaches_a_file_and_saves_the_export(
     assert f"📎 saved {tmp_path / 'buddies-pairs.csv'}" in transcript
     assert f"📎 saved {tmp_path / 'buddies-pairs-1.csv'}" in transcript
     saved = (tmp_path / "buddies-pairs.csv").read_text(encoding="utf-8-sig")
-    assert saved.splitlines()[1].startswith("buddies,ana,Ana Silva,,ben,Ben Okafor,,active,")
+    # Once Ana and Ben have spoken to the bot (to accept the code of conduct), their
+    # names are the ones their chat accounts give.
+    assert saved.splitlines()[1].startswith("buddies,ana,Ana,,ben,Ben,,active,")
     assert saved == (tmp_path / "buddies-pairs-1.csv").read_text(encoding="utf-8-sig")

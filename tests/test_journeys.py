@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import CheckIn, Pair, PairStatus, Role, RoleGrant
-from tests.harness import Chat, programme_with_pair
+from tests.harness import Chat, accept_conduct, programme_with_pair
 
 
 async def test_the_first_person_in_a_workspace_becomes_its_coordinator(chat: Chat) -> None:
@@ -45,6 +45,8 @@ async def test_joining_without_a_role_offers_the_profile_form(chat: Chat) -> Non
         kind="join_form",
     )
     assert "You've joined as a mentee" in reply
+    assert "waiting for you to accept the code of conduct" in await chat.say("ben", "status")
+    await chat.press("ben", "I agree", kind="conduct")
     assert "waiting to be paired" in await chat.say("ben", "status")
 
 
@@ -65,6 +67,8 @@ async def test_the_coordinators_note_is_part_of_the_reason(chat: Chat) -> None:
     await chat.say("maya", "program open buddies")
     await chat.say("ana", "join buddies mentor")
     await chat.say("ben", "join buddies mentee")
+    await accept_conduct(chat, "ana", "buddies")
+    await accept_conduct(chat, "ben", "buddies")
     await chat.say("maya", 'pair @ana @ben buddies --why "you both started in Halifax"')
     assert (
         "Your coordinator adds: you both started in Halifax."
@@ -239,6 +243,8 @@ async def test_a_programme_lifecycle_runs_from_draft_to_closed(chat: Chat) -> No
     assert "career: Career 2026 (active)" in await chat.say("ben", "programs")
     await chat.say("ana", "join career mentor")
     await chat.say("ben", "join career mentee")
+    await accept_conduct(chat, "ana", "career")
+    await accept_conduct(chat, "ben", "career")
     await chat.say("maya", "pair @ana @ben career")
     assert "is closed" in await chat.say("maya", "program close career")
     assert "has closed" in await chat.say("eve", "join career mentee")

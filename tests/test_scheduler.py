@@ -17,7 +17,7 @@ from storage.models import (
     Person,
     PulseResponse,
 )
-from tests.harness import ZONES, Chat
+from tests.harness import ZONES, Chat, accept_conduct
 
 
 def inside_hours(moment: datetime, zone: str) -> bool:
@@ -31,6 +31,8 @@ async def _pair(chat: Chat, mentor: str = "cleo", mentee: str = "ben") -> None:
     await chat.say("maya", "program open buddies")
     await chat.say(mentor, "join buddies mentor")
     await chat.say(mentee, "join buddies mentee")
+    await accept_conduct(chat, mentor, "buddies")
+    await accept_conduct(chat, mentee, "buddies")
     await chat.say(
         "maya", f"pair <@{mentor}|{mentor.title()}> <@{mentee}|{mentee.title()}> buddies"
     )

@@ -269,12 +269,26 @@ async def _token() -> str:
     return "xoxb-test"
 
 
+async def _join(slack: SlackWorld, user: str, text: str, *, agree: bool = True) -> None:
+    """/mentor join …: the welcome and then the code of conduct arrive as two ephemeral
+    replies (waited for, so neither lands in a later step); then, unless told otherwise,
+    the person accepts the code, as they must before being paired."""
+    await slack.command(user, text)
+    name = f"c{slack.sequence}"
+    await slack.fake.wait_until(lambda: sum(r["url"] == name for r in slack.fake.responses) == 2)
+    code = [r for r in slack.fake.responses if r["url"] == name][-1]
+    assert "Code of conduct: New-hire buddy" in json.dumps(code.get("blocks"))
+    if agree:
+        reply = await slack.command(user, "conduct buddies agree")
+        assert str(reply["text"]).startswith("Thank you for accepting the code of conduct")
+
+
 async def _paired(slack: SlackWorld) -> None:
     """Maya runs a buddy programme; Ana (mentor) and Ben (mentee) join and are paired."""
     await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
     await slack.command("UMAYA", "program open buddies")
-    await slack.command("UANA", "join buddies mentor --skills python")
-    await slack.command("UBEN", "join buddies mentee --interests python")
+    await _join(slack, "UANA", "join buddies mentor --skills python")
+    await _join(slack, "UBEN", "join buddies mentee --interests python")
     reply = await slack.command("UMAYA", "pair <@UANA|ana> <@UBEN|ben> buddies")
     assert str(reply["text"]).startswith("Paired Ana (mentor) with Ben (mentee)")
 
@@ -311,8 +325,8 @@ async def test_a_whole_pairing_runs_over_slack(slack: SlackWorld) -> None:
     assert reply["response_type"] == "ephemeral"
     assert "Created New-hire buddy (buddies)" in str(reply["text"])
     await slack.command("UMAYA", "program open buddies")
-    await slack.command("UANA", "join buddies mentor --skills python")
-    await slack.command("UBEN", "join buddies mentee --interests python")
+    await _join(slack, "UANA", "join buddies mentor --skills python")
+    await _join(slack, "UBEN", "join buddies mentee --interests python")
     reply = await slack.command("UMAYA", "pair <@UANA|ana> <@UBEN|ben> buddies")
     assert str(reply["text"]).startswith("Paired Ana (mentor) with Ben (mentee)")
     assert await slack.dispatcher.drain() == 1
@@ -372,8 +386,8 @@ async def test_a_participant_is_refused_pair_privately_and_nothing_is_posted(
 ) -> None:
     await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
     await slack.command("UMAYA", "program open buddies")
-    await slack.command("UANA", "join buddies mentor --skills python")
-    await slack.command("UBEN", "join buddies mentee --interests python")
+    await _join(slack, "UANA", "join buddies mentor --skills python", agree=False)
+    await _join(slack, "UBEN", "join buddies mentee --interests python", agree=False)
     await slack.dispatcher.drain()
     calls, responses, posts = (
         len(slack.fake.calls),
@@ -400,10 +414,11 @@ async def test_a_command_typed_in_the_bots_dm_is_answered_in_that_dm(slack: Slac
     responses = len(slack.fake.responses)
     response = await slack.event(message)
     assert response.status == 200
-    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUBEN")))
-    [answer] = slack.fake.posts_in("DUBEN")
+    await slack.fake.wait_until(lambda: len(slack.fake.posts_in("DUBEN")) == 2)
+    answer, code = slack.fake.posts_in("DUBEN")
     assert "You've joined as a mentee" in str(answer.text)
-    assert len(slack.fake.posts) == 1 and len(slack.fake.responses) == responses
+    assert "Before you're matched in New-hire buddy" in str(code.text)
+    assert len(slack.fake.posts) == 2 and len(slack.fake.responses) == responses
 
 
 async def test_a_command_far_too_long_gets_a_friendly_answer_not_an_error(
@@ -704,8 +719,8 @@ async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> Non
 async def test_an_export_arrives_as_a_file_in_the_coordinators_dm(slack: SlackWorld) -> None:
     await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
     await slack.command("UMAYA", "program open buddies")
-    await slack.command("UANA", "join buddies mentor")
-    await slack.command("UBEN", "join buddies mentee")
+    await _join(slack, "UANA", "join buddies mentor")
+    await _join(slack, "UBEN", "join buddies mentee")
     await slack.command("UMAYA", "pair <@UANA|ana> <@UBEN|ben> buddies")
     reply = await slack.command("UMAYA", "export buddies")
     assert "I've put the file in our direct messages" in str(reply["text"])

@@ -204,13 +204,22 @@ async def teams(database_url: str) -> AsyncIterator[TeamsWorld]:
         yield world
 
 
+async def _join(teams: TeamsWorld, user: str, text: str) -> None:
+    """``user`` joins: the welcome comes with the code of conduct, which they accept (as
+    everyone must before being paired) by typing, so no card is redrawn along the way."""
+    welcome, code = await teams.say(user, text)
+    assert "You've joined as a" in welcome and "Code of conduct: New-hire buddy" in code
+    [agreed] = await teams.say(user, "conduct buddies agree")
+    assert agreed.startswith("Thank you for accepting the code of conduct"), agreed
+
+
 async def _paired(teams: TeamsWorld) -> None:
     for user in PEOPLE:
         await teams.install(user)
     await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
     await teams.say("29:maya", "program open buddies")
-    await teams.say("29:ana", "join buddies mentor --skills python")
-    await teams.say("29:ben", "join buddies mentee --interests python")
+    await _join(teams, "29:ana", "join buddies mentor --skills python")
+    await _join(teams, "29:ben", "join buddies mentee --interests python")
     [said] = await teams.say("29:maya", "pair ana ben buddies")
     assert said.startswith("Paired Ana (mentor) with Ben (mentee)"), said
 
@@ -350,8 +359,8 @@ async def test_a_command_in_a_channel_uses_mentions_and_is_answered_privately(
         await teams.install(user)
     await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
     await teams.say("29:maya", "program open buddies")
-    await teams.say("29:ana", "join buddies mentor")
-    await teams.say("29:ben", "join buddies mentee")
+    await _join(teams, "29:ana", "join buddies mentor")
+    await _join(teams, "29:ben", "join buddies mentee")
 
     status = await teams.say_in_channel(
         "29:maya", "pair <at>Ana</at> <at>Ben</at> buddies", ["29:ana", "29:ben"]
@@ -527,24 +536,29 @@ async def test_a_person_who_blocked_the_bot_is_unreachable_and_coordinators_are_
     ), teams.fake.texts(chat("29:maya"))
 
 
-async def test_someone_paired_before_they_opened_a_chat_gets_one_started(
+async def test_someone_enrolled_before_they_opened_a_chat_gets_one_started(
     teams: TeamsWorld,
 ) -> None:
     for user in ("29:maya", "29:ana"):
         await teams.install(user)
     await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
     await teams.say("29:maya", "program open buddies")
-    await teams.say("29:ana", "join buddies mentor")
+    await _join(teams, "29:ana", "join buddies mentor")
     await teams.say_in_channel("29:maya", "enroll <at>Ben</at> buddies mentee", ["29:ben"])
-    await teams.dispatcher.drain()
-    [said] = await teams.say("29:maya", "pair ana ben buddies")
-    assert said.startswith("Paired"), said
     teams.fake.queue("create", Reply.error(502, "BadGateway"))
 
-    await teams.dispatcher.drain()  # Ana's copy goes; starting Ben's chat fails once
+    await teams.dispatcher.drain()  # the code of conduct for Ben: starting his chat fails once
     teams.app.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
     await teams.dispatcher.drain()
 
+    [code] = teams.fake.texts(chat("29:ben"))
+    assert "Code of conduct: New-hire buddy\nYou've been enrolled in" in code
+    assert teams.fake.counts["create"] == 2
+    [agreed] = await teams.say("29:ben", "conduct buddies agree")
+    assert agreed.startswith("Thank you for accepting"), agreed
+    [said] = await teams.say("29:maya", "pair ana ben buddies")
+    assert said.startswith("Paired"), said
+    await teams.dispatcher.drain()
     assert len([t for t in teams.fake.texts(chat("29:ana")) if "Why you were paired" in t]) == 1
     assert len([t for t in teams.fake.texts(chat("29:ben")) if "Why you were paired" in t]) == 1
     assert teams.fake.counts["create"] == 2

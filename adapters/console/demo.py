@@ -203,24 +203,29 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
             timezone=member.timezone,
         )
 
+    codes_shown: set[str] = set()
+
     async def say(event: Event, shown: str) -> list[Message]:
         name = PEOPLE[event.actor.user_id].name.split()[0]
         out(f"{name} ▸ {shown}")
         replies = await app.engine.handle(event)
         for reply in replies:
-            body = render(
-                reply,
-                compact=not full
-                and reply.card is not None
-                and reply.kind in ("status", "programme_status")
-                and False,
-            )
+            body = render(reply)
+            if reply.kind == "conduct" and reply.card is not None:
+                # Everyone joining sees the same code: in full once, then in one line.
+                header = reply.card.header
+                if header in codes_shown and not full:
+                    agree = "  ".join(f"[{n}] {b.label}" for n, b in enumerate(reply.buttons(), 1))
+                    body = f"{header} (as above)  {agree}"
+                codes_shown.add(header)
             out("  bot → " + name + ": " + body.replace("\n", "\n    "))
         await dispatcher.drain()
         return replies
 
-    async def command(handle: str, text: str) -> None:
-        await say(CommandSent(actor=actor(handle), text=link_mentions(text, PEOPLE_NAMES)), text)
+    async def command(handle: str, text: str) -> list[Message]:
+        return await say(
+            CommandSent(actor=actor(handle), text=link_mentions(text, PEOPLE_NAMES)), text
+        )
 
     write("mentorbot demo: Northwind runs six months of cross-department career mentoring.")
     write("Twelve people, five pairs, one virtual clock. Every line below went through the")
@@ -237,11 +242,18 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
         member = PEOPLE[handle]
         goal = f' --goals "{goals}"' if goals else ""
         capacity = " --capacity 1" if side == "mentor" else ""
-        await command(
+        replies = await command(
             handle,
             f'join career {side} --department "{member.department}" '
             f'--title "{member.title}" --skills "{skills}" --interests "{interests}"'
             f"{goal}{capacity}",
+        )
+        # Nobody is matched before accepting the programme's code of conduct.
+        code = next(r for r in replies if r.kind == "conduct")
+        agree = next(b for b in code.buttons() if b.label == "I agree")
+        await say(
+            ButtonPressed(actor=actor(handle), action=agree.action, value=agree.value),
+            "[I agree] (code of conduct)",
         )
     plans: list[PairPlan] = []
     for mentee, (behaviour, rhythm) in BEHAVIOUR.items():

@@ -6,12 +6,11 @@ reasons someone is left unmatched are for coordinators only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import func, select
 
-from conversations import journeys
+from conversations import journeys, safeguarding
 from conversations.commands import action, verb
+from conversations.commands.safeguarding import paused_sentence, resume_hint, tell_others
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
@@ -628,16 +627,6 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
     ]
 
 
-def _date(text: str) -> datetime:
-    try:
-        day = datetime.strptime(text.strip(), "%Y-%m-%d")
-    except ValueError:
-        raise UserError(
-            f"'{text}' isn't a date; write it as YYYY-MM-DD, e.g. 2027-06-30."
-        ) from None
-    return day.replace(tzinfo=UTC)
-
-
 @verb(
     "clearance record",
     usage="clearance record @person [--expires YYYY-MM-DD]",
@@ -650,7 +639,7 @@ def _date(text: str) -> datetime:
 )
 async def clearance_record(ctx: Context, args: Args) -> Reply:
     person = await ctx.person(args.words[0])
-    expires = _date(args.flags["expires"]) if "expires" in args.flags else None
+    expires = safeguarding.parse_day(args.flags["expires"]) if "expires" in args.flags else None
     if expires is not None and expires <= ctx.now:
         raise UserError("That date has already passed; record a clearance that is still valid.")
     before = {
@@ -668,13 +657,19 @@ async def clearance_record(ctx: Context, args: Args) -> Reply:
         before=before,
         after={"expires": expires.date().isoformat() if expires else None, "recorded": True},
     )
-    return [Message(text=f"Recorded {person.label}'s clearance{until}.", kind="clearance")]
+    freed = await safeguarding.resumable(ctx.session, person=person, now=ctx.now)
+    return [
+        Message(
+            text=f"Recorded {person.label}'s clearance{until}.{resume_hint(freed)}",
+            kind="clearance",
+        )
+    ]
 
 
 @verb(
     "clearance revoke",
     usage="clearance revoke @person",
-    summary="withdraw a clearance",
+    summary="withdraw a clearance; the mentor's pairings in safeguarded programmes pause at once",
     role=Role.COORDINATOR,
     min_words=1,
     max_words=1,
@@ -692,7 +687,23 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
         before={"recorded": True},
         after={"recorded": False},
     )
-    return [Message(text=f"Withdrew {person.label}'s clearance.", kind="clearance")]
+    paused = await safeguarding.hold(
+        ctx.session, person=person, paused_by=safeguarding.FOR_CLEARANCE, now=ctx.now
+    )
+    if paused:
+        await tell_others(
+            ctx,
+            change="clearance.revoke",
+            what=f"withdrew {person.label}'s clearance",
+            person=person,
+            pairs=paused,
+        )
+    return [
+        Message(
+            text=f"Withdrew {person.label}'s clearance.{paused_sentence(paused)}",
+            kind="clearance",
+        )
+    ]
 
 
 async def _offer(ctx: Context, value: str) -> MatchOffer:

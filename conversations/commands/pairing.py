@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from conversations import journeys
+from conversations import conduct, journeys
 from conversations.commands import verb
 from conversations.commands.programmes import COORDINATING
 from conversations.context import Context, Reply
 from conversations.enrolment import enrol
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.matching import eligibility
 from conversations.messages import Message
 from conversations.profiles import PROFILE_FLAGS, parse_profile, side
 from storage import repositories as repo
-from storage.models import EnrolmentStatus, Role, Side
+from storage.models import Enrolment, EnrolmentStatus, Person, Programme, Role, Side
 
 
 @verb(
@@ -52,6 +53,69 @@ async def enroll(ctx: Context, args: Args) -> Reply:
     ]
 
 
+def _names(people: list[Person]) -> str:
+    labels = [p.label for p in people]
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+async def _refusal(
+    ctx: Context,
+    programme: Programme,
+    mentor: Person,
+    mentee: Person,
+    enrolments: dict[Side, Enrolment],
+) -> Message | None:
+    """Why these two can't be paired now (``eligibility``), or None if they can.
+
+    Anything but a missing acceptance of the code of conduct is refused outright,
+    changing nothing. A missing acceptance is something the person can fix at
+    once, so the code goes to them again, and that resend is kept: the refusal is
+    returned as a reply rather than raised, which would roll it back.
+    """
+    found = await eligibility.problems(
+        ctx.session,
+        programme=programme,
+        mentor=mentor,
+        mentee=mentee,
+        mentor_enrolment=enrolments[Side.MENTOR],
+        mentee_enrolment=enrolments[Side.MENTEE],
+        now=ctx.now,
+    )
+    if not found:
+        return None
+    unaccepted = [p.person for p in found if p.kind == "conduct" and p.person is not None]
+    others = [p.text for p in found if p.kind != "conduct"]
+    if not unaccepted:
+        raise UserError(
+            f"I can't pair {mentor.label} with {mentee.label}: " + "; ".join(others) + "."
+        )
+    curriculum = ctx.curriculum(programme)
+    for person in unaccepted:
+        await conduct.send(
+            ctx.session,
+            programme=programme,
+            curriculum=curriculum,
+            person=person,
+            enrolment=enrolments[Side.MENTOR if person.id == mentor.id else Side.MENTEE],
+            why="reminder",
+            now=ctx.now,
+            again=True,
+        )
+    has = "hasn't" if len(unaccepted) == 1 else "haven't"
+    them = "them" if len(unaccepted) == 1 else "each of them"
+    text = f"{_names(unaccepted)} {has} accepted the code of conduct yet; "
+    unreachable = [p for p in unaccepted if conduct.is_placeholder(p)]
+    if unreachable:
+        text += f"I'll show it to {_names(unreachable)} when they first message me" + (
+            ", and I've sent it to the others again." if len(unreachable) < len(unaccepted) else "."
+        )
+    else:
+        text += f"I've sent it to {them} again."
+    if others:
+        text += " Also: " + "; ".join(others) + "."
+    return Message(text=text, kind="pair_refused")
+
+
 @verb(
     "pair",
     usage='pair @mentor @mentee <program> [--why "what they have in common"]',
@@ -74,6 +138,7 @@ async def pair(ctx: Context, args: Args) -> Reply:
     mentee = await ctx.person(mentee_word)
     if mentor.id == mentee.id:
         raise UserError("A person can't be paired with themselves.")
+    enrolments: dict[Side, Enrolment] = {}
     for person, role in ((mentor, Side.MENTOR), (mentee, Side.MENTEE)):
         enrolment = await repo.enrolment(
             ctx.session, programme_id=programme.id, person_id=person.id, side=role
@@ -84,6 +149,7 @@ async def pair(ctx: Context, args: Args) -> Reply:
                 f"{person.label} {state} in {programme.name} as a {role}. "
                 f"Enrol them first: enroll @{person.platform_user_id} {programme.key} {role}"
             )
+        enrolments[role] = enrolment
         if role == Side.MENTOR:
             taken = await repo.count_live_mentees(
                 ctx.session, programme_id=programme.id, mentor_id=person.id
@@ -101,6 +167,9 @@ async def pair(ctx: Context, args: Args) -> Reply:
                 f"{mentee.label} already has a mentor in {programme.name} "
                 f"({existing.mentor.label})."
             )
+    refused = await _refusal(ctx, programme, mentor, mentee, enrolments)
+    if refused is not None:
+        return [refused]
     note = (args.flags.get("why") or "").strip()[:500] or None
     created = await journeys.start_pair(
         ctx.session,

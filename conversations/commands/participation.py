@@ -6,23 +6,25 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations import cards, journeys
+from conversations import blocking, cards, conduct, journeys
 from conversations.commands import action, form, programmes, verb
 from conversations.context import Context, Reply
 from conversations.enrolment import enrol
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.matching import eligibility
+from conversations.matching.eligibility import conduct_accepted
 from conversations.messages import Card, CardField, Message, Section
 from conversations.profiles import PROFILE_FLAGS, parse_profile, side
 from storage import repositories as repo
-from storage.models import Pair, PairStatus, Programme
+from storage.models import Enrolment, Pair, PairStatus, Person, Programme
 
 
 async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) -> Reply:
     programme = await ctx.programme(programme_key)
     chosen = side(values.get("side", ""))
     profile = parse_profile(values)
-    _, fresh = await enrol(
+    enrolment, fresh = await enrol(
         ctx,
         programme=programme,
         person=ctx.actor,
@@ -31,19 +33,31 @@ async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) ->
         by_coordinator=False,
     )
     if not fresh:
-        return [
-            Message(
-                text=f"You're already in {programme.name} as a {chosen}; I've updated "
-                "your profile.",
-                kind="joined",
-            )
-        ]
-    return [
-        Message(
+        said = Message(
+            text=f"You're already in {programme.name} as a {chosen}; I've updated your profile.",
+            kind="joined",
+        )
+    else:
+        said = Message(
             text=f"Welcome to {programme.name}. You've joined as a {chosen}. Your coordinator will "
             "pair you with someone and I'll introduce you both, saying why you were matched.",
             kind="joined",
         )
+    if conduct_accepted(programme, enrolment):
+        return [said]
+    # Nobody is matched before accepting the code, so it comes with the welcome.
+    enrolments = await conduct.live_enrolments(
+        ctx.session, programme_id=programme.id, person_id=ctx.actor.id
+    )
+    return [
+        said,
+        conduct.card(
+            programme=programme,
+            code=conduct.text_of(programme, ctx.curriculum(programme)),
+            why="joined",
+            enrolment=enrolments[0],
+            reader=ctx.actor,
+        ),
     ]
 
 
@@ -117,6 +131,16 @@ def _pair_line(ctx: Context, pair: Pair) -> CardField:
     return CardField(label=f"{pair.programme.name}, with {other.label} ({role})", value=where)
 
 
+def _waiting(programme: Programme, enrolment: Enrolment, person: Person) -> str:
+    """What an unpaired enrolment waits for, in the participant's words."""
+    held = eligibility.hold(programme, enrolment, person)
+    if held == "conduct":
+        return f"waiting for you to accept the code of conduct (type conduct {programme.key})"
+    if held == "guardian":
+        return "waiting for a guardian's consent to be recorded before you're paired"
+    return "waiting to be paired"
+
+
 @verb(
     "status",
     usage="status [program]",
@@ -150,13 +174,14 @@ async def status(ctx: Context, args: Args) -> Reply:
                 Pair.end_reason == "completed",
             )
         )
-        state = (
-            "paused"
-            if enrolment.status == "paused"
-            else "completed the programme"
-            if completed is not None
-            else "waiting to be paired"
-        )
+        if enrolment.status == "paused":
+            state = "paused"
+        elif completed is not None:
+            state = "completed the programme"
+        elif owner is not None:
+            state = _waiting(owner, enrolment, ctx.actor)
+        else:
+            state = "waiting to be paired"
         fields.append(
             CardField(
                 label=f"{name} ({enrolment.side})",
@@ -260,12 +285,67 @@ async def resume(ctx: Context, args: Args) -> Reply:
     ]
 
 
+async def _block(ctx: Context, other: Person) -> blocking.Blocked:
+    """Block someone for the person speaking, and audit it where coordinators will look."""
+    done = await blocking.block(ctx.session, blocker=ctx.actor, other=other, now=ctx.now)
+    if done.ended:
+        for pair in done.ended:
+            await ctx.audit(
+                "block",
+                programme=pair.programme,
+                target=other.label,
+                after={"pairing ended": True},
+            )
+    elif done.new:
+        await ctx.audit("block", target=other.label, after={"pairing ended": False})
+    return done
+
+
+def _blocked_sentence(other: Person, done: blocking.Blocked) -> str:
+    said = f"You won't be paired with {other.label} again, in any programme."
+    if done.ended:
+        names = ", ".join(sorted({pair.programme.name for pair in done.ended}))
+        said += (
+            f" Your pairing in {names} has ended; {other.label} is told only that it has "
+            "ended, never that you blocked them."
+        )
+    else:
+        said += f" {other.label} isn't told."
+    return said
+
+
 @verb(
-    "leave",
-    usage="leave <program>",
-    summary="step out of a programme, no reason needed",
+    "block",
+    usage="block @person",
+    summary="never be paired with someone again; ends any pairing with them",
     min_words=1,
     max_words=1,
+)
+async def block(ctx: Context, args: Args) -> Reply:
+    other = await ctx.person(args.words[0])
+    if other.id == ctx.actor.id:
+        raise UserError("You can't block yourself.")
+    done = await _block(ctx, other)
+    said = _blocked_sentence(other, done)
+    if not done.new and not done.ended:
+        said = f"You've already blocked {other.label}. " + said
+    return [
+        Message(
+            text=f"{said} If something happened that worries you, please tell your "
+            "programme coordinator.",
+            kind="blocked",
+        )
+    ]
+
+
+@verb(
+    "leave",
+    usage="leave <program> [--block]",
+    summary="step out of a programme, no reason needed (--block: never be paired with your "
+    "partner there again)",
+    min_words=1,
+    max_words=1,
+    switches=("block",),
 )
 async def leave(ctx: Context, args: Args) -> Reply:
     programme = await ctx.programme(args.words[0])
@@ -276,11 +356,28 @@ async def leave(ctx: Context, args: Args) -> Reply:
     ]
     if not enrolments:
         raise UserError(f"You're not in {programme.name}, so there's nothing to leave.")
+    blocked = ""
+    if args.flags.get("block", "no").strip().lower() not in ("no", "false", "off", "0"):
+        partners = {
+            pair.other(ctx.actor.id).id: pair.other(ctx.actor.id)
+            for pair in await repo.live_pairs_of(
+                ctx.session, person_id=ctx.actor.id, programme_id=programme.id
+            )
+        }
+        # Blocking first ends the pairing with the block's wording, so the partner
+        # hears only that it ended, not that anyone left it.
+        for other in partners.values():
+            blocked += " " + _blocked_sentence(other, await _block(ctx, other))
+        if not partners:
+            blocked = (
+                f" You had no partner in {programme.name}, so nobody was blocked; to block "
+                "someone, type block @person."
+            )
     await journeys.leave(ctx.session, person=ctx.actor, programme=programme, now=ctx.now)
     return [
         Message(
             text=f"You've left {programme.name}. Thank you for the time you gave it. "
-            "No reason is needed, and you're welcome back any time.",
+            f"No reason is needed, and you're welcome back any time.{blocked}",
             kind="left",
         )
     ]

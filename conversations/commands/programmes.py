@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from conversations import journeys, schedule
+from conversations import conduct, journeys, schedule
 from conversations.commands import verb
 from conversations.context import Context, Reply
 from conversations.durations import describe_days, parse_days, parse_delta
@@ -417,6 +417,7 @@ async def summary(ctx: Context, programme: Programme) -> Message:
     stalled = sum(1 for pair in live if journeys.is_stalled(pair, ctx.now))
     matched = len({pair.mentee_id for pair in live})
     waiting = max(enrolled.get("mentee", 0) - matched, 0)
+    unaccepted, people = await conduct.not_accepted(ctx.session, programme=programme)
     fields = (
         CardField(label="Status", value=str(programme.status)),
         CardField(
@@ -424,6 +425,15 @@ async def summary(ctx: Context, programme: Programme) -> Message:
             value=f"{enrolled.get('mentor', 0)} mentors, {enrolled.get('mentee', 0)} mentees",
         ),
         CardField(label="Matched", value=f"{matched} mentees matched, {waiting} waiting"),
+        CardField(
+            label="Code of conduct",
+            value=f"{unaccepted} of {people} haven't accepted version "
+            f"{programme.conduct_version} yet"
+            if unaccepted
+            else f"everyone enrolled has accepted version {programme.conduct_version}"
+            if people
+            else f"version {programme.conduct_version}; nobody enrolled yet",
+        ),
         CardField(
             label="Pairs",
             value=f"{pairs.get('active', 0)} active ({stalled} stalled), "

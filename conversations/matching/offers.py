@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards, journeys
 from conversations.curriculum import Library
 from conversations.errors import UserError
+from conversations.matching import eligibility
 from conversations.messages import Button, Card, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -155,6 +156,14 @@ async def choose(session: AsyncSession, *, offer: MatchOffer, mentee: Person, no
         )
     if offer.status != OfferStatus.OFFERED:
         raise UserError("That suggestion is no longer open. Type status to see where you are.")
+    enrolment = await repo.enrolment(
+        session, programme_id=programme.id, person_id=mentee.id, side=Side.MENTEE
+    )
+    if enrolment is not None and eligibility.hold(programme, enrolment, mentee) == "conduct":
+        raise UserError(
+            f"The code of conduct for {programme.name} has changed. Please read it and accept "
+            f"it first (conduct {programme.key}), then ask again."
+        )
     await _ask(session, offer, programme, now)
     days = window(programme).days
     return f"I've asked {offer.mentor.label}. You'll hear back within {days} days."
@@ -198,6 +207,43 @@ async def respond(
             f"You already mentor {taken} of your {enrolment.capacity} place(s). "
             "Decline, or ask your coordinator to raise your capacity first."
         )
+    mentee_enrolment = await repo.enrolment(
+        session, programme_id=programme.id, person_id=offer.mentee_id, side=Side.MENTEE
+    )
+    if mentee_enrolment is None or mentee_enrolment.status != EnrolmentStatus.ACTIVE:
+        raise UserError(f"{offer.mentee.label} is no longer taking part. Thank you for answering.")
+    found = await eligibility.problems(
+        session,
+        programme=programme,
+        mentor=mentor,
+        mentee=offer.mentee,
+        mentor_enrolment=enrolment,
+        mentee_enrolment=mentee_enrolment,
+        now=now,
+    )
+    held = [p for p in found if p.kind in ("conduct", "guardian")]
+    if any(p.person is not None and p.person.id == mentor.id and p.kind == "conduct" for p in held):
+        raise UserError(
+            f"The code of conduct for {programme.name} has changed. Please read and accept it "
+            f"first (conduct {programme.key}), then press Accept again."
+        )
+    if held:
+        raise UserError(
+            "Thank you. Something still has to be recorded before this pairing can start; "
+            "please press Accept again in a day or two, or ask your coordinator."
+        )
+    if found:
+        # A rule rules the pair out (which one stays with the coordinators): move on.
+        offer.status = OfferStatus.WITHDRAWN
+        offer.decided_at = now
+        await _move_on(
+            session,
+            offer,
+            programme,
+            now,
+            why=f"{offer.mentor.label} can't take on a mentee right now",
+        )
+        return "Thank you. This pairing can't go ahead after all; I'll ask their next suggestion."
     offer.status = OfferStatus.ACCEPTED
     offer.decided_at = now
     for other in await offers_for(
@@ -256,6 +302,45 @@ async def _move_on(
     await outbox.to_person(
         offer.mentee, Message(text=text, kind="offer_update"), key=f"offer:{offer.id}:moved-on"
     )
+
+
+async def withdraw_between(
+    session: AsyncSession, *, blocker: Person, other: Person, now: datetime
+) -> int:
+    """A block withdraws every open suggestion and request between the two people.
+
+    A request already put to the mentor moves on to the mentee's next suggestion, as
+    a decline would; when the mentor blocked, the mentee hears only what a decline
+    says, so they never learn of the block. Returns how many offers were withdrawn.
+    """
+    rows = await session.scalars(
+        select(MatchOffer)
+        .join(Programme, Programme.id == MatchOffer.programme_id)
+        .where(
+            Programme.workspace_id == blocker.workspace_id,
+            (
+                (MatchOffer.mentee_id == blocker.id) & (MatchOffer.mentor_id == other.id)
+                | (MatchOffer.mentee_id == other.id) & (MatchOffer.mentor_id == blocker.id)
+            ),
+            MatchOffer.status.in_((OfferStatus.SUGGESTED, OfferStatus.OFFERED, OfferStatus.ASKED)),
+        )
+        .order_by(MatchOffer.id)
+    )
+    withdrawn = 0
+    for offer in rows.unique():
+        was_asked = offer.status == OfferStatus.ASKED
+        offer.status = OfferStatus.WITHDRAWN
+        offer.decided_at = now
+        withdrawn += 1
+        programme = await session.get(Programme, offer.programme_id)
+        if was_asked and programme is not None and programme.status != ProgrammeStatus.CLOSED:
+            why = (
+                f"{offer.mentor.label} can't take on a mentee right now"
+                if offer.mentor_id == blocker.id
+                else f"As you asked, you won't be paired with {offer.mentor.label}"
+            )
+            await _move_on(session, offer, programme, now, why=why)
+    return withdrawn
 
 
 async def expire_due(session: AsyncSession, *, now: datetime) -> int:

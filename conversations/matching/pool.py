@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Curriculum
 from conversations.journeys import department_mode
+from conversations.matching import eligibility
 from conversations.matching.candidates import Candidate, DepartmentMode, candidate
+from conversations.matching.eligibility import clearance_valid
 from storage.models import (
     DoNotPair,
     Enrolment,
@@ -24,11 +26,7 @@ from storage.models import (
 
 MAX_CHAIN = 30
 
-
-def clearance_valid(person: Person, now: datetime) -> bool:
-    return person.clearance_recorded_at is not None and (
-        person.clearance_expires_at is None or person.clearance_expires_at > now
-    )
+__all__ = ["MAX_CHAIN", "Pool", "clearance_valid", "load_pool"]
 
 
 @dataclass
@@ -47,17 +45,29 @@ class Pool:
     chains: dict[int, tuple[int, ...]] = field(default_factory=dict)
     uncleared: set[int] = field(default_factory=set)
     """Mentors left out because a safeguarded programme needs a recorded clearance."""
+    held: dict[tuple[int, str], eligibility.HoldKind] = field(default_factory=dict)
+    """(person id, side) → why that enrolment is left out for now: the code of conduct not
+    accepted, or a minor's guardian consent not recorded (see ``eligibility``)."""
+    ages: set[tuple[int, int]] = field(default_factory=set)
+    """(mentee id, mentor id): an adult and a minor, outside a safeguarded programme."""
+    taken_mentees: set[int] = field(default_factory=set)
+    """Mentees who already have a mentor, or a pinned proposal."""
 
     @property
     def forbidden(self) -> set[tuple[int, int]]:
-        return self.do_not_pair | self.past | self.rejected
+        return self.do_not_pair | self.past | self.rejected | self.ages
 
     def why_not(self, mentee_id: int, mentor_id: int) -> str | None:
         """The hard constraint that rules a pair out, in a coordinator's words."""
         if mentee_id == mentor_id:
             return "the same person"
+        for key in ((mentee_id, Side.MENTEE), (mentor_id, Side.MENTOR)):
+            if key in self.held:
+                return eligibility.held_because(self.held[key], self.people[key[0]])
         if mentor_id in self.uncleared:
             return "no recorded clearance"
+        if (mentee_id, mentor_id) in self.ages:
+            return eligibility.AGES
         if (mentee_id, mentor_id) in self.do_not_pair:
             return "on the do-not-pair list"
         if mentor_id in self.chains.get(mentee_id, ()) or mentee_id in self.chains.get(
@@ -90,7 +100,8 @@ async def load_pool(
     """Everyone still to be matched, with mentors' remaining places after live and pinned pairs.
 
     Unpinned proposals are ignored (a new run replaces them); pinned ones hold
-    their mentee and a mentor place.
+    their mentee and a mentor place. Enrolments on hold (``eligibility.hold``) stay
+    in ``enrolments`` and ``held`` but are left out of the candidates.
     """
     enrolments = (
         (
@@ -120,15 +131,22 @@ async def load_pool(
     mode = department_mode(programme, curriculum)
     people = {e.person_id: e.person for e in enrolments}
     by_side = {(e.person_id, e.side): e for e in enrolments}
+    held: dict[tuple[int, str], eligibility.HoldKind] = {}
+    for e in enrolments:
+        kind = eligibility.hold(programme, e, e.person)
+        if kind is not None:
+            held[(e.person_id, e.side)] = kind
     mentees = [
         candidate(e.person, e, at=now)
         for e in enrolments
-        if e.side == Side.MENTEE and e.person_id not in taken_mentees
+        if e.side == Side.MENTEE
+        and e.person_id not in taken_mentees
+        and (e.person_id, e.side) not in held
     ]
     mentors: list[Candidate] = []
     uncleared: set[int] = set()
     for e in enrolments:
-        if e.side != Side.MENTOR:
+        if e.side != Side.MENTOR or (e.person_id, e.side) in held:
             continue
         if programme.safeguarded and not clearance_valid(e.person, now):
             uncleared.add(e.person_id)
@@ -152,6 +170,16 @@ async def load_pool(
             )
         ).all()
     )
+    ages: set[tuple[int, int]] = set()
+    if not programme.safeguarded:
+        minors = {m.person_id for m in (*mentees, *mentors) if people[m.person_id].is_minor}
+        if minors:
+            ages = {
+                (e.person_id, m.person_id)
+                for e in mentees
+                for m in mentors
+                if (e.person_id in minors) != (m.person_id in minors)
+            }
     return Pool(
         programme=programme,
         department_mode=mode,
@@ -164,4 +192,7 @@ async def load_pool(
         rejected=rejected,
         chains=_chains(managers, set(people)),
         uncleared=uncleared,
+        held=held,
+        ages=ages,
+        taken_mentees=taken_mentees,
     )

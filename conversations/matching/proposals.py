@@ -10,7 +10,7 @@ programmes the same scores produce up to three suggestions per mentee instead.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import explain, journeys
 from conversations.curriculum import Curriculum
+from conversations.matching import eligibility
 from conversations.matching.candidates import Candidate
-from conversations.matching.pool import Pool, clearance_valid, load_pool
+from conversations.matching.pool import Pool, load_pool
 from conversations.matching.scoring import feasibility, scores
 from conversations.matching.solver import optimal
 from storage import repositories as repo
@@ -48,12 +49,17 @@ class Unmatched:
 class Outcome:
     proposed: list[Pair]
     unmatched: list[Unmatched]
+    """Mentees without a proposal, those on hold (``eligibility``) included, with why."""
     free_places: list[tuple[Person, int]]
+    awaiting_conduct: list[Person] = field(default_factory=list)
+    """Mentors and unpaired mentees left out until they accept the current code of conduct."""
 
 
 def reason_for(pool: Pool, mentee: Candidate, allowed_row: np.ndarray) -> str:
     """Why a mentee has no proposal, for the coordinator (never shown to participants)."""
     if not pool.mentors and not pool.uncleared:
+        if any(side == Side.MENTOR for _, side in pool.held):
+            return "no mentor is ready yet (each must accept the code of conduct first)"
         return "no mentors have joined yet"
     if not pool.mentors:
         return "no mentor has a recorded clearance (this programme is safeguarded)"
@@ -152,8 +158,26 @@ async def describe(
         Unmatched(pool.people[m.person_id], reason_for(pool, m, allowed_ignoring_places[i]))
         for i, m in enumerate(waiting)
     ]
+    on_hold = sorted(
+        (person_id, side)
+        for person_id, side in pool.held
+        if side == Side.MENTOR
+        or (person_id not in pool.taken_mentees and person_id not in proposed_mentees)
+    )
+    unmatched += [
+        Unmatched(pool.people[person_id], eligibility.waiting_for(pool.held[(person_id, side)]))
+        for person_id, side in on_hold
+        if side == Side.MENTEE
+    ]
+    awaiting = [
+        pool.people[person_id]
+        for person_id, side in on_hold
+        if pool.held[(person_id, side)] == "conduct"
+    ]
     free = [(pool.people[m.person_id], m.places) for m in mentors if m.places > 0]
-    return Outcome(proposed=proposed, unmatched=unmatched, free_places=free)
+    return Outcome(
+        proposed=proposed, unmatched=unmatched, free_places=free, awaiting_conduct=awaiting
+    )
 
 
 async def suggest(
@@ -213,8 +237,17 @@ async def _still_valid(session: AsyncSession, pair: Pair, now: datetime) -> str 
         return f"{pair.mentee.label} is no longer taking part"
     if mentor is None or mentor.status != EnrolmentStatus.ACTIVE:
         return f"{pair.mentor.label} is no longer an active mentor"
-    if programme.safeguarded and not clearance_valid(pair.mentor, now):
-        return f"{pair.mentor.label} has no valid clearance"
+    found = await eligibility.problems(
+        session,
+        programme=programme,
+        mentor=pair.mentor,
+        mentee=pair.mentee,
+        mentor_enrolment=mentor,
+        mentee_enrolment=mentee,
+        now=now,
+    )
+    if found:
+        return "; ".join(problem.text for problem in found)
     if any(
         p.mentee_id == pair.mentee_id
         for p in await repo.live_pairs_of(
