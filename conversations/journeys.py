@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards, explain, schedule
+from conversations import cards, explain, safeguarding, schedule
 from conversations.curriculum import Curriculum
 from conversations.errors import UserError
 from conversations.matching.candidates import DepartmentMode, candidate
@@ -394,6 +394,11 @@ async def set_paused(
     ):
         if pair.status != wanted_from:
             continue
+        if not paused and (
+            pair.paused_by in (safeguarding.BY_TEAM, safeguarding.FOR_CLEARANCE)
+            or safeguarding.obstacles(pair, now)
+        ):
+            continue  # held by the programme team: only a coordinator resumes it (pair resume)
         pair.status = PairStatus.PAUSED if paused else PairStatus.ACTIVE
         if paused:
             pair.paused_by = "participant"

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import digest, schedule
+from conversations import digest, safeguarding, schedule
 from conversations.curriculum import Library
 from storage.models import (
     DigestSubscription,
@@ -507,6 +507,8 @@ async def _digests(session: AsyncSession, now: datetime, plan: Plan) -> None:
 async def plan(session: AsyncSession, *, library: Library, now: datetime) -> Plan:
     """Everything due at ``now``, queued. Safe to run from several processes at once."""
     result = Plan()
+    # First: a pair whose mentor's clearance lapsed must get nothing else this tick.
+    result.add("clearance_pause", await safeguarding.clearance_expired(session, now=now))
     programmes = {p.id: p for p in await _running(session)}
     workspaces = {p.id: p.workspace_id for p in programmes.values()}
     for programme in programmes.values():

@@ -140,7 +140,12 @@ class Person(Base):
 
     @property
     def label(self) -> str:
-        return self.display_name or self.platform_user_id
+        """How messages name them; never an email (someone imported by email only)."""
+        if self.display_name:
+            return self.display_name
+        if self.platform_user_id.startswith("email:"):
+            return "someone invited by email"
+        return self.platform_user_id
 
 
 class RoleGrant(Base):

@@ -195,7 +195,7 @@ async def _workspace_rows(chat: Chat, external_id: str) -> dict[str, list[tuple[
         for table, query in queries.items():
             rows = (await session.scalars(query)).unique().all()
             found[table] = sorted(
-                tuple(sorted((k, str(v)) for k, v in vars(row).items() if not k.startswith("_")))
+                tuple((c.key, str(getattr(row, c.key))) for c in row.__table__.columns)
                 for row in rows
             )
         return found

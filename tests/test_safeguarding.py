@@ -411,11 +411,6 @@ async def test_on_slack_a_coordinator_is_in_every_conversation_a_safeguarded_pai
     assert slack.posts_in(FakeSlack.conversation_id("ana", "ben")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="conversations/commands/csvio.py (_person_for) names someone imported without a "
-    "name after their email (display_name=row.name or row.email), and Person.label shows it",
-)
 async def test_a_minor_imported_by_email_alone_is_not_introduced_by_their_email(
     chat: Chat,
 ) -> None:

@@ -289,7 +289,7 @@ def _person_for(ctx: Context, row: ImportRow, people: _People) -> Person:
         person = Person(
             workspace_id=ctx.workspace.id,
             platform_user_id=row.user_id or repo.PLACEHOLDER_PREFIX + row.email.lower(),
-            display_name=row.name or row.email,
+            display_name=row.name,  # never the email: partners see display names
             email=row.email or None,
             timezone=row.profile.timezone or ctx.settings.default_timezone,
             created_at=ctx.now,
