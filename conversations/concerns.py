@@ -113,7 +113,7 @@ async def target(
     forged, and gets the same answer either way.
     """
     kind, _, number = value.partition(":")
-    if not number.isdigit():
+    if not number.isdigit() or len(number) > 9:
         raise UserError(OUT_OF_DATE)
     if kind == "pair":
         pair = await session.get(Pair, int(number))
@@ -165,8 +165,8 @@ async def contacts(
 
 
 def left_out(concern: Concern, pair: Pair | None) -> set[int]:
-    """Who must never receive or handle this concern: the people in its pair, and whoever
-    reported it (they already have their answer)."""
+    """Who is not sent this concern: the people in its pair, who must never learn of it,
+    and whoever reported it, who has their answer already."""
     ids = {concern.reporter_id} if concern.reporter_id is not None else set()
     if pair is not None:
         ids |= {pair.mentor_id, pair.mentee_id}
@@ -492,24 +492,36 @@ def thanks(filed: Filed, chosen: Target) -> str:
 # --- moving it on ------------------------------------------------------------------------
 
 
-def take(concern: Concern, step: Step, *, by: Person, now: datetime) -> bool:
+async def take(
+    session: AsyncSession, concern: Concern, step: Step, *, by: Person, now: datetime
+) -> bool:
     """Move the concern on by one step; False (and nothing changed) if it no longer applies.
 
-    Acknowledging or resolving stops escalation; resolving an open concern also records
-    its resolver as having acknowledged it, since they plainly have.
+    The move is one ``UPDATE … WHERE status = <what this person saw>``, so when two
+    contacts press at the same moment only one of them moves it, and the other is told who
+    did. Acknowledging or resolving stops escalation; resolving an open concern also
+    records its resolver as having acknowledged it, since they plainly have.
     """
-    after = STEPS.get((concern.status, step))
+    seen = concern.status
+    after = STEPS.get((seen, step))
     if after is None:
         return False
-    if concern.acknowledged_at is None:
-        concern.acknowledged_by_id = by.id
-        concern.acknowledged_at = now
+    values: dict[str, object] = {"status": after, "escalate_at": None}
+    if seen == Status.OPEN:
+        values |= {"acknowledged_by_id": by.id, "acknowledged_at": now}
     if after == Status.RESOLVED:
-        concern.resolved_by_id = by.id
-        concern.resolved_at = now
-    concern.status = after
-    concern.escalate_at = None
-    return True
+        values |= {"resolved_by_id": by.id, "resolved_at": now}
+    moved = (
+        await session.execute(
+            update(Concern)
+            .where(Concern.id == concern.id, Concern.status == seen)
+            .values(**values)
+            .returning(Concern.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    await session.refresh(concern)
+    return moved is not None
 
 
 async def where_it_is(session: AsyncSession, concern: Concern, reader: Person) -> str:

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from adapters.slack import blocks as slack
 from adapters.teams.cards import adaptive_card, submitted
 from conversations import cards
-from conversations.concerns import escalate_due
+from conversations.concerns import Step, escalate_due, take
 from conversations.events import ButtonPressed, FormSubmitted
 from conversations.messages import Message
-from storage.models import AuditEntry, Concern, OutboxMessage, Pair, PairStatus
+from storage.models import AuditEntry, Concern, OutboxMessage, Pair, PairStatus, Person
 from tests.harness import Chat, programme_with_pair
 from tests.test_slack_blocks import assert_slack_accepts, elements
 from tests.test_teams_cards import assert_teams_accepts, press
@@ -262,6 +262,9 @@ async def test_acknowledge_pause_and_resolve_each_move_it_on_once_and_are_audite
     assert pair is not None
     assert (pair.status, pair.paused_by) == (PairStatus.PAUSED, "programme team")
     assert pair.next_agenda_at is None
+    await chat.say("ben", "resume")  # the team's hold is not the participants' to lift
+    async with chat.app.sessions() as session:
+        assert await session.scalar(select(Pair.status)) == PairStatus.PAUSED
     for handle, before in (("ana", ana_before), ("ben", ben_before)):
         assert chat.kinds(handle) == [*before, "paused_by_team"]
         told = chat.last(handle, "paused_by_team")
@@ -297,6 +300,20 @@ async def test_acknowledge_pause_and_resolve_each_move_it_on_once_and_are_audite
     assert await chat.snapshot() == unchanged
 
 
+async def test_two_contacts_pressing_at_once_move_it_on_once(chat: Chat) -> None:
+    await _team(chat)
+    await _report(chat)
+    async with chat.app.sessions() as cleos:
+        seen = await cleos.scalar(select(Concern))  # Cleo's press has read it as open...
+        cleo = await cleos.scalar(select(Person).where(Person.platform_user_id == "cleo"))
+        assert seen is not None and seen.status == "open" and cleo is not None
+        await chat.press("maya", "Acknowledge", kind="concern")  # ...when Maya's lands
+        assert not await take(cleos, seen, Step.ACKNOWLEDGE, by=cleo, now=chat.clock.now())
+        assert seen.status == "acknowledged" and seen.acknowledged_by_id != cleo.id
+        await cleos.commit()
+    assert [e.action for e in await _audit(chat)] == ["concern.acknowledge"]
+
+
 async def test_pausing_an_open_concern_acknowledges_it_too(chat: Chat) -> None:
     await _team(chat)
     await _report(chat)  # Monday afternoon: in Maya's and Cleo's working hours
@@ -328,11 +345,11 @@ async def test_a_participant_pressing_acknowledge_is_refused_and_nothing_changes
             assert [m.kind for m in replies] == ["not_allowed"]
             assert replies[0].text.startswith("Only the programme's safeguarding contacts")
         assert (await chat.say(handle, f"concern {concern.id}")).startswith("Only the programme")
-        assert (await chat.say(handle, "concerns")).startswith("Only coordinators can use")
+        assert (await chat.say(handle, "concerns")).startswith("Only the programme's safeg")
     assert await chat.snapshot() == before
 
 
-async def test_coordinators_list_concerns_without_their_words(chat: Chat) -> None:
+async def test_contacts_list_concerns_without_their_words(chat: Chat) -> None:
     await _team(chat)
     await _report(chat, urgent=True)
     chat.clock.advance(timedelta(hours=3))
@@ -345,6 +362,7 @@ async def test_coordinators_list_concerns_without_their_words(chat: Chat) -> Non
         f"• #{first.id} · Safety or wellbeing · urgent · open · 3 hours ago · buddies\n"
         "Type concern <id> to read one."
     )
+    assert await chat.say("cleo", "concerns") == listed  # safeguarding contacts too
     everything = await chat.say("eve", "concerns all")
     assert f"#{second.id} · Safety or wellbeing · not urgent · resolved · just now" in everything
     assert WORDS not in everything and "Second thing" not in everything
@@ -422,6 +440,7 @@ REPORTS = [
     ("ben", "pair:999", GOOD, "That form is out of date"),
     ("ben", "programme:999", GOOD, "That form is out of date"),
     ("ben", "garbage", GOOD, "That form is out of date"),
+    ("ben", "pair:99999999999999999999", GOOD, "That form is out of date"),
 ]
 
 

@@ -107,6 +107,7 @@ async def test_before_accepting_pair_refuses_resends_and_match_leaves_them_out(
     proposal = await chat.say("maya", "match buddies")
     assert "0 pairs proposed" in proposal and "1 mentees unmatched" in proposal
     assert "• Ben: waiting to accept the code of conduct" in proposal
+    assert "1 waiting to accept the code of conduct." in proposal
 
     await chat.press("ben", "I agree", kind="conduct")
     assert "everyone enrolled has accepted version 1" in await chat.say(

@@ -16,7 +16,7 @@ import json
 
 from sqlalchemy import and_, func, or_, select
 
-from conversations import cards, concerns, schedule
+from conversations import cards, concerns, safeguarding, schedule
 from conversations.commands import FORMS, VERBS, action, form, verb
 from conversations.concerns import Status, Step, Target
 from conversations.context import Context, Reply
@@ -25,11 +25,9 @@ from conversations.grammar import Args
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
-from storage.models import Concern, EnrolmentStatus, Pair, PairStatus, Person, Programme, Role
+from storage.models import Concern, EnrolmentStatus, Pair, PairStatus, Person, Programme
 
 SAFEGUARDING = "Safeguarding"
-BY_TEAM = "programme team"
-"""``Pair.paused_by`` when the programme team holds a pair (``pair resume`` releases it)."""
 LIST_LIMIT = 50
 MAX_OFFERS = 5
 """Home-screen report buttons, one per pairing (or programme) a person is in, at most."""
@@ -165,7 +163,7 @@ async def _step(ctx: Context, concern: Concern, programme: Programme | None, ste
     """Take one lifecycle step and audit it (never the description); False if it no
     longer applies."""
     before = concern.status
-    if not concerns.take(concern, step, by=ctx.actor, now=ctx.now):
+    if not await concerns.take(ctx.session, concern, step, by=ctx.actor, now=ctx.now):
         return False
     await ctx.audit(
         f"concern.{step}",
@@ -219,7 +217,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     also = f" I've acknowledged concern #{concern.id} for you." if acknowledged else ""
     who = f"{pair.mentor.label} and {pair.mentee.label}"
     if pair.status not in (PairStatus.ACTIVE, PairStatus.PAUSED) or (
-        pair.status == PairStatus.PAUSED and pair.paused_by == BY_TEAM
+        pair.status == PairStatus.PAUSED and pair.paused_by == safeguarding.BY_TEAM
     ):
         state = (
             "are already paused by the programme team"
@@ -237,7 +235,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     if pair.status == PairStatus.PAUSED:
         before["paused by"] = pair.paused_by or "-"
     pair.status = PairStatus.PAUSED
-    pair.paused_by = BY_TEAM
+    pair.paused_by = safeguarding.BY_TEAM
     schedule.disarm(pair)
     outbox = Outbox(ctx.session, ctx.now)
     for person in (pair.mentor, pair.mentee):
@@ -254,7 +252,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         target=f"concern #{concern.id}",
         programme=programme,
         before=before,
-        after={"pair": "paused", "paused by": BY_TEAM},
+        after={"pair": "paused", "paused by": safeguarding.BY_TEAM},
     )
     resume = VERBS.get("pair resume")
     release = f" To let them carry on later: {resume.usage}." if resume else ""
@@ -270,12 +268,13 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 @verb(
     "concerns",
     usage="concerns [open|all]",
-    summary="concerns reported here: number, kind, urgency, status and age, never their words",
-    role=Role.COORDINATOR,
+    summary="concerns reported here: number, kind, urgency, status and age, never their words "
+    "(safeguarding contacts and coordinators)",
     max_words=1,
     group=SAFEGUARDING,
 )
 async def list_concerns(ctx: Context, args: Args) -> Reply:
+    _require_contact(ctx)
     which = args.words[0].lower() if args.words else "open"
     if which not in ("open", "all"):
         raise UserError(f"'{args.words[0]}' isn't open or all.", usage="concerns [open|all]")

@@ -71,6 +71,8 @@ async def _proposal_message(ctx: Context, programme: Programme, page: int) -> Me
         f"{len(outcome.unmatched)} mentees unmatched; "
         f"{sum(n for _, n in outcome.free_places)} mentor places free."
     )
+    if outcome.awaiting_conduct:
+        summary += f" {len(outcome.awaiting_conduct)} waiting to accept the code of conduct."
     lines = [
         f"• {p.mentor.label} → {p.mentee.label} (score {p.score or 0:.1f}"
         f"{', pinned' if p.pinned else ''}): {p.reason}"
