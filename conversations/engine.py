@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, journeys, planner, schedule
+from conversations import commands, journeys, planner, privacy, schedule
+from conversations import concerns as concern_jobs
 from conversations.clock import Clock
 from conversations.commands import VERBS, concerns, help, participation, programmes
 from conversations.context import Context, EngineSettings
@@ -157,11 +158,19 @@ class Engine:
             )
 
     async def tick(self) -> int:
-        """Queue what has become due and expire unanswered mentor requests. Returns a count."""
+        """Queue what has become due, expire unanswered mentor requests, pass unacknowledged
+        urgent concerns on, and purge free text past retention. Returns a count."""
         async with self.sessions.begin() as session:
             now = self.clock.now()
             queued = await planner.plan(session, library=self.library, now=now)
-            return queued.total + await offers.expire_due(session, now=now)
+            done = queued.total + await offers.expire_due(session, now=now)
+            done += await concern_jobs.escalate_due(
+                session, now=now, minutes=self.settings.concern_escalation_minutes
+            )
+            done += await privacy.purge_expired(
+                session, now=now, retention_days=self.settings.retention_days
+            )
+            return done
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Context:
         now = self.clock.now()

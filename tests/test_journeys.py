@@ -59,7 +59,12 @@ async def test_both_people_are_introduced_with_why_they_were_paired(chat: Chat) 
     assert "Ana brings data and python, which Ben wants to grow" in text
     assert "you share an interest in climbing" in text
     assert "Session 1 of 6: Getting to know each other" in text
-    assert [b.label for b in intro.buttons()] == ["We met", "Not yet", "Rescheduled"]
+    assert [b.label for b in intro.buttons()] == [
+        "We met",
+        "Not yet",
+        "Rescheduled",
+        "Report a concern",
+    ]
 
 
 async def test_the_coordinators_note_is_part_of_the_reason(chat: Chat) -> None:
@@ -270,8 +275,13 @@ async def test_the_home_screen_shows_the_pair_the_agenda_buttons_and_for_coordin
     await programme_with_pair(chat)
     ben = await chat.app.engine.home(chat.actor("ben"))
     kinds = [m.kind for m in ben]
-    assert kinds == ["status", "agenda", "help"]
-    assert [b.label for b in ben[1].buttons()] == ["We met", "Not yet", "Rescheduled"]
+    assert kinds == ["status", "agenda", "concern_offer", "help"]
+    assert [b.label for b in ben[1].buttons()] == [
+        "We met",
+        "Not yet",
+        "Rescheduled",
+        "Report a concern",
+    ]
     maya = await chat.app.engine.home(chat.actor("maya"))
     assert [m.kind for m in maya] == ["programme_status", "help"]
     before = await chat.snapshot()

@@ -345,7 +345,10 @@ def test_every_button_press_decodes_to_the_engines_action_and_value(message: Mes
             assert slack.is_form_open(element["action_id"])
             action, value = slack.decode_form(value)
         pressed.append((action, value))
-    assert pressed == [(b.action, b.value) for b in message.buttons()]
+    assert pressed == [  # a button that opens a form also travels as that form's submit
+        slack.decode_form(b.value) if b.action == slack.FORM_OPEN else (b.action, b.value)
+        for b in message.buttons()
+    ]
 
 
 def test_an_introduction_reads_like_the_card_with_meeting_buttons() -> None:
@@ -359,8 +362,19 @@ def test_an_introduction_reads_like_the_card_with_meeting_buttons() -> None:
     assert "*Ana Ruiz* (mentor, Team lead, Data)" in text  # bold kept as Slack mrkdwn
     assert "data &amp; care about &lt;clear&gt; writing" in text  # escaped once
     buttons = elements(blocks)
-    assert [b["text"]["text"] for b in buttons] == ["We met", "Not yet", "Rescheduled"]
-    assert [b["action_id"] for b in buttons] == ["meeting.log:0", "meeting.log:1", "meeting.log:2"]
+    assert [b["text"]["text"] for b in buttons] == [
+        "We met",
+        "Not yet",
+        "Rescheduled",
+        "Report a concern",
+    ]
+    assert [b["action_id"] for b in buttons] == [
+        "meeting.log:0",
+        "meeting.log:1",
+        "meeting.log:2",
+        "form.open:3",
+    ]
+    assert slack.decode_form(buttons[3]["value"]) == ("concern.report", "pair:42")
     assert buttons[0]["value"] == "42:0:met" and buttons[0]["style"] == "primary"
     assert "style" not in buttons[1]
 

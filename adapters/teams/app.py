@@ -316,7 +316,13 @@ class TeamsAdapter:
         await self._remember(turn)
         refused = any(r.kind in REFUSALS for r in replies)
         redrawn = None
-        if parsed is not None and not refused and conversation_kind(activity) == "personal":
+        opens_form = parsed is not None and parsed[0] == "form.open"
+        if (
+            parsed is not None
+            and not refused
+            and not opens_form  # opening a form answers nothing: the card keeps its buttons
+            and conversation_kind(activity) == "personal"
+        ):
             redrawn = await self._redraw(turn, parsed[0], parsed[1], actor)
         if invoked:
             if redrawn is not None:
