@@ -72,6 +72,8 @@ from storage.models import (
     Workspace,
 )
 
+PLATFORM_COPIES = timedelta(days=14)
+"""How long the Teams adapter's copy of a posted card or offered file is kept."""
 PLACEHOLDER_NAME = "a former participant"
 """What a forgotten person is called everywhere from then on."""
 FORGOTTEN_PREFIX = "forgotten:"
@@ -800,4 +802,12 @@ async def purge_expired(session: AsyncSession, *, now: datetime, retention_days:
         .values(comment=None)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(check_ins) + _rowcount(pulses)
+    # Copies of messages the Teams adapter keeps (to redraw an answered card, or a file
+    # waiting for its recipient to accept it, such as a my-data.json) go after two weeks.
+    kept = await session.execute(
+        update(TeamsMessage)
+        .where(TeamsMessage.message.is_not(None), TeamsMessage.sent_at <= now - PLATFORM_COPIES)
+        .values(message=null())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(check_ins) + _rowcount(pulses) + _rowcount(kept)

@@ -36,6 +36,7 @@ from storage.models import (
     PulseResponse,
     TeamsConversation,
     TeamsMessage,
+    Workspace,
 )
 from tests.harness import Chat, open_chat
 
@@ -552,3 +553,32 @@ async def test_the_only_coordinator_is_warned_before_forgetting_herself(chat: Na
     await chat.say("ben", "help")
     assert "is now a coordinator" in await chat.say("maya", "admin grant @ben coordinator")
     assert "only coordinator" not in await chat.say("maya", "forget-me")
+
+
+async def test_copies_kept_for_teams_cards_and_files_go_after_two_weeks(chat: NamedChat) -> None:
+    await chat.say("maya", "help")
+    now = chat.clock.now()
+    offered = Message(
+        text="my-data.json",
+        attachments=(Attachment(name="my-data.json", media_type="application/json", data=b"{}"),),
+    )
+    async with chat.app.sessions.begin() as session:
+        space = await session.scalar(select(Workspace))
+        assert space is not None
+        for age in (1, 15):
+            session.add(
+                TeamsMessage(
+                    workspace_id=space.id,
+                    conversation_id="a:1",
+                    activity_id=f"1:{age}",
+                    recipient="29:maya",
+                    message=offered.to_json(),
+                    sent_at=now - timedelta(days=age),
+                )
+            )
+
+    assert await _purge(chat, at=now) == 1
+
+    async with chat.app.sessions() as session:
+        kept = {row.activity_id: row.message for row in await session.scalars(select(TeamsMessage))}
+    assert kept["1:15"] is None and kept["1:1"] == offered.to_json()
