@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
 import shutil
@@ -33,16 +32,17 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.common import chunks, databases_for, mark, model_table, side_by_side
 from conversations import digest
 from conversations.digest_figures import STALL_DAYS, departments, figures, total
 from storage import db, migrate
@@ -130,7 +130,6 @@ REFLECTIONS = (
 )
 RATINGS = (1, 2, 3, 4, 5)
 RATING_WEIGHTS = (2, 5, 18, 40, 35)
-CHUNK = 5000
 TARGET_SECONDS = 1.0
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -151,6 +150,7 @@ AGGREGATE_QUERIES = (
     ("enrolments", "departments: pairs and met (enrolments ⋈ pairs)"),
     ("enrolments", "departments: mentees waiting (enrolments, NOT EXISTS pairs)"),
     ("check_ins", "highlights (check_ins ⋈ pairs ⋈ people)"),
+    ("people", "highlights: names to take out (people ⋈ enrolments)"),
 )
 """The statements the aggregates run, in order: the table each one's FROM names first, and
 a name for it."""
@@ -583,17 +583,6 @@ def expected(seed: Seed, *, now: datetime = NOW) -> Counts:
     )
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
-
-
 async def _seed(engine: AsyncEngine, seed: Seed) -> None:
     """Bulk inserts (executemany, 5,000 rows a statement), one transaction."""
     async with engine.begin() as conn:
@@ -605,17 +594,18 @@ async def _seed(engine: AsyncEngine, seed: Seed) -> None:
             (Pair, seed.pairs),
             (Concern, seed.concerns),
         ):
-            for chunk in _chunks(rows):
-                await conn.execute(insert(_table(model)), list(chunk))
+            for chunk in chunks(rows):
+                await conn.execute(insert(model_table(model)), list(chunk))
         for bulk, columns, tuples in (
             (Meeting, MEETING_COLUMNS, seed.meetings),
             (CheckIn, CHECK_IN_COLUMNS, seed.check_ins),
             (Prompt, PROMPT_COLUMNS, seed.prompts),
             (PulseResponse, PULSE_COLUMNS, seed.pulses),
         ):
-            for chunk in _chunks(tuples):
+            for chunk in chunks(tuples):
                 await conn.execute(
-                    insert(_table(bulk)), [dict(zip(columns, row, strict=True)) for row in chunk]
+                    insert(model_table(bulk)),
+                    [dict(zip(columns, row, strict=True)) for row in chunk],
                 )
         if engine.dialect.name == "postgresql":
             for name in ("programmes", "people", "enrolments", "pairs"):
@@ -661,7 +651,7 @@ class _Statements:
     def take(self) -> list[tuple[str, float]]:
         """Each statement recorded since the last take, named (see ``AGGREGATE_QUERIES``)."""
         found, self.times = self.times, []
-        tables = [_first_table(statement) for statement, _ in found]
+        tables = [_firstmodel_table(statement) for statement, _ in found]
         if tables == [table for table, _ in AGGREGATE_QUERIES]:
             return [(name, t) for (_, name), (_, t) in zip(AGGREGATE_QUERIES, found, strict=True)]
         return [
@@ -670,7 +660,7 @@ class _Statements:
         ]
 
 
-def _first_table(statement: str) -> str:
+def _firstmodel_table(statement: str) -> str:
     """The first table the statement's own FROM names (not a subquery's)."""
     for match in re.finditer(r"\bFROM\s+\"?(\w+)", statement):
         before = statement[: match.start()]
@@ -891,10 +881,6 @@ def run(**kwargs: Any) -> list[Result]:
     return asyncio.run(run_async(**kwargs))
 
 
-def _mark(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -946,20 +932,14 @@ def table(results: Sequence[Result]) -> str:
             f"{r.digest.met_this_week:,} / {r.digest.live_this_week:,}",
             f"{r.digest.answered_this_week:,} / {r.digest.asked_this_week:,}",
             "yes" if r.counts_match else "NO",
-            _mark(r.aggregates_under_1s),
-            _mark(r.compose_under_1s),
+            mark(r.aggregates_under_1s),
+            mark(r.compose_under_1s),
             r.slowest_query.split(" (")[0],
             *(_ms(r.queries[name]) if name in r.queries else "–" for name in queries),
         ]
         for r in results
     ]
-    names = [r.database for r in results]
-    width = max(len(label) for label in labels)
-    cell = max(len(v) for col in [*columns, names] for v in col)
-    lines = [head, f"{'':<{width}}  " + "  ".join(f"{n:>{cell}}" for n in names)]
-    for i, label in enumerate(labels):
-        lines.append(f"{label:<{width}}  " + "  ".join(f"{col[i]:>{cell}}" for col in columns))
-    return "\n".join(lines)
+    return side_by_side(head, labels, columns, [r.database for r in results])
 
 
 def main(
@@ -972,15 +952,11 @@ def main(
     runs: int = 3,
     seed: int = 2026,
 ) -> int:
-    url = postgres_url or os.environ.get("TEST_DATABASE_URL")
-    skipped = ["postgresql"] if database == "both" and not url else []
-    if database == "both":
-        databases = ["sqlite", "postgresql"] if url else ["sqlite"]
-    else:
-        databases = [database]
-    if "postgresql" in databases and not url:
-        print("mentorbot: bench digest: PostgreSQL needs --postgres-url or TEST_DATABASE_URL")
+    chosen = databases_for(database, postgres_url, bench="digest")
+    if isinstance(chosen, str):
+        print(chosen)
         return 2
+    databases, skipped, url = chosen
     results = run(
         pairs=max(1, pairs),
         checkins=max(0, checkins),

@@ -19,24 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import shutil
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text, union
+from sqlalchemy import func, insert, select, text, union
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bench.common import chunks, databases_for, mark, model_table, side_by_side
 from conversations import planner
 from conversations.curriculum import Library
 from storage import db, migrate
@@ -56,7 +56,6 @@ NOW = datetime(2026, 3, 2, 14, tzinfo=UTC)
 CURRICULUM = "cross-department-career"
 PROGRAMMES = 10
 CADENCE_DAYS = 14
-CHUNK = 5000
 TICK_TARGET_SECONDS = 2.0
 RATIO_TARGET = 3.0
 DUE_COLUMNS = (
@@ -232,17 +231,6 @@ def instance(*, pairs: int, due: float, seed: int, now: datetime = NOW) -> Seed:
     )
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
-
-
 async def _seed(engine: AsyncEngine, seed: Seed) -> None:
     """Bulk inserts (executemany, 5,000 rows a statement), one transaction."""
     async with engine.begin() as conn:
@@ -253,8 +241,8 @@ async def _seed(engine: AsyncEngine, seed: Seed) -> None:
             (Pair, seed.pairs),
             (Meeting, seed.meetings),
         ):
-            for chunk in _chunks(rows):
-                await conn.execute(insert(_table(model)), list(chunk))
+            for chunk in chunks(rows):
+                await conn.execute(insert(model_table(model)), list(chunk))
         if engine.dialect.name == "postgresql":
             for name in ("people", "pairs", "meetings"):
                 await conn.execute(
@@ -485,10 +473,6 @@ def run(**kwargs: Any) -> list[Result]:
     return asyncio.run(run_async(**kwargs))
 
 
-def _mark(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
 def table(results: Sequence[Result]) -> str:
     if not results:
         return "no database to run against"
@@ -520,18 +504,12 @@ def table(results: Sequence[Result]) -> str:
             f"{r.ratio:.2f}×",
             f"{r.rows_queued:,}",
             f"{r.agenda_queued:,} / {r.nudge_queued:,} / {r.pulse_queued:,}",
-            _mark(r.tick_under_2s),
-            _mark(r.within_3x_bare),
+            mark(r.tick_under_2s),
+            mark(r.within_3x_bare),
         ]
         for r in results
     ]
-    names = [r.database for r in results]
-    width = max(len(label) for label in labels)
-    cell = max(len(v) for col in [*columns, names] for v in col)
-    lines = [head, f"{'':<{width}}  " + "  ".join(f"{n:>{cell}}" for n in names)]
-    for i, label in enumerate(labels):
-        lines.append(f"{label:<{width}}  " + "  ".join(f"{col[i]:>{cell}}" for col in columns))
-    return "\n".join(lines)
+    return side_by_side(head, labels, columns, [r.database for r in results])
 
 
 def main(
@@ -544,15 +522,11 @@ def main(
     runs: int = 3,
     seed: int = 2026,
 ) -> int:
-    url = postgres_url or os.environ.get("TEST_DATABASE_URL")
-    skipped = ["postgresql"] if database == "both" and not url else []
-    if database == "both":
-        databases = ["sqlite", "postgresql"] if url else ["sqlite"]
-    else:
-        databases = [database]
-    if "postgresql" in databases and not url:
-        print("mentorbot: bench tick: PostgreSQL needs --postgres-url or TEST_DATABASE_URL")
+    chosen = databases_for(database, postgres_url, bench="tick")
+    if isinstance(chosen, str):
+        print(chosen)
         return 2
+    databases, skipped, url = chosen
     results = run(
         pairs=pairs, due=due, databases=databases, postgres_url=url, runs=max(1, runs), seed=seed
     )

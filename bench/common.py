@@ -1,0 +1,55 @@
+"""What the database benchmarks share: bulk-insert chunks, which databases to run on, and
+the side-by-side table they print (one column per database)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+
+CHUNK = 5000
+"""Rows per executemany statement when seeding."""
+
+
+def model_table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def databases_for(
+    database: str, postgres_url: str | None, *, bench: str
+) -> tuple[list[str], list[str], str | None] | str:
+    """(databases to run, databases skipped, PostgreSQL URL), or why it cannot run.
+
+    ``both`` runs PostgreSQL only when a URL is given or ``TEST_DATABASE_URL`` is set."""
+    url = postgres_url or os.environ.get("TEST_DATABASE_URL")
+    skipped = ["postgresql"] if database == "both" and not url else []
+    both = ["sqlite", "postgresql"] if url else ["sqlite"]
+    chosen = both if database == "both" else [database]
+    if "postgresql" in chosen and not url:
+        return f"mentorbot: bench {bench}: PostgreSQL needs --postgres-url or TEST_DATABASE_URL"
+    return chosen, skipped, url
+
+
+def side_by_side(
+    head: str, labels: Sequence[str], columns: Sequence[Sequence[str]], names: Sequence[str]
+) -> str:
+    """``head``, then one row per label with each database's value right-aligned."""
+    width = max(len(label) for label in labels)
+    cell = max(len(v) for col in [*columns, names] for v in col)
+    lines = [head, f"{'':<{width}}  " + "  ".join(f"{n:>{cell}}" for n in names)]
+    for i, label in enumerate(labels):
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{col[i]:>{cell}}" for col in columns))
+    return "\n".join(lines)
