@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Curriculum, Library
@@ -13,7 +14,7 @@ from conversations.errors import UserError
 from conversations.grammar import person_ref
 from conversations.messages import Attachment, Message
 from storage import repositories as repo
-from storage.models import Person, Programme, Role, Workspace
+from storage.models import Pair, PairStatus, Person, Programme, Role, Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,25 @@ class Context:
                 "longer installed. Ask the person who runs the bot to restore it."
             )
         return curriculum
+
+    async def live_pair(
+        self, mentor_word: str, mentee_word: str, programme_word: str
+    ) -> tuple[Person, Person, Programme, Pair]:
+        """The running (or paused) pair a coordinator names as ``@mentor @mentee <program>``."""
+        mentor = await self.person(mentor_word)
+        mentee = await self.person(mentee_word)
+        programme = await self.programme(programme_word)
+        pair = await self.session.scalar(
+            select(Pair).where(
+                Pair.programme_id == programme.id,
+                Pair.mentor_id == mentor.id,
+                Pair.mentee_id == mentee.id,
+                Pair.status.in_((PairStatus.ACTIVE, PairStatus.PAUSED)),
+            )
+        )
+        if pair is None:
+            raise UserError(f"{mentor.label} isn't mentoring {mentee.label} in {programme.name}.")
+        return mentor, mentee, programme, pair
 
     async def person(self, word: str) -> Person:
         """Resolve a person reference, creating a person the platform vouched for."""

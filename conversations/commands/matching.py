@@ -525,19 +525,7 @@ async def press_rerun(ctx: Context, value: str, values: dict[str, str]) -> Reply
     group=MATCHING,
 )
 async def unpair(ctx: Context, args: Args) -> Reply:
-    mentor = await ctx.person(args.words[0])
-    mentee = await ctx.person(args.words[1])
-    programme = await ctx.programme(args.words[2])
-    pair = await ctx.session.scalar(
-        select(Pair).where(
-            Pair.programme_id == programme.id,
-            Pair.mentor_id == mentor.id,
-            Pair.mentee_id == mentee.id,
-            Pair.status.in_((PairStatus.ACTIVE, PairStatus.PAUSED)),
-        )
-    )
-    if pair is None:
-        raise UserError(f"{mentor.label} isn't mentoring {mentee.label} in {programme.name}.")
+    mentor, mentee, programme, pair = await ctx.live_pair(*args.words[:3])
     await journeys.end_by_team(ctx.session, pair=pair, now=ctx.now)
     await ctx.audit(
         "unpair",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from conversations import safeguarding, schedule
 from conversations.commands import verb
 from conversations.context import Context, Reply
@@ -223,19 +221,7 @@ async def guardian_revoke(ctx: Context, args: Args) -> Reply:
     group=SAFEGUARDING,
 )
 async def pair_resume(ctx: Context, args: Args) -> Reply:
-    mentor = await ctx.person(args.words[0])
-    mentee = await ctx.person(args.words[1])
-    programme = await ctx.programme(args.words[2])
-    pair = await ctx.session.scalar(
-        select(Pair).where(
-            Pair.programme_id == programme.id,
-            Pair.mentor_id == mentor.id,
-            Pair.mentee_id == mentee.id,
-            Pair.status.in_((PairStatus.ACTIVE, PairStatus.PAUSED)),
-        )
-    )
-    if pair is None:
-        raise UserError(f"{mentor.label} isn't mentoring {mentee.label} in {programme.name}.")
+    mentor, mentee, programme, pair = await ctx.live_pair(*args.words[:3])
     if pair.status == PairStatus.ACTIVE:
         raise UserError(f"{mentor.label} and {mentee.label} aren't paused in {programme.name}.")
     if pair.paused_by == "participant":
