@@ -1,7 +1,9 @@
 """The aiohttp web server the platform adapters mount on.
 
-``GET /healthz`` answers 200 only when the database answers, so a load balancer
-stops sending traffic to an instance that lost its database.
+``GET /healthz`` says the process is up (a container orchestrator restarts it if
+not); ``GET /readyz`` answers 200 only when the database answers and its schema is
+at the latest migration, so a load balancer sends no traffic to an instance that
+lost its database or runs ahead of a migration not yet applied.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import text
 
 from bot.app import App
 from bot.runtime import slack_config, start, teams_config
+from storage import migrate
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
@@ -26,14 +29,25 @@ APP_KEY = web.AppKey("mentorbot", App)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     try:
         async with app.database.connect() as conn:
             await conn.execute(text("SELECT 1"))
+        revision = await migrate.current_revision(app.database)
     except Exception as exc:
-        log.warning("health check failed: %s", exc)
+        log.warning("readiness check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    head = migrate.head_revision()
+    if revision != head:
+        return web.json_response(
+            {"status": "unavailable", "database": "ok", "migrations": f"at {revision}, not {head}"},
+            status=503,
+        )
+    return web.json_response({"status": "ready", "database": "ok", "migrations": "current"})
 
 
 PRIVACY = """<!doctype html><meta charset="utf-8"><title>Mentorbot privacy</title>
@@ -92,6 +106,7 @@ def make_web_app(
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/privacy", privacy)  # linked from the Teams app package
     web_app.router.add_get("/terms", terms)
     slack = slack_adapter(app)

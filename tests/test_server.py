@@ -1,4 +1,4 @@
-"""The web server: /healthz tells a load balancer whether this instance can work."""
+"""The web server: /healthz says the process is up, /readyz whether it can work."""
 
 from __future__ import annotations
 
@@ -14,35 +14,56 @@ from aiohttp.test_utils import TestServer
 from bot.app import build
 from bot.config import load_settings
 from bot.server import make_web_app
+from storage import db, migrate
 
 
-async def _healthz(database_url: str) -> tuple[int, object]:
-    """GET /healthz from a real server on an ephemeral port."""
-    app = await build(load_settings(database_url=database_url), upgrade=False)
+async def _get(database_url: str, path: str, *, upgrade: bool = False) -> tuple[int, object]:
+    """GET ``path`` from a real server on an ephemeral port."""
+    app = await build(load_settings(database_url=database_url), upgrade=upgrade)
     server = TestServer(make_web_app(app), port=0)
     await server.start_server()
     try:
         async with (
             aiohttp.ClientSession() as client,
-            client.get(server.make_url("/healthz")) as response,
+            client.get(server.make_url(path)) as response,
         ):
             return response.status, await response.json()
     finally:
         await server.close()
 
 
-async def test_healthz_is_ok_when_the_database_answers(database_url: str) -> None:
-    assert await _healthz(database_url) == (200, {"status": "ok", "database": "ok"})
-
-
-async def test_healthz_is_503_when_the_database_is_gone() -> None:
+def _closed_port() -> int:
     with socket.socket() as probe:  # a port with nothing listening on it
         probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    assert await _healthz(f"postgresql://postgres@127.0.0.1:{closed}/none") == (
+        return int(probe.getsockname()[1])
+
+
+async def test_readyz_is_ok_when_the_database_answers_and_is_migrated(database_url: str) -> None:
+    assert await _get(database_url, "/readyz") == (
+        200,
+        {"status": "ready", "database": "ok", "migrations": "current"},
+    )
+
+
+async def test_readyz_is_503_when_the_database_is_gone() -> None:
+    gone = f"postgresql://postgres@127.0.0.1:{_closed_port()}/none"
+    assert await _get(gone, "/readyz") == (
         503,
         {"status": "unavailable", "database": "unreachable"},
     )
+    assert await _get(gone, "/healthz") == (200, {"status": "ok"})  # the process is up
+
+
+async def test_readyz_is_503_while_a_migration_is_missing(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/behind.sqlite3"
+    engine = db.create_engine(url)
+    try:
+        await migrate.upgrade(engine, "0007")
+    finally:
+        await engine.dispose()
+    status, body = await _get(url, "/readyz")
+    assert status == 503
+    assert body == {"status": "unavailable", "database": "ok", "migrations": "at 0007, not 0008"}
 
 
 async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
