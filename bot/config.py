@@ -6,7 +6,9 @@ it and saying what it expects, instead of a traceback deep in a driver.
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -16,6 +18,9 @@ from storage.db import DatabaseUrlError, normalise_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/mentorbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+CONTEXT_FIELDS = ("workspace", "programme", "request_id", "platform", "outbox_id")
+"""Extra fields a log call may pass (``extra={...}``) that JSON lines carry as keys."""
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
@@ -27,6 +32,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL)
     port: int = Field(default=3978)
     log_level: str = Field(default="INFO")
+    log_format: str = Field(default="text")
     default_timezone: str = Field(default="UTC")
     tick_seconds: float = Field(default=60.0, ge=1, le=3600)
     dispatch_seconds: float = Field(default=2.0, ge=0.1, le=600)
@@ -130,6 +136,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.strip().rstrip("/")
 
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        chosen = value.strip().lower()
+        if chosen not in LOG_FORMATS:
+            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+        return chosen
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -169,11 +183,32 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("\n".join(lines)) from None
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object per line, for log collectors: time, level, logger, message, the
+    context ids a call passed, and the exception's type and trace when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            if name in record.__dict__:
+                line[name] = record.__dict__[name]
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    if settings.log_format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, settings.log_level), handlers=[handler])
     if settings.log_level != "DEBUG":
         # Alembic narrates every migration step at INFO; only its problems matter here.
         logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -76,3 +76,36 @@ def test_startup_stops_with_one_line_per_bad_variable(
         "1 and 65535 (got 'abc')"
     )
     assert err[1].startswith("mentorbot: configuration error: LOG_LEVEL must be one of")
+
+
+def test_json_logs_are_one_object_a_line_with_the_context_ids() -> None:
+    import json
+    import logging
+
+    from bot.config import JsonLines
+
+    formatter = JsonLines()
+    record = logging.LogRecord(
+        "mentorbot.delivery", logging.WARNING, __file__, 1, "sent %s", ("3",), None
+    )
+    record.__dict__.update(workspace="T1", programme="career", outbox_id=7)
+    line = formatter.format(record)
+    assert "\n" not in line
+    parsed = json.loads(line)
+    assert parsed["level"] == "WARNING" and parsed["logger"] == "mentorbot.delivery"
+    assert parsed["message"] == "sent 3"
+    assert (parsed["workspace"], parsed["programme"], parsed["outbox_id"]) == ("T1", "career", 7)
+    assert parsed["time"].endswith("+00:00")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    assert "ValueError: boom" in json.loads(formatter.format(failed))["exception"]
+
+
+def test_the_log_format_is_text_or_json() -> None:
+    assert load_settings(log_format="JSON").log_format == "json"
+    with pytest.raises(ConfigError, match="LOG_FORMAT must be one of text, json"):
+        load_settings(log_format="xml")
