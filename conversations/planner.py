@@ -155,12 +155,7 @@ async def _agendas(
                     end_reason="completed",
                     ended_at=now,
                     session_index=Pair.session_index + 1,
-                    next_agenda_at=None,
-                    nudge_at=None,
-                    next_pulse_at=None,
-                    stall_at=None,
-                    inactive_at=None,
-                    auto_pause_at=None,
+                    **schedule.DISARMED,
                 )
                 .returning(Pair.id)
                 .execution_options(synchronize_session=False)

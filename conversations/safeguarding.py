@@ -189,12 +189,7 @@ async def clearance_expired(session: AsyncSession, *, now: datetime) -> int:
                 .values(
                     status=PairStatus.PAUSED,
                     paused_by=FOR_CLEARANCE,
-                    next_agenda_at=None,
-                    nudge_at=None,
-                    next_pulse_at=None,
-                    stall_at=None,
-                    inactive_at=None,
-                    auto_pause_at=None,
+                    **schedule.DISARMED,
                 )
                 .returning(Pair.id)
                 .execution_options(synchronize_session=False)

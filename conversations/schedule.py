@@ -69,14 +69,23 @@ def arm_start(
     pair.next_pulse_at = now + timedelta(days=pulse_day(curriculum, 0))
 
 
+DUE_TIMES = (
+    "next_agenda_at",
+    "nudge_at",
+    "next_pulse_at",
+    "stall_at",
+    "inactive_at",
+    "auto_pause_at",
+)
+"""Every column of a pair's durable schedule."""
+DISARMED: dict[str, None] = dict.fromkeys(DUE_TIMES)
+"""Values for a set-based UPDATE that stops everything time-based for the pairs it hits."""
+
+
 def disarm(pair: Pair) -> None:
     """The pair ended or paused: nothing time-based should fire for it."""
-    pair.next_agenda_at = None
-    pair.nudge_at = None
-    pair.next_pulse_at = None
-    pair.stall_at = None
-    pair.inactive_at = None
-    pair.auto_pause_at = None
+    for column in DUE_TIMES:
+        setattr(pair, column, None)
 
 
 def rearm(pair: Pair, programme: Programme, now: datetime) -> None:
