@@ -12,9 +12,6 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 BARS = "#4a6fa5"
 LINE = "#d1793f"
 TICKS = "▁▂▃▄▅▆▇█"
@@ -29,7 +26,13 @@ def chart_png(
     """A PNG: bars of pairs that met each week, a line of the check-in response rate (%).
 
     Oldest week first. About 480×220 pixels, usually under 25 KB.
+
+    matplotlib is imported here, not at the top: it costs a server about 45 MB resident
+    and a second of start-up, and only a digest (once a week) draws with it.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(6.0, 2.75), dpi=80)
     FigureCanvasAgg(figure)
     left = figure.add_subplot(1, 1, 1)
