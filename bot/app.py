@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.metrics import Metrics
 from conversations.clock import Clock, SystemClock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
@@ -24,6 +25,8 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     engine: Engine
     clock: Clock
+    metrics: Metrics = field(default_factory=Metrics)
+    """This process's counters for ``GET /metrics``."""
 
     def dispatcher(
         self,

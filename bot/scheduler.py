@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -42,6 +43,7 @@ class Ticker:
 
     async def plan(self) -> None:
         self._planning = asyncio.current_task()
+        started = time.perf_counter()
         try:
             queued = await self.app.engine.tick()
         except Exception:
@@ -49,6 +51,7 @@ class Ticker:
             return
         finally:
             self._planning = None
+            self.app.metrics.tick.observe(time.perf_counter() - started)
         if queued:
             log.info("planned %s message(s)", queued)
             self._wake.set()
@@ -81,6 +84,7 @@ class Ticker:
         )
         self._scheduler.start()
         if self.dispatcher is not None:
+            self.app.metrics.delivery = self.dispatcher.stats
             self._delivery = asyncio.create_task(self._deliver_forever(self.dispatcher))
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ lost its database or runs ahead of a migration not yet applied.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import metrics
 from bot.app import App
 from bot.runtime import slack_config, start, teams_config
 from storage import migrate
@@ -48,6 +50,18 @@ async def readyz(request: web.Request) -> web.Response:
             status=503,
         )
     return web.json_response({"status": "ready", "database": "ok", "migrations": "current"})
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    """Prometheus's scrape: this process's counters and the shared outbox's depth."""
+    app = request.app[APP_KEY]
+    try:
+        await asyncio.wait_for(app.metrics.count_outbox(app.sessions, app.clock.now()), 5)
+    except TimeoutError:
+        app.metrics.database_up = False  # a hung database must not hang the scrape
+    return web.Response(
+        body=app.metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE}
+    )
 
 
 PRIVACY = """<!doctype html><meta charset="utf-8"><title>Mentorbot privacy</title>
@@ -103,10 +117,13 @@ def make_web_app(
     teams: TeamsConfig | None = None,
 ) -> web.Application:
     """The web application; with ``background`` it also plans and delivers (``serve``)."""
-    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app = web.Application(
+        client_max_size=1024 * 1024, middlewares=[metrics.middleware(app.metrics)]
+    )
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", prometheus)
     web_app.router.add_get("/privacy", privacy)  # linked from the Teams app package
     web_app.router.add_get("/terms", terms)
     slack = slack_adapter(app)
