@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from conversations.logcontext import FIELDS as CONTEXT_FIELDS
+from conversations.logcontext import ContextFilter
 from storage.db import DatabaseUrlError, normalise_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/mentorbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
-CONTEXT_FIELDS = ("workspace", "programme", "request_id", "platform", "outbox_id")
-"""Extra fields a log call may pass (``extra={...}``) that JSON lines carry as keys."""
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
@@ -204,6 +204,7 @@ class JsonLines(logging.Formatter):
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
+    handler.addFilter(ContextFilter())  # the ids bound to the task doing the logging
     if settings.log_format == "json":
         handler.setFormatter(JsonLines())
     else:

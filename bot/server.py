@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from bot import metrics
 from bot.app import App
 from bot.runtime import slack_config, start, teams_config
+from conversations import logcontext
 from storage import migrate
 
 if TYPE_CHECKING:
@@ -28,6 +32,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("mentorbot", App)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+"""A load balancer's X-Request-Id is kept only when it looks like an id, not like text."""
+
+
+@web.middleware
+async def log_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every log line a platform request causes carries its request id and platform; work
+    the request starts (bolt's listener, after the ack) inherits them."""
+    platform = metrics.platform_of(request.path)
+    if platform is None:
+        return await handler(request)
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+    with logcontext.about(request_id=request_id, platform=platform):
+        return await handler(request)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -118,7 +137,7 @@ def make_web_app(
 ) -> web.Application:
     """The web application; with ``background`` it also plans and delivers (``serve``)."""
     web_app = web.Application(
-        client_max_size=1024 * 1024, middlewares=[metrics.middleware(app.metrics)]
+        client_max_size=1024 * 1024, middlewares=[metrics.middleware(app.metrics), log_context]
     )
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations import logcontext
 from conversations.curriculum import Curriculum, Library
 from conversations.errors import UserError
 from conversations.grammar import person_ref
@@ -71,6 +72,8 @@ class Context:
         found = await repo.programme_by_key(
             self.session, workspace_id=self.workspace.id, key=key.lower()
         )
+        if found is not None:
+            logcontext.bind(programme=found.key)
         if found is None:
             known = [
                 p.key for p in await repo.programmes(self.session, workspace_id=self.workspace.id)

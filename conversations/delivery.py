@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import rendering, timing
+from conversations import logcontext, rendering, timing
 from conversations.clock import Clock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
@@ -347,6 +347,10 @@ class Dispatcher:
             return delivery
 
     async def _deliver(self, claim: Claim) -> int:
+        with logcontext.about(outbox_id=claim.outbox_id):
+            return await self._deliver_claim(claim)
+
+    async def _deliver_claim(self, claim: Claim) -> int:
         prepared = await self._prepare(claim)
         if prepared is None:
             return 0
@@ -363,6 +367,9 @@ class Dispatcher:
             await self._finish(claim.outbox_id, status=OutboxStatus.PENDING, not_before=prepared)
             return 0
         delivery = prepared
+        logcontext.bind(
+            platform=delivery.workspace.platform, workspace=delivery.workspace.external_id
+        )
         confirm = getattr(self.transport, "confirm", None)
         if claim.recovered and confirm is not None:
             already = await confirm(delivery)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, journeys, planner, privacy, schedule
+from conversations import commands, journeys, logcontext, planner, privacy, schedule
 from conversations import concerns as concern_jobs
 from conversations.clock import Clock
 from conversations.commands import VERBS, concerns, help, participation, programmes
@@ -59,6 +59,10 @@ class Engine:
 
     async def handle(self, event: Event) -> list[Message]:
         """Handle one event; always returns something to say to the person."""
+        with logcontext.about(platform=event.actor.platform, workspace=event.actor.workspace):
+            return await self._handle(event)
+
+    async def _handle(self, event: Event) -> list[Message]:
         for attempt in (1, 2):
             try:
                 async with self.sessions.begin() as session:
