@@ -13,23 +13,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from conversations.messages import Message
 from storage import db
-from storage.models import OutboxMessage, OutboxStatus, Workspace
-from storage.repositories import enqueue
+from storage.models import OutboxMessage, Workspace
+from tests.bot_process import BotProcess, arrival, start_bot, stop
 from tests.fake_platform import FakePlatform
+from tests.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"),
@@ -59,153 +54,13 @@ async def pg_url(pg_database: str | None) -> AsyncIterator[str]:
     yield pg_database
 
 
-async def seed(url: str, count: int, *, channels: int = 30) -> list[str]:
-    """``count`` outbox rows due now for one Slack workspace; returns their keys."""
-    run = uuid.uuid4().hex[:8]
-    now = datetime.now(UTC)
-    engine = db.create_engine(url)
-    try:
-        async with db.session_factory(engine).begin() as session:
-            workspace = Workspace(
-                platform="slack", external_id=f"T{run}", name="Multi", created_at=now
-            )
-            session.add(workspace)
-            await session.flush()
-            keys = [f"multi:{run}:{i}" for i in range(count)]
-            for i, key in enumerate(keys):
-                added = await enqueue(
-                    session,
-                    workspace_id=workspace.id,
-                    key=key,
-                    kind="announcement",
-                    payload=Message(text=f"announcement {i}", kind="announcement").to_json(),
-                    not_before=now,
-                    created_at=now,
-                    channel=f"C{i % channels}",
-                    timing="now",
-                )
-                assert added
-    finally:
-        await engine.dispose()
-    return keys
-
-
-async def outbox(url: str) -> list[OutboxMessage]:
-    engine = db.create_engine(url)
-    try:
-        async with db.session_factory(engine)() as session:
-            return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-    finally:
-        await engine.dispose()
-
-
-@dataclass
-class Worker:
-    name: str
-    process: asyncio.subprocess.Process
-    log: Path
-    stream: IO[bytes]
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        if not self.stream.closed:
-            self.stream.flush()
-        text = self.log.read_text(errors="replace")
-        return f"--- worker {self.name} (pid {self.pid}) ---\n{text[-4000:] or '(no output)'}"
-
-
 async def start_worker(
     name: str, url: str, platform: FakePlatform, tmp_path: Path, **settings: str
-) -> Worker:
+) -> BotProcess:
     """``python -m bot worker`` delivering every 0.2 s through the fake platform."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "OUTBOX_WEBHOOK_URL": platform.url,
-        "DISPATCH_SECONDS": "0.2",
-        "TICK_SECONDS": "3600",
-        "OUTBOX_CONCURRENCY": "4",
-        "LOG_LEVEL": "WARNING",
-        **settings,
-    }
-    log = tmp_path / f"worker-{name}.log"
-    stream = log.open("wb")  # a file, not a pipe nobody reads, so a chatty worker never blocks
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "worker",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=stream,
-        stderr=asyncio.subprocess.STDOUT,
+    return await start_bot(
+        "worker", name, url=url, tmp_path=tmp_path, platform=platform, **settings
     )
-    return Worker(name=name, process=process, log=log, stream=stream)
-
-
-async def stop(*workers: Worker) -> None:
-    for worker in workers:
-        if worker.process.returncode is None:
-            worker.process.terminate()
-    for worker in workers:
-        try:
-            await asyncio.wait_for(worker.process.wait(), timeout=15)
-        except TimeoutError:
-            worker.process.kill()
-            await worker.process.wait()
-        worker.stream.close()
-
-
-async def arrival(
-    platform: FakePlatform, distinct: int, workers: Sequence[Worker], *, within: float
-) -> None:
-    """Wait until ``distinct`` keys have been accepted; fail early if a worker exits."""
-    reached = asyncio.create_task(platform.reached(distinct).wait())
-    exits = {asyncio.create_task(w.process.wait()): w for w in workers}
-    try:
-        done, _ = await asyncio.wait(
-            {reached, *exits}, timeout=within, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        for task in (reached, *exits):
-            task.cancel()
-    logs = "\n".join(w.output() for w in workers)
-    if reached not in done:
-        gone = [f"{w.name} exited {w.process.returncode}" for t, w in exits.items() if t in done]
-        pytest.fail(
-            f"{len(platform.counts)} of {distinct} keys arrived in {within:.0f} s"
-            f" ({len(platform.posts)} POSTs, refused {dict(platform.refused)};"
-            f" {', '.join(gone) or 'workers still running'})\n{logs}"
-        )
-
-
-def check_exactly_once(
-    platform: FakePlatform, keys: Sequence[str], rows: Sequence[OutboxMessage]
-) -> None:
-    assert platform.duplicates == {}, "keys delivered more than once"
-    missing = set(keys) - set(platform.counts)
-    assert not missing, f"{len(missing)} keys never delivered"
-    assert set(platform.counts) == set(keys)
-    assert len(platform.accepted) == len(keys)
-    assert {row.idempotency_key for row in rows} == set(keys)
-    unsent = {row.idempotency_key: row.status for row in rows if row.status != OutboxStatus.SENT}
-    assert unsent == {}, "rows not recorded as sent"
-    # Each row records the id the platform gave its one delivery (by answer or confirmation).
-    wrong = {
-        row.idempotency_key: row.platform_message_id
-        for row in rows
-        if row.platform_message_id != platform.ids[row.idempotency_key]
-    }
-    assert wrong == {}
-
-
-def sender_pid(row: OutboxMessage) -> int:
-    assert row.leased_by is not None, f"sent row {row.id} does not record its sender"
-    return int(row.leased_by.split(":")[-2])
 
 
 async def test_two_worker_processes_share_the_outbox_and_send_every_message_once(
@@ -236,7 +91,7 @@ async def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing(
     settings = {**FAST, "OUTBOX_LEASE_SECONDS": "5"}
     async with FakePlatform(delay=0.1) as platform:
         first = await start_worker("a", pg_url, platform, tmp_path, **settings)
-        second: Worker | None = None
+        second: BotProcess | None = None
         try:
             await arrival(platform, 40, [first], within=30)
             # The 40th POST has just arrived and waits for its answer: A dies mid-send.
