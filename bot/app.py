@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,6 +28,25 @@ class App:
     clock: Clock
     metrics: Metrics = field(default_factory=Metrics)
     """This process's counters for ``GET /metrics``."""
+    inflight: set[asyncio.Task[object]] = field(default_factory=set)
+    """Work a platform handed us after its request was answered (bolt acks first)."""
+
+    def track(self) -> None:
+        """Count the running task as in flight until it ends, so shutdown waits for it."""
+        task = asyncio.current_task()
+        if task is not None and task not in self.inflight:
+            self.inflight.add(task)
+            task.add_done_callback(self.inflight.discard)
+
+    async def settle(self, *, within: float) -> int:
+        """Let in-flight work finish (its reply sent, its transaction committed); returns how
+        many were still running at the timeout and were left to be cancelled."""
+        current = asyncio.current_task()
+        waiting = [task for task in self.inflight if task is not current]
+        if not waiting:
+            return 0
+        _, stuck = await asyncio.wait(waiting, timeout=within)
+        return len(stuck)
 
     def dispatcher(
         self,

@@ -244,6 +244,10 @@ async def _worker(settings: Settings) -> int:
     return await run_worker(await build(settings))
 
 
+SHUTDOWN_SECONDS = 5.0
+"""Slack and Teams requests are answered within 3 s, so open ones are done well before."""
+
+
 def serve(settings: Settings, *, socket_mode: bool = False) -> int:
     from aiohttp import web
 
@@ -253,7 +257,14 @@ def serve(settings: Settings, *, socket_mode: bool = False) -> int:
     async def _make() -> web.Application:
         return make_web_app(await build(settings), background=True, socket_mode=socket_mode)
 
-    web.run_app(_make(), port=settings.port, print=lambda text: print(text, flush=True))
+    # On SIGTERM aiohttp stops listening and gives open requests SHUTDOWN_SECONDS; then the
+    # app's cleanup lets acknowledged replies and in-flight sends finish (bot.server).
+    web.run_app(
+        _make(),
+        port=settings.port,
+        print=lambda text: print(text, flush=True),
+        shutdown_timeout=SHUTDOWN_SECONDS,
+    )
     return 0
 
 

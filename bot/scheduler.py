@@ -22,6 +22,9 @@ from bot.app import App
 from conversations.delivery import Dispatcher
 
 log = logging.getLogger(__name__)
+STOP_SECONDS = 10.0
+"""How long stopping waits for a tick to commit and in-flight sends to be recorded; one
+stuck longer is cancelled, and its lease lets another instance confirm and finish it."""
 
 
 class Ticker:
@@ -98,6 +101,6 @@ class Ticker:
         if waiting:
             # Let a tick in progress commit and in-flight sends finish before the database
             # closes under them; a stuck one is cancelled rather than holding shutdown.
-            _, stuck = await asyncio.wait(waiting, timeout=30)
+            _, stuck = await asyncio.wait(waiting, timeout=STOP_SECONDS)
             for task in stuck:
                 task.cancel()

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("mentorbot", App)
+SETTLE_SECONDS = 10.0
+"""How long shutdown waits for acknowledged work to reply; a platform's own stop grace
+(Heroku: 30 s from SIGTERM to SIGKILL) must cover this, the open requests and the sends."""
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 """A load balancer's X-Request-Id is kept only when it looks like an id, not like text."""
 
@@ -160,6 +163,12 @@ def make_web_app(
             microsoft.on_queued = runtime.ticker.wake
         socket = await slack.socket_mode() if socket_mode and slack is not None else None
         yield
+        # Stopping (SIGTERM): aiohttp has stopped accepting requests and let the open ones
+        # finish; what bolt acknowledged is still running its reply, so it finishes next,
+        # before the ticker stops, hands back unsent claims and the database closes.
+        stuck = await app.settle(within=SETTLE_SECONDS)
+        if stuck:
+            log.warning("shutting down with %s reply(ies) still running: cancelled", stuck)
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]  # untyped in bolt
         if runtime is not None:

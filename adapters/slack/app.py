@@ -169,6 +169,7 @@ class SlackAdapter:
         self, client: AsyncWebClient, *, team: str, user: str, name: str = ""
     ) -> Actor:
         """Who is speaking, with their time zone and email from users.info (cached)."""
+        self.app.track()  # every listener starts here, after the ack: shutdown waits for it
         cached = self._profiles.get((team, user))
         profile: dict[str, Any] = {}
         if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL:

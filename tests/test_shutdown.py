@@ -1,0 +1,139 @@
+"""SIGTERM stops a server gracefully: no new work, in-flight work finished, leases handed back.
+
+A platform (Heroku, Kubernetes) sends SIGTERM before replacing an instance. What was
+acknowledged must still be answered, what was being sent must be recorded as sent,
+and what this instance had claimed but not started must be free for the next one at
+once, not after its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build
+from bot.config import load_settings
+from conversations.engine import Engine
+from conversations.events import Event
+from conversations.messages import Message
+from storage import db
+from storage.models import OutboxMessage, OutboxStatus
+from tests.fake_platform import FakePlatform
+from tests.test_metrics import seed
+from tests.test_slack_app import SlackWorld, slack, slash_command  # noqa: F401  (fixture)
+
+
+async def test_a_command_acknowledged_before_shutdown_still_gets_its_reply(
+    slack: SlackWorld,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+    handle = Engine.handle
+
+    async def slow(self: Engine, event: Event) -> list[Message]:
+        started.set()
+        await release.wait()
+        return await handle(self, event)
+
+    monkeypatch.setattr(Engine, "handle", slow)
+    body = slash_command(
+        user_id="UMAYA",
+        text="help",
+        response_url=slack.fake.response_url("late"),
+        trigger_id="1.1.abc",
+    )
+    response = await slack.post(body)
+    assert response.status == 200  # bolt acknowledged; the engine is still working
+    await asyncio.wait_for(started.wait(), timeout=10)
+    closing = asyncio.create_task(slack.server.close())
+    await asyncio.sleep(0.5)
+    assert not closing.done(), "the server closed under an acknowledged command"
+    release.set()
+    await asyncio.wait_for(closing, timeout=15)
+    [reply] = [r for r in slack.fake.responses if r["url"] == "late"]
+    assert "mentor" in str(reply["text"]).lower()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(url: str, platform: FakePlatform, tmp_path: Path) -> AsyncIterator[Any]:
+    env = {
+        **os.environ,
+        "PORT": str(_free_port()),
+        "DATABASE_URL": url,
+        "OUTBOX_WEBHOOK_URL": platform.url,
+        "OUTBOX_CONCURRENCY": "4",
+        "DISPATCH_SECONDS": "0.1",
+        "OUTBOX_LEASE_SECONDS": "300",  # far longer than the test: only a release frees rows
+    }
+    log = (tmp_path / "serve.log").open("ab")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        log.close()
+
+
+async def rows(url: str) -> list[OutboxMessage]:
+    engine = db.create_engine(url)
+    try:
+        async with db.session_factory(engine)() as session:
+            return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    finally:
+        await engine.dispose()
+
+
+async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = await build(load_settings(database_url=database_url), upgrade=False)
+    try:
+        async with app.sessions.begin() as session:
+            await session.execute(OutboxMessage.__table__.delete())
+        keys = await seed(app, {"due": 60})
+    finally:
+        await app.close()
+    async with FakePlatform(delay=0.5) as platform:
+        async with serving(database_url, platform, tmp_path) as first:
+            await asyncio.wait_for(platform.reached(8).wait(), timeout=60)
+            first.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(first.wait(), timeout=30) == 0
+        stopped = await rows(database_url)
+        sent = {row.idempotency_key for row in stopped if row.status == OutboxStatus.SENT}
+        # Every POST that reached the platform was recorded: in-flight sends finished.
+        assert sent == set(platform.accepted)
+        # Nothing is left claimed: the rest is free for the next instance now.
+        assert [row.idempotency_key for row in stopped if row.status == OutboxStatus.SENDING] == []
+        unsent = [row for row in stopped if row.status == OutboxStatus.PENDING]
+        assert unsent, "the first server sent everything before it was told to stop"
+        assert all(row.leased_by is None and row.attempts == 0 for row in unsent)
+        async with serving(database_url, platform, tmp_path) as second:
+            await asyncio.wait_for(platform.reached(len(keys)).wait(), timeout=60)
+            await asyncio.sleep(1.0)  # a duplicate would arrive now
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), timeout=30) == 0
+    assert platform.duplicates == {}
+    assert sorted(platform.counts) == sorted(keys)
+    final = await rows(database_url)
+    assert {row.status for row in final} == {OutboxStatus.SENT}
