@@ -12,7 +12,7 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -71,7 +71,7 @@ async def start_bot(
     url: str,
     tmp_path: Path,
     platform: FakePlatform | None = None,
-    **settings: str,
+    settings: Mapping[str, str] | None = None,
 ) -> BotProcess:
     """``python -m bot <command>`` (``worker`` or ``serve``) on database ``url``.
 
@@ -89,7 +89,7 @@ async def start_bot(
             "LOG_LEVEL": "WARNING",
             "PORT": str(port),
             **({"OUTBOX_WEBHOOK_URL": platform.url} if platform is not None else {}),
-            **settings,
+            **(settings or {}),
         }
     )
     log = tmp_path / f"{command}-{name}.log"
