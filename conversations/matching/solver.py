@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
 
 from conversations.matching.scoring import BoolMatrix, FloatMatrix
 
@@ -20,6 +19,10 @@ Assignment = list[tuple[int, int]]
 
 
 def optimal(scores: FloatMatrix, allowed: BoolMatrix, places: NDArray[np.int_]) -> Assignment:
+    """The maximum-total assignment. scipy is imported here, when a coordinator matches,
+    rather than at start-up: it is about 50 MB resident a server would carry all along."""
+    from scipy.optimize import linear_sum_assignment
+
     n_mentees = scores.shape[0]
     slots = np.repeat(np.arange(scores.shape[1]), np.maximum(places, 0))
     if n_mentees == 0 or slots.size == 0:
