@@ -1,10 +1,13 @@
-"""What the database benchmarks share: bulk-insert chunks, which databases to run on, and
-the side-by-side table they print (one column per database)."""
+"""What the benchmarks share: bulk-insert chunks, which databases to run on, the
+side-by-side table the database benchmarks print (one column per database), and the
+latency percentile and resident-memory reading of the server benchmarks."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table
@@ -53,3 +56,26 @@ def side_by_side(
     for i, label in enumerate(labels):
         lines.append(f"{label:<{width}}  " + "  ".join(f"{col[i]:>{cell}}" for col in columns))
     return "\n".join(lines)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0 < q ≤ 1) of ``values``; 0.0 when there are none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def resident_kb(pid: int) -> int:
+    """A live process's resident memory (``VmRSS`` in ``/proc/<pid>/status``), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"process {pid} reports no resident memory (has it exited?)")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a live process has used so far, from ``/proc/<pid>/stat``."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (command)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -110,6 +110,24 @@ def _parser() -> argparse.ArgumentParser:
         "--postgres-url", help="PostgreSQL server (default: TEST_DATABASE_URL)"
     )
     digest_bench.add_argument("--runs", type=int, default=3, help="measured runs (median)")
+    inbound = bench_sub.add_parser(
+        "inbound", help="/mentor status through mentorbot serve against a bare bolt app"
+    )
+    memory = bench_sub.add_parser(
+        "memory", help="resident memory of mentorbot serve, idle and after the inbound run"
+    )
+    for server_bench in (inbound, memory):
+        server_bench.add_argument(
+            "--json", action="store_true", help="one JSON object instead of a table"
+        )
+        server_bench.add_argument("--requests", type=int, default=3000, help="measured commands")
+        server_bench.add_argument("--warmup", type=int, default=300, help="commands not measured")
+        server_bench.add_argument("--concurrency", type=int, default=50)
+        server_bench.add_argument("--pairs", type=int, default=25, help="pairs seeded")
+    every = bench_sub.add_parser("all", help="every benchmark, one table")
+    every.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    every.add_argument("--quick", action="store_true", help="small sizes: a few minutes")
+    every.add_argument("--postgres-url", help="PostgreSQL server (default: TEST_DATABASE_URL)")
     return parser
 
 
@@ -147,6 +165,20 @@ def main(argv: list[str] | None = None) -> int:
             postgres_url=args.postgres_url,
             runs=args.runs,
         )
+    if args.command == "bench" and args.bench_command in ("inbound", "memory"):
+        from bench import inbound, memory
+
+        return (inbound.main if args.bench_command == "inbound" else memory.main)(
+            as_json=args.json,
+            requests=args.requests,
+            warmup=args.warmup,
+            concurrency=args.concurrency,
+            pairs=args.pairs,
+        )
+    if args.command == "bench" and args.bench_command == "all":
+        from bench import suite
+
+        return suite.main(as_json=args.json, quick=args.quick, postgres_url=args.postgres_url)
     if args.command == "bench":
         from bench import matching
 
