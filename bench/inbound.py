@@ -123,6 +123,9 @@ class Result:
     ratio_met: bool
     http_p99_met: bool
     reply_p99_met: bool
+    load_average: float
+    """The machine's one-minute load average when the run began: anything else running
+    (a test suite, say) takes cores from the servers and the load generator."""
 
 
 @dataclass(frozen=True)
@@ -449,6 +452,7 @@ async def measure(
     pairs: int = PAIRS,
 ) -> tuple[Result, Resident]:
     """Both servers, one after the other, under the same load from this process."""
+    load = os.getloadavg()[0]
     coordinator, mentors, mentees = people(pairs)
     users = [p for pair in zip(mentors, mentees, strict=True) for p in pair]
     warmup = max(warmup, len(users))
@@ -510,6 +514,7 @@ async def measure(
         ratio_met=ratio >= RATIO_TARGET,
         http_p99_met=ours.http_p99_ms < P99_TARGET_MS,
         reply_p99_met=ours.reply_p99_ms is not None and ours.reply_p99_ms < P99_TARGET_MS,
+        load_average=round(load, 2),
     )
     resident = Resident(
         serve_idle_kb=runs["ours"][1],
@@ -538,7 +543,8 @@ def table(result: Result) -> str:
     ours, bare = result.ours, result.bare
     head = (
         f"/mentor status × {result.requests:,} at concurrency {result.concurrency} "
-        f"(after {result.warmup:,} warm-up), {result.pairs} pairs, SQLite"
+        f"(after {result.warmup:,} warm-up), {result.pairs} pairs, SQLite; "
+        f"load average {result.load_average:.2f} at the start"
     )
     rows = [
         ("", ours.server, bare.server),

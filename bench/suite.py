@@ -190,7 +190,7 @@ def rows(results: Results) -> list[Row]:
             f"{ours.reply_p50_ms or 0:.1f} / {ours.reply_p99_ms or 0:.1f} ms",
             "bare bolt sends none",
             "—",
-            _target(f"(p99 < {p99:g} ms)", i.reply_p99_met),
+            f"({_target(f'< {p99:g} ms', i.reply_p99_met)})",
         ),
         Row(
             "inbound",
@@ -302,7 +302,8 @@ def table(results: Results, *, cores: int | None = None) -> str:
         return "  ".join(cells).rstrip()
 
     head = f"mentorbot bench all ({_named(results.sizes)} sizes"
-    head += f", {cores} cores)" if cores else ")"
+    head += f", {cores} cores" if cores else ""
+    head += f", load average {results.inbound.load_average:.2f} at the start)"
     lines = [head, line(list(asdict(header).values()))]
     lines.append("  ".join("─" * w for w in widths))
     lines += [line(list(asdict(r).values())) for r in found[1:]]
