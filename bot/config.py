@@ -213,3 +213,5 @@ def configure_logging(settings: Settings) -> None:
     if settings.log_level != "DEBUG":
         # Alembic narrates every migration step at INFO; only its problems matter here.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # APScheduler announces every run of the minute's tick; our own lines say what it did.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
