@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, journeys, logcontext, planner, privacy, schedule
+from conversations import commands, inbound, journeys, logcontext, planner, privacy, schedule
 from conversations import concerns as concern_jobs
 from conversations.clock import Clock
 from conversations.commands import VERBS, concerns, help, participation, programmes
@@ -63,6 +63,7 @@ class Engine:
             return await self._handle(event)
 
     async def _handle(self, event: Event) -> list[Message]:
+        event = inbound.event(event)
         for attempt in (1, 2):
             try:
                 async with self.sessions.begin() as session:
@@ -96,8 +97,8 @@ class Engine:
             return None
         try:
             async with self.sessions() as session:
-                ctx = await self._context(session, actor)
-                return await builder(ctx, value)
+                ctx = await self._context(session, inbound.actor(actor))
+                return await builder(ctx, inbound.text(value))
         except UserError as refusal:
             return _refusal(refusal)
 
@@ -107,7 +108,7 @@ class Engine:
         health too. Changes nothing."""
         try:
             async with self.sessions() as session:
-                ctx = await self._context(session, actor)
+                ctx = await self._context(session, inbound.actor(actor))
                 shown = [
                     m
                     for m in await participation.status(ctx, Args())
@@ -177,6 +178,11 @@ class Engine:
             return done
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Context:
+        if not inbound.identifiable(actor):
+            raise UserError(
+                "I couldn't tell who sent that, so I've done nothing. Please try again "
+                "from your chat app."
+            )
         now = self.clock.now()
         workspace = await repo.workspace_by_external(
             session, platform=actor.platform, external_id=actor.workspace

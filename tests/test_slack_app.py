@@ -236,6 +236,12 @@ class SlackWorld:
 
 @pytest.fixture
 async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
+    async for world in slack_world(database_url):
+        yield world
+
+
+async def slack_world(database_url: str) -> AsyncIterator[SlackWorld]:
+    """The real server with Slack mounted, against a fake Slack; other suites reuse it."""
     async with FakeSlack() as fake:
         for user, zone in ZONES.items():
             fake.users[user] = {

@@ -1,0 +1,224 @@
+"""Shared pieces of the bad-input suite (``test_hostile_http.py``,
+``test_hostile_properties.py``): what hostile text looks like, how to tell that nothing
+changed, and how to tell that nothing failed on our side.
+
+"Nothing failed" is read from the log: the engine, bolt and aiohttp all log a failure
+of ours at ERROR (the engine's apology, bolt's "Failed to run listener function",
+aiohttp's "Error handling request" before a 500), so a bad input that produces no
+ERROR record was handled as bad input, not by accident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.app import App
+from storage.models import Base
+
+SCALE = float(os.environ.get("HOSTILE_EXAMPLES", "1"))
+"""Multiplies every property's example count: ``HOSTILE_EXAMPLES=20`` for a long hunt."""
+EXPLORE = "HOSTILE_EXAMPLES" in os.environ
+"""Derandomised (the same examples every run, so CI never flakes on a new one) unless a
+hunt was asked for, which draws fresh examples each time."""
+
+
+def examples(count: int) -> settings:
+    """Hypothesis settings for a property over a function-scoped database fixture."""
+    return settings(
+        max_examples=max(1, int(count * SCALE)),
+        deadline=None,
+        derandomize=not EXPLORE,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+        ],
+    )
+
+
+# -- hostile text --------------------------------------------------------------------------
+
+ODD_CHARACTERS = [
+    "\x00",  # NUL: PostgreSQL refuses it in text and JSON
+    "\ud800",  # a lone surrogate: valid in JSON ("\ud800"), not encodable as UTF-8
+    "\udfff",
+    "\u202e",  # right-to-left override
+    "\u200f",  # right-to-left mark
+    "\u200b",  # zero-width space
+    "\ufeff",  # byte-order mark
+    "\u00a0",  # no-break space (the grammar reads it as a space)
+    "\r",
+    "\n",
+    "\t",
+    "\x1b",
+    "\x7f",
+    "“",
+    "”",
+    "‘",
+    "’",
+    '"',
+    "'",
+    "\\",
+    "%",
+    "&",
+    "=",
+    "+",
+    "<",
+    ">",
+    "|",
+    "🙂",
+    "👩🏽‍💻",
+    "\U0010ffff",
+    "ß",
+    "İ",
+    "ﬀ",
+    "ǅ",
+]
+
+characters = st.one_of(
+    st.characters(exclude_categories=()),  # every code point, surrogates included
+    st.sampled_from(ODD_CHARACTERS),
+)
+hostile_text = st.text(alphabet=characters, max_size=60)
+
+mention = st.builds(
+    lambda kind, ident, name: f"<{kind}{ident}|{name}>" if name else f"<{kind}{ident}>",
+    st.sampled_from(["@", "#", "!", "@U", "#C"]),
+    st.text(alphabet="UCWT0123456789abc._:-|>", max_size=12),
+    st.one_of(st.just(""), hostile_text),
+)
+word = st.one_of(
+    hostile_text,
+    mention,
+    st.sampled_from(["@maya", "@ana", "@ben", "@nobody", "#general", "buddies", "career"]),
+    st.builds(lambda name, value: f"--{name}={value}", st.text(max_size=12), hostile_text),
+    st.builds(lambda name: f"--{name}", st.text(max_size=12)),
+    st.sampled_from(["--", "-", '"', "'", "“", "--skills", "--timezone", "--capacity"]),
+    st.integers().map(str),
+    st.sampled_from(["1w", "0d", "-3d", "2026-02-30", "25:99", "1e9", "NaN", "∞"]),
+)
+
+
+def command_text(verbs: list[str]) -> st.SearchStrategy[str]:
+    """A known verb with hostile arguments, or plain hostile text, or text near and far
+    past the length limit."""
+    from conversations.grammar import MAX_COMMAND_LENGTH
+
+    separators = st.sampled_from([" ", "  ", "\t", "\u00a0", "\n", " \u200b "])
+    verb_and_words = st.builds(
+        lambda verb, words, sep: sep.join([verb, *words]),
+        st.sampled_from(verbs),
+        st.lists(word, max_size=6),
+        separators,
+    )
+    near_limit = st.builds(
+        lambda verb, n, filler: (verb + " " + filler * n)[: MAX_COMMAND_LENGTH - 10 + n % 20],
+        st.sampled_from(verbs),
+        st.integers(min_value=0, max_value=MAX_COMMAND_LENGTH),
+        st.sampled_from(["x", "é", "🙂", " ", '"', "\x00"]),
+    )
+    far_past = st.builds(lambda n: "status " + "x" * n, st.integers(4_000, 40_000))
+    return st.one_of(verb_and_words, verb_and_words, hostile_text, near_limit, far_past)
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    hostile_text,
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(hostile_text, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+# -- nothing changed -----------------------------------------------------------------------
+
+
+async def snapshot(
+    app: App, *, ignore: frozenset[str] = frozenset()
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table but ``ignore``: a refusal must leave all of it as it was."""
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    async with app.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name in ignore:
+                continue
+            found = await session.execute(select(table).order_by(*table.primary_key))
+            rows[table.name] = [tuple(r) for r in found.all()]
+    return rows
+
+
+# -- nothing failed ------------------------------------------------------------------------
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+class ErrorLog:
+    """ERROR records logged anywhere while it listens (a failure of ours, handled or not)."""
+
+    def __init__(self, collector: _Collector) -> None:
+        self._collector = collector
+        self._seen = 0
+
+    def new(self) -> list[str]:
+        """The ERROR records since the last call, formatted with any traceback."""
+        fresh = self._collector.records[self._seen :]
+        self._seen = len(self._collector.records)
+        return [
+            f"{r.name}: {r.getMessage()}"
+            + (f"\n{logging.Formatter().formatException(r.exc_info)}" if r.exc_info else "")
+            for r in fresh
+        ]
+
+
+@contextmanager
+def error_log() -> Iterator[ErrorLog]:
+    collector = _Collector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        yield ErrorLog(collector)
+    finally:
+        root.removeHandler(collector)
+
+
+LISTENER_TASK = "run_ack_function_asynchronously"
+"""slack-bolt acknowledges first and runs a listener as a task with this name."""
+
+
+async def bolt_settled() -> int:
+    """Wait for every bolt listener still running (Slack's work after the ack); returns
+    how many were awaited, so a test can check it waited for something at all."""
+    awaited = 0
+    while True:
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if not task.done() and LISTENER_TASK in task.get_coro().__qualname__  # type: ignore[union-attr]
+        ]
+        if not running:
+            return awaited
+        await asyncio.gather(*running, return_exceptions=True)
+        awaited += len(running)
