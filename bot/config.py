@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL)
     port: int = Field(default=3978)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: str = Field(default="INFO")
     log_format: str = Field(default="text")
     default_timezone: str = Field(default="UTC")

@@ -8,6 +8,8 @@ import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+
 from bot.app import App
 from bot.config import Settings
 from bot.scheduler import Ticker
@@ -133,8 +135,21 @@ async def run_worker(app: App) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopped.set)
+    operations = await _serve_operations(app) if app.settings.metrics_port else None
     log.info("worker %s running", runtime.ticker.worker)
     await stopped.wait()
+    if operations is not None:
+        await operations.cleanup()
     await runtime.close()
     await app.close()
     return 0
+
+
+async def _serve_operations(app: App) -> web.AppRunner:
+    from bot.server import operations_app  # bot.server imports this module
+
+    runner = web.AppRunner(operations_app(app), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, port=app.settings.metrics_port).start()
+    log.info("serving /healthz, /readyz and /metrics on port %s", app.settings.metrics_port)
+    return runner

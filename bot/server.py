@@ -131,6 +131,21 @@ def teams_adapter(app: App, config: TeamsConfig | None = None) -> TeamsAdapter |
     return TeamsAdapter(app, config)
 
 
+def _operations(web_app: web.Application) -> None:
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", prometheus)
+
+
+def operations_app(app: App) -> web.Application:
+    """Only /healthz, /readyz and /metrics: what a ``worker`` serves on METRICS_PORT, so an
+    orchestrator can probe it and Prometheus can count its deliveries too."""
+    web_app = web.Application()
+    web_app[APP_KEY] = app
+    _operations(web_app)
+    return web_app
+
+
 def make_web_app(
     app: App,
     *,
@@ -143,9 +158,7 @@ def make_web_app(
         client_max_size=1024 * 1024, middlewares=[metrics.middleware(app.metrics), log_context]
     )
     web_app[APP_KEY] = app
-    web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/readyz", readyz)
-    web_app.router.add_get("/metrics", prometheus)
+    _operations(web_app)
     web_app.router.add_get("/privacy", privacy)  # linked from the Teams app package
     web_app.router.add_get("/terms", terms)
     slack = slack_adapter(app)

@@ -5,21 +5,21 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import update
 
 from bot.app import App, build
 from bot.config import load_settings
 from bot.server import make_web_app
-from conversations.messages import Message
-from storage.models import OutboxMessage, OutboxStatus, Workspace
-from storage.repositories import enqueue
+from storage.models import OutboxMessage, OutboxStatus
+from tests import bot_process, outbox_helpers
 from tests.fake_platform import FakePlatform
 from tests.test_slack_app import SlackWorld, slack, slash_command  # noqa: F401  (fixture)
 
@@ -35,48 +35,41 @@ async def scrape(server: TestServer) -> tuple[str, Samples]:
         assert response.status == 200
         text = await response.text()
         kind = response.headers["Content-Type"]
+    return kind, parse(text)
+
+
+def parse(text: str) -> Samples:
     samples: Samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return kind, samples
+    return samples
 
 
 async def seed(app: App, states: dict[str, int]) -> list[str]:
     """Outbox rows in the given depth states (due, scheduled, sending, dead)."""
     now = app.clock.now()
-    run = uuid.uuid4().hex[:8]
-    keys = []
-    async with app.sessions.begin() as session:
-        workspace = Workspace(platform="slack", external_id=f"T{run}", name="M", created_at=now)
-        session.add(workspace)
-        await session.flush()
-        for state, count in states.items():
-            for i in range(count):
-                key = f"metrics:{run}:{state}:{i}"
-                keys.append(key)
-                await enqueue(
-                    session,
-                    workspace_id=workspace.id,
-                    key=key,
-                    kind="announcement",
-                    payload=Message(text=f"{state} {i}", kind="announcement").to_json(),
-                    not_before=now + timedelta(days=1) if state == "scheduled" else now,
-                    created_at=now,
-                    channel=f"C{i}",
-                    timing="now",
+    keys: list[str] = []
+    for state, count in states.items():
+        made = await outbox_helpers.seed(
+            app.settings.database_url,
+            count,
+            channels=count,
+            not_before=now + timedelta(days=1) if state == "scheduled" else now,
+            label=f"metrics-{state}",
+        )
+        keys += made
+        if state in ("sending", "dead"):
+            async with app.sessions.begin() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.idempotency_key.in_(made))
+                    .values(
+                        status=OutboxStatus(state),
+                        leased_by="elsewhere",
+                        lease_expires_at=now + timedelta(minutes=5),
+                    )
                 )
-        await session.flush()
-        for state in ("sending", "dead"):
-            await session.execute(
-                OutboxMessage.__table__.update()
-                .where(OutboxMessage.idempotency_key.like(f"metrics:{run}:{state}:%"))
-                .values(
-                    status=OutboxStatus.SENDING if state == "sending" else OutboxStatus.DEAD,
-                    leased_by="elsewhere",
-                    lease_expires_at=now + timedelta(minutes=5),
-                )
-            )
     return keys
 
 
@@ -206,3 +199,46 @@ def test_outcomes_are_named_by_status_class() -> None:
     assert platform_of("/slack/events") == "slack"
     assert platform_of("/api/messages") == "teams"
     assert platform_of("/metrics") is None
+
+
+async def test_a_worker_serves_health_readiness_and_its_own_metrics_on_metrics_port(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = await build(load_settings(database_url=database_url), upgrade=True)
+    try:
+        async with app.sessions.begin() as session:
+            await session.execute(OutboxMessage.__table__.delete())
+    finally:
+        await app.close()
+    keys = await outbox_helpers.seed(database_url, 6, channels=6)
+    port = bot_process.free_port()
+    async with FakePlatform(script=[429]) as platform:
+        worker = await bot_process.start_bot(
+            "worker",
+            "metrics",
+            url=database_url,
+            tmp_path=tmp_path,
+            platform=platform,
+            settings={"METRICS_PORT": str(port), "LOG_LEVEL": "INFO"},
+        )
+        try:
+            await bot_process.arrival(platform, len(keys), [worker], within=30)
+            base = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as client:
+                for path in ("/healthz", "/readyz"):
+                    async with client.get(base + path) as response:
+                        assert response.status == 200, worker.output()
+                samples: Samples = {}
+                for _ in range(50):
+                    async with client.get(base + "/metrics") as response:
+                        samples = parse(await response.text())
+                    if samples[("mentorbot_deliveries_total", ())] == len(keys):
+                        break
+                    await asyncio.sleep(0.1)
+                async with client.get(base + "/slack/events") as response:
+                    assert response.status == 404  # operations only, no platform routes
+        finally:
+            await bot_process.stop(worker)
+    assert worker.process.returncode == 0, worker.output()
+    assert samples[("mentorbot_deliveries_total", ())] == len(keys)
+    assert samples[("mentorbot_delivery_rate_limited_total", ())] == 1

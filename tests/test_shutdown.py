@@ -9,14 +9,8 @@ once, not after its lease runs out.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -28,6 +22,7 @@ from conversations.events import Event
 from conversations.messages import Message
 from storage import db
 from storage.models import OutboxMessage, OutboxStatus
+from tests.bot_process import BotProcess, arrival, start_bot, stop
 from tests.fake_platform import FakePlatform
 from tests.test_metrics import seed
 from tests.test_slack_app import SlackWorld, slack, slash_command  # noqa: F401  (fixture)
@@ -65,34 +60,25 @@ async def test_a_command_acknowledged_before_shutdown_still_gets_its_reply(
     assert "mentor" in str(reply["text"]).lower()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@asynccontextmanager
-async def serving(url: str, platform: FakePlatform, tmp_path: Path) -> AsyncIterator[Any]:
-    env = {
-        **os.environ,
-        "PORT": str(_free_port()),
-        "DATABASE_URL": url,
-        "OUTBOX_WEBHOOK_URL": platform.url,
-        "OUTBOX_CONCURRENCY": "4",
-        "DISPATCH_SECONDS": "0.1",
-        "OUTBOX_LEASE_SECONDS": "300",  # far longer than the test: only a release frees rows
-    }
-    log = (tmp_path / "serve.log").open("ab")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", env=env, cwd=tmp_path, stdout=log, stderr=log
+async def serving(url: str, platform: FakePlatform, tmp_path: Path, name: str) -> BotProcess:
+    return await start_bot(
+        "serve",
+        name,
+        url=url,
+        tmp_path=tmp_path,
+        platform=platform,
+        # Leases far longer than the test: only a release can free a claimed row.
+        settings={"OUTBOX_LEASE_SECONDS": "300", "DISPATCH_SECONDS": "0.1"},
     )
+
+
+async def terminated(bot: BotProcess) -> int:
+    """SIGTERM and the exit code, whatever happens, the process gone afterwards."""
+    bot.process.send_signal(signal.SIGTERM)
     try:
-        yield process
+        return await asyncio.wait_for(bot.process.wait(), timeout=30)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        log.close()
+        await stop(bot)
 
 
 async def rows(url: str) -> list[OutboxMessage]:
@@ -115,10 +101,9 @@ async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
     finally:
         await app.close()
     async with FakePlatform(delay=0.5) as platform:
-        async with serving(database_url, platform, tmp_path) as first:
-            await asyncio.wait_for(platform.reached(8).wait(), timeout=60)
-            first.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(first.wait(), timeout=30) == 0
+        first = await serving(database_url, platform, tmp_path, "first")
+        await arrival(platform, 8, [first], within=60)
+        assert await terminated(first) == 0, first.output()
         stopped = await rows(database_url)
         sent = {row.idempotency_key for row in stopped if row.status == OutboxStatus.SENT}
         # Every POST that reached the platform was recorded: in-flight sends finished.
@@ -128,11 +113,10 @@ async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
         unsent = [row for row in stopped if row.status == OutboxStatus.PENDING]
         assert unsent, "the first server sent everything before it was told to stop"
         assert all(row.leased_by is None and row.attempts == 0 for row in unsent)
-        async with serving(database_url, platform, tmp_path) as second:
-            await asyncio.wait_for(platform.reached(len(keys)).wait(), timeout=60)
-            await asyncio.sleep(1.0)  # a duplicate would arrive now
-            second.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(second.wait(), timeout=30) == 0
+        second = await serving(database_url, platform, tmp_path, "second")
+        await arrival(platform, len(keys), [second], within=60)
+        await asyncio.sleep(1.0)  # a duplicate would arrive now
+        assert await terminated(second) == 0, second.output()
     assert platform.duplicates == {}
     assert sorted(platform.counts) == sorted(keys)
     final = await rows(database_url)
