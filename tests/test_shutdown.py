@@ -13,17 +13,16 @@ import signal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import build
 from bot.config import load_settings
 from conversations.engine import Engine
 from conversations.events import Event
 from conversations.messages import Message
-from storage import db
 from storage.models import OutboxMessage, OutboxStatus
 from tests.bot_process import BotProcess, arrival, start_bot, stop
 from tests.fake_platform import FakePlatform
+from tests.outbox_helpers import outbox
 from tests.test_metrics import seed
 from tests.test_slack_app import SlackWorld, slack, slash_command  # noqa: F401  (fixture)
 
@@ -81,15 +80,6 @@ async def terminated(bot: BotProcess) -> int:
         await stop(bot)
 
 
-async def rows(url: str) -> list[OutboxMessage]:
-    engine = db.create_engine(url)
-    try:
-        async with db.session_factory(engine)() as session:
-            return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-    finally:
-        await engine.dispose()
-
-
 async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -104,7 +94,7 @@ async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
         first = await serving(database_url, platform, tmp_path, "first")
         await arrival(platform, 8, [first], within=60)
         assert await terminated(first) == 0, first.output()
-        stopped = await rows(database_url)
+        stopped = await outbox(database_url)
         sent = {row.idempotency_key for row in stopped if row.status == OutboxStatus.SENT}
         # Every POST that reached the platform was recorded: in-flight sends finished.
         assert sent == set(platform.accepted)
@@ -119,5 +109,5 @@ async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
         assert await terminated(second) == 0, second.output()
     assert platform.duplicates == {}
     assert sorted(platform.counts) == sorted(keys)
-    final = await rows(database_url)
+    final = await outbox(database_url)
     assert {row.status for row in final} == {OutboxStatus.SENT}
