@@ -8,11 +8,13 @@ engine's replies into Block Kit. Nothing else lives here: the engine decides.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,18 +23,17 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_bolt.request.async_internals import build_async_context
-from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import blocks, payloads
+from adapters.outage import SORRY, database_unreachable, reason
+from adapters.slack import blocks
 from adapters.slack.tokens import SlackConfig, Tokens
-from bot import limits
 from bot.app import App
 from conversations.events import (
     Actor,
@@ -80,6 +81,10 @@ class SlackAdapter:
     _verifier: SignatureVerifier = field(init=False)
     installations: AsyncSQLAlchemyInstallationStore | None = field(init=False)
     _profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    _apologies: set[asyncio.Task[None]] = field(default_factory=set)
+    """Apologies being posted for events that were answered before they could be handled."""
+    _http: aiohttp.ClientSession | None = field(default=None, init=False)
+    """Kept open for replies to response URLs (see :meth:`_respond`)."""
 
     def __post_init__(self) -> None:
         self._verifier = SignatureVerifier(self.config.signing_secret)
@@ -115,11 +120,12 @@ class SlackAdapter:
                 client=AsyncWebClient(token=self.config.bot_token, base_url=base_url),
                 raise_error_for_unhandled_request=False,
             )
-        self.bolt.command("/mentor")(self._command)
-        self.bolt.action(re.compile(".+"))(self._action)
-        self.bolt.view(FORM_CALLBACK)(self._submission)
-        self.bolt.event("app_home_opened")(self._home)
-        self.bolt.event("message")(self._direct_message)
+        self.bolt.command("/mentor")(self._guarded(self._command))
+        self.bolt.action(re.compile(".+"))(self._guarded(self._action))
+        self.bolt.view(FORM_CALLBACK)(self._guarded(self._submission))
+        self.bolt.event("app_home_opened")(self._guarded(self._home))
+        self.bolt.event("message")(self._guarded(self._direct_message))
+        self.bolt.error(self._failed)
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post("/slack/events", self.handle)
@@ -151,36 +157,83 @@ class SlackAdapter:
         return handler
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw = await limits.read_body(request)  # a JSON 413 past the limit, read no further
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return limits.refusal(400, "the body is not UTF-8 text")
+        raw = await request.read()
         # Nothing is parsed or stored before the signature over the raw body checks out.
-        if not self._signed(text, request):
+        if not self._verifier.is_valid_request(raw, dict(request.headers)):
             return web.Response(status=401, text="invalid request signature")
-        if request.content_type not in (payloads.JSON_TYPE, payloads.FORM_TYPE):
-            return limits.refusal(415, "expected a form or a JSON body, as Slack sends")
+        bolt_request = await to_bolt_request(request)
         try:
-            body = payloads.parse(text, request.content_type)
-        except payloads.Malformed as exc:
-            return limits.refusal(400, str(exc))
-        problem = payloads.problem(body)
-        if problem is not None:
-            return limits.refusal(400, problem)
-        try:
-            bolt_request = _bolt_request(request, text, body)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-            return limits.refusal(400, "the body is not a request Slack would send")
-        if await self._seen(body):
+            seen = await self._seen(bolt_request.body)
+        except Exception as error:
+            return self._unrecorded(error, bolt_request.body)
+        if seen:
             return web.Response(status=200, text="")  # a retry of something already handled
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
 
-    def _signed(self, text: str, request: web.Request) -> bool:
+    def _unrecorded(self, error: Exception, body: dict[str, Any]) -> web.Response:
+        """An event that could not be recorded (the database is unreachable) is not handled,
+        since its retries could then not be told apart. Slack hears 200 all the same: a 5xx
+        would count against the app and bring the event back only a minute later, then five,
+        with the person hearing nothing meanwhile. If they wrote to the bot, they are told
+        at once that it did not go through, so nothing they said is silently lost."""
+        _log_failure(error, body)
+        apology = asyncio.create_task(self._apologise(body, respond=None, client=self.bolt.client))
+        self._apologies.add(apology)  # a reference, so the task is not collected mid-post
+        apology.add_done_callback(self._apologies.discard)
+        return web.Response(status=200, text="")
+
+    def _guarded(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """``listener`` as bolt runs it, with its failures handled here: logged, Slack
+        acknowledged if it still waits (a 200, never a 5xx), the person told.
+
+        Not left to bolt's error handler: when a listener fails within bolt's 10 ms poll
+        of ``ack()`` (as when the database refuses a connection), bolt loses the
+        acknowledgement it already had and answers Slack 404 three seconds later."""
+        names = list(inspect.signature(listener).parameters)
+
+        async def guarded(args: AsyncArgs) -> None:
+            try:
+                await listener(**{name: getattr(args, name) for name in names})
+            except Exception as error:
+                _log_failure(error, args.body)
+                if args.ack.response is None:
+                    await args.ack()
+                await self._apologise(args.body, respond=args.respond, client=args.client)
+
+        return guarded
+
+    async def _failed(
+        self,
+        error: Exception,
+        body: dict[str, Any],
+        respond: Any,
+        client: AsyncWebClient,
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        """Bolt's error handler, for what fails before a listener runs: with OAuth, finding
+        the workspace's installation in the database. Logged, the person told, and Slack
+        answered 200 rather than bolt's 500."""
+        _log_failure(error, body)
+        await self._apologise(body, respond=respond, client=client)
+        return BoltResponse(status=200, body="") if response is not None else None
+
+    async def _apologise(
+        self, body: dict[str, Any], *, respond: Any, client: AsyncWebClient
+    ) -> None:
+        """Say sorry where the person will see it: on the response URL of a command or a
+        button, in the DM they wrote in, or in their DM for a form. Nobody asked anything
+        when the home tab was opened, so nothing is said then."""
         try:
-            return self._verifier.is_valid_request(text, dict(request.headers))
-        except ValueError:  # a timestamp header that is not a number
-            return False
+            if respond is not None and getattr(respond, "response_url", None):
+                await respond(text=SORRY, response_type="ephemeral", replace_original=False)
+            elif body.get("type") == "event_callback":
+                event = body.get("event") or {}
+                if isinstance(event, dict) and _from_a_person(event):
+                    await client.chat_postMessage(channel=str(event.get("channel")), text=SORRY)
+            elif body.get("type") == "view_submission" and (body.get("user") or {}).get("id"):
+                await client.chat_postMessage(channel=str(body["user"]["id"]), text=SORRY)
+        except Exception as exc:  # Slack unreachable too: the log line above says what failed
+            log.info("could not apologise on Slack: %s", type(exc).__name__)
 
     async def _seen(self, body: dict[str, Any]) -> bool:
         """Record an Events API event id; True if it was handled before (a Slack retry)."""
@@ -401,11 +454,9 @@ class SlackAdapter:
     ) -> None:
         """A command typed in the bot's own DM (the Messages tab), without /mentor; a CSV
         shared there with the words "import <program>" is imported."""
+        if not _from_a_person(event):
+            return
         shared = event.get("subtype") == "file_share"
-        if event.get("channel_type") != "im" or event.get("bot_id"):
-            return
-        if event.get("subtype") and not shared:
-            return
         actor = await self._actor(client, team=body.get("team_id", ""), user=event.get("user", ""))
         files = await self._download(client, event.get("files") or []) if shared else ()
         replies = await self._run(
@@ -454,16 +505,29 @@ class SlackAdapter:
         await client.views_publish(user_id=actor.user_id, view=blocks.home_view([*greeting, *home]))
 
 
-def _bolt_request(request: web.Request, text: str, body: dict[str, Any]) -> AsyncBoltRequest:
-    """Bolt's request over the raw text (bolt checks the signature over it again), holding
-    the body as ``payloads.parse`` read it where bolt's own guess differs."""
-    bolt_request = AsyncBoltRequest(
-        body=text, query=request.query_string, headers=dict(request.headers)
+def _from_a_person(event: dict[str, Any]) -> bool:
+    """A message someone wrote (or a file they shared) in the bot's DM: not the bot's own,
+    not an edit or a join notice, not in a channel."""
+    if event.get("type") != "message" or event.get("channel_type") != "im":
+        return False
+    return not event.get("bot_id") and event.get("subtype") in (None, "", "file_share")
+
+
+def _log_failure(error: BaseException, body: dict[str, Any]) -> None:
+    """One line when the database is unreachable (it passes; a trace per request would
+    bury the log), the trace for anything else. Never what the person wrote."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    kind = (
+        f"{event.get('type')} event"
+        if isinstance(event, dict)
+        else str(body.get("type") or ("slash command" if body.get("command") else "request"))
     )
-    if bolt_request.body != body:
-        bolt_request.body = body
-        bolt_request.context = build_async_context(AsyncBoltContext({}), body)
-    return bolt_request
+    if database_unreachable(error):
+        log.warning(
+            "the database is unreachable; a Slack %s was not handled: %s", kind, reason(error)
+        )
+    else:
+        log.error("a Slack %s failed", kind, exc_info=error)
 
 
 def _shared_channel(channel_id: str, name: str) -> bool:

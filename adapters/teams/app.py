@@ -36,7 +36,8 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy import func, select
 
-from adapters.teams import cards, files, inbound, store
+from adapters.outage import SORRY, database_unreachable, reason
+from adapters.teams import cards, files, store
 from adapters.teams.activities import (
     CARD_TYPE,
     actor_of,
@@ -51,7 +52,6 @@ from adapters.teams.activities import (
     tenant_id,
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
-from bot import limits
 from bot.app import App
 from conversations.events import (
     Actor,
@@ -76,10 +76,9 @@ FILE_TYPE = "application/vnd.microsoft.teams.file.download.info"
 REFUSALS = ("error", "not_allowed")
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 OUT_OF_DATE = "That button is out of date. Type status to see where things stand."
-SORRY = (
-    "Sorry, something went wrong on my side. Please try again in a moment; if it keeps "
-    "happening, tell your coordinator."
-)
+INVOKE_ANSWERED = "mentorbot.invoke_answered"
+"""Turn state set once an invoke has its response, so a failure after it does not send a
+second one."""
 _CHANNEL_WORD = re.compile(r"(?<!\S)#([^\s#<>|]{1,100})")
 
 
@@ -112,7 +111,11 @@ class TeamsAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
             return web.json_response({"error": "expected an application/json activity"}, status=415)
-        raw = await limits.read_body(request, limit=MAX_BODY)  # a JSON 413 past the limit
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "request too large"}, status=413)
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            return web.json_response({"error": "request too large"}, status=413)
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -135,9 +138,6 @@ class TeamsAdapter:
         except Exception as exc:  # PermissionError, or the token library's own errors
             log.warning("refused a Teams request: %s: %s", type(exc).__name__, exc)
             return web.json_response({"error": "unauthorized"}, status=401)
-        problem = inbound.problem(body)  # only once it is known who sent it
-        if problem is not None:
-            return web.json_response({"error": problem}, status=400)
         invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
         if isinstance(invoke, InvokeResponse):
             return web.json_response(invoke.body or {}, status=invoke.status or 200)
@@ -146,16 +146,38 @@ class TeamsAdapter:
     # -- turns ---------------------------------------------------------------------------
 
     async def on_turn(self, turn: TurnContext) -> None:
-        """One activity. Never raises: a failure is logged and the person told, once."""
+        """One activity. Never raises: a failure is logged (one line when the database is
+        unreachable, which passes; the trace otherwise) and the person told, once."""
         try:
             await self._turn(turn)
-        except Exception:
-            log.exception("a Teams %s activity failed", turn.activity.type)
-            if turn.activity.type == ActivityTypes.message:
-                try:
-                    await turn.send_activity(message_activity(Message(text=SORRY, kind="error")))
-                except Exception as exc:
-                    log.info("could not apologise: %s", exc)
+        except Exception as error:
+            if database_unreachable(error):
+                log.warning(
+                    "the database is unreachable; a Teams %s activity was not handled: %s",
+                    turn.activity.type,
+                    reason(error),
+                )
+            else:
+                log.exception("a Teams %s activity failed", turn.activity.type)
+            await self._apologise(turn)
+
+    async def _apologise(self, turn: TurnContext) -> None:
+        """Tell the person who sent a message or pressed a button. An invoke still gets its
+        response (without one botbuilder answers Teams 501): a card action shows the
+        apology in place; any other invoke gets an empty 200 and the apology in the chat."""
+        activity = turn.activity
+        sorry = Message(text=SORRY, kind="error")
+        try:
+            if activity.type == ActivityTypes.invoke and not turn.turn_state.get(INVOKE_ANSWERED):
+                if activity.name == "adaptiveCard/action":
+                    body = {"statusCode": 200, "type": MESSAGE_TYPE, "value": SORRY}
+                    await self._invoke_response(turn, 200, body)
+                    return
+                await self._invoke_response(turn, 200, {})
+            if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
+                await turn.send_activity(message_activity(sorry))
+        except Exception as exc:
+            log.info("could not apologise: %s", type(exc).__name__)
 
     async def _turn(self, turn: TurnContext) -> None:
         activity = turn.activity
@@ -375,6 +397,7 @@ class TeamsAdapter:
         await turn.send_activity(
             Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status, body))
         )
+        turn.turn_state[INVOKE_ANSWERED] = True
 
     # -- installs and references ---------------------------------------------------------
 
@@ -415,7 +438,21 @@ class TeamsAdapter:
         )
 
     async def _remember(self, turn: TurnContext) -> None:
-        """Keep the references proactive messages need (see ``adapters.teams.store``)."""
+        """Keep the references proactive messages need (see ``adapters.teams.store``).
+
+        This runs after the engine has acted, so a database that drops now must not turn
+        the engine's answer into an apology that invites the person to repeat what was
+        done: the references are refreshed by their next activity anyway."""
+        try:
+            await self._store_references(turn)
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            log.warning(
+                "the database is unreachable; Teams references not refreshed: %s", reason(error)
+            )
+
+    async def _store_references(self, turn: TurnContext) -> None:
         activity = turn.activity
         if activity.conversation is None or activity.from_property is None:
             return
@@ -464,18 +501,27 @@ class TeamsAdapter:
         if not (reply.buttons() or offered) or activity.conversation is None:
             return
         now = self.app.clock.now()
-        async with self.app.sessions.begin() as session:
-            space = await store.workspace(session, tenant_id(activity), now)
-            if reply.buttons() and response is not None:
-                store.record(
-                    session,
-                    workspace_id=space.id,
-                    conversation_id=str(activity.conversation.id),
-                    activity_id=str(response.id),
-                    recipient=str(activity.from_property.id),
-                    message=reply,
-                    now=now,
-                )
+        try:
+            async with self.app.sessions.begin() as session:
+                space = await store.workspace(session, tenant_id(activity), now)
+                if reply.buttons() and response is not None:
+                    store.record(
+                        session,
+                        workspace_id=space.id,
+                        conversation_id=str(activity.conversation.id),
+                        activity_id=str(response.id),
+                        recipient=str(activity.from_property.id),
+                        message=reply,
+                        now=now,
+                    )
+        except Exception as error:
+            if offered or not database_unreachable(error):
+                raise  # a file the person asked for will not come: on_turn tells them
+            # The reply is out; unrecorded, its card cannot be redrawn once answered.
+            log.warning(
+                "the database is unreachable; a Teams card went unrecorded: %s", reason(error)
+            )
+            return
         for attachment in offered:  # a file is offered, then sent once accepted
             await files.offer(
                 turn,
