@@ -23,8 +23,11 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
@@ -32,8 +35,9 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.outage import SORRY, database_unreachable, reason
-from adapters.slack import blocks
+from adapters.slack import blocks, payloads
 from adapters.slack.tokens import SlackConfig, Tokens
+from bot import limits
 from bot.app import App
 from conversations.events import (
     Actor,
@@ -157,18 +161,40 @@ class SlackAdapter:
         return handler
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
-        # Nothing is parsed or stored before the signature over the raw body checks out.
-        if not self._verifier.is_valid_request(raw, dict(request.headers)):
-            return web.Response(status=401, text="invalid request signature")
-        bolt_request = await to_bolt_request(request)
+        raw = await limits.read_body(request)  # a JSON 413 past the limit, read no further
         try:
-            seen = await self._seen(bolt_request.body)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return limits.refusal(400, "the body is not UTF-8 text")
+        # Nothing is parsed or stored before the signature over the raw body checks out.
+        if not self._signed(text, request):
+            return web.Response(status=401, text="invalid request signature")
+        if request.content_type not in (payloads.JSON_TYPE, payloads.FORM_TYPE):
+            return limits.refusal(415, "expected a form or a JSON body, as Slack sends")
+        try:
+            body = payloads.parse(text, request.content_type)
+        except payloads.Malformed as exc:
+            return limits.refusal(400, str(exc))
+        problem = payloads.problem(body)
+        if problem is not None:
+            return limits.refusal(400, problem)
+        try:
+            bolt_request = _bolt_request(request, text, body)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return limits.refusal(400, "the body is not a request Slack would send")
+        try:
+            seen = await self._seen(body)
         except Exception as error:
-            return self._unrecorded(error, bolt_request.body)
+            return self._unrecorded(error, body)
         if seen:
             return web.Response(status=200, text="")  # a retry of something already handled
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _signed(self, text: str, request: web.Request) -> bool:
+        try:
+            return self._verifier.is_valid_request(text, dict(request.headers))
+        except ValueError:  # a timestamp header that is not a number
+            return False
 
     def _unrecorded(self, error: Exception, body: dict[str, Any]) -> web.Response:
         """An event that could not be recorded (the database is unreachable) is not handled,
@@ -503,6 +529,18 @@ class SlackAdapter:
         greeting = await self._run(PersonJoined(actor=actor))
         home = await self.app.engine.home(actor)
         await client.views_publish(user_id=actor.user_id, view=blocks.home_view([*greeting, *home]))
+
+
+def _bolt_request(request: web.Request, text: str, body: dict[str, Any]) -> AsyncBoltRequest:
+    """Bolt's request over the raw text (bolt checks the signature over it again), holding
+    the body as ``payloads.parse`` read it where bolt's own guess differs."""
+    bolt_request = AsyncBoltRequest(
+        body=text, query=request.query_string, headers=dict(request.headers)
+    )
+    if bolt_request.body != body:
+        bolt_request.body = body
+        bolt_request.context = build_async_context(AsyncBoltContext({}), body)
+    return bolt_request
 
 
 def _from_a_person(event: dict[str, Any]) -> bool:

@@ -37,7 +37,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy import func, select
 
 from adapters.outage import SORRY, database_unreachable, reason
-from adapters.teams import cards, files, store
+from adapters.teams import cards, files, inbound, store
 from adapters.teams.activities import (
     CARD_TYPE,
     actor_of,
@@ -52,6 +52,7 @@ from adapters.teams.activities import (
     tenant_id,
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
+from bot import limits
 from bot.app import App
 from conversations.events import (
     Actor,
@@ -111,11 +112,7 @@ class TeamsAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
             return web.json_response({"error": "expected an application/json activity"}, status=415)
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.json_response({"error": "request too large"}, status=413)
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            return web.json_response({"error": "request too large"}, status=413)
+        raw = await limits.read_body(request, limit=MAX_BODY)  # a JSON 413 past the limit
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -138,6 +135,9 @@ class TeamsAdapter:
         except Exception as exc:  # PermissionError, or the token library's own errors
             log.warning("refused a Teams request: %s: %s", type(exc).__name__, exc)
             return web.json_response({"error": "unauthorized"}, status=401)
+        problem = inbound.problem(body)  # only once it is known who sent it
+        if problem is not None:
+            return web.json_response({"error": problem}, status=400)
         invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
         if isinstance(invoke, InvokeResponse):
             return web.json_response(invoke.body or {}, status=invoke.status or 200)
