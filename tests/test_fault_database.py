@@ -36,9 +36,14 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from adapters.slack.app import NOT_AUTHORIZED
+from bot.app import build
+from bot.config import load_settings
+from bot.server import make_web_app
 from storage import db
 from storage.models import Base, Person
 from tests import slack_requests
@@ -48,7 +53,7 @@ from tests.fake_slack import FakeSlack
 from tests.fake_teams import FakeBotConnector
 from tests.outbox_helpers import check_exactly_once, outbox, seed
 from tests.tcp_proxy import TcpProxy
-from tests.test_slack_app import payload
+from tests.test_slack_app import SECRET, payload
 from tests.test_teams_app import PEOPLE, TENANT, activity
 
 pytestmark = pytest.mark.skipif(
@@ -254,3 +259,36 @@ async def test_a_ten_second_database_outage_loses_nothing_and_nobody_sees_an_err
     assert PRIVATE not in log
     assert "the database is unreachable; a Slack message event was not handled" in log
     assert "the database is unreachable; a Teams message activity was not handled" in log
+
+
+async def test_with_oauth_a_command_during_an_outage_is_told_to_try_again(pg_url: str) -> None:
+    """With OAuth (several workspaces), bolt looks the workspace's installation up in our
+    database before any listener runs; while the database is away it finds none, and
+    the person hears to try again in a moment, not only to reinstall the app."""
+    target = make_url(pg_url)
+    async with (
+        TcpProxy(target_host=str(target.host), target_port=int(target.port or 5432)) as proxy,
+        FakeSlack() as slack,
+        aiohttp.ClientSession() as http,
+    ):
+        settings = load_settings(
+            database_url=target.set(port=proxy.port).render_as_string(hide_password=False),
+            slack_signing_secret=SECRET,
+            slack_client_id="111.222",
+            slack_client_secret="shh",
+            slack_api_url=slack.api_url,
+        )
+        app = await build(settings, upgrade=False)
+        server = TestServer(make_web_app(app), port=0)
+        await server.start_server()
+        try:
+            proxy.cut()
+            body = slack_requests.command(slack, user="UBEN", text="status", name="oauth")
+            status, _ = await slack_requests.post(http, str(server.make_url("")).rstrip("/"), body)
+            await slack.wait_until(lambda: bool(slack.responses), within=20)
+        finally:
+            proxy.restore()
+            await server.close()
+    assert status == 200
+    assert [r["text"] for r in slack.responses] == [NOT_AUTHORIZED]
+    assert friendly(NOT_AUTHORIZED) and proxy.refused > 0

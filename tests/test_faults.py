@@ -9,7 +9,8 @@ outbox key in the message metadata). Then something goes wrong:
 - the server is killed with SIGKILL in the middle of a fan-out of 1,000 messages,
   and started again;
 - the platforms answer 500 and 429 in streaks;
-- Slack delivers the same event three times at once (its retries).
+- Slack delivers the same event three times at once (its retries);
+- Slack's Web API cannot be reached when a command arrives.
 
 Every message must arrive exactly once, and every event have one effect. The
 database outage is in tests/test_fault_database.py.
@@ -23,15 +24,21 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from adapters.outage import SORRY
+from bot.app import build
+from bot.config import load_settings
+from bot.server import make_web_app
 from storage import db
 from storage.models import InboundEvent, OutboxStatus
 from tests import slack_requests
-from tests.bot_process import BotProcess, arrival, kill, start_bot, stop
+from tests.bot_process import BotProcess, arrival, free_port, kill, start_bot, stop
 from tests.fake_platform import FakePlatform
 from tests.fake_slack import FakeSlack, Reply
 from tests.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
+from tests.test_slack_app import SECRET
 
 FAN_OUT = 1000
 KILL_AFTER = 300
@@ -187,3 +194,31 @@ async def test_the_same_slack_event_three_times_at_once_has_one_effect(
     finally:
         await engine.dispose()
     assert recorded == 1
+
+
+async def test_a_command_while_slacks_api_is_unreachable_is_answered_200_and_apologised_for(
+    database_url: str,
+) -> None:
+    """Bolt checks the bot token with Slack (auth.test) before a listener runs; when the
+    Web API cannot be reached that raises, which bolt would answer with a 500. The
+    command is answered 200 instead, and the apology goes to its response URL."""
+    async with FakeSlack() as slack, aiohttp.ClientSession() as http:
+        settings = load_settings(
+            database_url=database_url,
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=f"http://127.0.0.1:{free_port()}/api/",  # nothing listens there
+        )
+        app = await build(settings, upgrade=False)
+        server = TestServer(make_web_app(app), port=0)
+        await server.start_server()
+        try:
+            body = slack_requests.command(slack, user="UBEN", text="status", name="api-down")
+            status, _ = await slack_requests.post(http, str(server.make_url("")).rstrip("/"), body)
+            await slack.wait_until(lambda: bool(slack.responses), within=20)
+        finally:
+            await server.close()
+    assert status == 200
+    assert [(r["url"], r["text"], r["response_type"]) for r in slack.responses] == [
+        ("api-down", SORRY, "ephemeral")
+    ]

@@ -57,6 +57,13 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 FORM_CALLBACK = "mentorbot.form"
+NOT_AUTHORIZED = (
+    "Sorry, I can't find this workspace's installation just now. Please try again in a "
+    "moment; if it keeps happening, ask whoever manages Slack apps here to reinstall me."
+)
+"""What bolt tells someone when a workspace's installation is not found: with OAuth it is
+looked up in our database, so this is also what they hear while the database is away, and
+"reinstall" alone would be the wrong advice."""
 
 
 BOT_SCOPES = (
@@ -115,6 +122,7 @@ class SlackAdapter:
                     token_rotation_expiration_minutes=120,
                 ),
                 raise_error_for_unhandled_request=False,
+                user_facing_authorize_error_message=NOT_AUTHORIZED,
             )
         else:
             self.installations = None
