@@ -94,8 +94,6 @@ class SlackAdapter:
     _profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
     _apologies: set[asyncio.Task[None]] = field(default_factory=set)
     """Apologies being posted for events that were answered before they could be handled."""
-    _http: aiohttp.ClientSession | None = field(default=None, init=False)
-    """Kept open for replies to response URLs (see :meth:`_respond`)."""
 
     def __post_init__(self) -> None:
         self._verifier = SignatureVerifier(self.config.signing_secret)
