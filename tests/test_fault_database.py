@@ -36,16 +36,20 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from adapters.outage import SORRY
 from adapters.slack.app import NOT_AUTHORIZED
+from adapters.teams.app import TeamsAdapter
+from adapters.teams.connector import TeamsConfig
 from bot.app import build
 from bot.config import load_settings
 from bot.server import make_web_app
 from storage import db
-from storage.models import Base, Person
+from storage.models import Base, Person, Programme
 from tests import slack_requests
 from tests.bot_process import BotProcess, arrival, start_bot, stop
 from tests.fake_platform import FakePlatform
@@ -292,3 +296,65 @@ async def test_with_oauth_a_command_during_an_outage_is_told_to_try_again(pg_url
     assert status == 200
     assert [r["text"] for r in slack.responses] == [NOT_AUTHORIZED]
     assert friendly(NOT_AUTHORIZED) and proxy.refused > 0
+
+
+async def test_a_teams_command_done_just_before_the_database_drops_is_answered_not_apologised_for(
+    pg_url: str,
+) -> None:
+    """The engine commits a command, and the connection drops before the adapter stores
+    the chat's reference and the cards it sends. The command is done, so the person
+    gets its answer; an apology inviting them to repeat it would do it twice."""
+    target = make_url(pg_url)
+    async with (
+        TcpProxy(target_host=str(target.host), target_port=int(target.port or 5432)) as proxy,
+        FakeBotConnector(tenant_id=TENANT) as connector,
+        aiohttp.ClientSession() as http,
+    ):
+        settings = load_settings(
+            database_url=target.set(port=proxy.port).render_as_string(hide_password=False)
+        )
+        app = await build(settings, upgrade=False)
+        adapter = TeamsAdapter(app, TeamsConfig())
+        web_app = web.Application()
+        adapter.mount(web_app)
+        server = TestServer(web_app, port=0)
+        await server.start_server()
+        teams = Teams(connector, http, str(server.make_url("")).rstrip("/"))
+
+        async def dropped_after_the_engine(user: str, said: str) -> tuple[int, list[str]]:
+            adapter.on_queued = proxy.cut  # called once the engine has committed
+            try:
+                return await teams.say(user, said)
+            finally:
+                adapter.on_queued = lambda: None
+                proxy.restore()
+
+        try:
+            status, answers = await teams.say("29:maya", "help")
+            assert status == 200 and "Type help <command>" in answers[0]
+            created = await dropped_after_the_engine(
+                "29:maya", "program create buddies --curriculum new-hire-buddy"
+            )
+            status, answers = await teams.say("29:maya", "program open buddies")
+            assert status == 200 and "is open" in answers[0], answers
+            # Ana's answer ends with the code of conduct, a card with buttons that the
+            # adapter records (so it can be redrawn once answered): that record is lost.
+            joined = await dropped_after_the_engine("29:ana", "join buddies mentor")
+        finally:
+            await server.close()
+            await app.close()
+    status, answers = created
+    assert status == 200 and len(answers) == 1, answers
+    assert "Created New-hire buddy (buddies)" in answers[0]
+    status, answers = joined
+    assert status == 200 and len(answers) == 2 and SORRY not in answers, answers
+    assert "You've joined as a mentor" in answers[0]
+    assert "Code of conduct: New-hire buddy" in answers[1]
+    engine = db.create_engine(pg_url)
+    try:
+        async with db.session_factory(engine)() as session:
+            assert list(await session.scalars(select(Programme.key))) == ["buddies"]
+            people = set(await session.scalars(select(Person.platform_user_id)))
+    finally:
+        await engine.dispose()
+    assert people == {"29:maya", "29:ana"}
