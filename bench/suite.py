@@ -149,8 +149,10 @@ def _x(ratio: float) -> str:
     return f"{ratio:.2f}×"
 
 
-def _target(text: str, met: bool) -> str:
-    return f"{text}: {mark(met)}"
+def _target(text: str, met: bool, *, judged: bool = True) -> str:
+    """The target and its verdict; a target the issue sets at a size this run did not
+    reach is shown without one (a tick of 10,000 pairs says little about 100,000)."""
+    return f"{text}: {mark(met)}" if judged else f"({text} at full size)"
 
 
 def rows(results: Results) -> list[Row]:
@@ -166,7 +168,11 @@ def rows(results: Results) -> list[Row]:
             f"{ours.throughput:,.1f}",
             f"{bare.throughput:,.1f} bare bolt",
             _x(i.ratio),
-            _target(f"≥ {inbound.RATIO_TARGET:g}×", i.ratio_met),
+            _target(
+                f"≥ {inbound.RATIO_TARGET:g}×",
+                i.ratio_met,
+                judged=i.concurrency == inbound.CONCURRENCY,
+            ),
         ),
         Row(
             "inbound",
@@ -174,7 +180,7 @@ def rows(results: Results) -> list[Row]:
             f"{ours.http_p99_ms:.1f} ms",
             f"{bare.http_p99_ms:.1f} ms bare bolt",
             _x(ours.http_p99_ms / bare.http_p99_ms) if bare.http_p99_ms else "—",
-            _target(f"< {p99:g} ms", i.http_p99_met),
+            _target(f"< {p99:g} ms", i.http_p99_met, judged=i.concurrency == inbound.CONCURRENCY),
         ),
         Row(
             "inbound",
@@ -236,6 +242,7 @@ def rows(results: Results) -> list[Row]:
                 _target(
                     f"< {tick.TICK_TARGET_SECONDS:g} s, ≤ {tick.RATIO_TARGET:g}×",
                     t.tick_under_2s and t.within_3x_bare,
+                    judged=t.pairs >= FULL.tick_pairs,
                 ),
             )
         )
@@ -247,7 +254,11 @@ def rows(results: Results) -> list[Row]:
             f"{f.achieved_rate:,.1f}/s",
             f"{f.allowed_rate:g}/s allowed",
             _x(f.achieved_ratio),
-            _target(f"≥ {fanout.RATE_TARGET:.0%}, no duplicate or loss", f.target_met),
+            _target(
+                f"≥ {fanout.RATE_TARGET:.0%}, no duplicate or loss",
+                f.target_met,
+                judged=f.messages >= FULL.fanout_messages,
+            ),
         )
     )
     for d in results.digest:
@@ -258,7 +269,11 @@ def rows(results: Results) -> list[Row]:
                 _ms(d.compose_seconds),
                 f"{_ms(d.bare_seconds)} bare aggregate",
                 _x(d.compose_ratio),
-                _target("< 1 s", d.compose_under_1s),
+                _target(
+                    "< 1 s",
+                    d.compose_under_1s,
+                    judged=d.pairs >= FULL.digest_pairs and d.checkins >= FULL.digest_checkins,
+                ),
             )
         )
     g = results.matching

@@ -59,8 +59,11 @@ def test_bench_all_quick_json_has_every_section_and_every_figure_beside_its_base
     per_database = [r for r in summary if r["benchmark"] in ("tick", "digest")]
     assert len(per_database) == 2 * len(_databases())
     targets = [r["target"] for r in summary if r["target"]]
-    assert all(t.rstrip(")").endswith((": met", ": MISSED")) for t in targets)
-    assert len(targets) >= 6  # throughput ratio, p99, memory twice, tick, fan-out, digest…
+    judged = [t for t in targets if t.rstrip(")").endswith((": met", ": MISSED"))]
+    assert len(judged) >= 4  # memory twice, matching, the reply's p99
+    for unjudged in set(targets) - set(judged):  # set at a size (or concurrency) not run here
+        assert unjudged.startswith("(") and unjudged.endswith(" at full size)")
+    assert len(targets) >= 8  # throughput ratio, p99, memory twice, tick, fan-out, digest…
 
 
 def test_bench_all_table_lists_every_benchmark(
