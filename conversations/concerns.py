@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards
 from conversations.errors import UserError
+from conversations.inbound import whole_number
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -112,11 +113,12 @@ async def target(
     about); a programme by anyone in its workspace. Anything else is out of date or
     forged, and gets the same answer either way.
     """
-    kind, _, number = value.partition(":")
-    if not number.isdigit() or len(number) > 9:
+    kind, _, written = value.partition(":")
+    number = whole_number(written)
+    if number is None:
         raise UserError(OUT_OF_DATE)
     if kind == "pair":
-        pair = await session.get(Pair, int(number))
+        pair = await session.get(Pair, number)
         if (
             pair is None
             or pair.programme.workspace_id != workspace_id
@@ -126,7 +128,7 @@ async def target(
             raise UserError(OUT_OF_DATE)
         return Target(programme=pair.programme, pair=pair)
     if kind == "programme":
-        programme = await session.get(Programme, int(number))
+        programme = await session.get(Programme, number)
         if programme is None or programme.workspace_id != workspace_id:
             raise UserError(OUT_OF_DATE)
         return Target(programme=programme)

@@ -75,3 +75,21 @@ def event(happened: Event) -> Event:
             happened, actor=who, action=text(happened.action), value=text(happened.value)
         )
     return replace(happened, actor=who)
+
+
+MAX_ROW_ID = 999_999_999
+"""Row ids fit in nine digits long before anything else gives out; a longer number in a
+button's value is not one of ours (and past 2³¹ the database refuses to look it up)."""
+
+
+def whole_number(text: str, *, most: int = MAX_ROW_ID) -> int | None:
+    """``text`` as a whole number in ASCII digits, from 0 to ``most``; None otherwise.
+
+    ``str.isdigit`` is not enough: it accepts "²" and other characters ``int`` cannot
+    read, and any number of digits.
+    """
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > len(str(most)):
+        return None
+    number = int(cleaned)
+    return number if number <= most else None

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, urlencode
 
 import pytest
 from aiohttp import web
@@ -313,6 +313,22 @@ def _event(**fields: Any) -> bytes:
     return json.dumps({"type": "event_callback", "team_id": "T1", **fields}).encode()
 
 
+def _button_press(**fields: Any) -> dict[str, Any]:
+    body = payload("block_actions_button.json")
+    body.update(fields)
+    return body
+
+
+def _form_submission(**view: Any) -> dict[str, Any]:
+    body = payload("view_submission_form.json")
+    body["view"].update(view)
+    return body
+
+
+def _form_json(body: dict[str, Any]) -> bytes:
+    return quote_plus(json.dumps(body)).encode()
+
+
 SLACK_REFUSED = [
     # (name, body, content type, status, words in the error)
     ("truncated JSON", b'{"type": "event_callback", "event": {', JSON, 400, "not valid JSON"),
@@ -374,6 +390,42 @@ SLACK_REFUSED = [
         "size",
     ),
     ("an event id too long", _event(event_id="E" * 300, event={"type": "x"}), JSON, 400, "long"),
+    (
+        "button press with no actions",
+        b"payload=" + _form_json(_button_press(actions=None)),
+        FORM,
+        400,
+        "actions",
+    ),
+    (
+        "button press with an empty list of actions",
+        b"payload=" + _form_json(_button_press(actions=[])),
+        FORM,
+        400,
+        "actions",
+    ),
+    (
+        "a legacy message button with no actions",
+        b"payload=" + _form_json({"type": "interactive_message", "callback_id": "x"}),
+        FORM,
+        404,
+        "unhandled",
+    ),
+    (
+        "a workflow step form",
+        b"payload=" + _form_json(_form_submission(type="workflow_step")),
+        FORM,
+        400,
+        "view.type",
+    ),
+    (
+        "a DM event whose message is not an object",
+        _event(event={"type": "message", "channel_type": "im", "user": "UB", "message": "x"}),
+        JSON,
+        400,
+        "event.message",
+    ),
+    ("URL verification with no challenge", b'{"type": "url_verification"}', JSON, 400, "chall"),
     ("an unknown event type", _event(event={"type": "reaction_added"}), JSON, 404, "unhandled"),
     ("an unknown body type", b'{"type": "frobnicate"}', JSON, 404, "unhandled"),
     ("an unknown payload type", b"payload=%7B%22type%22%3A%22x%22%7D", FORM, 404, "unhandled"),
@@ -388,6 +440,8 @@ SLACK_REFUSED = [
 async def test_a_signed_body_slack_would_never_send_gets_a_clear_4xx_and_changes_nothing(
     slack: SlackWorld, errors: ErrorLog, body: bytes, content_type: str, status: int, words: str
 ) -> None:
+    """Regression: each of these was a 500 ("Error handling request" in the log), from
+    json.loads or from bolt reading a field that was not there or not an object."""
     before = await snapshot(slack.app)
     answer_status, answer = await _slack(slack, body, content_type)
     _clear_refusal(answer_status, answer, status)
@@ -603,3 +657,30 @@ async def test_the_servers_own_refusals_are_json_too() -> None:
                         assert response.headers["Allow"] == "POST"
     finally:
         await server.close()
+
+
+async def test_slacks_url_verification_is_still_answered(
+    slack: SlackWorld, errors: ErrorLog
+) -> None:
+    body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c-123"})
+    status, answer = await _slack(slack, body.encode(), JSON)
+    assert status == 200
+    assert answer == {"challenge": "c-123"} or answer == "c-123"
+    assert errors.new() == []
+
+
+async def test_a_button_on_the_home_tab_is_answered_in_the_dm(
+    slack: SlackWorld, errors: ErrorLog
+) -> None:
+    """Regression (found by the payload property): Slack sends no response URL for a
+    button on the Home tab, so the answer failed to post ("respond is unsupported here")
+    and the person heard nothing."""
+    press = _button_press(container={"type": "view", "view_id": "V1"})
+    for field in ("response_url", "message", "channel"):
+        del press[field]
+    press["actions"][0].update(action_id="help:0", value="")
+    status, _ = await _slack(slack, b"payload=" + _form_json(press), FORM)
+    assert status == 200
+    [answer] = slack.fake.posts_in("UBEN")  # a user id as channel: the bot's DM with them
+    assert "help <command>" in str(answer.text) + json.dumps(answer.blocks)
+    assert errors.new() == []

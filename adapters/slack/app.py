@@ -181,9 +181,9 @@ class SlackAdapter:
             body = payloads.parse(text, request.content_type)
         except payloads.Malformed as exc:
             return limits.refusal(400, str(exc))
-        problem = payloads.problem(body)
-        if problem is not None:
-            return limits.refusal(400, problem)
+        refused = payloads.check(body)
+        if refused is not None:
+            return limits.refusal(*refused)
         try:
             bolt_request = _bolt_request(request, text, body)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
@@ -326,9 +326,14 @@ class SlackAdapter:
             if reply.attachments and user:
                 await self._upload(client, user, reply)
                 text += " I've put the file in our direct messages."
+            shown = blocks.message_blocks(reply.model_copy(update={"text": text}))
+            if user and not getattr(respond, "response_url", None):
+                # A button on the Home tab comes with no response URL: answer in the DM.
+                await client.chat_postMessage(channel=user, text=text, blocks=shown)
+                continue
             await respond(
                 text=text,
-                blocks=blocks.message_blocks(reply.model_copy(update={"text": text})),
+                blocks=shown,
                 response_type="ephemeral",
                 replace_original=False,
             )

@@ -4,9 +4,9 @@ The signature proves a request came from Slack, not that its fields have the sha
 the listeners read; a missing ``user_id`` would otherwise make a person with no id,
 and a ``user`` that is a string would fail half-way through a listener, after the
 acknowledgement, leaving the person with no answer. So the body is parsed once, here,
-and checked field by field for every kind of request a listener handles; anything
-else is left to bolt (the URL verification challenge, the SSL check, and a clear 404
-for kinds this app does not handle).
+and checked field by field for every kind of request a listener handles. Slack's URL
+verification and SSL check go on to bolt, which answers them; any other kind is a clear
+404 here, since bolt reads the fields of every kind without checking them.
 """
 
 from __future__ import annotations
@@ -53,18 +53,34 @@ def parse(text: str, content_type: str) -> dict[str, Any]:
     return body
 
 
-def problem(body: Mapping[str, Any]) -> str | None:
-    """Why a listener could not act on this body, in a sentence; None when it can."""
+UNHANDLED = (
+    "unhandled request: this app takes slash commands, button presses, form submissions and events"
+)
+
+
+def check(body: Mapping[str, Any]) -> tuple[int, str] | None:
+    """Why this body cannot be handed on, as a status and a sentence; None when it can.
+
+    Only the kinds of request this app handles go on to bolt (slack-bolt reads fields
+    of every kind without checking them, and would fail on a malformed kind it does
+    not even handle): a slash command, a button press, a form submission, an event,
+    and Slack's own URL verification and SSL check, which bolt answers itself.
+    """
     if isinstance(body.get("command"), str):
-        return _command(body)
-    kind = body.get("type")
-    if kind == "block_actions":
-        return _interaction(body) or _actions(body)
-    if kind == "view_submission":
-        return _interaction(body) or _view(body)
-    if kind == "event_callback":
-        return _event(body)
-    return None
+        found = _command(body)
+    elif body.get("ssl_check") == "1" and "type" not in body:
+        found = None
+    elif body.get("type") == "url_verification":
+        found = _required(body, "", challenge=_text)
+    elif body.get("type") == "block_actions":
+        found = _interaction(body) or _actions(body)
+    elif body.get("type") == "view_submission":
+        found = _interaction(body) or _view(body)
+    elif body.get("type") == "event_callback":
+        found = _event(body)
+    else:
+        return 404, UNHANDLED
+    return None if found is None else (400, found)
 
 
 # -- field checks ------------------------------------------------------------------------
@@ -139,8 +155,8 @@ def _interaction(body: Mapping[str, Any]) -> str | None:
 
 
 def _actions(body: Mapping[str, Any]) -> str | None:
-    found = _optional(body, "", actions=_objects, container=_object, message=_object)
-    found = found or _optional(body, "", channel=_object)
+    found = _required(body, "", actions=lambda v: _objects(v) and bool(v))
+    found = found or _optional(body, "", container=_object, message=_object, channel=_object)
     if found:
         return found
     for action in body.get("actions") or []:
@@ -157,7 +173,9 @@ def _view(body: Mapping[str, Any]) -> str | None:
     if found:
         return found
     view: Mapping[str, Any] = body["view"]
-    found = _optional(view, "view.", private_metadata=_text, state=_object, callback_id=_text)
+    found = _required(view, "view.", callback_id=_text) or _optional(
+        view, "view.", type=lambda v: v == "modal", private_metadata=_text, state=_object
+    )
     if found:
         return found
     values = (view.get("state") or {}).get("values")
@@ -187,6 +205,7 @@ def _event(body: Mapping[str, Any]) -> str | None:
 def _message(event: Mapping[str, Any]) -> str | None:
     """A message event; only one typed to the bot by a person goes on to the engine."""
     found = _optional(event, "event.", user=_text, text=_text, channel=_text, files=_objects)
+    found = found or _optional(event, "event.", message=_object, previous_message=_object)
     if found:
         return found
     for shared in event.get("files") or []:

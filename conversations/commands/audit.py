@@ -10,6 +10,7 @@ from conversations.commands.programmes import COORDINATING
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.messages import Card, Message, Section
 from storage.models import AuditEntry, Person, Role
 
@@ -39,10 +40,10 @@ def _change(before: dict[str, object] | None, after: dict[str, object] | None) -
 async def show(ctx: Context, args: Args) -> Reply:
     limit = PAGE
     if "limit" in args.flags:
-        text = args.flags["limit"].strip()
-        if not text.isdigit() or not 1 <= int(text) <= 200:
+        chosen = whole_number(args.flags["limit"], most=200)
+        if chosen is None or chosen < 1:
             raise UserError("--limit must be a whole number from 1 to 200.")
-        limit = int(text)
+        limit = chosen
     actor = aliased(Person)
     query = (
         select(AuditEntry, actor.display_name, actor.platform_user_id)

@@ -22,6 +22,7 @@ from conversations.concerns import Status, Step, Target
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -51,9 +52,10 @@ async def _concern(
     the reader's own pairing, so nobody learns a concern about them exists.
     """
     number = text.strip().removeprefix("#")
-    if not number.isdigit() or len(number) > 9:
+    concern_id = whole_number(number)
+    if concern_id is None:
         raise UserError(stale)
-    concern = await ctx.session.get(Concern, int(number))
+    concern = await ctx.session.get(Concern, concern_id)
     if concern is None or concern.workspace_id != ctx.workspace.id:
         raise UserError(f"I can't find concern #{number}.")
     programme, pair = await concerns.about(ctx.session, concern)

@@ -13,6 +13,7 @@ from conversations.commands.programmes import COORDINATING
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.matching.eligibility import conduct_accepted
 from conversations.messages import Message
 from storage import repositories as repo
@@ -148,9 +149,10 @@ async def press_agree(ctx: Context, value: str, values: dict[str, str]) -> Reply
     """ "I agree" on a code card: accepts the version that card showed, and only that one."""
     enrolment_id, _, version = value.partition(":")
     stale = UserError("That button is out of date. Type conduct to see where you are.")
-    if not enrolment_id.isdigit() or not version.isdigit():
+    enrolment_number, version_number = whole_number(enrolment_id), whole_number(version)
+    if enrolment_number is None or version_number is None:
         raise stale
-    enrolment = await ctx.session.get(Enrolment, int(enrolment_id))
+    enrolment = await ctx.session.get(Enrolment, enrolment_number)
     if enrolment is None or enrolment.person_id != ctx.actor.id:
         raise stale
     programme = await ctx.session.get(Programme, enrolment.programme_id)
@@ -161,7 +163,7 @@ async def press_agree(ctx: Context, value: str, values: dict[str, str]) -> Reply
             f"You've left {programme.name}, so there's nothing to accept. "
             f"Type join {programme.key} if you'd like to come back."
         )
-    if int(version) != programme.conduct_version:
+    if version_number != programme.conduct_version:
         if conduct_accepted(programme, enrolment):
             return await _agree(ctx, programme)
         return [

@@ -14,6 +14,7 @@ from conversations.commands.safeguarding import paused_sentence, resume_hint, te
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.matching import offers, proposals
 from conversations.matching.candidates import candidate
 from conversations.matching.pool import load_pool
@@ -222,9 +223,10 @@ async def show(ctx: Context, args: Args) -> Reply:
     programme = await ctx.programme(args.words[0])
     page = 1
     if len(args.words) == 2:
-        if not args.words[1].isdigit():
+        chosen = whole_number(args.words[1])
+        if chosen is None:
             raise UserError("The page is a number, e.g. proposal career 2.")
-        page = int(args.words[1])
+        page = chosen
     return [await _proposal_message(ctx, programme, page)]
 
 
@@ -697,9 +699,10 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
 
 
 async def _offer(ctx: Context, value: str) -> MatchOffer:
-    if not value.isdigit():
+    offer_id = whole_number(value)
+    if offer_id is None:
         raise UserError("That button is out of date. Type status to see where you are.")
-    offer = await ctx.session.get(MatchOffer, int(value))
+    offer = await ctx.session.get(MatchOffer, offer_id)
     if offer is None:
         raise UserError("That button is out of date. Type status to see where you are.")
     programme = await ctx.session.get(Programme, offer.programme_id)

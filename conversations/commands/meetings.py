@@ -10,6 +10,7 @@ from conversations.commands.participation import single_pair
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.messages import Message
 from storage import repositories as repo
 from storage.models import MeetingOutcome, Pair, PairStatus
@@ -62,13 +63,9 @@ async def met(ctx: Context, args: Args) -> Reply:
 async def pair_from_value(ctx: Context, value: str, parts: int) -> tuple[Pair, list[str]]:
     """A button's ``pair:session[:...]`` value, checked against who pressed it."""
     pieces = value.split(":")
-    if len(pieces) != parts or not all(p.strip() for p in pieces):
+    pair_id = whole_number(pieces[0])
+    if len(pieces) != parts or pair_id is None or whole_number(pieces[1]) is None:
         raise UserError("That button is out of date. Type status to see where you are.")
-    try:
-        pair_id = int(pieces[0])
-        int(pieces[1])
-    except ValueError:
-        raise UserError("That button is out of date. Type status to see where you are.") from None
     pair = await ctx.session.get(Pair, pair_id)
     if (
         pair is None

@@ -12,15 +12,17 @@ from conversations.context import Context, Reply
 from conversations.durations import parse_delta
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from storage.models import OutboxMessage, Pair, PairStatus, PulseResponse
 
 
 async def _pair(ctx: Context, value: str) -> Pair:
-    if not value.strip().isdigit():
+    pair_id = whole_number(value)
+    if pair_id is None:
         raise UserError("That button is out of date. Type status to see where you are.")
-    pair = await ctx.session.get(Pair, int(value))
+    pair = await ctx.session.get(Pair, pair_id)
     if pair is None or pair.programme.workspace_id != ctx.workspace.id:
         raise UserError("That button is out of date. Type status to see where you are.")
     return pair
@@ -30,7 +32,7 @@ async def _pair(ctx: Context, value: str) -> Pair:
 async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     pair_text, _, day_text = value.partition(":")
     pair = await _pair(ctx, pair_text)
-    if not pair.includes(ctx.actor.id) or not day_text.isdigit():
+    if not pair.includes(ctx.actor.id) or whole_number(day_text) is None:
         raise UserError("That form belongs to someone else's pairing.")
     rating = (values.get("rating") or "").strip()
     if rating not in {"1", "2", "3", "4", "5"}:
@@ -216,7 +218,7 @@ async def snooze(ctx: Context, args: Args) -> Reply:
 async def pulse_form(ctx: Context, value: str) -> Message | None:
     pair_text, _, day_text = value.partition(":")
     pair = await _pair(ctx, pair_text)
-    if not pair.includes(ctx.actor.id) or not day_text.isdigit():
+    if not pair.includes(ctx.actor.id) or whole_number(day_text) is None:
         raise UserError("That form belongs to someone else's pairing.")
     job = rendering.Job(
         session=ctx.session,

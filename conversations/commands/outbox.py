@@ -13,6 +13,7 @@ from conversations.commands.programmes import COORDINATING
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.messages import Button, Card, CardField, Message, Section
 from storage.models import OutboxMessage, OutboxStatus, Person, Role
 
@@ -112,11 +113,12 @@ async def _retry(ctx: Context, which: str) -> Reply:
         OutboxMessage.workspace_id == ctx.workspace.id, OutboxMessage.status == OutboxStatus.DEAD
     )
     if which != "all":
-        if not which.lstrip("#").isdigit():
+        number = whole_number(which.lstrip("#"))
+        if number is None:
             raise UserError(
                 "Retry a message by its number (outbox retry 12) or all of them (outbox retry all)."
             )
-        query = query.where(OutboxMessage.id == int(which.lstrip("#")))
+        query = query.where(OutboxMessage.id == number)
     result = await ctx.session.execute(
         query.values(
             status=OutboxStatus.PENDING,

@@ -15,6 +15,7 @@ from conversations.commands import action, verb
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
+from conversations.inbound import whole_number
 from conversations.messages import Attachment, Button, Card, Message, Section
 from storage import repositories as repo
 from storage.models import Person, Role
@@ -110,10 +111,8 @@ async def forget_me(ctx: Context, args: Args) -> Reply:
 
 async def _owner(ctx: Context, value: str) -> Person:
     """The person a confirmation button was made for; only they may press it."""
-    # Ids fit in nine digits long before anything else gives out; longer is not ours.
-    target = (
-        await ctx.session.get(Person, int(value)) if value.isdigit() and len(value) <= 9 else None
-    )
+    person_id = whole_number(value)
+    target = await ctx.session.get(Person, person_id) if person_id is not None else None
     if target is None or target.workspace_id != ctx.workspace.id:
         raise UserError("That button is out of date. Type forget-me to start again.")
     if target.forgotten_at is not None:
