@@ -33,6 +33,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.outage import SORRY, database_unreachable, reason
 from adapters.slack import blocks, payloads
@@ -94,6 +95,8 @@ class SlackAdapter:
     _profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
     _apologies: set[asyncio.Task[None]] = field(default_factory=set)
     """Apologies being posted for events that were answered before they could be handled."""
+    _http: aiohttp.ClientSession | None = field(default=None, init=False)
+    """Kept open for replies to response URLs (see :meth:`_respond`)."""
 
     def __post_init__(self) -> None:
         self._verifier = SignatureVerifier(self.config.signing_secret)
@@ -142,6 +145,25 @@ class SlackAdapter:
         if self.config.distributed:
             web_app.router.add_get(INSTALL_PATH, self.oauth)
             web_app.router.add_get(REDIRECT_PATH, self.oauth)
+        web_app.on_cleanup.append(self._close_http)
+
+    async def _close_http(self, _: web.Application) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def _respond(self, respond: Any, **message: Any) -> None:
+        """Post to the response URL bolt gave, over one HTTP session kept open: bolt's own
+        ``respond`` opens a session, so a connection (to Slack, a TLS handshake), per reply."""
+        url = getattr(respond, "response_url", None)
+        if not url:
+            await respond(**message)  # bolt says why there is nowhere to reply
+            return
+        if not message.get("blocks"):
+            message.pop("blocks", None)  # as bolt does: no blocks rather than an empty list
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        await AsyncWebhookClient(url=url, session=self._http).send_dict(message)
 
     async def oauth(self, request: web.Request) -> web.Response:
         """The install link and Slack's redirect back: bolt's OAuth flow, our database."""
@@ -331,7 +353,8 @@ class SlackAdapter:
                 # A button on the Home tab comes with no response URL: answer in the DM.
                 await client.chat_postMessage(channel=user, text=text, blocks=shown)
                 continue
-            await respond(
+            await self._respond(
+                respond,
                 text=text,
                 blocks=shown,
                 response_type="ephemeral",
@@ -411,7 +434,8 @@ class SlackAdapter:
             submit = json.loads(packed)
             action, value = str(submit["a"]), str(submit["v"])
         except (ValueError, KeyError, TypeError):
-            await respond(
+            await self._respond(
+                respond,
                 text="That button is out of date. Type /mentor status.",
                 response_type="ephemeral",
                 replace_original=False,
@@ -420,7 +444,9 @@ class SlackAdapter:
         form = await self.app.engine.form(actor=actor, action=action, value=value)
         if form is None or form.card is None or not form.card.inputs or not trigger_id:
             text = form.text if form is not None else "That form is no longer available."
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await self._respond(
+                respond, text=text, response_type="ephemeral", replace_original=False
+            )
             return
         await client.views_open(trigger_id=trigger_id, view=_form(form, {"a": action, "v": value}))
 
