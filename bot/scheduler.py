@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from conversations.delivery import Dispatcher
+from storage.outage import database_unreachable, reason
 
 log = logging.getLogger(__name__)
 STOP_SECONDS = 10.0
@@ -49,8 +50,11 @@ class Ticker:
         started = time.perf_counter()
         try:
             queued = await self.app.engine.tick()
-        except Exception:
-            log.exception("planning tick failed; the next tick will retry")
+        except Exception as exc:
+            if database_unreachable(exc):  # one line per tick while it is away, not a trace
+                log.warning("planning skipped, the database is unreachable: %s", reason(exc))
+            else:
+                log.exception("planning tick failed; the next tick will retry")
             return
         finally:
             self._planning = None
@@ -63,8 +67,11 @@ class Ticker:
         while not dispatcher.stopping:
             try:
                 claimed, _ = await dispatcher.deliver_batch()
-            except Exception:
-                log.exception("delivery failed; retrying shortly")
+            except Exception as exc:
+                if database_unreachable(exc):
+                    log.warning("delivery paused, the database is unreachable: %s", reason(exc))
+                else:
+                    log.exception("delivery failed; retrying shortly")
                 claimed = 0
             if claimed == 0 and not dispatcher.stopping:
                 self._wake.clear()

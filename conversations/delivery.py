@@ -183,7 +183,13 @@ class Dispatcher:
                     sent += await self._deliver(claim)
             return sent
 
-        return len(claims), sum(await asyncio.gather(*(run(q) for q in queues.values())))
+        # Every queue runs to its end even if another fails (the database dropping, say):
+        # one left running while the next batch starts could hold rows we claim again.
+        results = await asyncio.gather(*(run(q) for q in queues.values()), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        return len(claims), sum(r for r in results if isinstance(r, int))
 
     async def drain(self, *, rounds: int = 50) -> int:
         """Deliver until nothing due is left (tests, the console, the benchmarks)."""

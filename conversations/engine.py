@@ -38,6 +38,7 @@ from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
 from storage import repositories as repo
 from storage.models import PairStatus, Person, Role, RoleGrant, Workspace
+from storage.outage import database_unreachable, reason
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,14 @@ class Engine:
                 # Two first events from one workspace raced to create it; the retry sees it.
                 if attempt == 2:
                     log.exception("integrity error handling %s", type(event).__name__)
-            except Exception:
+            except Exception as exc:
+                if database_unreachable(exc):
+                    log.warning(
+                        "could not handle %s, the database is unreachable: %s",
+                        type(event).__name__,
+                        reason(exc),
+                    )
+                    break
                 log.exception(
                     "failed handling %s from %s/%s",
                     type(event).__name__,

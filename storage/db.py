@@ -45,6 +45,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+CONNECT_SECONDS = 5.0
+"""How long PostgreSQL gets to accept a new connection."""
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite, foreign keys on and a busy timeout, so it behaves."""
     url = normalise_url(url)
@@ -63,6 +67,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # asyncpg waits 60 s for a connection by default; on a path that drops packets that
+    # would hold a Slack request past its 3 s, so give up early and say "try again".
+    kwargs.setdefault("connect_args", {"timeout": CONNECT_SECONDS})
     return create_async_engine(url, **kwargs)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from conversations.delivery import MAX_ATTEMPTS, Delivery, DeliveryError
+from conversations.delivery import MAX_ATTEMPTS, Claim, Delivery, DeliveryError
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person
 from tests.harness import Chat, programme_with_pair
 
@@ -123,3 +125,35 @@ async def test_someone_the_platform_says_is_gone_has_their_pairs_paused(chat: Ch
     assert (pair.status, pair.paused_by, ben.reachable) == ("paused", "unreachable", False)
     notices = [r.payload["text"] for r in await _rows(chat) if r.kind == "delivery_problem"]
     assert notices and all(n.startswith("I can't reach Ben on console any more") for n in notices)
+
+
+async def test_a_batch_whose_queue_fails_lets_the_others_finish_before_it_raises(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queue failing (its database connection dropped) must not leave the batch's other
+    queues sending behind the ticker's back while it claims the next batch."""
+    chat.dispatcher = chat.app.dispatcher(Flaky(), platforms=frozenset())  # queue, not send
+    await programme_with_pair(chat)  # the introduction goes to the pair's conversation
+    await chat.say("ben", "met")  # two check-ins, each to one person: three conversations
+    dispatcher = chat.app.dispatcher(Flaky(), concurrency=4, platforms=frozenset({"console"}))
+    finished: list[int] = []
+    release = asyncio.Event()
+    first = True
+
+    async def deliver(claim: Claim) -> int:
+        nonlocal first
+        if first:
+            first = False
+            raise ConnectionResetError("the database went away")
+        await release.wait()
+        finished.append(claim.outbox_id)
+        return 1
+
+    monkeypatch.setattr(dispatcher, "_deliver", deliver)
+    batch = asyncio.create_task(dispatcher.deliver_batch())
+    await asyncio.sleep(0.2)
+    assert not batch.done(), "the batch ended while its other queues were still sending"
+    release.set()
+    with pytest.raises(ConnectionResetError):
+        await batch
+    assert len(finished) >= 2
