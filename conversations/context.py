@@ -118,7 +118,8 @@ class Context:
         """Resolve a person reference, creating a person the platform vouched for."""
         ref = person_ref(word)
         if ref is None:
-            raise UserError(f"'{word}' doesn't look like a person. Mention them with @.")
+            shown = word if len(word) <= 60 else word[:60] + "…"
+            raise UserError(f"'{shown}' doesn't look like a person. Mention them with @.")
         found = await repo.person_by_platform_id(
             self.session, workspace_id=self.workspace.id, platform_user_id=ref.user_id
         )

@@ -14,6 +14,22 @@ _UNITS_DAYS = {"day": 1, "week": 7, "month": 30}
 _WORDS = {"weekly": 7, "fortnightly": 14, "daily": 1, "monthly": 30}
 _AMOUNT = re.compile(r"^(?:every\s+)?(?:(\d+)\s*)?(day|week|month)s?$")
 _SHORT = re.compile(r"^(\d+)\s*([dwmh])$")
+MAX_DAYS = 3660
+"""About ten years: longer than any programme, cadence or snooze, and short enough that
+dates and day counts built from it stay within what Python and the database hold."""
+
+
+_HOURS = 1 / 24
+
+
+def _amount(text: str, digits: str, days_each: float) -> int:
+    """The number written, refused when the span it makes passes ``MAX_DAYS`` (told from
+    the length of the digits first, so a thousand of them cost nothing to refuse)."""
+    amount = int(digits) if len(digits) <= 7 else None
+    if amount is None or amount * days_each > MAX_DAYS:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise ValueError(f"{shown!r} is longer than I can plan for; keep it under ten years")
+    return amount
 
 
 def parse_days(text: str) -> int:
@@ -32,10 +48,11 @@ def parse_days(text: str) -> int:
             f"{text!r} is not a duration I understand; write e.g. "
             "'every 2 weeks', 'every week', '6 weeks' or '3 months'"
         )
-    amount = int(match.group(1) or 1)
+    each = _UNITS_DAYS[match.group(2)]
+    amount = _amount(text, match.group(1) or "1", each)
     if amount < 1:
         raise ValueError(f"{text!r} must be at least one {match.group(2)}")
-    return amount * _UNITS_DAYS[match.group(2)]
+    return amount * each
 
 
 def parse_delta(text: str) -> timedelta:
@@ -43,12 +60,12 @@ def parse_delta(text: str) -> timedelta:
     cleaned = " ".join(str(text).strip().lower().split())
     short = _SHORT.match(cleaned)
     if short:
-        amount, unit = int(short.group(1)), short.group(2)
+        unit = short.group(2)
+        each = _HOURS if unit == "h" else {"d": 1, "w": 7, "m": 30}[unit]
+        amount = _amount(text, short.group(1), each)
         if amount < 1:
             raise ValueError(f"{text!r} must be more than zero")
-        if unit == "h":
-            return timedelta(hours=amount)
-        return timedelta(days=amount * {"d": 1, "w": 7, "m": 30}[unit])
+        return timedelta(hours=amount) if unit == "h" else timedelta(days=amount * each)
     return timedelta(days=parse_days(cleaned))
 
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from conversations.errors import UserError
 
 MAX_COMMAND_LENGTH = 4000
+MAX_NAME = 200
+"""Platform ids and names in mentions are bounded by the columns they are kept in."""
 _CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " "})
-_ESCAPED_PERSON = re.compile(r"^<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>$")
+_ESCAPED_PERSON = re.compile(r"^<@([A-Za-z0-9._:\-]{1,128})(?:\|([^>]*))?>$")
 _PLAIN_PERSON = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._:\-]{0,127})$")
 
 
@@ -91,7 +93,7 @@ def parse_args(
     return args
 
 
-_ESCAPED_CHANNEL = re.compile(r"^<#([A-Za-z0-9._:@\-]+)(?:\|([^>]*))?>$")
+_ESCAPED_CHANNEL = re.compile(r"^<#([A-Za-z0-9._:@\-]{1,255})(?:\|([^>]*))?>$")
 _PLAIN_CHANNEL = re.compile(r"^#([A-Za-z0-9][A-Za-z0-9._:@\-]{0,254})$")
 
 
@@ -108,7 +110,8 @@ def person_ref(word: str) -> PersonRef | None:
     """A person reference, or None if the word is not shaped like one."""
     escaped = _ESCAPED_PERSON.match(word)
     if escaped:
-        return PersonRef(escaped.group(1), escaped.group(2) or None, verified=True)
+        name = escaped.group(2)[:MAX_NAME] if escaped.group(2) else None  # a column's length
+        return PersonRef(escaped.group(1), name, verified=True)
     plain = _PLAIN_PERSON.match(word)
     if plain:
         return PersonRef(plain.group(1), None, verified=False)

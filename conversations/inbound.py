@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
 
@@ -93,3 +94,16 @@ def whole_number(text: str, *, most: int = MAX_ROW_ID) -> int | None:
         return None
     number = int(cleaned)
     return number if number <= most else None
+
+
+def cleaned(value: Any) -> Any:
+    """A parsed JSON payload with :func:`text` applied to every string in it, keys too:
+    what an adapter stores straight from a platform (an activity id, a conversation
+    reference) must be storable as well."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, list):
+        return [cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {text(str(key)): cleaned(item) for key, item in value.items()}
+    return value

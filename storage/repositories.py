@@ -244,7 +244,7 @@ async def audit(
             actor_id=actor_id,
             programme_id=programme_id,
             action=action,
-            target=target,
+            target=target[:200],  # the column's length: a target names someone, briefly
             before=before,
             after=after,
             created_at=at,

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterator
+import re
+import shlex
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from hypothesis import HealthCheck, settings
@@ -93,8 +95,16 @@ hostile_text = st.lists(pieces, max_size=40).map("".join)
 mention = st.builds(
     lambda kind, ident, name: f"<{kind}{ident}|{name}>" if name else f"<{kind}{ident}>",
     st.sampled_from(["@", "#", "!", "@U", "#C"]),
-    st.text(alphabet="UCWT0123456789abc._:-|>", max_size=12),
-    st.one_of(st.just(""), hostile_text),
+    st.one_of(
+        st.text(alphabet="UCWT0123456789abc._:-|>", max_size=12),
+        st.integers(min_value=100, max_value=400).map(lambda n: "U" * n),  # past any column
+    ),
+    st.one_of(st.just(""), hostile_text, st.integers(150, 400).map(lambda n: "n" * n)),
+)
+amount = st.builds(
+    lambda n, unit: f"{n}{unit}",
+    st.one_of(st.integers(min_value=-5, max_value=60), st.integers(min_value=0, max_value=10**30)),
+    st.sampled_from(["d", "w", "m", "h", " weeks", " days", " months", ""]),
 )
 word = st.one_of(
     hostile_text,
@@ -104,30 +114,89 @@ word = st.one_of(
     st.builds(lambda name: f"--{name}", st.text(max_size=12)),
     st.sampled_from(["--", "-", '"', "'", "“", "--skills", "--timezone", "--capacity"]),
     st.integers().map(str),
-    st.sampled_from(["1w", "0d", "-3d", "2026-02-30", "25:99", "1e9", "NaN", "∞"]),
+    amount,
+    st.builds(lambda n: f"every {n} weeks", st.integers(min_value=0, max_value=10**12)),
+    st.sampled_from(
+        ["1w", "0d", "-3d", "2026-02-30", "9999-12-31", "25:99", "1e9", "NaN", "∞", "²"]
+    ),
 )
 
 
-def command_text(verbs: list[str]) -> st.SearchStrategy[str]:
-    """A known verb with hostile arguments, or plain hostile text, or text near and far
-    past the length limit."""
+person = st.one_of(
+    st.sampled_from(["@ana", "@ben", "@maya", "@cleo", "@dev", "@nobody", "<@U9|Nine>", "ana"]),
+    mention,
+)
+channel = st.one_of(st.sampled_from(["#general", "<#C1|general>", "#"]), mention)
+flag_value = st.one_of(
+    word,
+    st.sampled_from(["new-hire-buddy", "proposal", "choice", "cross", "Europe/London"]),
+    st.builds(" ".join, st.lists(word, min_size=2, max_size=3)),
+)
+_TOKEN = re.compile(r"\[[^\]]*\]|\S+")
+
+
+def _placeholder(token: str) -> st.SearchStrategy[str]:
+    """Something in the place of one token of a verb's usage: the right kind of thing,
+    with hostile contents, or anything at all."""
+    if token.startswith("@"):
+        return person
+    if token.startswith("#"):
+        return channel
+    if token in ("<program>", "<key>", "[program]"):
+        return st.one_of(st.just("buddies"), word)
+    if "|" in token and not token.startswith("<"):
+        return st.one_of(st.sampled_from(token.strip("[]").split("|")), word)
+    return word
+
+
+def _shaped(name: str, usage: str, flags: frozenset[str]) -> st.SearchStrategy[str]:
+    """The verb with words where its usage has places (optional ones maybe left out) and
+    some of its ``--options``, each given a hostile value."""
+    rest = usage.removeprefix(name).split("(")[0]
+    places = [t for t in _TOKEN.findall(rest) if not t.lstrip("[").startswith("--")]
+    parts = [
+        st.one_of(st.just(""), _placeholder(t)) if t.startswith("[") else _placeholder(t)
+        for t in places
+    ]
+    options: st.SearchStrategy[list[str]] = st.just([])
+    if flags:
+        option = st.builds(
+            lambda flag, value: f"--{flag} {shlex.quote(value)}",
+            st.sampled_from(sorted(flags)),
+            flag_value,
+        )
+        options = st.lists(option, max_size=3)
+    return st.builds(
+        lambda words, chosen, extra: " ".join([name, *words, *chosen, *extra]),
+        st.tuples(*parts) if parts else st.just(()),
+        options,
+        st.lists(word, max_size=1),
+    )
+
+
+def command_text(verbs: Mapping[str, tuple[str, frozenset[str]]]) -> st.SearchStrategy[str]:
+    """A known verb (``verbs``: its usage and ``--options``) given hostile words in the
+    places its usage names, or with any words at all; or plain hostile text; or text near
+    and far past the length limit."""
     from conversations.grammar import MAX_COMMAND_LENGTH
 
+    names = sorted(verbs)
     separators = st.sampled_from([" ", "  ", "\t", "\u00a0", "\n", " \u200b "])
+    shaped = st.one_of(*(_shaped(name, *verbs[name]) for name in names))
     verb_and_words = st.builds(
         lambda verb, words, sep: sep.join([verb, *words]),
-        st.sampled_from(verbs),
+        st.sampled_from(names),
         st.lists(word, max_size=6),
         separators,
     )
     near_limit = st.builds(
         lambda verb, n, filler: (verb + " " + filler * n)[: MAX_COMMAND_LENGTH - 10 + n % 20],
-        st.sampled_from(verbs),
+        st.sampled_from(names),
         st.integers(min_value=0, max_value=MAX_COMMAND_LENGTH),
         st.sampled_from(["x", "é", "🙂", " ", '"', "\x00"]),
     )
     far_past = st.builds(lambda n: "status " + "x" * n, st.integers(4_000, 40_000))
-    return st.one_of(verb_and_words, verb_and_words, hostile_text, near_limit, far_past)
+    return st.one_of(shaped, shaped, verb_and_words, hostile_text, near_limit, far_past)
 
 
 json_scalars = st.one_of(

@@ -684,3 +684,35 @@ async def test_a_button_on_the_home_tab_is_answered_in_the_dm(
     [answer] = slack.fake.posts_in("UBEN")  # a user id as channel: the bot's DM with them
     assert "help <command>" in str(answer.text) + json.dumps(answer.blocks)
     assert errors.new() == []
+
+
+async def test_an_activity_with_a_nul_or_half_a_surrogate_pair_in_its_ids_is_answered(
+    teams: TeamsWorld, errors: ErrorLog
+) -> None:
+    """Regression (found by the activity property): the adapter keeps an activity's id
+    (to spot a retry) and its conversation reference as they come, and PostgreSQL refused
+    a NUL in them, asyncpg half a surrogate pair: the turn failed with an ERROR."""
+    await teams.install("29:ana")
+    before = len(teams.fake.messages(chat("29:ana")))
+    for odd in ("1\x00", "2\ud800", "3\udfff\x00"):
+        body = activity("message", text="help", **teams._who("29:ana"))
+        body["id"] = odd
+        body["channelData"]["note\x00"] = "\udfff"
+        status, _ = await teams.post(body)  # JSON carries them as \u0000 and \ud800
+        assert status == 200
+    answers = teams.fake.texts(chat("29:ana"))[before:]
+    assert len(answers) == 3 and all("Type help <command>" in a for a in answers)
+    assert errors.new() == []
+
+
+async def test_a_slack_event_id_with_a_nul_or_half_a_surrogate_pair_is_answered(
+    slack: SlackWorld, errors: ErrorLog
+) -> None:
+    for number, odd in enumerate(("Ev\x00", "Ev\ud800")):
+        message = payload("event_message_im.json")
+        message["event_id"] = odd
+        message["event"].update(user="UBEN", channel="DUBEN", text="help", ts=f"17.{number}")
+        status, _ = await _slack(slack, json.dumps(message).encode(), JSON)
+        assert status == 200
+    assert len(slack.fake.posts_in("DUBEN")) == 2
+    assert errors.new() == []

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from conversations import inbound
+
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_EVENT_ID = 255
@@ -32,7 +34,8 @@ def parse(text: str, content_type: str) -> dict[str, Any]:
 
     Bolt guesses the kind from the text (any form body with the word "payload" in it,
     such as ``/mentor help payload``, would be read as an empty interactivity payload);
-    here the content type and the form's own fields decide.
+    here the content type and the form's own fields decide. NULs and lone surrogates
+    (which JSON can carry) are cleaned out of every string, so an event id is storable.
     """
     if content_type == JSON_TYPE:
         try:
@@ -50,7 +53,7 @@ def parse(text: str, content_type: str) -> dict[str, Any]:
             body = form
     if not isinstance(body, dict):
         raise Malformed("the body is not a JSON object")
-    return body
+    return dict(inbound.cleaned(body))
 
 
 UNHANDLED = (

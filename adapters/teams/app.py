@@ -62,6 +62,7 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
+from conversations.inbound import cleaned
 from conversations.messages import Attachment, Message
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -114,7 +115,7 @@ class TeamsAdapter:
             return web.json_response({"error": "expected an application/json activity"}, status=415)
         raw = await limits.read_body(request, limit=MAX_BODY)  # a JSON 413 past the limit
         try:
-            body = json.loads(raw)
+            body = cleaned(json.loads(raw))  # no NULs or lone surrogates: ids get stored
         except (ValueError, UnicodeDecodeError):
             return web.json_response({"error": "the body is not JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):

@@ -175,7 +175,8 @@ async def _transition(ctx: Context, programme: Programme, step: str) -> str:
 async def _announce(ctx: Context, programme: Programme, word: str) -> str:
     channel = channel_ref(word)
     if channel is None:
-        raise UserError(f"'{word}' doesn't look like a channel. Mention it with #, e.g. #general.")
+        shown = word if len(word) <= 60 else word[:60] + "…"
+        raise UserError(f"'{shown}' doesn't look like a channel. Mention it with #, e.g. #general.")
     curriculum = ctx.curriculum(programme)
     message = Message(
         text=f"{programme.name} is open. {curriculum.description} Type join {programme.key} "
