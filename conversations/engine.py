@@ -226,11 +226,17 @@ class Engine:
             session.add(person)
             await session.flush()
         else:
-            person.display_name = actor.display_name or person.display_name
-            person.email = actor.email or person.email
-            person.locale = actor.locale or person.locale
-            if timezone:
-                person.timezone = timezone
+            # Set only what changed: an untouched person is not dirty, so the queries that
+            # follow skip autoflush's work, which would otherwise be most of a status's cost.
+            known = {
+                "display_name": actor.display_name,
+                "email": actor.email,
+                "locale": actor.locale,
+                "timezone": timezone,
+            }
+            for name, value in known.items():
+                if value and getattr(person, name) != value:
+                    setattr(person, name, value)
         if new_workspace:
             # Bootstrap: whoever sets the bot up in a workspace coordinates it first.
             session.add(
