@@ -285,7 +285,7 @@ async def bolt_settled() -> int:
         running = [
             task
             for task in asyncio.all_tasks()
-            if not task.done() and LISTENER_TASK in task.get_coro().__qualname__  # type: ignore[union-attr]
+            if not task.done() and LISTENER_TASK in getattr(task.get_coro(), "__qualname__", "")
         ]
         if not running:
             return awaited
