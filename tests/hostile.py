@@ -219,15 +219,21 @@ json_values = st.recursive(
 
 
 async def snapshot(
-    app: App, *, ignore: frozenset[str] = frozenset()
+    app: App,
+    *,
+    ignore: frozenset[str] = frozenset(),
+    columns: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table but ``ignore``: a refusal must leave all of it as it was."""
+    """Every row of every table but ``ignore`` (and but the ``columns`` named per table):
+    a refusal must leave all of it as it was."""
     rows: dict[str, list[tuple[object, ...]]] = {}
+    skipped = columns or {}
     async with app.sessions() as session:
         for table in Base.metadata.sorted_tables:
             if table.name in ignore:
                 continue
-            found = await session.execute(select(table).order_by(*table.primary_key))
+            kept = [c for c in table.columns if c.name not in skipped.get(table.name, ())]
+            found = await session.execute(select(*kept).order_by(*table.primary_key))
             rows[table.name] = [tuple(r) for r in found.all()]
     return rows
 
