@@ -119,9 +119,24 @@ FORM_FIELDS = {
     "join": ("side", "department", "title", "skills", "interests", "goals", "capacity", "timezone"),
     "checkin": ("rating", "reflection", "quote"),
     "pulse": ("rating", "comment"),
-    "concern.report": ("category", "description", "urgent", "anonymous"),
+    "concern.report": ("category", "description", "urgent"),
 }
-GOOD_FIELD_VALUES = ["mentee", "mentor", "4", "5", "1", "0", "Sales", "python, data", "yes", ""]
+GOOD_FIELD_VALUES = [
+    "mentee",
+    "mentor",
+    "4",
+    "5",
+    "1",
+    "0",
+    "Sales",
+    "python, data",
+    "yes",
+    "no",
+    "safety",
+    "other",
+    "Europe/London",
+    "",
+]
 
 
 def _form_values() -> st.SearchStrategy[dict[str, str]]:
@@ -164,6 +179,58 @@ async def test_any_button_or_form_submission_is_answered_kindly(
         event = ButtonPressed(actor=chat.actor(who), action=action, value=value)
     replies = await _handled(chat, event, errors)
     hypothesis.event("refused" if replies[0].kind in REFUSALS else "done")
+
+
+GOOD_ANSWERS = {
+    "side": ["mentee", "mentor"],
+    "capacity": ["1", "2"],
+    "timezone": ["Europe/London", "America/Halifax"],
+    "rating": ["1", "3", "5"],
+    "category": ["safety", "other", "uncomfortable"],
+    "urgent": ["yes", "no"],
+}
+"""Answers a form accepts, by field; any other field takes any short text."""
+
+
+def _fields(form: str) -> st.SearchStrategy[dict[str, str]]:
+    """A form's own fields, any of them left out, each an answer it accepts or a bad,
+    hostile or far too long one; and now and then a field the form does not have."""
+
+    def answer(name: str) -> st.SearchStrategy[str]:
+        good = st.sampled_from(GOOD_ANSWERS.get(name, ["Sales", "learn python", "a, b"]))
+        bad = st.one_of(
+            st.sampled_from(GOOD_FIELD_VALUES),
+            hostile_text,
+            st.sampled_from([61, 121, 301, 1001, 2001, 4001, 100_000]).map("x".__mul__),
+        )
+        return st.one_of(good, good, good, bad)
+
+    own = st.fixed_dictionaries({}, optional={name: answer(name) for name in FORM_FIELDS[form]})
+    extra = st.dictionaries(hostile_text, hostile_text, max_size=2)
+    return st.builds(lambda mine, more: {**more, **mine}, own, extra)
+
+
+def _form_value(chat: Chat, form: str, who: str) -> str:
+    """The value this person's own copy of the form carries (so the fields get read)."""
+    if form == "checkin" and who == "ben":
+        card = chat.last("ben", "checkin").card
+        assert card is not None and card.submit is not None
+        return card.submit.value
+    return {"join": "buddies", "checkin": "1:0", "pulse": "1:45", "concern.report": "pair:1"}[form]
+
+
+@pytest.mark.parametrize("form", sorted(FORM_FIELDS))
+@examples(25)
+@given(data=st.data(), who=st.sampled_from(["ben", "dev"]))
+async def test_any_answers_to_a_real_form_are_kept_or_refused_kindly(
+    chat: Chat, errors: ErrorLog, form: str, data: st.DataObject, who: str
+) -> None:
+    await _once(chat)
+    values = data.draw(_fields(form), label="values")
+    value = _form_value(chat, form, who)
+    event = FormSubmitted(actor=chat.actor(who), action=form, value=value, values=values)
+    replies = await _handled(chat, event, errors)
+    hypothesis.event("refused" if replies[0].kind in REFUSALS else "kept")
 
 
 @examples(40)
