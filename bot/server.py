@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
-from bot import metrics
+from bot import limits, metrics
 from bot.app import App
 from bot.runtime import slack_config, start, teams_config
 from conversations import logcontext
@@ -155,7 +155,9 @@ def make_web_app(
 ) -> web.Application:
     """The web application; with ``background`` it also plans and delivers (``serve``)."""
     web_app = web.Application(
-        client_max_size=1024 * 1024, middlewares=[metrics.middleware(app.metrics), log_context]
+        client_max_size=limits.MAX_BODY,
+        # json_errors outermost: aiohttp's own 404/405/413 leave as JSON, counted as such.
+        middlewares=[limits.json_errors, metrics.middleware(app.metrics), log_context],
     )
     web_app[APP_KEY] = app
     _operations(web_app)

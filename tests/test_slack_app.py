@@ -21,6 +21,7 @@ from urllib.parse import quote_plus, urlencode
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
@@ -34,6 +35,7 @@ from conversations.delivery import Dispatcher
 from storage.models import CheckIn, InboundEvent, OutboxMessage, OutboxStatus
 from tests.fake_slack import FakeSlack, Post, Reply
 from tests.harness import START
+from tests.local_server import LocalServer
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ZONES = {"UMAYA": "America/Toronto", "UANA": "America/Toronto", "UBEN": "America/Halifax"}
@@ -754,3 +756,54 @@ async def test_joining_from_a_channel_announcement_leaves_its_buttons_for_everyo
     )
 
     assert slack.fake.counts["chat.update"] == 0
+
+
+class Elsewhere(LocalServer):
+    """A server that is not Slack's, recording whoever asks it for a file, and with what."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, str]] = []
+        self.base_url = ""
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/{name}", self._file)
+
+    def started(self, base_url: str) -> str:
+        self.base_url = base_url
+        return base_url
+
+    async def _file(self, request: web.Request) -> web.Response:
+        self.requests.append(dict(request.headers))
+        return web.Response(body=b"id,name,role\nUANA,Ana,mentor\n")
+
+
+async def test_a_shared_file_outside_slacks_file_host_is_not_fetched_with_the_token(
+    slack: SlackWorld,
+) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    async with Elsewhere() as elsewhere:
+        message = payload("event_message_im.json")
+        url = f"{elsewhere.base_url}/people.csv"
+        message["event"].update(
+            user="UMAYA",
+            channel="DUMAYA",
+            text="import buddies",
+            subtype="file_share",
+            files=[
+                {
+                    "id": "F1",
+                    "name": "people.csv",
+                    "mimetype": "text/csv",
+                    "filetype": "csv",
+                    "size": 40,
+                    "url_private": url,
+                    "url_private_download": url,
+                }
+            ],
+        )
+        message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = "import buddies"
+        assert (await slack.event(message)).status == 200
+        await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    assert elsewhere.requests == []  # the bot token never left for another host
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert not str(answer.text).startswith("Imported")

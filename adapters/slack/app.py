@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -55,6 +56,8 @@ from storage.models import Workspace
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0
 MAX_FILE_BYTES = 2 * 1024 * 1024
+SLACK_FILES = "files.slack.com"
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=30)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 FORM_CALLBACK = "mentorbot.form"
@@ -532,22 +535,40 @@ class SlackAdapter:
                 blocks=blocks.message_blocks(reply),
             )
 
+    def _slack_file(self, url: str) -> bool:
+        """Slack's file host over HTTPS, or the host of ``SLACK_API_URL`` (a proxy, a test)."""
+        where = urlsplit(url)
+        if where.scheme == "https" and where.hostname == SLACK_FILES:
+            return True
+        if not self.config.api_url:
+            return False
+        api = urlsplit(self.config.api_url)
+        return (where.scheme, where.hostname, where.port) == (api.scheme, api.hostname, api.port)
+
     async def _download(
         self, client: AsyncWebClient, files: list[dict[str, Any]]
     ) -> tuple[Attachment, ...]:
         """Fetch shared files with the bot token (files:read), up to the import size limit."""
         fetched: list[Attachment] = []
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as http:
             for shared in files[:3]:
                 url = shared.get("url_private_download") or shared.get("url_private")
-                if not url or int(shared.get("size") or 0) > MAX_FILE_BYTES:
+                if not isinstance(url, str) or int(shared.get("size") or 0) > MAX_FILE_BYTES:
+                    continue
+                if not self._slack_file(url):
+                    # The bot token goes only to Slack's file host, whatever a payload says.
+                    log.info("did not download a file from outside Slack's file host")
                     continue
                 headers = {"Authorization": f"Bearer {client.token}"}
-                async with http.get(url, headers=headers) as response:
-                    if response.status != 200:
-                        log.info("could not download %s: %s", shared.get("name"), response.status)
-                        continue
-                    data = await response.content.read(MAX_FILE_BYTES + 1)
+                try:
+                    async with http.get(url, headers=headers, allow_redirects=False) as response:
+                        if response.status != 200:
+                            log.info("could not download a file: HTTP %s", response.status)
+                            continue
+                        data = await response.content.read(MAX_FILE_BYTES + 1)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    log.info("could not download a file: %s", type(exc).__name__)
+                    continue
                 if len(data) <= MAX_FILE_BYTES:
                     fetched.append(
                         Attachment(
