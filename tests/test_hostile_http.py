@@ -748,3 +748,19 @@ async def test_a_slack_event_id_with_a_nul_or_half_a_surrogate_pair_is_answered(
         assert status == 200
     assert len(slack.fake.posts_in("DUBEN")) == 2
     assert errors.new() == []
+
+
+async def test_a_stale_form_button_on_the_home_tab_is_answered_in_the_dm(
+    slack: SlackWorld, errors: ErrorLog
+) -> None:
+    """A "form.open" button with a broken value, pressed on the Home tab (no response URL):
+    the out-of-date answer goes to the DM, as other Home-tab answers do."""
+    press = _button_press(container={"type": "view", "view_id": "V1"})
+    for field in ("response_url", "message", "channel"):
+        del press[field]
+    press["actions"][0].update(action_id="form.open:0", value="{not json")
+    status, _ = await _slack(slack, b"payload=" + _form_json(press), FORM)
+    assert status == 200
+    [answer] = slack.fake.posts_in("UBEN")
+    assert "out of date" in str(answer.text)
+    assert errors.new() == []

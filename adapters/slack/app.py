@@ -437,18 +437,21 @@ class SlackAdapter:
             submit = json.loads(packed)
             action, value = str(submit["a"]), str(submit["v"])
         except (ValueError, KeyError, TypeError):
-            await self._respond(
-                respond,
-                text="That button is out of date. Type /mentor status.",
-                response_type="ephemeral",
-                replace_original=False,
+            stale = Message(text="That button is out of date. Type /mentor status.", kind="error")
+            # Through _reply, so a Home-tab button (no response URL) is answered in the DM.
+            await self._reply(
+                [stale], respond=respond, client=client, trigger_id=None, user=actor.user_id
             )
             return
         form = await self.app.engine.form(actor=actor, action=action, value=value)
         if form is None or form.card is None or not form.card.inputs or not trigger_id:
             text = form.text if form is not None else "That form is no longer available."
-            await self._respond(
-                respond, text=text, response_type="ephemeral", replace_original=False
+            await self._reply(
+                [Message(text=text, kind="error")],
+                respond=respond,
+                client=client,
+                trigger_id=None,
+                user=actor.user_id,
             )
             return
         await client.views_open(trigger_id=trigger_id, view=_form(form, {"a": action, "v": value}))
