@@ -692,18 +692,13 @@ async def test_socket_mode_receives_a_slash_command_over_the_websocket(database_
             await app.close()
 
 
-async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> None:
-    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
-    slack.fake.files["people.csv"] = (
-        b"id,name,role,department,timezone\n"
-        b"UANA,Ana,mentor,Engineering,America/Toronto\n"
-        b"UBEN,Ben,mentee,Sales,America/Halifax\n"
-    )
+def file_share(user: str, text: str, url: str, *, size: int = 40) -> dict[str, Any]:
+    """``event_message_im.json`` as ``user`` sharing people.csv (at ``url``) in the bot's DM."""
     message = payload("event_message_im.json")
     message["event"].update(
-        user="UMAYA",
-        channel="DUMAYA",
-        text="import buddies",
+        user=user,
+        channel=f"D{user}",
+        text=text,
         subtype="file_share",
         files=[
             {
@@ -711,13 +706,24 @@ async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> Non
                 "name": "people.csv",
                 "mimetype": "text/csv",
                 "filetype": "csv",
-                "size": 120,
-                "url_private": slack.fake.file_url("people.csv"),
-                "url_private_download": slack.fake.file_url("people.csv"),
+                "size": size,
+                "url_private": url,
+                "url_private_download": url,
             }
         ],
     )
-    message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = "import buddies"
+    message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = text
+    return message
+
+
+async def test_a_csv_shared_in_the_bots_dm_is_imported(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = (
+        b"id,name,role,department,timezone\n"
+        b"UANA,Ana,mentor,Engineering,America/Toronto\n"
+        b"UBEN,Ben,mentee,Sales,America/Halifax\n"
+    )
+    message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"), size=120)
     assert (await slack.event(message)).status == 200
     await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
     [answer] = slack.fake.posts_in("DUMAYA")
@@ -782,26 +788,7 @@ async def test_a_shared_file_outside_slacks_file_host_is_not_fetched_with_the_to
 ) -> None:
     await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
     async with Elsewhere() as elsewhere:
-        message = payload("event_message_im.json")
-        url = f"{elsewhere.base_url}/people.csv"
-        message["event"].update(
-            user="UMAYA",
-            channel="DUMAYA",
-            text="import buddies",
-            subtype="file_share",
-            files=[
-                {
-                    "id": "F1",
-                    "name": "people.csv",
-                    "mimetype": "text/csv",
-                    "filetype": "csv",
-                    "size": 40,
-                    "url_private": url,
-                    "url_private_download": url,
-                }
-            ],
-        )
-        message["event"]["blocks"][0]["elements"][0]["elements"][0]["text"] = "import buddies"
+        message = file_share("UMAYA", "import buddies", f"{elsewhere.base_url}/people.csv")
         assert (await slack.event(message)).status == 200
         await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
     assert elsewhere.requests == []  # the bot token never left for another host
