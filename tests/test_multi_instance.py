@@ -59,7 +59,7 @@ async def start_worker(
 ) -> BotProcess:
     """``python -m bot worker`` delivering every 0.2 s through the fake platform."""
     return await start_bot(
-        "worker", name, url=url, tmp_path=tmp_path, platform=platform, **settings
+        "worker", name, url=url, tmp_path=tmp_path, platform=platform, settings=settings
     )
 
 
