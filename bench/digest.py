@@ -437,7 +437,7 @@ def instance(*, pairs: int, checkins: int, seed: int, now: datetime = NOW) -> Se
                 "started_at": started,
                 "last_met_at": last_met,
                 "ended_at": ended,
-                "end_reason": "finished" if ended else None,
+                "end_reason": "completed" if ended else None,
                 "created_by_id": None,
                 "created_at": started - rng.uniform(1, 3) * DAY,
                 "pinned": False,

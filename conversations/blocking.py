@@ -15,11 +15,12 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards, journeys
+from conversations import cards
+from conversations.features.pairing import lifecycle
 from conversations.matching import offers
 from conversations.outbox import Outbox
 from storage import repositories as repo
-from storage.models import DoNotPair, Pair, PairStatus, Person, Programme
+from storage.models import DoNotPair, EndReason, Pair, PairStatus, Person, Programme
 
 BLOCKED = "blocked"
 
@@ -84,7 +85,7 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
         if pair.status == PairStatus.PROPOSED:
             proposed.append(pair.id)
             continue
-        journeys.finish(pair, now, BLOCKED)
+        lifecycle.end(pair, reason=EndReason.BLOCKED, now=now)
         ended.append(pair)
         programme = pair.programme
         await outbox.to_person(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, inbound, journeys, logcontext, planner, privacy, schedule
+from conversations import commands, inbound, journeys, logcontext, planner, privacy
 from conversations import concerns as concern_jobs
 from conversations.clock import Clock
 from conversations.commands import VERBS, concerns, help, participation, programmes
@@ -31,13 +31,14 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
+from conversations.features.pairing import lifecycle
 from conversations.grammar import Args, parse_args, split_words
 from conversations.matching import offers
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
 from storage import repositories as repo
-from storage.models import PairStatus, Person, Role, RoleGrant, Workspace
+from storage.models import PairStatus, PauseReason, Person, Role, RoleGrant, Workspace
 from storage.outage import database_unreachable, reason
 
 log = logging.getLogger(__name__)
@@ -151,9 +152,7 @@ class Engine:
                 person.reachable = False
                 for pair in await repo.live_pairs_of(session, person_id=person.id):
                     if pair.status == PairStatus.ACTIVE:
-                        pair.status = PairStatus.PAUSED
-                        pair.paused_by = "unreachable"
-                        schedule.disarm(pair)
+                        lifecycle.pause(pair, PauseReason.UNREACHABLE)
                 text = (
                     f"I can't reach {person.label} on {delivery.workspace.platform} any "
                     "more (their account may be deactivated), so I've paused their pairs. "

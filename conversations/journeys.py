@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards, explain, safeguarding, schedule
 from conversations.curriculum import Curriculum
 from conversations.errors import UserError
+from conversations.features.pairing import lifecycle
 from conversations.matching.candidates import DepartmentMode, candidate
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -111,14 +112,13 @@ async def start_pair(
         note=note,
         now=now,
     )
-    pair = Pair(
+    pair = lifecycle.proposed(
         programme_id=programme.id,
         mentor_id=mentor.id,
         mentee_id=mentee.id,
-        status=PairStatus.PROPOSED,
         reason=why,
         created_by_id=created_by.id if created_by else None,
-        created_at=now,
+        now=now,
     )
     session.add(pair)
     await session.flush()
@@ -131,12 +131,8 @@ async def activate(
     session: AsyncSession, *, pair: Pair, curriculum: Curriculum, now: datetime
 ) -> None:
     """Start a (proposed) pair: its first session begins and both are introduced."""
-    pair.status = PairStatus.ACTIVE
-    pair.pinned = False
-    pair.session_index = 0
-    pair.started_at = now
     programme = pair.programme
-    schedule.arm_start(pair, programme, curriculum, now)
+    lifecycle.activate(pair, programme=programme, curriculum=curriculum, now=now)
     mentor_profile, mentee_profile = await profiles(
         session, programme=programme, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id
     )
@@ -177,7 +173,7 @@ async def advance(
     outbox = Outbox(session, now)
     workspace_id = pair.programme.workspace_id
     if pair.session_index >= len(curriculum.sessions):
-        finish(pair, now)
+        lifecycle.end(pair, reason=lifecycle.EndReason.COMPLETED, now=now)
         await outbox.planned(
             workspace_id=workspace_id,
             kind="closing",
@@ -186,7 +182,7 @@ async def advance(
             key=f"pair:{pair.id}:closing",
         )
         return
-    schedule.arm_session(pair, pair.programme, now)
+    lifecycle.session_began(pair, pair.programme, now)
     await outbox.planned(
         workspace_id=workspace_id,
         kind="agenda",
@@ -194,13 +190,6 @@ async def advance(
         ref_index=pair.session_index,
         key=f"pair:{pair.id}:session:{pair.session_index}:agenda",
     )
-
-
-def finish(pair: Pair, now: datetime, reason: str = "completed") -> None:
-    pair.status = PairStatus.ENDED
-    pair.ended_at = now
-    pair.end_reason = reason
-    schedule.disarm(pair)
 
 
 async def log_meeting(
@@ -242,8 +231,7 @@ async def log_meeting(
         )
     if outcome is MeetingOutcome.RESCHEDULED:
         return f"Thanks for letting me know. Session {number} stays open until you meet."
-    pair.last_met_at = now
-    schedule.arm_activity(pair, pair.programme, now)
+    lifecycle.meeting_logged(pair, pair.programme, now)
     outbox = Outbox(session, now)
     for person in (pair.mentor, pair.mentee):
         await ask(
@@ -264,7 +252,7 @@ async def log_meeting(
         await advance(session, pair=pair, curriculum=curriculum, now=now)
     elif pair.next_agenda_at is None:
         # A waiting (stalled) pair logged an earlier meeting: its rhythm starts again.
-        schedule.arm_session(pair, pair.programme, now)
+        lifecycle.session_began(pair, pair.programme, now)
     return f"Logged session {number} as met. I've sent you both a short check-in."
 
 
@@ -395,17 +383,14 @@ async def set_paused(
         if pair.status != wanted_from:
             continue
         if not paused and (
-            pair.paused_by in (safeguarding.BY_TEAM, safeguarding.FOR_CLEARANCE)
+            (pair.paused_by is not None and pair.paused_by.held_by_team)
             or safeguarding.obstacles(pair, now)
         ):
             continue  # held by the programme team: only a coordinator resumes it (pair resume)
-        pair.status = PairStatus.PAUSED if paused else PairStatus.ACTIVE
         if paused:
-            pair.paused_by = "participant"
-            schedule.disarm(pair)
+            lifecycle.pause(pair, lifecycle.PauseReason.PARTICIPANT)
         else:
-            pair.paused_by = None
-            schedule.rearm(pair, pair.programme, now)
+            lifecycle.resume(pair, programme=pair.programme, now=now)
         changed.append(pair)
         verb = "paused mentoring" if paused else "picked up again"
         what = (
@@ -439,7 +424,7 @@ async def leave(
     outbox = Outbox(session, now)
     ended: list[Pair] = []
     for pair in await repo.live_pairs_of(session, person_id=person.id, programme_id=programme.id):
-        finish(pair, now, "left")
+        lifecycle.end(pair, reason=lifecycle.EndReason.LEFT, now=now)
         ended.append(pair)
         other = pair.other(person.id)
         await outbox.to_person(
@@ -476,7 +461,7 @@ async def leave(
 
 async def end_by_team(session: AsyncSession, *, pair: Pair, now: datetime) -> None:
     """The programme team ends a pairing: both people are told kindly, without blame."""
-    finish(pair, now, "ended by the programme team")
+    lifecycle.end(pair, reason=lifecycle.EndReason.ENDED_BY_TEAM, now=now)
     outbox = Outbox(session, now)
     for person in (pair.mentor, pair.mentee):
         await outbox.to_person(

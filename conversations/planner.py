@@ -25,14 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import digest, safeguarding, schedule
 from conversations.curriculum import Library
+from conversations.features.pairing import lifecycle
 from storage.models import (
     DigestSubscription,
+    EndReason,
     Meeting,
     MeetingOutcome,
     OutboxMessage,
     OutboxStatus,
     Pair,
     PairStatus,
+    PauseReason,
     Person,
     Programme,
     ProgrammeStatus,
@@ -145,35 +148,21 @@ async def _agendas(
         .values(next_agenda_at=None)
         .execution_options(synchronize_session=False)
     )
-    finished = (
-        (
-            await session.execute(
-                update(Pair)
-                .where(due, Pair.session_index + 1 >= total)
-                .values(
-                    status=PairStatus.ENDED,
-                    end_reason="completed",
-                    ended_at=now,
-                    session_index=Pair.session_index + 1,
-                    **schedule.DISARMED,
-                )
-                .returning(Pair.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        .scalars()
-        .all()
+    finished = await lifecycle.end_where(
+        session,
+        due,
+        Pair.session_index + 1 >= total,
+        reason=EndReason.COMPLETED,
+        now=now,
+        also={"session_index": Pair.session_index + 1},
     )
-    cadence = timedelta(days=programme.cadence_days)
     moved = (
         await session.execute(
             update(Pair)
             .where(due)
             .values(
                 session_index=Pair.session_index + 1,
-                session_started_at=now,
-                next_agenda_at=now + cadence,
-                nudge_at=now + cadence / 2,
+                **lifecycle.session_values(programme, now),
             )
             .returning(Pair.id, Pair.session_index)
             .execution_options(synchronize_session=False)
@@ -423,30 +412,11 @@ async def _silence(
             )
             for pid in warned
         ]
-        paused = (
-            (
-                await session.execute(
-                    update(Pair)
-                    .where(
-                        Pair.programme_id == programme.id,
-                        Pair.status == PairStatus.ACTIVE,
-                        Pair.auto_pause_at <= now,
-                    )
-                    .values(
-                        status=PairStatus.PAUSED,
-                        paused_by="inactivity",
-                        auto_pause_at=None,
-                        next_agenda_at=None,
-                        nudge_at=None,
-                        next_pulse_at=None,
-                        stall_at=None,
-                    )
-                    .returning(Pair.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-            .scalars()
-            .all()
+        paused = await lifecycle.pause_where(
+            session,
+            Pair.programme_id == programme.id,
+            Pair.auto_pause_at <= now,
+            reason=PauseReason.INACTIVITY,
         )
         rows += [
             _row(

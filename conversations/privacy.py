@@ -42,7 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from conversations import cards, journeys
+from conversations import cards
+from conversations.features.pairing import lifecycle
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -52,6 +53,7 @@ from storage.models import (
     Concern,
     DigestSubscription,
     DoNotPair,
+    EndReason,
     Enrolment,
     EnrolmentStatus,
     MatchOffer,
@@ -563,7 +565,7 @@ async def forget(
     kept_ids = [p.id for p in kept]
 
     for pair in live:
-        journeys.finish(pair, now, "left")
+        lifecycle.end(pair, reason=EndReason.LEFT, now=now)
     for pair in kept:
         pair.reason = ""  # it described both people's profiles, by name
     for pair in proposed:  # a draft nobody was told about: it must not be published

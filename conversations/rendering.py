@@ -25,6 +25,7 @@ from storage.models import (
     OutboxMessage,
     Pair,
     PairStatus,
+    PauseReason,
     Person,
     Prompt,
 )
@@ -275,7 +276,7 @@ async def inactivity_notice(job: Job) -> Message | None:
 @renders("auto_paused")
 async def auto_paused(job: Job) -> Message | None:
     pair = job.pair
-    if pair is None or pair.status != PairStatus.PAUSED or pair.paused_by != "inactivity":
+    if pair is None or pair.status != PairStatus.PAUSED or pair.paused_by != PauseReason.INACTIVITY:
         return None
     return Message(
         text=f"I've paused your pairing in {pair.programme.name} after a long quiet spell. "

@@ -16,21 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import schedule
 from conversations.errors import UserError
+from conversations.features.pairing import lifecycle
 from conversations.matching import eligibility
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from storage import repositories as repo
-from storage.models import Pair, PairStatus, Person, Programme, Role
-
-BY_TEAM = "programme team"
-"""``Pair.paused_by`` for a pause the programme team made (a withdrawn consent, among others)."""
-FOR_CLEARANCE = "clearance"
-"""``Pair.paused_by`` while a mentor's clearance is missing: resuming needs a renewed one."""
+from storage.models import Pair, PairStatus, PauseReason, Person, Programme, Role
 
 
 def parse_day(text: str) -> datetime:
@@ -101,7 +96,7 @@ async def _tell_pairs(session: AsyncSession, pairs: Sequence[Pair], now: datetim
 
 
 async def hold(
-    session: AsyncSession, *, person: Person, paused_by: str, now: datetime
+    session: AsyncSession, *, person: Person, paused_by: PauseReason, now: datetime
 ) -> list[Pair]:
     """Pause this person's running pairs that may no longer run, and tell both people.
 
@@ -115,9 +110,7 @@ async def hold(
         if pair.status == PairStatus.ACTIVE and obstacles(pair, now)
     ]
     for pair in held:
-        pair.status = PairStatus.PAUSED
-        pair.paused_by = paused_by
-        schedule.disarm(pair)
+        lifecycle.pause(pair, paused_by)
     await _tell_pairs(session, held, now)
     return held
 
@@ -128,7 +121,8 @@ async def resumable(session: AsyncSession, *, person: Person, now: datetime) -> 
         pair
         for pair in await repo.live_pairs_of(session, person_id=person.id)
         if pair.status == PairStatus.PAUSED
-        and pair.paused_by in (BY_TEAM, FOR_CLEARANCE)
+        and pair.paused_by is not None
+        and pair.paused_by.held_by_team
         and not obstacles(pair, now)
     ]
 
@@ -177,26 +171,8 @@ async def clearance_expired(session: AsyncSession, *, now: datetime) -> int:
         or_(Person.clearance_recorded_at.is_(None), Person.clearance_expires_at <= now),
     )
     safeguarded = select(Programme.id).where(Programme.safeguarded.is_(True))
-    claimed = (
-        (
-            await session.execute(
-                update(Pair)
-                .where(
-                    Pair.status == PairStatus.ACTIVE,
-                    Pair.programme_id.in_(safeguarded),
-                    lapsed,
-                )
-                .values(
-                    status=PairStatus.PAUSED,
-                    paused_by=FOR_CLEARANCE,
-                    **schedule.DISARMED,
-                )
-                .returning(Pair.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        .scalars()
-        .all()
+    claimed = await lifecycle.pause_where(
+        session, Pair.programme_id.in_(safeguarded), lapsed, reason=PauseReason.CLEARANCE
     )
     if not claimed:
         return 0

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from storage.types import TextEnum, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +80,36 @@ class PairStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     ENDED = "ended"
+
+
+class PauseReason(StrEnum):
+    """Who or what paused a pair; decides who may resume it (see the pair lifecycle)."""
+
+    PARTICIPANT = "participant"
+    """One of the pair paused it: only they resume it."""
+    PROGRAMME_TEAM = "programme team"
+    """A coordinator or safeguarding contact paused it (a concern, a withdrawn consent…)."""
+    CLEARANCE = "clearance"
+    """The mentor's safeguarding clearance lapsed: resuming needs a renewed one."""
+    INACTIVITY = "inactivity"
+    """Nothing was logged for the programme's silence period."""
+    UNREACHABLE = "unreachable"
+    """The platform says one of them can no longer be reached."""
+
+    @property
+    def held_by_team(self) -> bool:
+        """Only the programme team (``pair resume``) may lift this pause."""
+        return self in (PauseReason.PROGRAMME_TEAM, PauseReason.CLEARANCE)
+
+
+class EndReason(StrEnum):
+    """Why a pair ended; shown to coordinators and in exports."""
+
+    COMPLETED = "completed"
+    LEFT = "left"
+    BLOCKED = "blocked"
+    ENDED_BY_TEAM = "ended by the programme team"
+    PROGRAMME_CLOSED = "programme closed"
 
 
 class MeetingOutcome(StrEnum):
@@ -242,13 +272,13 @@ class Pair(Base):
     started_at: Mapped[datetime | None]
     last_met_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    end_reason: Mapped[str | None] = mapped_column(String(40))
+    end_reason: Mapped[EndReason | None] = mapped_column(TextEnum(EndReason, 40))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     """A proposed pair the coordinator fixed: re-running the match keeps it."""
     score: Mapped[float | None] = mapped_column(Float)
-    paused_by: Mapped[str | None] = mapped_column(String(16))
+    paused_by: Mapped[PauseReason | None] = mapped_column(TextEnum(PauseReason, 16))
     """Who paused it: "participant", "inactivity" or "programme team"."""
     # The durable schedule: when each kind of prompt next falls due (NULL: not armed).
     next_agenda_at: Mapped[datetime | None]

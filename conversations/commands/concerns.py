@@ -16,17 +16,26 @@ import json
 
 from sqlalchemy import and_, func, or_, select
 
-from conversations import cards, concerns, safeguarding, schedule
+from conversations import cards, concerns
 from conversations.commands import FORMS, VERBS, action, form, verb
 from conversations.concerns import Status, Step, Target
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
+from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.inbound import whole_number
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
-from storage.models import Concern, EnrolmentStatus, Pair, PairStatus, Person, Programme
+from storage.models import (
+    Concern,
+    EnrolmentStatus,
+    Pair,
+    PairStatus,
+    PauseReason,
+    Person,
+    Programme,
+)
 
 SAFEGUARDING = "Safeguarding"
 LIST_LIMIT = 50
@@ -219,7 +228,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     also = f" I've acknowledged concern #{concern.id} for you." if acknowledged else ""
     who = f"{pair.mentor.label} and {pair.mentee.label}"
     if pair.status not in (PairStatus.ACTIVE, PairStatus.PAUSED) or (
-        pair.status == PairStatus.PAUSED and pair.paused_by == safeguarding.BY_TEAM
+        pair.status == PairStatus.PAUSED and pair.paused_by == PauseReason.PROGRAMME_TEAM
     ):
         state = (
             "are already paused by the programme team"
@@ -236,9 +245,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     before = {"pair": "active" if pair.status == PairStatus.ACTIVE else "paused"}
     if pair.status == PairStatus.PAUSED:
         before["paused by"] = pair.paused_by or "-"
-    pair.status = PairStatus.PAUSED
-    pair.paused_by = safeguarding.BY_TEAM
-    schedule.disarm(pair)
+    lifecycle.pause(pair, PauseReason.PROGRAMME_TEAM)
     outbox = Outbox(ctx.session, ctx.now)
     for person in (pair.mentor, pair.mentee):
         await outbox.to_person(
@@ -254,7 +261,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         target=f"concern #{concern.id}",
         programme=programme,
         before=before,
-        after={"pair": "paused", "paused by": safeguarding.BY_TEAM},
+        after={"pair": "paused", "paused by": PauseReason.PROGRAMME_TEAM},
     )
     resume = VERBS.get("pair resume")
     release = f" To let them carry on later: {resume.usage}." if resume else ""

@@ -13,6 +13,7 @@ from conversations.commands import action, verb
 from conversations.commands.safeguarding import paused_sentence, resume_hint, tell_others
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
+from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.inbound import whole_number
 from conversations.matching import offers, proposals
@@ -27,6 +28,7 @@ from storage.models import (
     OfferStatus,
     Pair,
     PairStatus,
+    PauseReason,
     Person,
     Programme,
     Role,
@@ -413,14 +415,14 @@ async def pin(ctx: Context, args: Args) -> Reply:
         if existing is not None:
             await ctx.session.delete(existing)
             await ctx.session.flush()
-        pair = Pair(
+        pair = lifecycle.proposed(
             programme_id=programme.id,
             mentor_id=mentor.id,
             mentee_id=mentee.id,
-            status=PairStatus.PROPOSED,
+            reason="",
             pinned=True,
             created_by_id=ctx.actor.id,
-            created_at=ctx.now,
+            now=ctx.now,
         )
         ctx.session.add(pair)
         await ctx.session.flush()
@@ -680,7 +682,7 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
         after={"recorded": False},
     )
     paused = await safeguarding.hold(
-        ctx.session, person=person, paused_by=safeguarding.FOR_CLEARANCE, now=ctx.now
+        ctx.session, person=person, paused_by=PauseReason.CLEARANCE, now=ctx.now
     )
     if paused:
         await tell_others(

@@ -6,16 +6,17 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations import cards, journeys, rendering, schedule
+from conversations import cards, journeys, rendering
 from conversations.commands import action, form, verb
 from conversations.context import Context, Reply
 from conversations.durations import parse_delta
 from conversations.errors import NotAllowed, UserError
+from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.inbound import whole_number
 from conversations.messages import Message
 from conversations.outbox import Outbox
-from storage.models import OutboxMessage, Pair, PairStatus, PulseResponse
+from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, PulseResponse
 
 
 async def _pair(ctx: Context, value: str) -> Pair:
@@ -123,9 +124,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     pair = await _live(ctx, value)
     if pair.status == PairStatus.PAUSED:
         return [Message(text="That pair is already paused.", kind="stall_handled")]
-    pair.status = PairStatus.PAUSED
-    pair.paused_by = "programme team"
-    schedule.disarm(pair)
+    lifecycle.pause(pair, PauseReason.PROGRAMME_TEAM)
     outbox = Outbox(ctx.session, ctx.now)
     for person in (pair.mentor, pair.mentee):
         await outbox.to_person(
@@ -177,7 +176,7 @@ async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         raise UserError("That button belongs to someone else's pairing.")
     if pair.status != PairStatus.ACTIVE:
         raise UserError("This pairing isn't active. Type resume to pick it up again.")
-    schedule.arm_activity(pair, pair.programme, ctx.now)
+    lifecycle.activity(pair, pair.programme, ctx.now)
     return [Message(text="Good to hear. I'll keep things going as they are.", kind="kept_going")]
 
 

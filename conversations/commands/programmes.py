@@ -7,17 +7,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from conversations import conduct, journeys, schedule
+from conversations import conduct, journeys
 from conversations.commands import verb
 from conversations.context import Context, Reply
 from conversations.durations import describe_days, parse_days, parse_delta
 from conversations.errors import UserError
+from conversations.features.pairing import lifecycle
 from conversations.grammar import Args, channel_ref
 from conversations.messages import Button, Card, CardField, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
 from storage.models import (
     CheckIn,
+    EndReason,
     Enrolment,
     EnrolmentStatus,
     Meeting,
@@ -157,11 +159,11 @@ async def _transition(ctx: Context, programme: Programme, step: str) -> str:
         # The pause should not count against pairs: their current session starts afresh.
         for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
             if pair.status == PairStatus.ACTIVE:
-                schedule.rearm(pair, programme, ctx.now)
+                lifecycle.restart(pair, programme=programme, now=ctx.now)
     if target == ProgrammeStatus.CLOSED:
         programme.closed_at = ctx.now
         for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
-            journeys.finish(pair, ctx.now, pair.end_reason or "programme closed")
+            lifecycle.end(pair, reason=EndReason.PROGRAMME_CLOSED, now=ctx.now)
     await ctx.audit(
         f"program.{step}",
         programme=programme,

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from conversations import safeguarding, schedule
+from conversations import safeguarding
 from conversations.commands import verb
 from conversations.context import Context, Reply
 from conversations.errors import UserError
+from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.messages import Message
 from conversations.outbox import Outbox
-from storage.models import Pair, PairStatus, Person, Role
+from storage.models import Pair, PairStatus, PauseReason, Person, Role
 
 SAFEGUARDING = "Safeguarding"
 
@@ -101,7 +102,7 @@ async def minor(ctx: Context, args: Args) -> Reply:
             )
         ]
     paused = await safeguarding.hold(
-        ctx.session, person=person, paused_by=safeguarding.BY_TEAM, now=ctx.now
+        ctx.session, person=person, paused_by=PauseReason.PROGRAMME_TEAM, now=ctx.now
     )
     if paused:
         await tell_others(
@@ -192,7 +193,7 @@ async def guardian_revoke(ctx: Context, args: Args) -> Reply:
         after={"consent": None},
     )
     paused = await safeguarding.hold(
-        ctx.session, person=person, paused_by=safeguarding.BY_TEAM, now=ctx.now
+        ctx.session, person=person, paused_by=PauseReason.PROGRAMME_TEAM, now=ctx.now
     )
     await tell_others(
         ctx,
@@ -224,7 +225,7 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
     mentor, mentee, programme, pair = await ctx.live_pair(*args.words[:3])
     if pair.status == PairStatus.ACTIVE:
         raise UserError(f"{mentor.label} and {mentee.label} aren't paused in {programme.name}.")
-    if pair.paused_by == "participant":
+    if pair.paused_by == PauseReason.PARTICIPANT:
         raise UserError(
             f"{mentor.label} and {mentee.label} paused this pairing themselves; only they can "
             "pick it up again, by typing resume."
@@ -235,9 +236,7 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
             f"{mentor.label} and {mentee.label} can't carry on yet: {'; '.join(standing)}."
         )
     before = pair.paused_by
-    pair.status = PairStatus.ACTIVE
-    pair.paused_by = None
-    schedule.rearm(pair, programme, ctx.now)
+    lifecycle.resume(pair, programme=programme, now=ctx.now)
     outbox = Outbox(ctx.session, ctx.now)
     for person in (pair.mentor, pair.mentee):
         await outbox.to_person(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import explain, journeys
 from conversations.curriculum import Curriculum
+from conversations.features.pairing import lifecycle
 from conversations.matching import eligibility
 from conversations.matching.candidates import Candidate
 from conversations.matching.pool import Pool, load_pool
@@ -111,15 +112,14 @@ async def propose(
     for i, j in chosen:
         mentee, mentor = pool.mentees[i], pool.mentors[j]
         session.add(
-            Pair(
+            lifecycle.proposed(
                 programme_id=programme.id,
                 mentor_id=mentor.person_id,
                 mentee_id=mentee.person_id,
-                status=PairStatus.PROPOSED,
                 reason=_explained(pool, mentee, mentor),
                 score=round(float(score[i, j]), 2),
                 created_by_id=created_by.id,
-                created_at=now,
+                now=now,
             )
         )
     await session.flush()

@@ -1,0 +1,1 @@
+"""A pair's life: introductions, sessions, meetings, check-ins, pauses and endings."""

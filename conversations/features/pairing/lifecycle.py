@@ -1,0 +1,244 @@
+"""The one place a pair changes status, and the one place its due times are armed.
+
+A pair is ``proposed`` (a draft nobody was told about), ``active``, ``paused`` (with a
+:class:`PauseReason`) or ``ended`` (with an :class:`EndReason`). Every change of status,
+pause reason and end reason goes through a function here, so the due times the planner
+looks for (``DUE_TIMES``) are armed and disarmed with the status and cannot drift from it:
+an ended or paused pair has nothing due; an active one has its clocks running.
+
+Two shapes of each transition: one for a pair loaded in the session, one set-based
+(``*_where``) for the planner, which moves many pairs in one ``UPDATE … RETURNING``.
+``tests/features/pairing/test_lifecycle.py`` scans the code and fails if any other module
+assigns a pair's status, pause reason or end reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import schedule
+from conversations.curriculum import Curriculum
+from storage.models import EndReason, Pair, PairStatus, PauseReason, Programme
+
+__all__ = [
+    "DUE_TIMES",
+    "EndReason",
+    "IllegalTransition",
+    "PauseReason",
+    "activate",
+    "activity",
+    "end",
+    "end_where",
+    "meeting_logged",
+    "pause",
+    "pause_where",
+    "proposed",
+    "restart",
+    "resume",
+    "session_began",
+    "session_values",
+]
+
+DUE_TIMES = (
+    "next_agenda_at",
+    "nudge_at",
+    "next_pulse_at",
+    "stall_at",
+    "inactive_at",
+    "auto_pause_at",
+)
+"""Every column of a pair's durable schedule."""
+_DISARMED: dict[str, None] = dict.fromkeys(DUE_TIMES)
+
+_LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)
+
+
+class IllegalTransition(RuntimeError):
+    """A transition the lifecycle does not allow: a bug in the caller, never user input."""
+
+
+def _require(pair: Pair, allowed: tuple[PairStatus, ...], to: str) -> None:
+    if pair.status not in allowed:
+        raise IllegalTransition(f"pair {pair.id} is {pair.status}; it cannot be {to}")
+
+
+def proposed(
+    *,
+    programme_id: int,
+    mentor_id: int,
+    mentee_id: int,
+    reason: str,
+    now: datetime,
+    created_by_id: int | None = None,
+    score: float | None = None,
+    pinned: bool = False,
+) -> Pair:
+    """A new draft pair (add it to the session); nobody hears of it until it is activated."""
+    return Pair(
+        programme_id=programme_id,
+        mentor_id=mentor_id,
+        mentee_id=mentee_id,
+        status=PairStatus.PROPOSED,
+        reason=reason,
+        created_by_id=created_by_id,
+        created_at=now,
+        score=score,
+        pinned=pinned,
+    )
+
+
+def activate(
+    pair: Pair, *, programme: Programme, curriculum: Curriculum | None, now: datetime
+) -> None:
+    """proposed → active: the first session begins and every clock starts."""
+    _require(pair, (PairStatus.PROPOSED,), "activated")
+    pair.status = PairStatus.ACTIVE
+    pair.paused_by = None
+    pair.pinned = False
+    pair.session_index = 0
+    pair.started_at = now
+    session_began(pair, programme, now)
+    _activity(pair, programme, now)
+    pair.pulses_sent = 0
+    pair.next_pulse_at = now + timedelta(days=schedule.pulse_day(curriculum, 0))
+
+
+def pause(pair: Pair, reason: PauseReason) -> bool:
+    """active → paused, or a paused pair taken over by a stronger reason (the programme
+    team holding a pair its people had paused). Nothing time-based fires while paused.
+    Returns False when the pair was already paused for this reason."""
+    _require(pair, _LIVE, "paused")
+    if pair.status == PairStatus.PAUSED and pair.paused_by == reason:
+        return False
+    pair.status = PairStatus.PAUSED
+    pair.paused_by = reason
+    _disarm(pair)
+    return True
+
+
+def resume(pair: Pair, *, programme: Programme, now: datetime) -> None:
+    """paused → active: the current session starts afresh and the clocks restart."""
+    _require(pair, (PairStatus.PAUSED,), "resumed")
+    pair.status = PairStatus.ACTIVE
+    pair.paused_by = None
+    _restart(pair, programme, now)
+
+
+def restart(pair: Pair, *, programme: Programme, now: datetime) -> None:
+    """An active pair's programme was paused and resumed: the pause should not count
+    against the pair, so its current session starts afresh and the clocks restart."""
+    _require(pair, (PairStatus.ACTIVE,), "restarted")
+    _restart(pair, programme, now)
+
+
+def _restart(pair: Pair, programme: Programme, now: datetime) -> None:
+    session_began(pair, programme, now)
+    _activity(pair, programme, now)
+    pair.next_pulse_at = now + timedelta(days=schedule.PULSE_EVERY_DAYS)
+
+
+def end(pair: Pair, *, reason: EndReason, now: datetime) -> None:
+    """active or paused → ended, for good: nothing is due for it any more."""
+    _require(pair, _LIVE, "ended")
+    pair.status = PairStatus.ENDED
+    pair.paused_by = None
+    pair.ended_at = now
+    pair.end_reason = reason
+    _disarm(pair)
+
+
+def session_began(pair: Pair, programme: Programme, now: datetime) -> None:
+    """A session begins: its agenda is due after one cadence, a nudge half-way."""
+    for column, value in session_values(programme, now).items():
+        setattr(pair, column, value)
+
+
+def session_values(programme: Programme, now: datetime) -> dict[str, datetime]:
+    """The columns a beginning session sets, for a set-based UPDATE of many pairs."""
+    cadence = timedelta(days=programme.cadence_days)
+    return {
+        "session_started_at": now,
+        "next_agenda_at": now + cadence,
+        "nudge_at": now + cadence / 2,
+    }
+
+
+def meeting_logged(pair: Pair, programme: Programme, now: datetime) -> None:
+    """The pair met: the stall and silence clocks restart."""
+    _require(pair, (PairStatus.ACTIVE,), "credited with a meeting")
+    pair.last_met_at = now
+    _activity(pair, programme, now)
+
+
+def activity(pair: Pair, programme: Programme, now: datetime) -> None:
+    """Someone in an active pair said they are still going: the silence clocks restart."""
+    _require(pair, (PairStatus.ACTIVE,), "kept going")
+    _activity(pair, programme, now)
+
+
+def _activity(pair: Pair, programme: Programme, now: datetime) -> None:
+    pair.stall_at = now + timedelta(
+        days=schedule.setting(programme, "stall_days", schedule.STALL_DAYS)
+    )
+    silence = schedule.setting(programme, "inactive_days", schedule.INACTIVE_DAYS)
+    notice = schedule.setting(programme, "notice_days", schedule.NOTICE_DAYS)
+    pair.inactive_at = now + timedelta(days=max(silence - notice, 1))
+    pair.auto_pause_at = None
+
+
+def _disarm(pair: Pair) -> None:
+    for column in DUE_TIMES:
+        setattr(pair, column, None)
+
+
+async def end_where(
+    session: AsyncSession,
+    *where: ColumnElement[bool],
+    reason: EndReason,
+    now: datetime,
+    also: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """End every live pair matching ``where`` in one statement; the ids it ended.
+
+    Safe from several processes at once: a pair is claimed, and so ended, by one run."""
+    return await _claim(
+        session,
+        (Pair.status.in_(_LIVE), *where),
+        {
+            "status": PairStatus.ENDED,
+            "paused_by": None,
+            "end_reason": reason,
+            "ended_at": now,
+            **_DISARMED,
+            **(also or {}),
+        },
+    )
+
+
+async def pause_where(
+    session: AsyncSession, *where: ColumnElement[bool], reason: PauseReason
+) -> list[int]:
+    """Pause every active pair matching ``where`` in one statement; the ids it paused."""
+    return await _claim(
+        session,
+        (Pair.status == PairStatus.ACTIVE, *where),
+        {"status": PairStatus.PAUSED, "paused_by": reason, **_DISARMED},
+    )
+
+
+async def _claim(
+    session: AsyncSession, where: tuple[ColumnElement[bool], ...], values: dict[str, Any]
+) -> list[int]:
+    result = await session.execute(
+        update(Pair)
+        .where(*where)
+        .values(**values)
+        .returning(Pair.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars().all())
