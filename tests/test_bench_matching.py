@@ -1,4 +1,4 @@
-"""The matching benchmark runs end to end (small here; its figures are quoted in README)."""
+"""The matching benchmark runs end to end (small here; docs/performance.md quotes its figures)."""
 
 from __future__ import annotations
 

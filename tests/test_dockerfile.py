@@ -1,4 +1,4 @@
-"""The Dockerfile builds what pyproject packages and runs what the README documents.
+"""The Dockerfile builds what pyproject packages and runs what docs/deploying.md documents.
 
 No Docker daemon runs where the tests do, so the image itself is not built here; this
 keeps the file true to the project as it changes (a new package folder that the image
@@ -49,6 +49,14 @@ def test_the_image_serves_on_the_default_port_and_checks_liveness() -> None:
     assert "/healthz" in health
     assert instructions("USER") == ["mentorbot"]
     assert instructions("STOPSIGNAL") == ["SIGTERM"]
+
+
+def test_the_deploying_page_describes_this_image() -> None:
+    page = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+    port = Settings.model_fields["port"].default
+    assert f"listens on `PORT` ({port})" in page
+    assert "checks its own `/healthz`" in page
+    assert f"-p {port}:{port}" in page
 
 
 def test_the_build_context_leaves_out_local_state() -> None:
