@@ -38,6 +38,7 @@ from adapters.webhook.transport import WebhookTransport
 from conversations.clock import SystemClock
 from conversations.curriculum import Library
 from conversations.delivery import Dispatcher
+from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.ratelimit import RateLimiter, policies
 from storage import db, migrate
@@ -199,7 +200,7 @@ def _rows(messages: int, channels: int, now: datetime) -> list[dict[str, Any]]:
             "expires_at": None,
             "payload": Message(
                 text=f"Programme news #{i}: sign-ups for the spring cohort are open.",
-                kind="announcement",
+                kind=Kind.ANNOUNCEMENT,
             ).to_json(),
             "status": OutboxStatus.PENDING,
             "attempts": 0,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards
 from conversations.features.pairing import lifecycle
+from conversations.kinds import Kind
 from conversations.matching import offers
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -94,7 +95,7 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
                 text=f"Your pairing in {programme.name} has ended. Pairings end for all sorts "
                 "of reasons, and it says nothing about you. The programme team will be in "
                 "touch about what comes next.",
-                kind="pairing_ended",
+                kind=Kind.PAIRING_ENDED,
             ),
             key=f"pair:{pair.id}:ended",
         )
@@ -104,7 +105,7 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
                 text=f"{blocker.label} has ended their pairing with {other.label} in "
                 f"{programme.name} and asked never to be paired with them again. "
                 f"{other.label} was told only that the pairing ended, and may need a new match.",
-                kind="coordinator_block_notice",
+                kind=Kind.COORDINATOR_BLOCK_NOTICE,
             ),
             key=f"pair:{pair.id}:ended:coordinators",
         )

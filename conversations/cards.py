@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from conversations.curriculum import Curriculum, Session
 from conversations.durations import describe_days
+from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from storage.models import Enrolment, Pair, Person, Programme
 
@@ -129,7 +130,7 @@ def introduction(
             sections=sections,
             buttons=meeting_buttons(pair, 0),
         ),
-        kind="introduction",
+        kind=Kind.INTRODUCTION,
     )
 
 
@@ -162,7 +163,7 @@ def agenda(
             sections=sections,
             buttons=meeting_buttons(pair, index),
         ),
-        kind="agenda",
+        kind=Kind.AGENDA,
     )
 
 
@@ -209,7 +210,7 @@ def checkin_form(
                 style="primary",
             ),
         ),
-        kind="checkin",
+        kind=Kind.CHECKIN,
     )
 
 
@@ -242,11 +243,11 @@ def closing(*, pair: Pair, programme: Programme, curriculum: Curriculum) -> Mess
             ),
             buttons=(pair_report_button(pair),),
         ),
-        kind="closing",
+        kind=Kind.CLOSING,
     )
 
 
-def partner_notice(*, text: str, kind: str) -> Message:
+def partner_notice(*, text: str, kind: Kind) -> Message:
     return Message(text=text, kind=kind)
 
 
@@ -299,7 +300,7 @@ def join_form(
             ),
             submit=Button(label="Join", action="join", value=programme.key, style="primary"),
         ),
-        kind="join_form",
+        kind=Kind.JOIN_FORM,
     )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards
 from conversations.errors import UserError
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -244,7 +245,7 @@ def report_form(chosen: Target, reporter: Person) -> Message:
                 style="primary",
             ),
         ),
-        kind="concern_form",
+        kind=Kind.CONCERN_FORM,
     )
 
 
@@ -318,7 +319,7 @@ def contact_card(
     reporter: Person | None,
     reader: Person,
     lead: str,
-    kind: str,
+    kind: Kind,
     header: str,
     history: Sequence[str] = (),
     pointer: bool = True,
@@ -464,7 +465,7 @@ async def file(
                 reporter=reporter,
                 reader=reader,
                 lead=lead,
-                kind="concern",
+                kind=Kind.CONCERN,
                 header="Urgent concern reported" if report.urgent else "Concern reported",
             ),
             key=f"concern:{concern.id}:to:{reader.id}",
@@ -603,7 +604,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, minutes: int) ->
                 lead=f"Still not acknowledged after {waited} minutes: an urgent concern "
                 "where someone may need help right now. Please acknowledge it if you "
                 "can take it.",
-                kind="concern_escalation",
+                kind=Kind.CONCERN_ESCALATION,
                 header="Still not acknowledged",
             ),
             key=f"concern:{concern.id}:escalation:{level}:to:{reader.id}",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.cards import local_date
 from conversations.curriculum import Curriculum
+from conversations.kinds import Kind
 from conversations.matching.eligibility import conduct_accepted
 from conversations.messages import Button, Card, Message, Section
 from conversations.outbox import Outbox
@@ -27,7 +28,7 @@ from storage.models import Enrolment, EnrolmentStatus, Person, Programme
 
 ACCEPT = "conduct.accept"
 """The action of the "I agree" button; its value is ``<enrolment id>:<version>``."""
-KIND = "conduct"
+KIND = Kind.CONDUCT
 
 Why = Literal["joined", "enrolled", "changed", "reminder", "read"]
 

@@ -29,6 +29,7 @@ from conversations.digest_figures import (
     figures,
     total,
 )
+from conversations.kinds import Kind
 from conversations.messages import Attachment, Card, CardField, Message, Section
 from storage.models import (
     CheckIn,
@@ -316,7 +317,7 @@ async def compose(
     )
     return Message(
         text=text,
-        kind="digest",
+        kind=Kind.DIGEST,
         card=Card(
             header=f"Mentoring this week: {scope}",
             sections=tuple(sections),

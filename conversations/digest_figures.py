@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.kinds import Kind
 from storage.models import (
     CheckIn,
     Concern,
@@ -205,7 +206,7 @@ async def figures(
             [func.count(), func.count(Prompt.answered_at)],
             when=Prompt.asked_at,
             rows=Prompt,
-            where=Prompt.kind == "checkin",
+            where=Prompt.kind == Kind.CHECKIN,
         ),
         "asked",
         "answered",

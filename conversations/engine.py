@@ -33,6 +33,7 @@ from conversations.events import (
 )
 from conversations.features.pairing import lifecycle
 from conversations.grammar import Args, parse_args, split_words
+from conversations.kinds import Kind
 from conversations.matching import offers
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
@@ -93,7 +94,7 @@ class Engine:
                     event.actor.workspace,
                 )
                 break
-        return [Message(text=SORRY, kind="error")]
+        return [Message(text=SORRY, kind=Kind.ERROR)]
 
     async def form(self, *, actor: Actor, action: str, value: str) -> Message | None:
         """The form a submit action belongs to, rebuilt for this person (None if unknown).
@@ -121,7 +122,7 @@ class Engine:
                 shown = [
                     m
                     for m in await participation.status(ctx, Args())
-                    if m.kind != "programme_status"
+                    if m.kind != Kind.PROGRAMME_STATUS
                 ]
                 for pair in await repo.live_pairs_of(session, person_id=ctx.actor.id):
                     shown += await participation.show_agenda(ctx, Args(words=[pair.programme.key]))
@@ -142,7 +143,7 @@ class Engine:
         Someone the platform says is gone (``unreachable:``) is marked unreachable and
         their pairs pause, so nobody waits on them; coordinators are told either way.
         """
-        if delivery.message.kind == "delivery_problem":
+        if delivery.message.kind == Kind.DELIVERY_PROBLEM:
             return  # a notice about a failure that itself failed: no cascade
         async with self.sessions.begin() as session:
             now = self.clock.now()
@@ -165,7 +166,7 @@ class Engine:
                 )
             await outbox.to_coordinators(
                 delivery.workspace.id,
-                Message(text=text, kind="delivery_problem"),
+                Message(text=text, kind=Kind.DELIVERY_PROBLEM),
                 key=f"failed:{delivery.outbox_id}",
             )
 
@@ -329,7 +330,7 @@ class Engine:
                 text=f"Hello {ctx.actor.label}, I'm the mentoring bot. I pair mentors "
                 f"and mentees and guide each pair through a structured programme.{offer} "
                 "Type help any time.",
-                kind="welcome",
+                kind=Kind.WELCOME,
             )
         ]
 
@@ -338,7 +339,9 @@ def _refusal(error: UserError) -> Message:
     text = error.message
     if error.usage:
         text += f"\nUsage: {error.usage}"
-    return Message(text=text, kind="not_allowed" if isinstance(error, NotAllowed) else "error")
+    return Message(
+        text=text, kind=Kind.NOT_ALLOWED if isinstance(error, NotAllowed) else Kind.ERROR
+    )
 
 
 def _unknown(word: str) -> UserError:

@@ -18,6 +18,7 @@ from conversations import cards, explain, safeguarding, schedule
 from conversations.curriculum import Curriculum
 from conversations.errors import UserError
 from conversations.features.pairing import lifecycle
+from conversations.kinds import Kind
 from conversations.matching.candidates import DepartmentMode, candidate
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -176,7 +177,7 @@ async def advance(
         lifecycle.end(pair, reason=lifecycle.EndReason.COMPLETED, now=now)
         await outbox.planned(
             workspace_id=workspace_id,
-            kind="closing",
+            kind=Kind.CLOSING,
             pair=pair,
             ref_index=pair.session_index,
             key=f"pair:{pair.id}:closing",
@@ -185,7 +186,7 @@ async def advance(
     lifecycle.session_began(pair, pair.programme, now)
     await outbox.planned(
         workspace_id=workspace_id,
-        kind="agenda",
+        kind=Kind.AGENDA,
         pair=pair,
         ref_index=pair.session_index,
         key=f"pair:{pair.id}:session:{pair.session_index}:agenda",
@@ -235,7 +236,7 @@ async def log_meeting(
     outbox = Outbox(session, now)
     for person in (pair.mentor, pair.mentee):
         await ask(
-            session, pair=pair, person=person, kind="checkin", ref_index=session_index, now=now
+            session, pair=pair, person=person, kind=Kind.CHECKIN, ref_index=session_index, now=now
         )
         await outbox.to_person(
             person,
@@ -355,7 +356,7 @@ async def record_checkin(
         session,
         pair_id=pair.id,
         person_id=person.id,
-        kind="checkin",
+        kind=Kind.CHECKIN,
         ref_index=session_index,
         now=now,
     )
@@ -403,7 +404,7 @@ async def set_paused(
             pair.other(person.id),
             cards.partner_notice(
                 text=f"{person.label} has {verb} in {pair.programme.name}. {what}",
-                kind="pause_notice" if paused else "resume_notice",
+                kind=Kind.PAUSE_NOTICE if paused else Kind.RESUME_NOTICE,
             ),
             key=f"pair:{pair.id}:{'pause' if paused else 'resume'}:{stamp}",
         )
@@ -433,7 +434,7 @@ async def leave(
                 text=f"Your pairing with {person.label} in {programme.name} has come to an end. "
                 "People step back for all sorts of reasons, and it says nothing about you. "
                 "The programme team will be in touch about what comes next.",
-                kind="partner_left",
+                kind=Kind.PARTNER_LEFT,
             ),
             key=f"pair:{pair.id}:left",
         )
@@ -442,7 +443,7 @@ async def leave(
             cards.partner_notice(
                 text=f"{person.label} has left {programme.name}. {other.label} is now "
                 "without a partner and may need a new match.",
-                kind="coordinator_left_notice",
+                kind=Kind.COORDINATOR_LEFT_NOTICE,
             ),
             key=f"pair:{pair.id}:left:coordinators",
         )
@@ -470,7 +471,7 @@ async def end_by_team(session: AsyncSession, *, pair: Pair, now: datetime) -> No
                 text=f"The programme team has ended your pairing with "
                 f"{pair.other(person.id).label} in {pair.programme.name}. This is no judgement "
                 "on anyone; they'll be in touch about what comes next.",
-                kind="unpaired",
+                kind=Kind.UNPAIRED,
             ),
             key=f"pair:{pair.id}:unpaired:{person.id}",
         )

@@ -14,6 +14,8 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from conversations.kinds import Kind
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -93,7 +95,7 @@ class Message(_Frozen):
 
     text: str
     card: Card | None = None
-    kind: str = Field(default="reply", description="what this message is, for logs and tests")
+    kind: Kind = Field(default=Kind.REPLY, description="what this message is (conversations.kinds)")
     attachments: tuple[Attachment, ...] = ()
 
     def to_json(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.kinds import Kind
 from conversations.messages import Message
 from storage import repositories as repo
 from storage.models import Pair, Person, Role
@@ -81,7 +82,7 @@ class Outbox:
         self,
         *,
         workspace_id: int,
-        kind: str,
+        kind: Kind,
         key: str,
         ref_index: int,
         pair: Pair | None = None,
@@ -98,6 +99,7 @@ class Outbox:
             key=key,
             kind=kind,
             payload={},
+            planned=True,
             person_id=person.id if person else None,
             pair_id=pair.id if pair else None,
             ref_index=ref_index,

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import digest, safeguarding, schedule
 from conversations.curriculum import Library
 from conversations.features.pairing import lifecycle
+from conversations.kinds import Kind
 from storage.models import (
     DigestSubscription,
     EndReason,
@@ -107,6 +108,7 @@ def _row(
         "idempotency_key": key,
         "kind": kind,
         "payload": {},
+        "planned": True,
         "person_id": person_id,
         "pair_id": pair_id,
         "channel": None,
@@ -173,7 +175,7 @@ async def _agendas(
         _row(
             workspace_id=ws,
             key=f"pair:{pid}:closing",
-            kind="closing",
+            kind=Kind.CLOSING,
             now=now,
             ref_index=total,
             pair_id=pid,
@@ -184,7 +186,7 @@ async def _agendas(
         _row(
             workspace_id=ws,
             key=f"pair:{pid}:session:{index}:agenda",
-            kind="agenda",
+            kind=Kind.AGENDA,
             now=now,
             ref_index=index,
             pair_id=pid,
@@ -214,7 +216,7 @@ async def _nudges(
         _row(
             workspace_id=workspaces[prog],
             key=f"pair:{pid}:session:{index}:nudge",
-            kind="meet_nudge",
+            kind=Kind.MEET_NUDGE,
             now=now,
             ref_index=index,
             pair_id=pid,
@@ -256,7 +258,7 @@ async def _pulses(
                     _row(
                         workspace_id=programme.workspace_id,
                         key=f"pair:{pid}:pulse:{day}:{person_id}",
-                        kind="pulse",
+                        kind=Kind.PULSE,
                         now=now,
                         ref_index=day,
                         pair_id=pid,
@@ -319,7 +321,7 @@ async def _reminders(
         _row(
             workspace_id=workspaces[programme_of[pair_id]],
             key=f"prompt:{prompt_id}:reminder:{n}",
-            kind="reminder",
+            kind=Kind.REMINDER,
             now=now,
             ref_index=prompt_id,
             pair_id=pair_id,
@@ -366,7 +368,7 @@ async def _stalls(
             _row(
                 workspace_id=ws,
                 key=f"pair:{pid}:stall:{since}:to:{coordinator}",
-                kind="stall",
+                kind=Kind.STALL,
                 now=now,
                 ref_index=pid,
                 pair_id=pid,
@@ -405,7 +407,7 @@ async def _silence(
             _row(
                 workspace_id=programme.workspace_id,
                 key=f"pair:{pid}:silence:{stamp}",
-                kind="inactivity_notice",
+                kind=Kind.INACTIVITY_NOTICE,
                 now=now,
                 ref_index=pid,
                 pair_id=pid,
@@ -422,7 +424,7 @@ async def _silence(
             _row(
                 workspace_id=programme.workspace_id,
                 key=f"pair:{pid}:autopause:{stamp}",
-                kind="auto_paused",
+                kind=Kind.AUTO_PAUSED,
                 now=now,
                 ref_index=pid,
                 pair_id=pid,
@@ -457,7 +459,7 @@ async def _digests(session: AsyncSession, now: datetime, plan: Plan) -> None:
         row = _row(
             workspace_id=subscription.workspace_id,
             key=f"digest:{subscription.id}:{week}",
-            kind="digest",
+            kind=Kind.DIGEST,
             now=now,
             ref_index=subscription.id,
             person_id=person.id,

@@ -44,6 +44,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from conversations import cards
 from conversations.features.pairing import lifecycle
+from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -290,7 +291,7 @@ async def _prompts(session: AsyncSession, person: Person) -> list[dict[str, Any]
         {
             "pair": p.pair_id,
             "kind": p.kind,
-            "about": p.ref_index + 1 if p.kind == "checkin" else p.ref_index,
+            "about": p.ref_index + 1 if p.kind == Kind.CHECKIN else p.ref_index,
             "asked_at": _iso(p.asked_at),
             "answered_at": _iso(p.answered_at),
             "reminders_sent": p.reminders_sent,
@@ -682,7 +683,7 @@ async def forget(
             cards.partner_notice(
                 text=f"Your pairing in {pair.programme.name} has ended. It says nothing about "
                 "you, and the programme team will be in touch about what comes next.",
-                kind="pairing_ended",
+                kind=Kind.PAIRING_ENDED,
             ),
             key=f"pair:{pair.id}:forgotten",
         )
@@ -691,7 +692,7 @@ async def forget(
             cards.partner_notice(
                 text=f"{partner.label}'s pairing in {pair.programme.name} has ended, so they "
                 "are without a partner and may need a new match.",
-                kind="coordinator_pairing_ended",
+                kind=Kind.COORDINATOR_PAIRING_ENDED,
             ),
             key=f"pair:{pair.id}:forgotten:coordinators",
         )

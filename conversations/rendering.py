@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards, digest, schedule
 from conversations.context import EngineSettings
 from conversations.curriculum import Curriculum, Library
+from conversations.kinds import Kind
 from conversations.messages import Button, Card, Input, Message, Section
 from storage.models import (
     DigestSubscription,
@@ -80,7 +81,7 @@ class Job:
 RENDERERS: dict[str, Renderer] = {}
 
 
-def renders(kind: str) -> Callable[[Renderer], Renderer]:
+def renders(kind: Kind) -> Callable[[Renderer], Renderer]:
     def register(function: Renderer) -> Renderer:
         RENDERERS[kind] = function
         return function
@@ -92,7 +93,7 @@ def _active(job: Job) -> bool:
     return job.pair is not None and job.pair.status == PairStatus.ACTIVE
 
 
-@renders("agenda")
+@renders(Kind.AGENDA)
 async def agenda(job: Job) -> Message | None:
     curriculum = job.curriculum
     if not _active(job) or curriculum is None or job.pair is None:
@@ -109,7 +110,7 @@ async def agenda(job: Job) -> Message | None:
     )
 
 
-@renders("closing")
+@renders(Kind.CLOSING)
 async def closing(job: Job) -> Message | None:
     curriculum = job.curriculum
     if job.pair is None or curriculum is None:
@@ -117,7 +118,7 @@ async def closing(job: Job) -> Message | None:
     return cards.closing(pair=job.pair, programme=job.pair.programme, curriculum=curriculum)
 
 
-@renders("meet_nudge")
+@renders(Kind.MEET_NUDGE)
 async def meet_nudge(job: Job) -> Message | None:
     curriculum = job.curriculum
     if not _active(job) or job.pair is None or curriculum is None:
@@ -137,7 +138,7 @@ async def meet_nudge(job: Job) -> Message | None:
             ),
             buttons=cards.meeting_buttons(job.pair, job.ref),
         ),
-        kind="meet_nudge",
+        kind=Kind.MEET_NUDGE,
     )
 
 
@@ -171,24 +172,24 @@ def pulse_form(job: Job, day: int) -> Message:
                 label="Send", action="pulse", value=f"{job.pair.id}:{day}", style="primary"
             ),
         ),
-        kind="pulse",
+        kind=Kind.PULSE,
     )
 
 
-@renders("pulse")
+@renders(Kind.PULSE)
 async def pulse(job: Job) -> Message | None:
     if job.pair is None or job.pair.status == PairStatus.ENDED:
         return None
     return pulse_form(job, job.ref)
 
 
-@renders("reminder")
+@renders(Kind.REMINDER)
 async def reminder(job: Job) -> Message | None:
     prompt = await job.session.get(Prompt, job.ref)
     pair = job.pair
     if prompt is None or prompt.answered_at is not None or pair is None or not _active(job):
         return None
-    if prompt.kind == "pulse":
+    if prompt.kind == Kind.PULSE:
         form = pulse_form(job, prompt.ref_index)
     else:
         curriculum = job.curriculum
@@ -207,7 +208,7 @@ async def reminder(job: Job) -> Message | None:
     )
 
 
-@renders("stall")
+@renders(Kind.STALL)
 async def stall(job: Job) -> Message | None:
     pair = job.pair
     if not _active(job) or pair is None:
@@ -236,11 +237,11 @@ async def stall(job: Job) -> Message | None:
                 ),
             ),
         ),
-        kind="stall",
+        kind=Kind.STALL,
     )
 
 
-@renders("inactivity_notice")
+@renders(Kind.INACTIVITY_NOTICE)
 async def inactivity_notice(job: Job) -> Message | None:
     pair = job.pair
     if not _active(job) or pair is None or pair.auto_pause_at is None:
@@ -269,11 +270,11 @@ async def inactivity_notice(job: Job) -> Message | None:
                 *cards.meeting_buttons(pair, pair.session_index)[:1],
             ),
         ),
-        kind="inactivity_notice",
+        kind=Kind.INACTIVITY_NOTICE,
     )
 
 
-@renders("auto_paused")
+@renders(Kind.AUTO_PAUSED)
 async def auto_paused(job: Job) -> Message | None:
     pair = job.pair
     if pair is None or pair.status != PairStatus.PAUSED or pair.paused_by != PauseReason.INACTIVITY:
@@ -281,11 +282,11 @@ async def auto_paused(job: Job) -> Message | None:
     return Message(
         text=f"I've paused your pairing in {pair.programme.name} after a long quiet spell. "
         "Type resume whenever you'd like to pick it up again.",
-        kind="auto_paused",
+        kind=Kind.AUTO_PAUSED,
     )
 
 
-@renders("digest")
+@renders(Kind.DIGEST)
 async def weekly_digest(job: Job) -> Message | None:
     subscription = await job.session.get(DigestSubscription, job.ref)
     if subscription is None:
@@ -297,7 +298,7 @@ async def weekly_digest(job: Job) -> Message | None:
 
 async def render(job: Job) -> Message | None:
     """The message for a row: stored as written, or rendered now for planned kinds."""
-    if job.row.payload:
-        return Message.from_json(job.row.payload)
+    if not job.row.planned:
+        return Message.from_json(job.row.payload) if job.row.payload else None
     renderer = RENDERERS.get(job.row.kind)
     return await renderer(job) if renderer else None

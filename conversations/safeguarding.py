@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.errors import UserError
 from conversations.features.pairing import lifecycle
+from conversations.kinds import Kind
 from conversations.matching import eligibility
 from conversations.messages import Message
 from conversations.outbox import Outbox
@@ -79,7 +80,7 @@ def paused_notice(pair: Pair) -> Message:
     return Message(
         text=f"Your pairing in {pair.programme.name} has been paused by the programme team. "
         "Nothing you need to do.",
-        kind="paused_by_team",
+        kind=Kind.PAUSED_BY_TEAM,
     )
 
 
@@ -203,7 +204,7 @@ async def clearance_expired(session: AsyncSession, *, now: datetime) -> int:
                 f"({described(mentor_pairs)}). Both people were told only that the programme "
                 f"team paused it. Once the clearance is renewed ({renew}), let each pair carry "
                 "on with: " + "; ".join(resume_command(p) for p in mentor_pairs) + ".",
-                kind="clearance_lapsed",
+                kind=Kind.CLEARANCE_LAPSED,
             ),
             key=f"safeguarding:clearance:{mentor.id}:{stamp}:{mentor_pairs[0].id}",
         )

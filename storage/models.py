@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -379,6 +380,9 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime | None]
     """After this the message is stale and is skipped rather than sent late."""
     payload: Mapped[dict[str, Any]]
+    """The message as written (``Message.to_json``); empty for a planned row."""
+    planned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Rendered when sent by the renderer registered for ``kind``, from ``ref_index``."""
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]

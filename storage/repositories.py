@@ -197,6 +197,7 @@ async def enqueue(
     ref_index: int | None = None,
     timing: str = "working",
     expires_at: datetime | None = None,
+    planned: bool = False,
 ) -> bool:
     """Add an outbox row unless one with this idempotency key exists. True if added."""
     values = {
@@ -204,6 +205,7 @@ async def enqueue(
         "idempotency_key": key,
         "kind": kind,
         "payload": payload,
+        "planned": planned,
         "person_id": person_id,
         "pair_id": pair_id,
         "channel": channel,

@@ -27,6 +27,7 @@ from conversations import schedule
 from conversations.clock import VirtualClock
 from conversations.delivery import Delivery
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
+from conversations.kinds import Kind
 from conversations.messages import Message
 from storage.models import CheckIn, Meeting, MeetingOutcome, Pair
 
@@ -161,16 +162,16 @@ class DemoTransport(ConsoleTransport):
     async def send(self, delivery: Delivery) -> str | None:
         sent = await super().send(delivery)
         message = delivery.message
-        if message.kind == "digest":
+        if message.kind == Kind.DIGEST:
             self.digests.append((self.day, message))
         pair = delivery.pair
         if pair is not None:
             plan = self.plans.get(pair.mentee.platform_user_id)
-            if plan is not None and message.kind in ("introduction", "agenda"):
+            if plan is not None and message.kind in (Kind.INTRODUCTION, Kind.AGENDA):
                 plan.pair_id = pair.id
                 plan.mentor = pair.mentor.platform_user_id
                 plan.agenda, plan.agenda_day = message, self.day
-        if message.kind == "checkin" and delivery.person is not None:
+        if message.kind == Kind.CHECKIN and delivery.person is not None:
             for plan in self.plans.values():
                 if delivery.person.platform_user_id in (plan.mentor, plan.mentee):
                     submit = message.card.submit if message.card else None
@@ -211,7 +212,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
         replies = await app.engine.handle(event)
         for reply in replies:
             body = render(reply)
-            if reply.kind == "conduct" and reply.card is not None:
+            if reply.kind == Kind.CONDUCT and reply.card is not None:
                 # Everyone joining sees the same code: in full once, then in one line.
                 header = reply.card.header
                 if header in codes_shown and not full:
@@ -249,7 +250,7 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
             f"{goal}{capacity}",
         )
         # Nobody is matched before accepting the programme's code of conduct.
-        code = next(r for r in replies if r.kind == "conduct")
+        code = next(r for r in replies if r.kind == Kind.CONDUCT)
         agree = next(b for b in code.buttons() if b.label == "I agree")
         await say(
             ButtonPressed(actor=actor(handle), action=agree.action, value=agree.value),

@@ -49,6 +49,7 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
+from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from storage import repositories as repo
 from storage.models import Workspace
@@ -437,7 +438,9 @@ class SlackAdapter:
             submit = json.loads(packed)
             action, value = str(submit["a"]), str(submit["v"])
         except (ValueError, KeyError, TypeError):
-            stale = Message(text="That button is out of date. Type /mentor status.", kind="error")
+            stale = Message(
+                text="That button is out of date. Type /mentor status.", kind=Kind.ERROR
+            )
             # Through _reply, so a Home-tab button (no response URL) is answered in the DM.
             await self._reply(
                 [stale], respond=respond, client=client, trigger_id=None, user=actor.user_id
@@ -447,7 +450,7 @@ class SlackAdapter:
         if form is None or form.card is None or not form.card.inputs or not trigger_id:
             text = form.text if form is not None else "That form is no longer available."
             await self._reply(
-                [Message(text=text, kind="error")],
+                [Message(text=text, kind=Kind.ERROR)],
                 respond=respond,
                 client=client,
                 trigger_id=None,
@@ -472,7 +475,7 @@ class SlackAdapter:
             return
         if _shared_channel(channel, str((body.get("channel") or {}).get("name") or "")):
             return  # an announcement's buttons are for everyone in the channel, not just one
-        if any(r.kind in ("error", "not_allowed") for r in replies):
+        if any(r.kind.refusal for r in replies):
             return  # a refusal changes nothing, the message included
         label = (element.get("text") or {}).get("text", "answered")
         kept = [b for b in original.get("blocks", []) if b.get("type") != "actions"]
@@ -507,7 +510,7 @@ class SlackAdapter:
         replies = await self._run(
             FormSubmitted(actor=actor, action=action, value=value, values=values)
         )
-        refusal = next((r for r in replies if r.kind in ("error", "not_allowed")), None)
+        refusal = next((r for r in replies if r.kind.refusal), None)
         if refusal is not None:
             field_name = next(iter(values), "")
             await ack(response_action="errors", errors={field_name: refusal.text[:150]})

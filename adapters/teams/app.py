@@ -63,6 +63,7 @@ from conversations.events import (
     PersonJoined,
 )
 from conversations.inbound import cleaned
+from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -75,7 +76,6 @@ MAX_BODY = 256 * 1024
 PROFILE_TTL = 3600.0
 MAX_FILE_BYTES = 2 * 1024 * 1024
 FILE_TYPE = "application/vnd.microsoft.teams.file.download.info"
-REFUSALS = ("error", "not_allowed")
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 OUT_OF_DATE = "That button is out of date. Type status to see where things stand."
 INVOKE_ANSWERED = "mentorbot.invoke_answered"
@@ -167,7 +167,7 @@ class TeamsAdapter:
         response (without one botbuilder answers Teams 501): a card action shows the
         apology in place; any other invoke gets an empty 200 and the apology in the chat."""
         activity = turn.activity
-        sorry = Message(text=SORRY, kind="error")
+        sorry = Message(text=SORRY, kind=Kind.ERROR)
         try:
             if activity.type == ActivityTypes.invoke and not turn.turn_state.get(INVOKE_ANSWERED):
                 if activity.name == "adaptiveCard/action":
@@ -323,7 +323,7 @@ class TeamsAdapter:
         actor = await self._actor(turn)
         parsed = cards.submitted(value)
         if parsed is None:
-            replies = [Message(text=OUT_OF_DATE, kind="error")]
+            replies = [Message(text=OUT_OF_DATE, kind=Kind.ERROR)]
         else:
             action, engine_value, inputs = parsed
             if action == "form.open":
@@ -337,7 +337,7 @@ class TeamsAdapter:
                     ButtonPressed(actor=actor, action=action, value=engine_value)
                 )
         await self._remember(turn)
-        refused = any(r.kind in REFUSALS for r in replies)
+        refused = any(r.kind.refusal for r in replies)
         redrawn = None
         opens_form = parsed is not None and parsed[0] == "form.open"
         if (
@@ -371,9 +371,9 @@ class TeamsAdapter:
             submit = json.loads(packed)
             action, value = str(submit["a"]), str(submit["v"])
         except (ValueError, KeyError, TypeError):
-            return Message(text=OUT_OF_DATE, kind="error")
+            return Message(text=OUT_OF_DATE, kind=Kind.ERROR)
         form = await self.app.engine.form(actor=actor, action=action, value=value)
-        return form or Message(text="That form is no longer available.", kind="error")
+        return form or Message(text="That form is no longer available.", kind=Kind.ERROR)
 
     async def _redraw(
         self, turn: TurnContext, action: str, value: str, actor: Actor
@@ -433,7 +433,7 @@ class TeamsAdapter:
                     text=f"Hello! I'm {name}, the mentoring bot. Coordinators can announce "
                     f"programmes here (program announce <program> #{channel_name(activity)}); "
                     "everyone else can chat with me 1:1 to join one and meet their match.",
-                    kind="hello",
+                    kind=Kind.HELLO,
                 )
             )
         )

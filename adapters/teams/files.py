@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.teams.activities import as_dict, message_activity
 from adapters.teams.cards import IMAGE_TYPES
+from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from storage.models import TeamsMessage
 
@@ -54,7 +55,9 @@ async def offer(
             conversation_id=conversation,
             activity_id="",
             recipient=recipient,
-            message=Message(text=attachment.name, attachments=(attachment,), kind="file").to_json(),
+            message=Message(
+                text=attachment.name, attachments=(attachment,), kind=Kind.FILE
+            ).to_json(),
             sent_at=now,
         )
         session.add(row)

@@ -8,6 +8,7 @@ from conversations.commands import verb
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.messages import Message
 from storage import repositories as repo
 from storage.models import Role, RoleGrant
@@ -52,7 +53,7 @@ async def grant(ctx: Context, args: Args) -> Reply:
         )
     )
     await ctx.audit("role.grant", target=person.label, after={"role": str(role)})
-    return [Message(text=f"{person.label} is now {_a(role)}.", kind="role_granted")]
+    return [Message(text=f"{person.label} is now {_a(role)}.", kind=Kind.ROLE_GRANTED)]
 
 
 @verb(
@@ -86,4 +87,4 @@ async def revoke(ctx: Context, args: Args) -> Reply:
             )
     await ctx.session.delete(grant_row)
     await ctx.audit("role.revoke", target=person.label, before={"role": str(role)})
-    return [Message(text=f"{person.label} is no longer {_a(role)}.", kind="role_revoked")]
+    return [Message(text=f"{person.label} is no longer {_a(role)}.", kind=Kind.ROLE_REVOKED)]

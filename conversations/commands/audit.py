@@ -11,6 +11,7 @@ from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from storage.models import AuditEntry, Person, Role
 
@@ -59,7 +60,7 @@ async def show(ctx: Context, args: Args) -> Reply:
         title = f"Recent actions in {programme.name}"
     rows = (await ctx.session.execute(query)).all()
     if not rows:
-        return [Message(text="Nothing has been recorded yet.", kind="audit")]
+        return [Message(text="Nothing has been recorded yet.", kind=Kind.AUDIT)]
     lines = []
     for entry, name, user_id in rows:
         who = name or user_id or "someone since removed"
@@ -73,7 +74,7 @@ async def show(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"{title}:\n{text}",
-            kind="audit",
+            kind=Kind.AUDIT,
             card=Card(header=title, sections=(Section(text=text),)),
         )
     ]

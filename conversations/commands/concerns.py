@@ -24,6 +24,7 @@ from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -162,12 +163,12 @@ async def submit_report(ctx: Context, value: str, values: dict[str, str]) -> Rep
         now=ctx.now,
         escalation_minutes=ctx.settings.concern_escalation_minutes,
     )
-    return [Message(text=concerns.thanks(filed, chosen), kind="concern_reported")]
+    return [Message(text=concerns.thanks(filed, chosen), kind=Kind.CONCERN_REPORTED)]
 
 
 async def _unchanged(ctx: Context, concern: Concern) -> Reply:
     said = await concerns.where_it_is(ctx.session, concern, ctx.actor)
-    return [Message(text=said, kind="concern_unchanged")]
+    return [Message(text=said, kind=Kind.CONCERN_UNCHANGED)]
 
 
 async def _step(ctx: Context, concern: Concern, programme: Programme | None, step: Step) -> bool:
@@ -197,7 +198,7 @@ async def acknowledge(ctx: Context, value: str, values: dict[str, str]) -> Reply
         Message(
             text=f"Thank you for taking concern #{concern.id}.{escalating} Press Resolve (or "
             f"type concern {concern.id} to find it again) once it has been dealt with.",
-            kind="concern_acknowledged",
+            kind=Kind.CONCERN_ACKNOWLEDGED,
         )
     ]
 
@@ -208,7 +209,9 @@ async def resolve(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     concern, programme, _ = await _concern(ctx, value, stale=STALE_BUTTON)
     if not await _step(ctx, concern, programme, Step.RESOLVE):
         return await _unchanged(ctx, concern)
-    return [Message(text=f"Concern #{concern.id} is resolved. Thank you.", kind="concern_resolved")]
+    return [
+        Message(text=f"Concern #{concern.id} is resolved. Thank you.", kind=Kind.CONCERN_RESOLVED)
+    ]
 
 
 @action(concerns.PAUSE)
@@ -239,7 +242,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         return [
             Message(
                 text=f"{who} {state}, so there was nothing to pause.{also}{nothing}",
-                kind="concern_acknowledged" if acknowledged else "concern_unchanged",
+                kind=Kind.CONCERN_ACKNOWLEDGED if acknowledged else Kind.CONCERN_UNCHANGED,
             )
         ]
     before = {"pair": "active" if pair.status == PairStatus.ACTIVE else "paused"}
@@ -252,7 +255,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             person,
             Message(
                 text=f"Your pairing in {programme.name} is paused by the programme team.",
-                kind="paused_by_team",
+                kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:concern-pause:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",
         )
@@ -269,7 +272,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         Message(
             text=f"Paused {who} in {programme.name}. Both were told only that the programme "
             f"team paused it.{also}{release}",
-            kind="concern_paused",
+            kind=Kind.CONCERN_PAUSED,
         )
     ]
 
@@ -316,7 +319,7 @@ async def list_concerns(ctx: Context, args: Args) -> Reply:
     ).all()
     if not rows:
         none = "No concerns are open." if which == "open" else "No concerns have been reported."
-        return [Message(text=none, kind="concern_list")]
+        return [Message(text=none, kind=Kind.CONCERN_LIST)]
     lines = [
         f"• #{c.id} · {concerns.CATEGORIES.get(c.category, c.category)} · "
         f"{'urgent' if c.urgent else 'not urgent'} · {c.status} · "
@@ -334,7 +337,7 @@ async def list_concerns(ctx: Context, args: Args) -> Reply:
                 header=title,
                 sections=(Section(text=text), Section(text="Type concern <id> to read one.")),
             ),
-            kind="concern_list",
+            kind=Kind.CONCERN_LIST,
         )
     ]
 
@@ -363,7 +366,7 @@ async def show_concern(ctx: Context, args: Args) -> Reply:
             reporter=reporter,
             reader=ctx.actor,
             lead=f"Concern #{concern.id}, reported {concerns.age(ctx.now - concern.created_at)}.",
-            kind="concern_detail",
+            kind=Kind.CONCERN_DETAIL,
             header=f"Concern #{concern.id}",
             history=await concerns.history(ctx.session, concern, ctx.actor),
             pointer=False,
@@ -410,5 +413,5 @@ async def home_offer(ctx: Context) -> Message | None:
             sections=(Section(text=said),),
             buttons=tuple(cards.report_button(t.value, label=label(t)) for t in chosen),
         ),
-        kind="concern_offer",
+        kind=Kind.CONCERN_OFFER,
     )

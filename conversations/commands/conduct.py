@@ -14,6 +14,7 @@ from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.matching.eligibility import conduct_accepted
 from conversations.messages import Message
 from storage import repositories as repo
@@ -56,7 +57,7 @@ async def _agree(ctx: Context, programme: Programme) -> Reply:
             Message(
                 text=f"You've already accepted the code of conduct for {programme.name}. "
                 "Thank you.",
-                kind="conduct_accepted",
+                kind=Kind.CONDUCT_ACCEPTED,
             )
         ]
     await conduct.accept(ctx.session, programme=programme, person=ctx.actor, now=ctx.now)
@@ -77,7 +78,7 @@ async def _agree(ctx: Context, programme: Programme) -> Reply:
     return [
         Message(
             text=f"Thank you for accepting the code of conduct for {programme.name}. {then}",
-            kind="conduct_accepted",
+            kind=Kind.CONDUCT_ACCEPTED,
         )
     ]
 
@@ -128,7 +129,7 @@ async def read(ctx: Context, args: Args) -> Reply:
                 Message(
                     text="You've already accepted the code of conduct in every programme "
                     "you're in. Thank you.",
-                    kind="conduct_accepted",
+                    kind=Kind.CONDUCT_ACCEPTED,
                 )
             ]
         return await _agree(ctx, waiting[0][0])
@@ -139,7 +140,7 @@ async def read(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"You've accepted the code of conduct in every programme you're in ({keys}). "
             "Type conduct <program> to read one again.",
-            kind="conduct",
+            kind=Kind.CONDUCT,
         )
     ]
 
@@ -170,7 +171,7 @@ async def press_agree(ctx: Context, value: str, values: dict[str, str]) -> Reply
             Message(
                 text=f"The code of conduct for {programme.name} has changed since that "
                 "message, so that button can't accept it. Here's the new version.",
-                kind="conduct_changed",
+                kind=Kind.CONDUCT_CHANGED,
             ),
             _card(ctx, programme, enrolment, "changed"),
         ]
@@ -199,7 +200,7 @@ async def coordinate(ctx: Context, args: Args) -> Reply:
                 text=f"The code of conduct for {programme.name} (version "
                 f"{programme.conduct_version}, {source}); {waiting} of {enrolled} enrolled "
                 f"haven't accepted it yet:\n\n{conduct.text_of(programme, curriculum)}",
-                kind="conduct",
+                kind=Kind.CONDUCT,
             )
         ]
     text = args.words[1].strip()
@@ -231,6 +232,6 @@ async def coordinate(ctx: Context, args: Args) -> Reply:
             text=f"The code of conduct for {programme.name} is now version "
             f"{programme.conduct_version}. I've sent it to {sent} {people} to accept; until "
             "they do, they won't be matched with anyone new. Pairs already running carry on.",
-            kind="conduct_changed",
+            kind=Kind.CONDUCT_CHANGED,
         )
     ]

@@ -36,6 +36,7 @@ from conversations.csv_import import (
 from conversations.enrolment import enrol
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from storage import repositories as repo
 from storage.models import (
@@ -418,7 +419,7 @@ async def import_(ctx: Context, args: Args) -> Reply:
             "left_not_reenrolled": len(tally.left),
         },
     )
-    return [Message(text=text, kind="imported")]
+    return [Message(text=text, kind=Kind.IMPORTED)]
 
 
 def _cell(value: str) -> str:
@@ -511,7 +512,7 @@ async def export(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Exported {_plural(len(pairs), 'pair')} from {programme.name} (dates in "
             f"{zone}). Check-in ratings and private notes are never included.",
-            kind="exported",
+            kind=Kind.EXPORTED,
             attachments=(attachment,),
         )
     ]

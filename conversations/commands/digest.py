@@ -12,6 +12,7 @@ from conversations.commands.programmes import COORDINATING
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.messages import Message
 from storage.models import DigestSubscription, Role
 
@@ -82,7 +83,7 @@ async def subscribe(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"{person.label} will get the weekly digest for {what} every "
             f"{day.capitalize()} at {at} their time ({person.timezone}).",
-            kind="digest_subscribed",
+            kind=Kind.DIGEST_SUBSCRIBED,
         )
     ]
 
@@ -117,7 +118,7 @@ async def unsubscribe(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"Stopped {len(found)} weekly digest(s) for {person.label}.",
-            kind="digest_unsubscribed",
+            kind=Kind.DIGEST_UNSUBSCRIBED,
         )
     ]
 

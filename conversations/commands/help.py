@@ -6,6 +6,7 @@ from conversations.commands import VERBS, action, find, verb
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 
 
@@ -25,7 +26,7 @@ def overview(ctx: Context) -> Message:
             header="How I can help",
             sections=(*sections, Section(text="Type help <command> for details.")),
         ),
-        kind="help",
+        kind=Kind.HELP,
     )
 
 
@@ -39,7 +40,9 @@ async def help_(ctx: Context, args: Args) -> Reply:
             f"There's no command called '{' '.join(args.words)}'. Type help to see them all."
         )
     who = f" (for {found.role}s)" if found.role else ""
-    return [Message(text=f"{found.name}{who}: {found.summary}.\nUsage: {found.usage}", kind="help")]
+    return [
+        Message(text=f"{found.name}{who}: {found.summary}.\nUsage: {found.usage}", kind=Kind.HELP)
+    ]
 
 
 @action("help")

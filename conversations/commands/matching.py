@@ -16,6 +16,7 @@ from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.matching import offers, proposals
 from conversations.matching.candidates import candidate
 from conversations.matching.pool import load_pool
@@ -114,7 +115,7 @@ async def _proposal_message(ctx: Context, programme: Programme, page: int) -> Me
     body = "\n".join(s.text for s in sections)
     return Message(
         text=f"Proposal for {programme.name}:\n{body}",
-        kind="proposal",
+        kind=Kind.PROPOSAL,
         card=Card(
             header=f"Proposal for {programme.name}",
             sections=tuple(sections),
@@ -158,7 +159,7 @@ async def _suggestions_message(ctx: Context, programme: Programme) -> Message:
     sections = [Section(text=summary), *(Section(text=b) for b in _chunks(lines))]
     return Message(
         text=f"Suggestions for {programme.name}:\n" + "\n".join(s.text for s in sections),
-        kind="proposal",
+        kind=Kind.PROPOSAL,
         card=Card(
             header=f"Suggestions for {programme.name}",
             sections=tuple(sections),
@@ -352,7 +353,7 @@ async def swap(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Swapped: {first.mentor.label} → {first.mentee.label} and "
             f"{second.mentor.label} → {second.mentee.label}. Both are pinned.",
-            kind="proposal_changed",
+            kind=Kind.PROPOSAL_CHANGED,
         )
     ]
 
@@ -379,7 +380,7 @@ async def remove(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Removed {label} from the proposal; it won't be proposed again. "
             f"Run match {programme.key} to fill the gap.",
-            kind="proposal_changed",
+            kind=Kind.PROPOSAL_CHANGED,
         )
     ]
 
@@ -435,7 +436,7 @@ async def pin(ctx: Context, args: Args) -> Reply:
         target=f"{pair.mentor.label} → {pair.mentee.label}",
         after={"pinned": True},
     )
-    return [Message(text=text, kind="proposal_changed")]
+    return [Message(text=text, kind=Kind.PROPOSAL_CHANGED)]
 
 
 @verb(
@@ -459,7 +460,7 @@ async def unpin(ctx: Context, args: Args) -> Reply:
     )
     return [
         Message(
-            text=f"Unpinned {pair.mentor.label} → {pair.mentee.label}.", kind="proposal_changed"
+            text=f"Unpinned {pair.mentor.label} → {pair.mentee.label}.", kind=Kind.PROPOSAL_CHANGED
         )
     ]
 
@@ -486,7 +487,7 @@ async def _publish(ctx: Context, programme: Programme) -> Reply:
             text += " Not started: " + "; ".join(skipped) + "."
         after = {"published": len(started), "skipped": len(skipped)}
     await ctx.audit("publish", programme=programme, target=programme.key, after=after)
-    return [Message(text=text, kind="published")]
+    return [Message(text=text, kind=Kind.PUBLISHED)]
 
 
 @verb(
@@ -542,7 +543,7 @@ async def unpair(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Ended the pairing of {mentor.label} and {mentee.label}; both have "
             "been told kindly.",
-            kind="unpaired",
+            kind=Kind.UNPAIRED,
         )
     ]
 
@@ -586,7 +587,7 @@ async def do_not_pair(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"{a.label} and {b.label} will never be proposed together. Nobody else is told.",
-            kind="do_not_pair",
+            kind=Kind.DO_NOT_PAIR,
         )
     ]
 
@@ -617,7 +618,9 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
     await ctx.session.delete(row)
     await ctx.audit("do-not-pair.remove", target=f"{a.label} + {b.label}")
     return [
-        Message(text=f"{a.label} and {b.label} can be proposed together again.", kind="do_not_pair")
+        Message(
+            text=f"{a.label} and {b.label} can be proposed together again.", kind=Kind.DO_NOT_PAIR
+        )
     ]
 
 
@@ -655,7 +658,7 @@ async def clearance_record(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"Recorded {person.label}'s clearance{until}.{resume_hint(freed)}",
-            kind="clearance",
+            kind=Kind.CLEARANCE,
         )
     ]
 
@@ -695,7 +698,7 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"Withdrew {person.label}'s clearance.{paused_sentence(paused)}",
-            kind="clearance",
+            kind=Kind.CLEARANCE,
         )
     ]
 
@@ -718,7 +721,7 @@ async def press_choose(ctx: Context, value: str, values: dict[str, str]) -> Repl
     said = await offers.choose(
         ctx.session, offer=await _offer(ctx, value), mentee=ctx.actor, now=ctx.now
     )
-    return [Message(text=said, kind="offer_chosen")]
+    return [Message(text=said, kind=Kind.OFFER_CHOSEN)]
 
 
 async def _answer(ctx: Context, value: str, *, accept: bool) -> Reply:
@@ -730,7 +733,7 @@ async def _answer(ctx: Context, value: str, *, accept: bool) -> Reply:
         library=ctx.library,
         now=ctx.now,
     )
-    return [Message(text=said, kind="offer_answered")]
+    return [Message(text=said, kind=Kind.OFFER_ANSWERED)]
 
 
 @action("offer.accept")

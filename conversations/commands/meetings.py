@@ -11,6 +11,7 @@ from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Message
 from storage import repositories as repo
 from storage.models import MeetingOutcome, Pair, PairStatus
@@ -57,7 +58,7 @@ async def met(ctx: Context, args: Args) -> Reply:
         curriculum=ctx.curriculum(pair.programme),
         now=ctx.now,
     )
-    return [Message(text=said, kind="meeting_logged")]
+    return [Message(text=said, kind=Kind.MEETING_LOGGED)]
 
 
 async def pair_from_value(ctx: Context, value: str, parts: int) -> tuple[Pair, list[str]]:
@@ -92,7 +93,7 @@ async def press_meeting(ctx: Context, value: str, values: dict[str, str]) -> Rep
         curriculum=ctx.curriculum(pair.programme),
         now=ctx.now,
     )
-    return [Message(text=said, kind="meeting_logged")]
+    return [Message(text=said, kind=Kind.MEETING_LOGGED)]
 
 
 def _rating(text: str) -> int:
@@ -131,7 +132,7 @@ async def checkin(ctx: Context, args: Args) -> Reply:
         reflection=note,
         now=ctx.now,
     )
-    return [Message(text=said, kind="checked_in")]
+    return [Message(text=said, kind=Kind.CHECKED_IN)]
 
 
 async def _is_programme(ctx: Context, word: str) -> bool:
@@ -181,7 +182,7 @@ async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Re
         now=ctx.now,
         quote=quote,
     )
-    return [Message(text=said, kind="checked_in")]
+    return [Message(text=said, kind=Kind.CHECKED_IN)]
 
 
 @form("checkin")

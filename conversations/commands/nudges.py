@@ -14,6 +14,7 @@ from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, PulseResponse
@@ -50,7 +51,7 @@ async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Repl
         )
     )
     if done is not None:
-        return [Message(text="You've already answered this one. Thank you.", kind="pulse_done")]
+        return [Message(text="You've already answered this one. Thank you.", kind=Kind.PULSE_DONE)]
     ctx.session.add(
         PulseResponse(
             pair_id=pair.id,
@@ -65,7 +66,7 @@ async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Repl
         ctx.session,
         pair_id=pair.id,
         person_id=ctx.actor.id,
-        kind="pulse",
+        kind=Kind.PULSE,
         ref_index=day,
         now=ctx.now,
     )
@@ -73,7 +74,7 @@ async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Repl
         Message(
             text="Thank you. That helps the programme team see how things are going "
             "(they see counts, never your words).",
-            kind="pulse_done",
+            kind=Kind.PULSE_DONE,
         )
     ]
 
@@ -102,7 +103,7 @@ async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             f"programme team here. It's been a little while since you logged a meeting in "
             f"{pair.programme.name}. Could you find half an hour this week? If something's in "
             "the way, just reply and we'll sort it out together.",
-            kind="coordinator_nudge",
+            kind=Kind.COORDINATOR_NUDGE,
         ),
         key=f"pair:{pair.id}:nudged:{stamp}",
     )
@@ -113,7 +114,7 @@ async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         Message(
             text=f"Nudged {pair.mentor.label} and {pair.mentee.label}; they'll see it "
             "in their working hours.",
-            kind="stall_handled",
+            kind=Kind.STALL_HANDLED,
         )
     ]
 
@@ -123,7 +124,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     _coordinator(ctx)
     pair = await _live(ctx, value)
     if pair.status == PairStatus.PAUSED:
-        return [Message(text="That pair is already paused.", kind="stall_handled")]
+        return [Message(text="That pair is already paused.", kind=Kind.STALL_HANDLED)]
     lifecycle.pause(pair, PauseReason.PROGRAMME_TEAM)
     outbox = Outbox(ctx.session, ctx.now)
     for person in (pair.mentor, pair.mentee):
@@ -132,7 +133,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             Message(
                 text=f"Your pairing in {pair.programme.name} has been paused by the programme "
                 "team. Nothing you need to do.",
-                kind="paused_by_team",
+                kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:team-pause:{ctx.now:%Y%m%dT%H%M}:{person.id}",
         )
@@ -144,7 +145,9 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         after={"status": "paused"},
     )
     return [
-        Message(text=f"Paused {pair.mentor.label} and {pair.mentee.label}.", kind="stall_handled")
+        Message(
+            text=f"Paused {pair.mentor.label} and {pair.mentee.label}.", kind=Kind.STALL_HANDLED
+        )
     ]
 
 
@@ -164,7 +167,7 @@ async def end_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         Message(
             text=f"Ended the pairing of {pair.mentor.label} and {pair.mentee.label}; "
             "both have been told kindly.",
-            kind="stall_handled",
+            kind=Kind.STALL_HANDLED,
         )
     ]
 
@@ -177,7 +180,7 @@ async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     if pair.status != PairStatus.ACTIVE:
         raise UserError("This pairing isn't active. Type resume to pick it up again.")
     lifecycle.activity(pair, pair.programme, ctx.now)
-    return [Message(text="Good to hear. I'll keep things going as they are.", kind="kept_going")]
+    return [Message(text="Good to hear. I'll keep things going as they are.", kind=Kind.KEPT_GOING)]
 
 
 @verb(
@@ -193,7 +196,7 @@ async def snooze(ctx: Context, args: Args) -> Reply:
         ctx.actor.snoozed_until = None
         return [
             Message(
-                text="Snooze off: nudges will come in your working hours again.", kind="snoozed"
+                text="Snooze off: nudges will come in your working hours again.", kind=Kind.SNOOZED
             )
         ]
     try:
@@ -208,7 +211,7 @@ async def snooze(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Snoozed until {until}. I'll hold nudges and reminders until then; "
             "type snooze off to end it early.",
-            kind="snoozed",
+            kind=Kind.SNOOZED,
         )
     ]
 

@@ -14,6 +14,7 @@ from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
 from storage.models import OutboxMessage, OutboxStatus, Person, Role
 
@@ -95,7 +96,7 @@ async def show(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"Outbox: {summary}\n{which.capitalize()}:\n{lines}",
-            kind="outbox",
+            kind=Kind.OUTBOX,
             card=Card(
                 header="Outbox",
                 sections=(
@@ -132,7 +133,7 @@ async def _retry(ctx: Context, which: str) -> Reply:
     if count == 0:
         raise UserError("There's no failed message with that number.")
     await ctx.audit("outbox.retry", target=which, after={"messages": count})
-    return [Message(text=f"Queued {count} message(s) to try again.", kind="outbox_retried")]
+    return [Message(text=f"Queued {count} message(s) to try again.", kind=Kind.OUTBOX_RETRIED)]
 
 
 @verb(

@@ -9,6 +9,7 @@ from conversations.context import Context, Reply
 from conversations.enrolment import enrol
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.matching import eligibility
 from conversations.messages import Message
 from conversations.profiles import PROFILE_FLAGS, parse_profile, side
@@ -48,7 +49,8 @@ async def enroll(ctx: Context, args: Args) -> Reply:
     verb_done = "Enrolled" if fresh else "Updated"
     return [
         Message(
-            text=f"{verb_done} {person.label} in {programme.name} as a {chosen}.", kind="enrolled"
+            text=f"{verb_done} {person.label} in {programme.name} as a {chosen}.",
+            kind=Kind.ENROLLED,
         )
     ]
 
@@ -113,7 +115,7 @@ async def _refusal(
         text += f"I've sent it to {them} again."
     if others:
         text += " Also: " + "; ".join(others) + "."
-    return Message(text=text, kind="pair_refused")
+    return Message(text=text, kind=Kind.PAIR_REFUSED)
 
 
 @verb(
@@ -191,6 +193,6 @@ async def pair(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Paired {mentor.label} (mentor) with {mentee.label} (mentee) in "
             f"{programme.name}. I'm introducing them now. Why: {created.reason}",
-            kind="paired",
+            kind=Kind.PAIRED,
         )
     ]

@@ -12,6 +12,7 @@ from conversations.context import Context, Reply
 from conversations.enrolment import enrol
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.matching import eligibility
 from conversations.matching.eligibility import conduct_accepted
 from conversations.messages import Card, CardField, Message, Section
@@ -35,13 +36,13 @@ async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) ->
     if not fresh:
         said = Message(
             text=f"You're already in {programme.name} as a {chosen}; I've updated your profile.",
-            kind="joined",
+            kind=Kind.JOINED,
         )
     else:
         said = Message(
             text=f"Welcome to {programme.name}. You've joined as a {chosen}. Your coordinator will "
             "pair you with someone and I'll introduce you both, saying why you were matched.",
-            kind="joined",
+            kind=Kind.JOINED,
         )
     if conduct_accepted(programme, enrolment):
         return [said]
@@ -193,7 +194,7 @@ async def status(ctx: Context, args: Args) -> Reply:
         replies.append(
             Message(
                 text=text,
-                kind="status",
+                kind=Kind.STATUS,
                 card=Card(header="Your mentoring", sections=(Section(fields=tuple(fields)),)),
             )
         )
@@ -205,7 +206,7 @@ async def status(ctx: Context, args: Args) -> Reply:
             Message(
                 text="You're not in a programme yet. Type programs to see what's "
                 "on offer, then join <program>.",
-                kind="status",
+                kind=Kind.STATUS,
             )
         )
     return replies
@@ -265,7 +266,7 @@ async def pause(ctx: Context, args: Args) -> Reply:
         Message(
             text="Paused. No agendas or nudges until you type resume. Your partner "
             "has been told, without any reason given.",
-            kind="paused",
+            kind=Kind.PAUSED,
         )
     ]
 
@@ -280,7 +281,7 @@ async def resume(ctx: Context, args: Args) -> Reply:
         raise UserError("You're not in a programme, so there's nothing to resume.")
     return [
         Message(
-            text="Welcome back. I'll send your next agenda on the usual rhythm.", kind="resumed"
+            text="Welcome back. I'll send your next agenda on the usual rhythm.", kind=Kind.RESUMED
         )
     ]
 
@@ -333,7 +334,7 @@ async def block(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"{said} If something happened that worries you, please tell your "
             "programme coordinator.",
-            kind="blocked",
+            kind=Kind.BLOCKED,
         )
     ]
 
@@ -378,7 +379,7 @@ async def leave(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"You've left {programme.name}. Thank you for the time you gave it. "
             f"No reason is needed, and you're welcome back any time.{blocked}",
-            kind="left",
+            kind=Kind.LEFT,
         )
     ]
 

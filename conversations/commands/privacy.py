@@ -16,6 +16,7 @@ from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.grammar import Args
 from conversations.inbound import whole_number
+from conversations.kinds import Kind
 from conversations.messages import Attachment, Button, Card, Message, Section
 from storage import repositories as repo
 from storage.models import Person, Role
@@ -59,7 +60,7 @@ async def my_data(ctx: Context, args: Args) -> Reply:
             "that other people reported are not included, to protect the people who report. "
             "The technical details your chat platform needs to reach you exist but aren't "
             "included. Type forget-me if you'd like me to delete your data.",
-            kind="my_data",
+            kind=Kind.MY_DATA,
             attachments=(file,),
         )
     ]
@@ -104,7 +105,7 @@ async def forget_me(ctx: Context, args: Args) -> Reply:
                     Button(label="No, keep it", action=KEEP, value=value),
                 ),
             ),
-            kind="forget_confirm",
+            kind=Kind.FORGET_CONFIRM,
         )
     ]
 
@@ -146,7 +147,7 @@ async def confirm_forget(ctx: Context, value: str, values: dict[str, str]) -> Re
             "notes, shared lines and pulse comments, the questions I asked you, your "
             f"subscriptions and roles.{ended} Ratings and counts stay, without your name. If "
             "you message me again, I'll treat you as someone new.",
-            kind="forgotten",
+            kind=Kind.FORGOTTEN,
         )
     ]
 
@@ -154,4 +155,4 @@ async def confirm_forget(ctx: Context, value: str, values: dict[str, str]) -> Re
 @action(KEEP)
 async def keep(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     await _owner(ctx, value)
-    return [Message(text="Nothing was deleted. Your data stays as it was.", kind="forget_kept")]
+    return [Message(text="Nothing was deleted. Your data stays as it was.", kind=Kind.FORGET_KEPT)]

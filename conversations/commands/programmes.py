@@ -14,6 +14,7 @@ from conversations.durations import describe_days, parse_days, parse_delta
 from conversations.errors import UserError
 from conversations.features.pairing import lifecycle
 from conversations.grammar import Args, channel_ref
+from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -135,7 +136,7 @@ async def create(ctx: Context, args: Args) -> Reply:
             text=f"Created {name} ({key}) from the {curriculum.name} curriculum: "
             f"{len(curriculum.sessions)} sessions, {describe_days(cadence)}. It's a draft; "
             f"type program open {key} when people can join.",
-            kind="program_created",
+            kind=Kind.PROGRAM_CREATED,
         )
     ]
 
@@ -210,7 +211,7 @@ async def _announce(ctx: Context, programme: Programme, word: str) -> str:
                 ),
             ),
         ),
-        kind="announcement",
+        kind=Kind.ANNOUNCEMENT,
     )
     stamp = ctx.now.strftime("%Y%m%dT%H%M%S")
     await Outbox(ctx.session, ctx.now).to_channel(
@@ -234,7 +235,7 @@ async def open_(ctx: Context, args: Args) -> Reply:
     said = await _transition(ctx, programme, "open")
     if len(args.words) == 2:
         said += " " + await _announce(ctx, programme, args.words[1])
-    return [Message(text=said, kind="program_open")]
+    return [Message(text=said, kind=Kind.PROGRAM_OPEN)]
 
 
 @verb(
@@ -250,13 +251,13 @@ async def announce(ctx: Context, args: Args) -> Reply:
     programme = await ctx.programme(args.words[0])
     if programme.status not in RUNNING:
         raise UserError(f"{programme.name} is {programme.status}; open it first.")
-    return [Message(text=await _announce(ctx, programme, args.words[1]), kind="announced")]
+    return [Message(text=await _announce(ctx, programme, args.words[1]), kind=Kind.ANNOUNCED)]
 
 
 def _step_verb(step: str, summary: str) -> None:
     async def handler(ctx: Context, args: Args) -> Reply:
         programme = await ctx.programme(args.words[0])
-        return [Message(text=await _transition(ctx, programme, step), kind=f"program_{step}")]
+        return [Message(text=await _transition(ctx, programme, step), kind=Kind(f"program_{step}"))]
 
     verb(
         f"program {step}",
@@ -354,7 +355,7 @@ async def configure(ctx: Context, args: Args) -> Reply:
         "program.set", programme=programme, target=programme.key, before=before, after=after
     )
     shown = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items())
-    return [Message(text=f"Updated {programme.name}: {shown}.", kind="program_set")]
+    return [Message(text=f"Updated {programme.name}: {shown}.", kind=Kind.PROGRAM_SET)]
 
 
 @verb("programs", usage="programs", summary="list this workspace's programmes")
@@ -367,7 +368,7 @@ async def list_programmes(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text="Programmes:\n" + "\n".join(lines),
-            kind="programmes",
+            kind=Kind.PROGRAMMES,
             card=Card(header="Programmes", sections=(Section(text="\n".join(lines)),)),
         )
     ]
@@ -455,6 +456,6 @@ async def summary(ctx: Context, programme: Programme) -> Message:
     )
     return Message(
         text=text,
-        kind="programme_status",
+        kind=Kind.PROGRAMME_STATUS,
         card=Card(header=f"{programme.name}", sections=(Section(fields=fields),)),
     )

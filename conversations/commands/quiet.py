@@ -9,6 +9,7 @@ from conversations.commands.programmes import COORDINATING
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.messages import Message
 from storage.models import Role
 
@@ -40,7 +41,8 @@ async def quiet(ctx: Context, args: Args) -> Reply:
         shown = ", ".join(days) if days else "none yet"
         return [
             Message(
-                text=f"Quiet days: {shown}. Add one with quiet add 2026-12-25.", kind="quiet_days"
+                text=f"Quiet days: {shown}. Add one with quiet add 2026-12-25.",
+                kind=Kind.QUIET_DAYS,
             )
         ]
     if len(args.words) != 2 or args.words[0].lower() not in ("add", "remove"):
@@ -63,6 +65,6 @@ async def quiet(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Quiet days: {', '.join(sorted(days)) or 'none'}. Nudges due on "
             "them wait for the next working day.",
-            kind="quiet_days",
+            kind=Kind.QUIET_DAYS,
         )
     ]

@@ -16,6 +16,7 @@ from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.pairing import lifecycle
 from conversations.grammar import Args
+from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from storage.models import Pair, PairStatus, PauseReason, Person, Role
@@ -62,7 +63,7 @@ async def tell_others(
         message=Message(
             text=f"{ctx.actor.label} {what}{paused}."
             + (" Both people were told only that the programme team paused it." if pairs else ""),
-            kind="safeguarding_notice",
+            kind=Kind.SAFEGUARDING_NOTICE,
         ),
         key=f"safeguarding:{change}:{person.id}:{ctx.now:%Y%m%dT%H%M%S}",
         now=ctx.now,
@@ -98,7 +99,7 @@ async def minor(ctx: Context, args: Args) -> Reply:
         return [
             Message(
                 text=f"{person.label} is no longer marked as under 18.{resume_hint(freed)}",
-                kind="safeguarding",
+                kind=Kind.SAFEGUARDING,
             )
         ]
     paused = await safeguarding.hold(
@@ -122,7 +123,7 @@ async def minor(ctx: Context, args: Args) -> Reply:
     return [
         Message(
             text=f"Marked {person.label} as under 18.{consent}{paused_sentence(paused)}",
-            kind="safeguarding",
+            kind=Kind.SAFEGUARDING,
         )
     ]
 
@@ -166,7 +167,7 @@ async def guardian_consent(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Recorded a guardian's consent for {person.label}, given "
             f"{safeguarding.day_text(day)}.{resume_hint(freed)}",
-            kind="safeguarding",
+            kind=Kind.SAFEGUARDING,
         )
     ]
 
@@ -207,7 +208,7 @@ async def guardian_revoke(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"Withdrew the guardian's consent for {person.label}."
             f"{paused_sentence(paused)}{nothing}",
-            kind="safeguarding",
+            kind=Kind.SAFEGUARDING,
         )
     ]
 
@@ -244,7 +245,7 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
             Message(
                 text=f"Your pairing in {programme.name} can carry on: the programme team has "
                 "resumed it. I'll send your next agenda on the usual rhythm.",
-                kind="resumed_by_team",
+                kind=Kind.RESUMED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:team-resume:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",
         )
@@ -259,6 +260,6 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
         Message(
             text=f"{mentor.label} and {mentee.label} can carry on in {programme.name}. I've told "
             "them both; their next agenda comes on the usual rhythm.",
-            kind="pair_resumed",
+            kind=Kind.PAIR_RESUMED,
         )
     ]

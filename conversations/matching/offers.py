@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards, journeys
 from conversations.curriculum import Library
 from conversations.errors import UserError
+from conversations.kinds import Kind
 from conversations.matching import eligibility
 from conversations.messages import Button, Card, Message, Section
 from conversations.outbox import Outbox
@@ -77,7 +78,7 @@ def choice_card(programme: Programme, offers: list[MatchOffer]) -> Message:
                 for n, o in enumerate(offers)
             ),
         ),
-        kind="mentor_choice",
+        kind=Kind.MENTOR_CHOICE,
     )
 
 
@@ -134,7 +135,7 @@ async def _ask(
                     Button(label="Decline", action="offer.decline", value=str(offer.id)),
                 ),
             ),
-            kind="mentor_request",
+            kind=Kind.MENTOR_REQUEST,
         ),
         key=f"offer:{offer.id}:ask",
     )
@@ -222,7 +223,9 @@ async def respond(
         now=now,
     )
     held = [p for p in found if p.kind in ("conduct", "guardian")]
-    if any(p.person is not None and p.person.id == mentor.id and p.kind == "conduct" for p in held):
+    if any(
+        p.person is not None and p.person.id == mentor.id and p.kind == "conduct" for p in held
+    ):
         raise UserError(
             f"The code of conduct for {programme.name} has changed. Please read and accept it "
             f"first (conduct {programme.key}), then press Accept again."
@@ -295,12 +298,12 @@ async def _move_on(
                 text=f"{offer.mentee.label} in {programme.name} has no mentor yet: every "
                 "suggestion declined or didn't answer. Pair them by hand or run match "
                 "again.",
-                kind="coordinator_unmatched",
+                kind=Kind.COORDINATOR_UNMATCHED,
             ),
             key=f"offer:{offer.id}:exhausted",
         )
     await outbox.to_person(
-        offer.mentee, Message(text=text, kind="offer_update"), key=f"offer:{offer.id}:moved-on"
+        offer.mentee, Message(text=text, kind=Kind.OFFER_UPDATE), key=f"offer:{offer.id}:moved-on"
     )
 
 
