@@ -43,8 +43,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.common import chunks, databases_for, mark, model_table, side_by_side
-from conversations import digest
-from conversations.digest_figures import STALL_DAYS, departments, figures, total
+from conversations.features.digest import digest
+from conversations.features.digest.figures import STALL_DAYS, departments, figures, total
 from storage import db, migrate
 from storage.models import (
     CheckIn,

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from conversations.matching.candidates import Candidate, utc_offset_hours
-from conversations.matching.scoring import Weights, feasibility, scores
-from conversations.matching.solver import greedy, optimal, total
+from conversations.features.matching.candidates import Candidate, utc_offset_hours
+from conversations.features.matching.scoring import Weights, feasibility, scores
+from conversations.features.matching.solver import greedy, optimal, total
 
 DEPARTMENTS = (
     "IT",

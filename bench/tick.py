@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bench.common import chunks, databases_for, mark, model_table, side_by_side
 from conversations import planner
 from conversations.curriculum import Library
+from conversations.registry import Registry
 from storage import db, migrate
 from storage.models import (
     Meeting,
@@ -287,9 +288,10 @@ async def _measure(
             await _bare(conn, now)  # warm-up: both measurements start from the same cache
             bare = [await _bare(conn, now) for _ in range(3)]
         sessions = db.session_factory(engine)
+        registry = Registry.discover()
         started = time.perf_counter()
         async with sessions.begin() as session:
-            plan = await planner.plan(session, library=library, now=now)
+            plan = await planner.plan(session, registry=registry, library=library, now=now)
         tick = time.perf_counter() - started
         async with engine.connect() as conn:
             counted = await conn.execute(

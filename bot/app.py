@@ -63,6 +63,7 @@ class App:
             transport=transport,
             library=self.engine.library,
             settings=self.engine.settings,
+            renderers=self.engine.registry.renderers,
             limiter=limiter,
             concurrency=concurrency or self.settings.outbox_concurrency,
             platforms=platforms,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from adapters.console.render import render
 from bot.app import build
 from bot.config import Settings
-from conversations import digest
+from conversations.features.digest import digest
 from storage.models import Programme, ProgrammeStatus, Workspace
 
 

@@ -14,6 +14,7 @@ from conversations.curriculum import Curriculum, Library
 from conversations.errors import UserError
 from conversations.grammar import person_ref
 from conversations.messages import Attachment, Message
+from conversations.registry import Registry
 from storage import repositories as repo
 from storage.models import Pair, PairStatus, Person, Programme, Role, Workspace
 
@@ -38,6 +39,8 @@ class Context:
     workspace: Workspace
     actor: Person
     roles: frozenset[str]
+    registry: Registry
+    """What the engine can do: ``help`` lists its verbs, refusals quote their usage."""
     attachments: tuple[Attachment, ...] = ()
     """Files sent with the command being handled (e.g. a CSV to import)."""
 

@@ -20,7 +20,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ from conversations.context import EngineSettings
 from conversations.curriculum import Library
 from conversations.messages import Message
 from conversations.ratelimit import RateLimiter
+from conversations.registry import Registry, Renderer
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person, Workspace
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,10 @@ class Dispatcher:
     transport: Transport
     library: Library = field(default_factory=Library.load)
     settings: EngineSettings = field(default_factory=EngineSettings)
+    renderers: Mapping[str, Renderer] = field(
+        default_factory=lambda: Registry.discover().renderers
+    )
+    """How planned rows become messages when sent (the engine's registry's renderers)."""
     limiter: RateLimiter | None = None
     worker: str = field(default_factory=worker_id)
     lease: timedelta = timedelta(seconds=60)
@@ -325,7 +330,8 @@ class Dispatcher:
                     library=self.library,
                     now=now,
                     settings=self.settings,
-                )
+                ),
+                self.renderers,
             )
             if message is None:
                 return "skip:no longer needed"

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, inbound, journeys, logcontext, planner, privacy
-from conversations import concerns as concern_jobs
+from conversations import inbound, logcontext, planner
 from conversations.clock import Clock
-from conversations.commands import VERBS, concerns, help, participation, programmes
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
 from conversations.delivery import Delivery
@@ -31,13 +29,17 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
-from conversations.features.pairing import lifecycle
+from conversations.features.concerns import commands as concerns
+from conversations.features.enrolment import commands as participation
+from conversations.features.help import commands as help
+from conversations.features.pairing import journeys, lifecycle
+from conversations.features.programmes import commands as programmes
 from conversations.grammar import Args, parse_args, split_words
 from conversations.kinds import Kind
-from conversations.matching import offers
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
+from conversations.registry import Registry
 from storage import repositories as repo
 from storage.models import PairStatus, PauseReason, Person, Role, RoleGrant, Workspace
 from storage.outage import database_unreachable, reason
@@ -56,9 +58,8 @@ class Engine:
     clock: Clock
     library: Library
     settings: EngineSettings = field(default_factory=EngineSettings)
-
-    def __post_init__(self) -> None:
-        commands.load_all()
+    registry: Registry = field(default_factory=Registry.discover)
+    """Every verb, action, form, renderer, timed job and personal-data hook."""
 
     async def handle(self, event: Event) -> list[Message]:
         """Handle one event; always returns something to say to the person."""
@@ -102,7 +103,7 @@ class Engine:
         Platforms that cannot put inputs in a message (Slack) show a button that opens
         the form separately; this recreates it from the action and value alone.
         """
-        builder = commands.FORMS.get(action)
+        builder = self.registry.forms.get(action)
         if builder is None:
             return None
         try:
@@ -175,15 +176,14 @@ class Engine:
         urgent concerns on, and purge free text past retention. Returns a count."""
         async with self.sessions.begin() as session:
             now = self.clock.now()
-            queued = await planner.plan(session, library=self.library, now=now)
-            done = queued.total + await offers.expire_due(session, now=now)
-            done += await concern_jobs.escalate_due(
-                session, now=now, minutes=self.settings.concern_escalation_minutes
+            queued = await planner.plan(
+                session,
+                registry=self.registry,
+                library=self.library,
+                now=now,
+                settings=self.settings,
             )
-            done += await privacy.purge_expired(
-                session, now=now, retention_days=self.settings.retention_days
-            )
-            return done
+            return queued.total
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Context:
         if not inbound.identifiable(actor):
@@ -266,6 +266,7 @@ class Engine:
             workspace=workspace,
             actor=person,
             roles=roles,
+            registry=self.registry,
         )
 
     @staticmethod
@@ -283,7 +284,7 @@ class Engine:
             return await self._command(ctx, event.text)
         if isinstance(event, ButtonPressed | FormSubmitted):
             values = event.values if isinstance(event, FormSubmitted) else {}
-            action = commands.ACTIONS.get(event.action)
+            action = self.registry.actions.get(event.action)
             if action is None:
                 raise UserError("That button is out of date. Type help to see what I can do.")
             return await action(ctx, event.value, values)
@@ -295,12 +296,12 @@ class Engine:
         words = split_words(text)
         if not words:
             return [help.overview(ctx)]
-        verb, rest = commands.find(words)
+        verb, rest = self.registry.find(words)
         if verb is None:
-            family = [v.usage for v in VERBS.values() if v.name.startswith(f"{words[0].lower()} ")]
+            family = [v.usage for v in self.registry.family(words[0])]
             if family:
                 raise UserError("Which one? " + "; ".join(family))
-            raise _unknown(words[0])
+            raise _unknown(words[0], self.registry)
         if verb.role is not None and verb.role not in ctx.roles:
             who = await repo.people_with_role(
                 ctx.session, workspace_id=ctx.workspace.id, role=verb.role
@@ -344,8 +345,8 @@ def _refusal(error: UserError) -> Message:
     )
 
 
-def _unknown(word: str) -> UserError:
-    names = sorted({name.split()[0] for name in VERBS})
+def _unknown(word: str, registry: Registry) -> UserError:
+    names = sorted({name.split()[0] for name in registry.verbs})
     close = difflib.get_close_matches(word.lower(), names, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     shown = word if len(word) <= 40 else word[:40] + "…"

@@ -8,30 +8,23 @@ logged, the question answered, the pair ended — and the row is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards, digest, schedule
 from conversations.context import EngineSettings
 from conversations.curriculum import Curriculum, Library
-from conversations.kinds import Kind
-from conversations.messages import Button, Card, Input, Message, Section
+from conversations.messages import Message
+from conversations.registry import Renderer
 from storage.models import (
-    DigestSubscription,
     Meeting,
     MeetingOutcome,
     OutboxMessage,
     Pair,
-    PairStatus,
-    PauseReason,
     Person,
-    Prompt,
 )
-
-Renderer = Callable[["Job"], Awaitable[Message | None]]
 
 
 class Job:
@@ -78,227 +71,9 @@ class Job:
         )
 
 
-RENDERERS: dict[str, Renderer] = {}
-
-
-def renders(kind: Kind) -> Callable[[Renderer], Renderer]:
-    def register(function: Renderer) -> Renderer:
-        RENDERERS[kind] = function
-        return function
-
-    return register
-
-
-def _active(job: Job) -> bool:
-    return job.pair is not None and job.pair.status == PairStatus.ACTIVE
-
-
-@renders(Kind.AGENDA)
-async def agenda(job: Job) -> Message | None:
-    curriculum = job.curriculum
-    if not _active(job) or curriculum is None or job.pair is None:
-        return None
-    if job.pair.session_index != job.ref or job.ref >= len(curriculum.sessions):
-        return None  # the pair has moved on since this was queued
-    started = job.pair.session_started_at or job.now
-    return cards.agenda(
-        pair=job.pair,
-        programme=job.pair.programme,
-        curriculum=curriculum,
-        previous_logged=job.ref == 0 or await job.met(job.ref - 1),
-        due=started + timedelta(days=job.pair.programme.cadence_days),
-    )
-
-
-@renders(Kind.CLOSING)
-async def closing(job: Job) -> Message | None:
-    curriculum = job.curriculum
-    if job.pair is None or curriculum is None:
-        return None
-    return cards.closing(pair=job.pair, programme=job.pair.programme, curriculum=curriculum)
-
-
-@renders(Kind.MEET_NUDGE)
-async def meet_nudge(job: Job) -> Message | None:
-    curriculum = job.curriculum
-    if not _active(job) or job.pair is None or curriculum is None:
-        return None
-    if job.pair.session_index != job.ref or await job.met(job.ref):
-        return None
-    title = curriculum.sessions[job.ref].title
-    return Message(
-        text=f"A gentle check: have you two met for session {job.ref + 1} ({title}) yet?",
-        card=Card(
-            header="Did you meet?",
-            sections=(
-                Section(
-                    text=f"Have you met for *session {job.ref + 1}: {title}* yet? No pressure; a "
-                    "quick answer helps me send the right thing next."
-                ),
-            ),
-            buttons=cards.meeting_buttons(job.pair, job.ref),
-        ),
-        kind=Kind.MEET_NUDGE,
-    )
-
-
-def pulse_form(job: Job, day: int) -> Message:
-    assert job.pair is not None
-    milestone = next(
-        (m for m in (job.curriculum.milestones if job.curriculum else ()) if m.day == day), None
-    )
-    title = milestone.title if milestone else f"Day {day}: how is it going?"
-    questions = (
-        list(milestone.questions) if milestone else ["Is this mentoring useful to you so far?"]
-    )
-    return Message(
-        text=f"{job.pair.programme.name}, {title}. Reply to the form, it takes a minute.",
-        card=Card(
-            header=title,
-            sections=(Section(text="\n".join(f"• {q}" for q in questions)),),
-            inputs=(
-                cards.rating_input(
-                    "How is your mentoring going?",
-                    ("really well", "well", "okay", "not so well", "badly"),
-                ),
-                Input(
-                    name="comment",
-                    label="Anything to add? (private)",
-                    kind="multiline",
-                    hint="Only you can see this; the programme team sees counts only.",
-                ),
-            ),
-            submit=Button(
-                label="Send", action="pulse", value=f"{job.pair.id}:{day}", style="primary"
-            ),
-        ),
-        kind=Kind.PULSE,
-    )
-
-
-@renders(Kind.PULSE)
-async def pulse(job: Job) -> Message | None:
-    if job.pair is None or job.pair.status == PairStatus.ENDED:
-        return None
-    return pulse_form(job, job.ref)
-
-
-@renders(Kind.REMINDER)
-async def reminder(job: Job) -> Message | None:
-    prompt = await job.session.get(Prompt, job.ref)
-    pair = job.pair
-    if prompt is None or prompt.answered_at is not None or pair is None or not _active(job):
-        return None
-    if prompt.kind == Kind.PULSE:
-        form = pulse_form(job, prompt.ref_index)
-    else:
-        curriculum = job.curriculum
-        person = job.person
-        if curriculum is None or person is None:
-            return None
-        form = cards.checkin_form(
-            pair=pair,
-            person=person,
-            curriculum=curriculum,
-            session_index=prompt.ref_index,
-            programme=pair.programme,
-        )
-    return form.model_copy(
-        update={"text": "A gentle reminder: " + form.text, "kind": f"{prompt.kind}_reminder"}
-    )
-
-
-@renders(Kind.STALL)
-async def stall(job: Job) -> Message | None:
-    pair = job.pair
-    if not _active(job) or pair is None:
-        return None
-    last = pair.last_met_at or pair.started_at or pair.created_at
-    days = (job.now - last).days
-    if days < schedule.setting(pair.programme, "stall_days", schedule.STALL_DAYS):
-        return None
-    since = "since they started" if pair.last_met_at is None else "for"
-    text = (
-        f"{pair.mentor.label} and {pair.mentee.label} in {pair.programme.name} haven't "
-        f"logged a meeting {since} {days} days."
-    )
-    return Message(
-        text=text,
-        card=Card(
-            header="A pair may need a hand",
-            sections=(Section(text=text + " A friendly nudge is often all it takes."),),
-            buttons=(
-                Button(
-                    label="Nudge both", action="stall.nudge", value=str(pair.id), style="primary"
-                ),
-                Button(label="Pause the pair", action="stall.pause", value=str(pair.id)),
-                Button(
-                    label="End the pair", action="stall.end", value=str(pair.id), style="danger"
-                ),
-            ),
-        ),
-        kind=Kind.STALL,
-    )
-
-
-@renders(Kind.INACTIVITY_NOTICE)
-async def inactivity_notice(job: Job) -> Message | None:
-    pair = job.pair
-    if not _active(job) or pair is None or pair.auto_pause_at is None:
-        return None
-    when = cards.local_date(pair.auto_pause_at, pair.mentee.timezone)
-    return Message(
-        text=f"It's been a while since either of you logged a meeting in "
-        f"{pair.programme.name}. I'll pause your pairing on {when} unless you'd like to keep "
-        "going.",
-        card=Card(
-            header="Still meeting?",
-            sections=(
-                Section(
-                    text=f"It's been a while since you logged a meeting. To keep things "
-                    f"tidy I'll pause your pairing on {when}, with no fuss. Press *Keep going* "
-                    "or log a meeting if you're still in touch."
-                ),
-            ),
-            buttons=(
-                Button(
-                    label="Keep going",
-                    action="inactivity.keep",
-                    value=str(pair.id),
-                    style="primary",
-                ),
-                *cards.meeting_buttons(pair, pair.session_index)[:1],
-            ),
-        ),
-        kind=Kind.INACTIVITY_NOTICE,
-    )
-
-
-@renders(Kind.AUTO_PAUSED)
-async def auto_paused(job: Job) -> Message | None:
-    pair = job.pair
-    if pair is None or pair.status != PairStatus.PAUSED or pair.paused_by != PauseReason.INACTIVITY:
-        return None
-    return Message(
-        text=f"I've paused your pairing in {pair.programme.name} after a long quiet spell. "
-        "Type resume whenever you'd like to pick it up again.",
-        kind=Kind.AUTO_PAUSED,
-    )
-
-
-@renders(Kind.DIGEST)
-async def weekly_digest(job: Job) -> Message | None:
-    subscription = await job.session.get(DigestSubscription, job.ref)
-    if subscription is None:
-        return None  # unsubscribed since
-    return await digest.render(
-        job.session, subscription, now=job.now, min_group=job.settings.digest_min_group
-    )
-
-
-async def render(job: Job) -> Message | None:
+async def render(job: Job, renderers: Mapping[str, Renderer]) -> Message | None:
     """The message for a row: stored as written, or rendered now for planned kinds."""
     if not job.row.planned:
         return Message.from_json(job.row.payload) if job.row.payload else None
-    renderer = RENDERERS.get(job.row.kind)
+    renderer = renderers.get(job.row.kind)
     return await renderer(job) if renderer else None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.commands import VERBS, load_all
 from conversations.engine import SORRY
 from conversations.events import ButtonPressed, FormSubmitted
+from conversations.registry import Registry
 from tests.harness import Chat, programme_with_pair
 
 CASES = [
@@ -81,7 +81,7 @@ async def test_a_bad_command_is_answered_kindly_and_changes_nothing(
     assert len(chat.transport.received) == outbox_before
 
 
-load_all()
+VERBS = Registry.discover().verbs
 COORDINATOR_VERBS = sorted(name for name, v in VERBS.items() if v.role == "coordinator")
 
 
@@ -163,14 +163,15 @@ async def test_our_own_failure_apologises_without_a_stack_trace_and_rolls_back(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _setup(chat)
-    original = VERBS["pair"]
+    verbs = chat.app.engine.registry.verbs
+    original = verbs["pair"]
 
     async def broken(ctx: object, args: object) -> list[object]:
         await original.handler(ctx, args)  # type: ignore[arg-type]
         raise RuntimeError("database fell over mid-way")
 
     monkeypatch.setitem(
-        VERBS,
+        verbs,
         "pair",
         original.__class__(
             **{**{f: getattr(original, f) for f in original.__slots__}, "handler": broken}

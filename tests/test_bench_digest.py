@@ -12,7 +12,7 @@ import pytest
 
 from bench import digest
 from bot.cli import main
-from conversations.digest import MAX_HIGHLIGHTS
+from conversations.features.digest.digest import MAX_HIGHLIGHTS
 from storage.models import EnrolmentStatus, PairStatus
 
 ARGV = ["bench", "digest", "--json", "--pairs", "300", "--checkins", "6000", "--runs", "1"]

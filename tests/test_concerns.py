@@ -18,8 +18,8 @@ from sqlalchemy import select
 from adapters.slack import blocks as slack
 from adapters.teams.cards import adaptive_card, submitted
 from conversations import cards
-from conversations.concerns import Step, escalate_due, take
 from conversations.events import ButtonPressed, FormSubmitted
+from conversations.features.concerns.concerns import Step, escalate_due, take
 from conversations.messages import Message
 from storage.models import AuditEntry, Concern, OutboxMessage, Pair, PairStatus, Person
 from tests.harness import Chat, programme_with_pair

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conversations.commands.csvio import EXPORT_COLUMNS
-from conversations.csv_import import Directory, parse_participants
 from conversations.events import Actor, CommandSent
+from conversations.features.csv.commands import EXPORT_COLUMNS
+from conversations.features.csv.csv_import import Directory, parse_participants
 from conversations.messages import Attachment, Message
 from storage.models import (
     AuditEntry,

@@ -20,8 +20,8 @@ import pytest
 from bot.app import App, build
 from bot.cli import main
 from bot.config import ConfigError, load_settings
-from conversations import digest
-from conversations.digest_figures import departments, figures, total
+from conversations.features.digest import digest
+from conversations.features.digest.figures import departments, figures, total
 from conversations.messages import Message
 from storage.models import (
     CheckIn,

@@ -30,11 +30,11 @@ from sqlalchemy import select
 
 from adapters.teams.cards import DATA_KEY
 from adapters.teams.connector import TeamsConfig
-from conversations.commands import ACTIONS, FORMS, VERBS, load_all
-from conversations.csv_import import COLUMNS, Directory, parse_participants
 from conversations.engine import SORRY
 from conversations.events import ButtonPressed, CommandSent, Event, FormSubmitted
+from conversations.features.csv.csv_import import COLUMNS, Directory, parse_participants
 from conversations.messages import Attachment, Message
+from conversations.registry import Registry
 from storage.models import Enrolment, Person, Programme
 from tests.harness import Chat, programme_with_pair
 from tests.hostile import (
@@ -50,7 +50,8 @@ from tests.hostile import (
 from tests.test_slack_app import SlackWorld, payload, sign, slack_world, slash_command
 from tests.test_teams_app import TeamsWorld, _world, activity
 
-load_all()
+REGISTRY = Registry.discover()
+VERBS, ACTIONS, FORMS = REGISTRY.verbs, REGISTRY.actions, REGISTRY.forms
 VERB_USAGES = {name: (verb.usage, verb.flags) for name, verb in VERBS.items()}
 REFUSALS = ("error", "not_allowed")
 

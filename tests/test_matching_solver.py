@@ -8,9 +8,9 @@ import random
 import numpy as np
 import pytest
 
-from conversations.matching.candidates import Candidate, overlap_hours
-from conversations.matching.scoring import feasibility, scores
-from conversations.matching.solver import greedy, optimal, total
+from conversations.features.matching.candidates import Candidate, overlap_hours
+from conversations.features.matching.scoring import feasibility, scores
+from conversations.features.matching.solver import greedy, optimal, total
 
 
 def brute_force(score: np.ndarray, allowed: np.ndarray, places: np.ndarray) -> float:

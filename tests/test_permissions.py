@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conversations.commands import VERBS, load_all
 from conversations.events import CommandSent
+from conversations.registry import Registry
 from storage.models import (
     AuditEntry,
     Concern,
@@ -117,8 +117,7 @@ def allowed(policy: str, role: str) -> bool:
 
 
 def test_every_verb_has_a_decision() -> None:
-    load_all()
-    assert sorted(VERBS) == sorted(POLICY)
+    assert sorted(Registry.discover().verbs) == sorted(POLICY)
 
 
 @pytest.fixture
@@ -157,7 +156,6 @@ async def _run(chat: Chat, handle: str, text: str) -> list[Any]:
 async def test_each_role_may_use_exactly_the_verbs_the_policy_gives_it(
     chat: Chat, role: str
 ) -> None:
-    load_all()
     handle = HANDLE[role]
     wrong: list[str] = []
     for name, (policy, words) in sorted(POLICY.items()):
@@ -202,7 +200,6 @@ async def _workspace_rows(chat: Chat, external_id: str) -> dict[str, list[tuple[
 
 
 async def test_a_coordinator_of_another_workspace_cannot_touch_this_one(chat: Chat) -> None:
-    load_all()
     other = chat.elsewhere("globex")
     await other.hello("zed")  # the first person there: its coordinator
     before = await _workspace_rows(chat, "acme")

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from conversations.events import Actor, ButtonPressed, CommandSent
+from conversations.features.privacy.privacy import PLACEHOLDER_NAME, purge_expired
 from conversations.messages import Attachment, Button, Card, Message
-from conversations.privacy import PLACEHOLDER_NAME, purge_expired
 from storage.models import (
     AuditEntry,
     Base,

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from bot.config import Settings
-from conversations.commands import VERBS, load_all
+from conversations.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 README_PATH = ROOT / "README.md"
@@ -63,13 +63,26 @@ def _configuration_names() -> set[str]:
 
 def test_every_command_is_in_the_commands_page() -> None:
     commands = _page_text("commands.md")
-    load_all()
     missing = [
         v.usage
-        for v in VERBS.values()
+        for v in Registry.discover().verbs.values()
         if f"`{v.usage.replace('|', chr(92) + '|')}`" not in commands
     ]
     assert missing == []
+
+
+def test_every_command_in_the_commands_page_is_a_verb_the_engine_knows() -> None:
+    """The other way round: a verb lost from the registry shows as a row it cannot answer."""
+    chat_table = _page_text("commands.md").split("## The mentorbot command", 1)[0]
+    usages = [
+        line.split("`", 2)[1].replace(chr(92) + "|", "|")
+        for line in chat_table.splitlines()
+        if line.startswith("| `")
+    ]
+    registry = Registry.discover()
+    unknown = [u for u in usages if registry.find(u.split())[0] is None]
+    assert len(usages) >= 40  # the table was found at all
+    assert unknown == []
 
 
 def test_the_configuration_page_documents_every_setting_and_nothing_else() -> None:

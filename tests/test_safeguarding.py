@@ -24,8 +24,8 @@ from bot.config import load_settings
 from bot.runtime import transport_for
 from conversations.clock import VirtualClock
 from conversations.events import CommandSent, PersonJoined
+from conversations.features.safeguarding.safeguarding import clearance_expired
 from conversations.messages import Attachment, Message
-from conversations.safeguarding import clearance_expired
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person
 from tests.fake_slack import FakeSlack
 from tests.harness import START, Chat, accept_conduct, programme_with_pair

@@ -16,11 +16,13 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from adapters.slack import blocks as slack
-from conversations import cards, commands, rendering
-from conversations.commands import help as help_command
+from conversations import cards, rendering
 from conversations.curriculum import Curriculum, Library
-from conversations.matching.offers import choice_card
+from conversations.features.help import commands as help_command
+from conversations.features.matching.offers import choice_card
+from conversations.features.pairing import renderers
 from conversations.messages import Button, Card, CardField, Message, Section
+from conversations.registry import Registry
 from storage.models import Enrolment, MatchOffer, OutboxMessage, Pair, Person, Programme, Role
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -139,7 +141,7 @@ def engine_cards(curriculum: Curriculum) -> list[Message]:
         )
     pair.session_index = 0
     days = [m.day for m in curriculum.milestones] or [30]
-    found += [rendering.pulse_form(job(pair), day) for day in [*days, 999]]
+    found += [renderers.pulse_form(job(pair), day) for day in [*days, 999]]
     return found
 
 
@@ -147,7 +149,7 @@ async def rendered_cards(curriculum: Curriculum) -> list[Message]:
     """The planned messages whose renderers need no database: stall and inactivity."""
     pair = pair_in(curriculum)
     pair.last_met_at = NOW - timedelta(days=60)
-    made = [await rendering.stall(job(pair)), await rendering.inactivity_notice(job(pair))]
+    made = [await renderers.stall(job(pair)), await renderers.inactivity_notice(job(pair))]
     return [m for m in made if m is not None]
 
 
@@ -170,8 +172,9 @@ def mentor_choice(curriculum: Curriculum) -> Message:
 
 
 def help_overview() -> Message:
-    commands.load_all()
-    everyone = SimpleNamespace(roles=frozenset(role.value for role in Role))
+    everyone = SimpleNamespace(
+        roles=frozenset(role.value for role in Role), registry=Registry.discover()
+    )
     return help_command.overview(cast(Any, everyone))
 
 

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from adapters.teams.cards import adaptive_card, answered_card, submitted
-from conversations.digest_chart import chart_png
+from conversations.features.digest.chart import chart_png
 from conversations.messages import (
     Attachment,
     Button,

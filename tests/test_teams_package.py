@@ -14,7 +14,7 @@ import pytest
 
 from adapters.teams.package import color_icon, manifest, outline_icon
 from bot.cli import main
-from conversations import commands
+from conversations.registry import Registry
 
 SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
 APP_ID = "1f0c2a4e-5b6d-4c7e-8f90-a1b2c3d4e5f6"
@@ -139,11 +139,11 @@ def test_a_bad_id_or_host_is_one_friendly_line(
 
 
 def test_every_listed_command_is_a_real_verb() -> None:
-    commands.load_all()
+    registry = Registry.discover()
     lists = manifest(app_id=APP_ID, host=HOST)["bots"][0]["commandLists"]
     assert {tuple(entry["scopes"]) for entry in lists} == {("personal",), ("team",)}
     for entry in lists:
         assert 0 < len(entry["commands"]) <= 10
         for command in entry["commands"]:
-            verb, rest = commands.find(command["title"].split())
+            verb, rest = registry.find(command["title"].split())
             assert verb is not None and rest == [], f"{command['title']!r} is not a verb"

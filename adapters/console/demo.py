@@ -23,10 +23,10 @@ from adapters.console.repl import link_mentions
 from adapters.console.transport import ConsoleTransport
 from bot.app import App, build
 from bot.config import load_settings
-from conversations import schedule
 from conversations.clock import VirtualClock
 from conversations.delivery import Delivery
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
+from conversations.features.pairing import schedule
 from conversations.kinds import Kind
 from conversations.messages import Message
 from storage.models import CheckIn, Meeting, MeetingOutcome, Pair

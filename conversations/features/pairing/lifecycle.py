@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import schedule
 from conversations.curriculum import Curriculum
+from conversations.features.pairing import schedule
 from storage.models import EndReason, Pair, PairStatus, PauseReason, Programme
 
 __all__ = [

@@ -1,0 +1,80 @@
+"""``audit``: what coordinators did, when, and what changed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from conversations.context import Context, Reply
+from conversations.errors import UserError
+from conversations.features.programmes.commands import COORDINATING
+from conversations.grammar import Args
+from conversations.inbound import whole_number
+from conversations.kinds import Kind
+from conversations.messages import Card, Message, Section
+from conversations.registry import verb
+from storage.models import AuditEntry, Person, Role
+
+PAGE = 20
+
+
+def _change(before: dict[str, object] | None, after: dict[str, object] | None) -> str:
+    if before and after:
+        keys = sorted(set(before) | set(after))
+        return ", ".join(f"{k}: {before.get(k, '-')} → {after.get(k, '-')}" for k in keys)
+    if after:
+        return ", ".join(f"{k}: {v}" for k, v in sorted(after.items()))
+    if before:
+        return "removed " + ", ".join(f"{k}: {v}" for k, v in sorted(before.items()))
+    return ""
+
+
+@verb(
+    "audit",
+    usage="audit [program] [--limit N]",
+    summary="recent coordinator actions: who, what, when, before and after",
+    role=Role.COORDINATOR,
+    max_words=1,
+    flags=("limit",),
+    group=COORDINATING,
+)
+async def show(ctx: Context, args: Args) -> Reply:
+    limit = PAGE
+    if "limit" in args.flags:
+        chosen = whole_number(args.flags["limit"], most=200)
+        if chosen is None or chosen < 1:
+            raise UserError("--limit must be a whole number from 1 to 200.")
+        limit = chosen
+    actor = aliased(Person)
+    query = (
+        select(AuditEntry, actor.display_name, actor.platform_user_id)
+        .outerjoin(actor, actor.id == AuditEntry.actor_id)
+        .where(AuditEntry.workspace_id == ctx.workspace.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    title = "Recent coordinator actions"
+    if args.words:
+        programme = await ctx.programme(args.words[0])
+        query = query.where(AuditEntry.programme_id == programme.id)
+        title = f"Recent actions in {programme.name}"
+    rows = (await ctx.session.execute(query)).all()
+    if not rows:
+        return [Message(text="Nothing has been recorded yet.", kind=Kind.AUDIT)]
+    lines = []
+    for entry, name, user_id in rows:
+        who = name or user_id or "someone since removed"
+        when = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        change = _change(entry.before, entry.after)
+        target = f" {entry.target}" if entry.target else ""
+        lines.append(
+            f"• {when} · {who} · {entry.action}{target}" + (f" ({change})" if change else "")
+        )
+    text = "\n".join(lines)
+    return [
+        Message(
+            text=f"{title}:\n{text}",
+            kind=Kind.AUDIT,
+            card=Card(header=title, sections=(Section(text=text),)),
+        )
+    ]

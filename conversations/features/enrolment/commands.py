@@ -1,0 +1,396 @@
+"""What participants do for themselves: join, see where they are, pause, leave."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from conversations import cards
+from conversations.context import Context, Reply
+from conversations.errors import UserError
+from conversations.features.conduct import conduct
+from conversations.features.enrolment import blocking
+from conversations.features.enrolment.enrolment import enrol
+from conversations.features.matching import eligibility
+from conversations.features.matching.eligibility import conduct_accepted
+from conversations.features.pairing import journeys
+from conversations.features.programmes import commands as programmes
+from conversations.grammar import Args
+from conversations.kinds import Kind
+from conversations.messages import Card, CardField, Message, Section
+from conversations.profiles import PROFILE_FLAGS, parse_profile, side
+from conversations.registry import action, form, verb
+from storage import repositories as repo
+from storage.models import Enrolment, Pair, PairStatus, Person, Programme
+
+
+async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) -> Reply:
+    programme = await ctx.programme(programme_key)
+    chosen = side(values.get("side", ""))
+    profile = parse_profile(values)
+    enrolment, fresh = await enrol(
+        ctx,
+        programme=programme,
+        person=ctx.actor,
+        side=chosen,
+        profile=profile,
+        by_coordinator=False,
+    )
+    if not fresh:
+        said = Message(
+            text=f"You're already in {programme.name} as a {chosen}; I've updated your profile.",
+            kind=Kind.JOINED,
+        )
+    else:
+        said = Message(
+            text=f"Welcome to {programme.name}. You've joined as a {chosen}. Your coordinator will "
+            "pair you with someone and I'll introduce you both, saying why you were matched.",
+            kind=Kind.JOINED,
+        )
+    if conduct_accepted(programme, enrolment):
+        return [said]
+    # Nobody is matched before accepting the code, so it comes with the welcome.
+    enrolments = await conduct.live_enrolments(
+        ctx.session, programme_id=programme.id, person_id=ctx.actor.id
+    )
+    return [
+        said,
+        conduct.card(
+            programme=programme,
+            code=conduct.text_of(programme, ctx.curriculum(programme)),
+            why="joined",
+            enrolment=enrolments[0],
+            reader=ctx.actor,
+        ),
+    ]
+
+
+@action("join")
+async def submit_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    return await join_with(ctx, value, values)
+
+
+@action("join.start")
+async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    """A Join button on an announcement: the profile form, with the side already chosen."""
+    key, _, chosen = value.partition(":")
+    programme = await ctx.programme(key)
+    if programme.status not in journeys.RUNNING_PROGRAMMES:
+        raise UserError(f"{programme.name} isn't open for enrolment right now.")
+    return [
+        cards.join_form(
+            programme=programme,
+            curriculum=ctx.curriculum(programme),
+            person=ctx.actor,
+            side=chosen if chosen in ("mentor", "mentee") else None,
+        )
+    ]
+
+
+@verb(
+    "join",
+    usage='join <program> [mentor|mentee] [--department "IT"] [--title "Analyst"] '
+    '[--skills "a, b"] [--interests "c, d"] [--goals "..."] [--capacity N] '
+    "[--timezone Area/City]",
+    summary="join a programme as a mentor or mentee",
+    min_words=1,
+    max_words=2,
+    flags=PROFILE_FLAGS,
+)
+async def join(ctx: Context, args: Args) -> Reply:
+    if len(args.words) == 1:
+        programme = await ctx.programme(args.words[0])
+        if programme.status not in journeys.RUNNING_PROGRAMMES:
+            raise UserError(f"{programme.name} isn't open for enrolment yet.")
+        return [
+            cards.join_form(
+                programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
+            )
+        ]
+    return await join_with(ctx, args.words[0], {**args.flags, "side": args.words[1]})
+
+
+async def _optional_programme(ctx: Context, args: Args) -> Programme | None:
+    return await ctx.programme(args.words[0]) if args.words else None
+
+
+def _pair_line(ctx: Context, pair: Pair) -> CardField:
+    curriculum = ctx.library.get(pair.programme.curriculum_key)
+    total = len(curriculum.sessions) if curriculum else 0
+    other = pair.other(ctx.actor.id)
+    role = "mentee" if pair.mentor_id == ctx.actor.id else "mentor"
+    if pair.status == PairStatus.PAUSED:
+        where = "paused"
+    elif curriculum and pair.session_index < total:
+        started = pair.session_started_at or pair.created_at
+        due = cards.local_date(
+            started + timedelta(days=pair.programme.cadence_days), ctx.actor.timezone
+        )
+        where = (
+            f"session {pair.session_index + 1} of {total}: "
+            f"{curriculum.sessions[pair.session_index].title} (next by {due})"
+        )
+    else:
+        where = "finished"
+    return CardField(label=f"{pair.programme.name}, with {other.label} ({role})", value=where)
+
+
+def _waiting(programme: Programme, enrolment: Enrolment, person: Person) -> str:
+    """What an unpaired enrolment waits for, in the participant's words."""
+    held = eligibility.hold(programme, enrolment, person)
+    if held == "conduct":
+        return f"waiting for you to accept the code of conduct (type conduct {programme.key})"
+    if held == "guardian":
+        return "waiting for a guardian's consent to be recorded before you're paired"
+    return "waiting to be paired"
+
+
+@verb(
+    "status",
+    usage="status [program]",
+    summary="where you are; coordinators see programme health",
+    max_words=1,
+)
+async def status(ctx: Context, args: Args) -> Reply:
+    programme = await _optional_programme(ctx, args)
+    replies: list[Message] = []
+    if programme is not None and ctx.is_coordinator:
+        replies.append(await programmes.summary(ctx, programme))
+    pairs = await repo.live_pairs_of(
+        ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
+    )
+    fields = [_pair_line(ctx, pair) for pair in pairs]
+    paired = {
+        (p.programme_id, "mentor" if p.mentor_id == ctx.actor.id else "mentee") for p in pairs
+    }
+    for enrolment in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
+        if programme is not None and enrolment.programme_id != programme.id:
+            continue
+        if (enrolment.programme_id, enrolment.side) in paired:
+            continue
+        owner = await ctx.session.get(Programme, enrolment.programme_id)
+        name = owner.name if owner else "a programme"
+        side_column = Pair.mentor_id if enrolment.side == "mentor" else Pair.mentee_id
+        completed = await ctx.session.scalar(
+            select(Pair.id).where(
+                Pair.programme_id == enrolment.programme_id,
+                side_column == ctx.actor.id,
+                Pair.end_reason == "completed",
+            )
+        )
+        if enrolment.status == "paused":
+            state = "paused"
+        elif completed is not None:
+            state = "completed the programme"
+        elif owner is not None:
+            state = _waiting(owner, enrolment, ctx.actor)
+        else:
+            state = "waiting to be paired"
+        fields.append(
+            CardField(
+                label=f"{name} ({enrolment.side})",
+                value=state,
+            )
+        )
+    if fields:
+        text = "\n".join(f"• {f.label}: {f.value}" for f in fields)
+        replies.append(
+            Message(
+                text=text,
+                kind=Kind.STATUS,
+                card=Card(header="Your mentoring", sections=(Section(fields=tuple(fields)),)),
+            )
+        )
+    elif programme is None and ctx.is_coordinator:
+        for each in await repo.programmes(ctx.session, workspace_id=ctx.workspace.id):
+            replies.append(await programmes.summary(ctx, each))
+    if not replies:
+        replies.append(
+            Message(
+                text="You're not in a programme yet. Type programs to see what's "
+                "on offer, then join <program>.",
+                kind=Kind.STATUS,
+            )
+        )
+    return replies
+
+
+async def single_pair(ctx: Context, args: Args) -> Pair:
+    programme = await _optional_programme(ctx, args)
+    pairs = await repo.live_pairs_of(
+        ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
+    )
+    if not pairs:
+        raise UserError(
+            "You don't have a mentoring partner right now."
+            + (" Type status to see your programmes." if programme is None else "")
+        )
+    if len(pairs) > 1:
+        keys = ", ".join(sorted({p.programme.key for p in pairs}))
+        raise UserError(
+            f"You're paired in more than one programme ({keys}). "
+            "Add the programme, e.g. met career."
+        )
+    return pairs[0]
+
+
+@verb("agenda", usage="agenda [program]", summary="show your current session's agenda", max_words=1)
+async def show_agenda(ctx: Context, args: Args) -> Reply:
+    pair = await single_pair(ctx, args)
+    curriculum = ctx.curriculum(pair.programme)
+    if pair.session_index >= len(curriculum.sessions):
+        return [cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
+    started = pair.session_started_at or pair.created_at
+    return [
+        cards.agenda(
+            pair=pair,
+            programme=pair.programme,
+            curriculum=curriculum,
+            previous_logged=True,
+            due=started + timedelta(days=pair.programme.cadence_days),
+        )
+    ]
+
+
+@verb(
+    "pause",
+    usage="pause [program]",
+    summary="take a break; your partner is told kindly",
+    max_words=1,
+)
+async def pause(ctx: Context, args: Args) -> Reply:
+    programme = await _optional_programme(ctx, args)
+    changed = await journeys.set_paused(
+        ctx.session, person=ctx.actor, programme=programme, paused=True, now=ctx.now
+    )
+    if not changed and not await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
+        raise UserError("You're not in a programme, so there's nothing to pause.")
+    return [
+        Message(
+            text="Paused. No agendas or nudges until you type resume. Your partner "
+            "has been told, without any reason given.",
+            kind=Kind.PAUSED,
+        )
+    ]
+
+
+@verb("resume", usage="resume [program]", summary="pick up again after a pause", max_words=1)
+async def resume(ctx: Context, args: Args) -> Reply:
+    programme = await _optional_programme(ctx, args)
+    changed = await journeys.set_paused(
+        ctx.session, person=ctx.actor, programme=programme, paused=False, now=ctx.now
+    )
+    if not changed and not await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
+        raise UserError("You're not in a programme, so there's nothing to resume.")
+    return [
+        Message(
+            text="Welcome back. I'll send your next agenda on the usual rhythm.", kind=Kind.RESUMED
+        )
+    ]
+
+
+async def _block(ctx: Context, other: Person) -> blocking.Blocked:
+    """Block someone for the person speaking, and audit it where coordinators will look."""
+    done = await blocking.block(ctx.session, blocker=ctx.actor, other=other, now=ctx.now)
+    if done.ended:
+        for pair in done.ended:
+            await ctx.audit(
+                "block",
+                programme=pair.programme,
+                target=other.label,
+                after={"pairing ended": True},
+            )
+    elif done.new:
+        await ctx.audit("block", target=other.label, after={"pairing ended": False})
+    return done
+
+
+def _blocked_sentence(other: Person, done: blocking.Blocked) -> str:
+    said = f"You won't be paired with {other.label} again, in any programme."
+    if done.ended:
+        names = ", ".join(sorted({pair.programme.name for pair in done.ended}))
+        said += (
+            f" Your pairing in {names} has ended; {other.label} is told only that it has "
+            "ended, never that you blocked them."
+        )
+    else:
+        said += f" {other.label} isn't told."
+    return said
+
+
+@verb(
+    "block",
+    usage="block @person",
+    summary="never be paired with someone again; ends any pairing with them",
+    min_words=1,
+    max_words=1,
+)
+async def block(ctx: Context, args: Args) -> Reply:
+    other = await ctx.person(args.words[0])
+    if other.id == ctx.actor.id:
+        raise UserError("You can't block yourself.")
+    done = await _block(ctx, other)
+    said = _blocked_sentence(other, done)
+    if not done.new and not done.ended:
+        said = f"You've already blocked {other.label}. " + said
+    return [
+        Message(
+            text=f"{said} If something happened that worries you, please tell your "
+            "programme coordinator.",
+            kind=Kind.BLOCKED,
+        )
+    ]
+
+
+@verb(
+    "leave",
+    usage="leave <program> [--block]",
+    summary="step out of a programme, no reason needed (--block: never be paired with your "
+    "partner there again)",
+    min_words=1,
+    max_words=1,
+    switches=("block",),
+)
+async def leave(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    enrolments = [
+        e
+        for e in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id)
+        if e.programme_id == programme.id
+    ]
+    if not enrolments:
+        raise UserError(f"You're not in {programme.name}, so there's nothing to leave.")
+    blocked = ""
+    if args.flags.get("block", "no").strip().lower() not in ("no", "false", "off", "0"):
+        partners = {
+            pair.other(ctx.actor.id).id: pair.other(ctx.actor.id)
+            for pair in await repo.live_pairs_of(
+                ctx.session, person_id=ctx.actor.id, programme_id=programme.id
+            )
+        }
+        # Blocking first ends the pairing with the block's wording, so the partner
+        # hears only that it ended, not that anyone left it.
+        for other in partners.values():
+            blocked += " " + _blocked_sentence(other, await _block(ctx, other))
+        if not partners:
+            blocked = (
+                f" You had no partner in {programme.name}, so nobody was blocked; to block "
+                "someone, type block @person."
+            )
+    await journeys.leave(ctx.session, person=ctx.actor, programme=programme, now=ctx.now)
+    return [
+        Message(
+            text=f"You've left {programme.name}. Thank you for the time you gave it. "
+            f"No reason is needed, and you're welcome back any time.{blocked}",
+            kind=Kind.LEFT,
+        )
+    ]
+
+
+@form("join")
+async def join_form(ctx: Context, value: str) -> Message | None:
+    programme = await ctx.programme(value)
+    return cards.join_form(
+        programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
+    )

@@ -1,0 +1,50 @@
+"""``help``: the verbs this person can use, or one verb's usage."""
+
+from __future__ import annotations
+
+from conversations.context import Context, Reply
+from conversations.errors import UserError
+from conversations.grammar import Args
+from conversations.kinds import Kind
+from conversations.messages import Card, Message, Section
+from conversations.registry import action, verb
+
+
+def overview(ctx: Context) -> Message:
+    groups: dict[str, list[str]] = {}
+    for each in ctx.registry.verbs.values():
+        if each.role is not None and each.role not in ctx.roles:
+            continue
+        groups.setdefault(each.group, []).append(f"• {each.usage}: {each.summary}")
+    sections = tuple(
+        Section(text=f"*{group}*\n" + "\n".join(lines)) for group, lines in groups.items()
+    )
+    text = "\n\n".join(s.text for s in sections)
+    return Message(
+        text="Here's what you can ask me:\n\n" + text + "\n\nType help <command> for details.",
+        card=Card(
+            header="How I can help",
+            sections=(*sections, Section(text="Type help <command> for details.")),
+        ),
+        kind=Kind.HELP,
+    )
+
+
+@verb("help", usage="help [command]", summary="this list, or how to use one command", max_words=2)
+async def help_(ctx: Context, args: Args) -> Reply:
+    if not args.words:
+        return [overview(ctx)]
+    found, _ = ctx.registry.find(args.words)
+    if found is None:
+        raise UserError(
+            f"There's no command called '{' '.join(args.words)}'. Type help to see them all."
+        )
+    who = f" (for {found.role}s)" if found.role else ""
+    return [
+        Message(text=f"{found.name}{who}: {found.summary}.\nUsage: {found.usage}", kind=Kind.HELP)
+    ]
+
+
+@action("help")
+async def press_help(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    return [overview(ctx)]

@@ -1,0 +1,156 @@
+"""``outbox``: what is waiting to be sent or failed, and a way to try again.
+
+Nothing is dropped silently: a message that failed every attempt stays here,
+with the platform's reason, until a coordinator retries it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from conversations.context import Context, Reply
+from conversations.errors import NotAllowed, UserError
+from conversations.features.programmes.commands import COORDINATING
+from conversations.grammar import Args
+from conversations.inbound import whole_number
+from conversations.kinds import Kind
+from conversations.messages import Button, Card, CardField, Message, Section
+from conversations.registry import action, verb
+from storage.models import OutboxMessage, OutboxStatus, Person, Role
+
+SHOWN = 10
+
+
+async def _counts(ctx: Context) -> dict[str, int]:
+    rows = await ctx.session.execute(
+        select(OutboxMessage.status, func.count(OutboxMessage.id))
+        .where(OutboxMessage.workspace_id == ctx.workspace.id)
+        .group_by(OutboxMessage.status)
+    )
+    return {str(status): int(n) for status, n in rows.all()}
+
+
+async def _who(ctx: Context, row: OutboxMessage) -> str:
+    if row.channel:
+        return f"#{row.channel}"
+    if row.person_id:
+        person = await ctx.session.get(Person, row.person_id)
+        return person.label if person else "someone"
+    return "a pair"
+
+
+@verb(
+    "outbox",
+    usage="outbox [failed|pending]",
+    summary="messages waiting or failed, with reasons",
+    role=Role.COORDINATOR,
+    max_words=1,
+    group=COORDINATING,
+)
+async def show(ctx: Context, args: Args) -> Reply:
+    which = args.words[0].lower() if args.words else "failed"
+    status = {
+        "failed": OutboxStatus.DEAD,
+        "dead": OutboxStatus.DEAD,
+        "pending": OutboxStatus.PENDING,
+    }.get(which)
+    if status is None:
+        raise UserError("Show failed or pending messages: outbox failed, outbox pending.")
+    counts = await _counts(ctx)
+    rows = (
+        await ctx.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.workspace_id == ctx.workspace.id, OutboxMessage.status == status)
+            .order_by(OutboxMessage.id.desc())
+            .limit(SHOWN)
+        )
+    ).all()
+    summary = (
+        f"{counts.get('pending', 0) + counts.get('sending', 0)} waiting, "
+        f"{counts.get('sent', 0)} sent, {counts.get('skipped', 0)} no longer needed, "
+        f"{counts.get('dead', 0)} failed."
+    )
+    fields = []
+    for row in rows:
+        reason = f": {row.last_error}" if row.last_error else ""
+        when = row.not_before.strftime("%Y-%m-%d %H:%M UTC")
+        fields.append(
+            CardField(
+                label=f"#{row.id} {row.kind} to {await _who(ctx, row)}",
+                value=f"{row.attempts} attempt(s), next {when}{reason}"
+                if status == OutboxStatus.PENDING
+                else f"{row.attempts} attempt(s){reason}",
+            )
+        )
+    lines = "\n".join(f"• {f.label}: {f.value}" for f in fields) or "Nothing here."
+    buttons = (
+        tuple(
+            Button(label=f"Retry #{row.id}", action="outbox.retry", value=str(row.id))
+            for row in rows[:4]
+        )
+        if status == OutboxStatus.DEAD
+        else ()
+    )
+    if status == OutboxStatus.DEAD and rows:
+        buttons += (Button(label="Retry all", action="outbox.retry", value="all", style="primary"),)
+    return [
+        Message(
+            text=f"Outbox: {summary}\n{which.capitalize()}:\n{lines}",
+            kind=Kind.OUTBOX,
+            card=Card(
+                header="Outbox",
+                sections=(
+                    Section(text=summary),
+                    Section(text=f"*{which.capitalize()}*", fields=tuple(fields)),
+                ),
+                buttons=buttons,
+            ),
+        )
+    ]
+
+
+async def _retry(ctx: Context, which: str) -> Reply:
+    query = update(OutboxMessage).where(
+        OutboxMessage.workspace_id == ctx.workspace.id, OutboxMessage.status == OutboxStatus.DEAD
+    )
+    if which != "all":
+        number = whole_number(which.lstrip("#"))
+        if number is None:
+            raise UserError(
+                "Retry a message by its number (outbox retry 12) or all of them (outbox retry all)."
+            )
+        query = query.where(OutboxMessage.id == number)
+    result = await ctx.session.execute(
+        query.values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            not_before=ctx.now,
+            leased_by=None,
+            lease_expires_at=None,
+        ).execution_options(synchronize_session=False)
+    )
+    count = int(getattr(result, "rowcount", 0) or 0)
+    if count == 0:
+        raise UserError("There's no failed message with that number.")
+    await ctx.audit("outbox.retry", target=which, after={"messages": count})
+    return [Message(text=f"Queued {count} message(s) to try again.", kind=Kind.OUTBOX_RETRIED)]
+
+
+@verb(
+    "outbox retry",
+    usage="outbox retry <number>|all",
+    summary="try failed messages again",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    group=COORDINATING,
+)
+async def retry(ctx: Context, args: Args) -> Reply:
+    return await _retry(ctx, args.words[0].lower())
+
+
+@action("outbox.retry")
+async def press_retry(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    if not ctx.is_coordinator:
+        raise NotAllowed("Only coordinators can do that.")
+    return await _retry(ctx, value)

@@ -1,0 +1,70 @@
+"""Quiet days: a workspace's holidays, when no nudge is sent to anyone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conversations.context import Context, Reply
+from conversations.errors import UserError
+from conversations.features.programmes.commands import COORDINATING
+from conversations.grammar import Args
+from conversations.kinds import Kind
+from conversations.messages import Message
+from conversations.registry import verb
+from storage.models import Role
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"'{text}' isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-25."
+        ) from None
+
+
+def _days(ctx: Context) -> list[str]:
+    return sorted(str(d) for d in ctx.workspace.settings.get("quiet_days", []))
+
+
+@verb(
+    "quiet",
+    usage="quiet [add|remove <YYYY-MM-DD>]",
+    summary="the workspace's quiet days (holidays): no nudges on them",
+    role=Role.COORDINATOR,
+    max_words=2,
+    group=COORDINATING,
+)
+async def quiet(ctx: Context, args: Args) -> Reply:
+    days = _days(ctx)
+    if not args.words:
+        shown = ", ".join(days) if days else "none yet"
+        return [
+            Message(
+                text=f"Quiet days: {shown}. Add one with quiet add 2026-12-25.",
+                kind=Kind.QUIET_DAYS,
+            )
+        ]
+    if len(args.words) != 2 or args.words[0].lower() not in ("add", "remove"):
+        raise UserError(
+            "Say quiet add <date> or quiet remove <date>.", usage="quiet [add|remove <YYYY-MM-DD>]"
+        )
+    day = str(_day(args.words[1]))
+    before = list(days)
+    if args.words[0].lower() == "add":
+        if day in days:
+            raise UserError(f"{day} is already a quiet day.")
+        days.append(day)
+    else:
+        if day not in days:
+            raise UserError(f"{day} isn't a quiet day.")
+        days.remove(day)
+    ctx.workspace.settings = {**ctx.workspace.settings, "quiet_days": sorted(days)}
+    await ctx.audit("quiet-days", target=day, before={"days": before}, after={"days": sorted(days)})
+    return [
+        Message(
+            text=f"Quiet days: {', '.join(sorted(days)) or 'none'}. Nudges due on "
+            "them wait for the next working day.",
+            kind=Kind.QUIET_DAYS,
+        )
+    ]

@@ -1,0 +1,410 @@
+"""A pair's timed prompts: agendas, pulses, nudges, reminders, stalls and silence.
+
+Each is one ``UPDATE … WHERE <due> RETURNING`` over the pairs' schedule columns (the
+claim: with several instances ticking, each due row moves on in exactly one of them),
+then one bulk insert of planned outbox rows, rendered when sent
+(``conversations.features.pairing.renderers``). After downtime nothing bursts: each due
+time moves on from *now*, so a pair that missed three cadences gets one agenda.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, not_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.curriculum import Library
+from conversations.features.pairing import lifecycle, schedule
+from conversations.kinds import Kind
+from conversations.planner import (
+    Plan,
+    insert_ignoring,
+    insert_planned,
+    planned_row,
+    running_programmes,
+)
+from conversations.registry import Tick, timed
+from storage.models import (
+    EndReason,
+    Meeting,
+    MeetingOutcome,
+    Pair,
+    PairStatus,
+    PauseReason,
+    Programme,
+    Prompt,
+    Role,
+    RoleGrant,
+)
+
+
+def _met(index: Any) -> Any:
+    return exists().where(
+        Meeting.pair_id == Pair.id,
+        Meeting.session_index == index,
+        Meeting.outcome == MeetingOutcome.MET,
+    )
+
+
+async def _agendas(
+    session: AsyncSession, programme: Programme, total: int, now: datetime, plan: Plan
+) -> None:
+    due = and_(
+        Pair.programme_id == programme.id,
+        Pair.status == PairStatus.ACTIVE,
+        Pair.next_agenda_at <= now,
+    )
+    # Two sessions in a row without a meeting: wait (stalled) instead of marching on.
+    await session.execute(
+        update(Pair)
+        .where(
+            due,
+            Pair.session_index > 0,
+            not_(_met(Pair.session_index)),
+            not_(_met(Pair.session_index - 1)),
+        )
+        .values(next_agenda_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    finished = await lifecycle.end_where(
+        session,
+        due,
+        Pair.session_index + 1 >= total,
+        reason=EndReason.COMPLETED,
+        now=now,
+        also={"session_index": Pair.session_index + 1},
+    )
+    moved = (
+        await session.execute(
+            update(Pair)
+            .where(due)
+            .values(
+                session_index=Pair.session_index + 1,
+                **lifecycle.session_values(programme, now),
+            )
+            .returning(Pair.id, Pair.session_index)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    ws = programme.workspace_id
+    rows = [
+        planned_row(
+            workspace_id=ws,
+            key=f"pair:{pid}:closing",
+            kind=Kind.CLOSING,
+            now=now,
+            ref_index=total,
+            pair_id=pid,
+        )
+        for pid in finished
+    ]
+    rows += [
+        planned_row(
+            workspace_id=ws,
+            key=f"pair:{pid}:session:{index}:agenda",
+            kind=Kind.AGENDA,
+            now=now,
+            ref_index=index,
+            pair_id=pid,
+        )
+        for pid, index in moved
+    ]
+    plan.add("agenda", await insert_planned(session, rows))
+
+
+async def _nudges(
+    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
+) -> None:
+    due = and_(Pair.status == PairStatus.ACTIVE, Pair.nudge_at <= now)
+    wanted = (
+        await session.execute(
+            update(Pair)
+            .where(due, not_(_met(Pair.session_index)))
+            .values(nudge_at=None)
+            .returning(Pair.id, Pair.programme_id, Pair.session_index, Pair.next_agenda_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    await session.execute(
+        update(Pair).where(due).values(nudge_at=None).execution_options(synchronize_session=False)
+    )
+    rows = [
+        planned_row(
+            workspace_id=workspaces[prog],
+            key=f"pair:{pid}:session:{index}:nudge",
+            kind=Kind.MEET_NUDGE,
+            now=now,
+            ref_index=index,
+            pair_id=pid,
+            expires_at=until,
+        )
+        for pid, prog, index, until in wanted
+        if prog in workspaces
+    ]
+    plan.add("meet_nudge", await insert_planned(session, rows))
+
+
+async def _pulses(
+    session: AsyncSession, programme: Programme, library: Library, now: datetime, plan: Plan
+) -> None:
+    curriculum = library.get(programme.curriculum_key)
+    due = and_(
+        Pair.programme_id == programme.id,
+        Pair.status == PairStatus.ACTIVE,
+        Pair.next_pulse_at <= now,
+    )
+    numbers = sorted(set((await session.scalars(select(Pair.pulses_sent).where(due))).all()))
+    rows: list[dict[str, Any]] = []
+    prompts: list[dict[str, Any]] = []
+    for number in numbers:
+        day = schedule.pulse_day(curriculum, number)
+        gap = schedule.pulse_day(curriculum, number + 1) - day
+        sent = (
+            await session.execute(
+                update(Pair)
+                .where(due, Pair.pulses_sent == number)
+                .values(pulses_sent=number + 1, next_pulse_at=now + timedelta(days=gap))
+                .returning(Pair.id, Pair.mentor_id, Pair.mentee_id)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        for pid, mentor_id, mentee_id in sent:
+            for person_id in (mentee_id, mentor_id):
+                rows.append(
+                    planned_row(
+                        workspace_id=programme.workspace_id,
+                        key=f"pair:{pid}:pulse:{day}:{person_id}",
+                        kind=Kind.PULSE,
+                        now=now,
+                        ref_index=day,
+                        pair_id=pid,
+                        person_id=person_id,
+                        expires_at=now + timedelta(days=7),
+                    )
+                )
+                prompts.append(
+                    {
+                        "pair_id": pid,
+                        "person_id": person_id,
+                        "kind": "pulse",
+                        "ref_index": day,
+                        "asked_at": now,
+                        "answered_at": None,
+                        "reminders_sent": 0,
+                        "next_reminder_at": now + schedule.REMINDER_AFTER,
+                    }
+                )
+    if prompts:
+        await session.execute(
+            insert_ignoring(session, Prompt, ["pair_id", "person_id", "kind", "ref_index"]),
+            prompts,
+        )
+    plan.add("pulse", await insert_planned(session, rows))
+
+
+async def _reminders(
+    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
+) -> None:
+    last = schedule.MAX_REMINDERS
+    reminded = (
+        await session.execute(
+            update(Prompt)
+            .where(
+                Prompt.answered_at.is_(None),
+                Prompt.next_reminder_at <= now,
+                Prompt.reminders_sent < last,
+            )
+            .values(
+                reminders_sent=Prompt.reminders_sent + 1,
+                next_reminder_at=case(
+                    (Prompt.reminders_sent + 1 >= last, None), else_=now + schedule.REMINDER_AFTER
+                ),
+            )
+            .returning(Prompt.id, Prompt.pair_id, Prompt.person_id, Prompt.reminders_sent)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not reminded:
+        return
+    programme_of = dict(
+        (
+            await session.execute(
+                select(Pair.id, Pair.programme_id).where(Pair.id.in_({r[1] for r in reminded}))
+            )
+        ).all()
+    )
+    rows = [
+        planned_row(
+            workspace_id=workspaces[programme_of[pair_id]],
+            key=f"prompt:{prompt_id}:reminder:{n}",
+            kind=Kind.REMINDER,
+            now=now,
+            ref_index=prompt_id,
+            pair_id=pair_id,
+            person_id=person_id,
+            expires_at=now + schedule.REMINDER_AFTER,
+        )
+        for prompt_id, pair_id, person_id, n in reminded
+        if programme_of.get(pair_id) in workspaces
+    ]
+    plan.add("reminder", await insert_planned(session, rows))
+
+
+async def _stalls(
+    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
+) -> None:
+    stalled = (
+        await session.execute(
+            update(Pair)
+            .where(Pair.status == PairStatus.ACTIVE, Pair.stall_at <= now)
+            .values(stall_at=None)
+            .returning(Pair.id, Pair.programme_id, Pair.last_met_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not stalled:
+        return
+    coordinators: dict[int, list[int]] = {}
+    for workspace_id, person_id in (
+        await session.execute(
+            select(RoleGrant.workspace_id, RoleGrant.person_id).where(
+                RoleGrant.role == Role.COORDINATOR,
+                RoleGrant.workspace_id.in_(set(workspaces.values())),
+            )
+        )
+    ).all():
+        coordinators.setdefault(workspace_id, []).append(person_id)
+    rows = []
+    for pid, prog, last_met in stalled:
+        ws = workspaces.get(prog)
+        if ws is None:
+            continue
+        since = (last_met or now).strftime("%Y%m%d")
+        rows += [
+            planned_row(
+                workspace_id=ws,
+                key=f"pair:{pid}:stall:{since}:to:{coordinator}",
+                kind=Kind.STALL,
+                now=now,
+                ref_index=pid,
+                pair_id=pid,
+                person_id=coordinator,
+            )
+            for coordinator in coordinators.get(ws, [])
+        ]
+    plan.add("stall", await insert_planned(session, rows))
+
+
+async def _silence(
+    session: AsyncSession, programmes: dict[int, Programme], now: datetime, plan: Plan
+) -> None:
+    rows = []
+    for programme in programmes.values():
+        notice = timedelta(days=schedule.setting(programme, "notice_days", schedule.NOTICE_DAYS))
+        warned = (
+            (
+                await session.execute(
+                    update(Pair)
+                    .where(
+                        Pair.programme_id == programme.id,
+                        Pair.status == PairStatus.ACTIVE,
+                        Pair.inactive_at <= now,
+                    )
+                    .values(inactive_at=None, auto_pause_at=now + notice)
+                    .returning(Pair.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        stamp = now.strftime("%Y%m%d")
+        rows += [
+            planned_row(
+                workspace_id=programme.workspace_id,
+                key=f"pair:{pid}:silence:{stamp}",
+                kind=Kind.INACTIVITY_NOTICE,
+                now=now,
+                ref_index=pid,
+                pair_id=pid,
+            )
+            for pid in warned
+        ]
+        paused = await lifecycle.pause_where(
+            session,
+            Pair.programme_id == programme.id,
+            Pair.auto_pause_at <= now,
+            reason=PauseReason.INACTIVITY,
+        )
+        rows += [
+            planned_row(
+                workspace_id=programme.workspace_id,
+                key=f"pair:{pid}:autopause:{stamp}",
+                kind=Kind.AUTO_PAUSED,
+                now=now,
+                ref_index=pid,
+                pair_id=pid,
+            )
+            for pid in paused
+        ]
+    plan.add("inactivity", await insert_planned(session, rows))
+
+
+@timed("agenda", order=10)
+async def agendas(tick: Tick) -> int:
+    """Each active pair whose cadence has passed moves to its next session (or ends)."""
+    plan = Plan()
+    for programme in await running_programmes(tick.session):
+        curriculum = tick.library.get(programme.curriculum_key)
+        if curriculum is not None:
+            await _agendas(tick.session, programme, len(curriculum.sessions), tick.now, plan)
+    return plan.total
+
+
+@timed("pulse", order=20)
+async def pulses(tick: Tick) -> int:
+    """Milestone pulses (short private questions) that have come due."""
+    plan = Plan()
+    for programme in await running_programmes(tick.session):
+        if tick.library.get(programme.curriculum_key) is not None:
+            await _pulses(tick.session, programme, tick.library, tick.now, plan)
+    return plan.total
+
+
+async def _workspaces(session: AsyncSession) -> dict[int, int]:
+    return {p.id: p.workspace_id for p in await running_programmes(session)}
+
+
+@timed("meet_nudge", order=30)
+async def nudges(tick: Tick) -> int:
+    """Half-way through a session with no meeting logged: a gentle nudge."""
+    plan = Plan()
+    await _nudges(tick.session, await _workspaces(tick.session), tick.now, plan)
+    return plan.total
+
+
+@timed("reminder", order=40)
+async def reminders(tick: Tick) -> int:
+    """Unanswered check-ins and pulses get a reminder, at most MAX_REMINDERS times."""
+    plan = Plan()
+    await _reminders(tick.session, await _workspaces(tick.session), tick.now, plan)
+    return plan.total
+
+
+@timed("stall", order=50)
+async def stalls(tick: Tick) -> int:
+    """Pairs with no meeting for the stall period: their coordinators hear of it."""
+    plan = Plan()
+    await _stalls(tick.session, await _workspaces(tick.session), tick.now, plan)
+    return plan.total
+
+
+@timed("inactivity", order=60)
+async def silence(tick: Tick) -> int:
+    """Long silence: a notice first, then the pair pauses itself."""
+    plan = Plan()
+    programmes = {p.id: p for p in await running_programmes(tick.session)}
+    await _silence(tick.session, programmes, tick.now, plan)
+    return plan.total

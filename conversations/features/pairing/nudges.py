@@ -1,0 +1,233 @@
+"""Answers to what the scheduler sends: pulses, stall escalations, silence notices, snoozes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from conversations import cards, rendering
+from conversations.context import Context, Reply
+from conversations.durations import parse_delta
+from conversations.errors import NotAllowed, UserError
+from conversations.features.pairing import journeys, lifecycle, renderers
+from conversations.grammar import Args
+from conversations.inbound import whole_number
+from conversations.kinds import Kind
+from conversations.messages import Message
+from conversations.outbox import Outbox
+from conversations.registry import action, form, verb
+from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, PulseResponse
+
+
+async def _pair(ctx: Context, value: str) -> Pair:
+    pair_id = whole_number(value)
+    if pair_id is None:
+        raise UserError("That button is out of date. Type status to see where you are.")
+    pair = await ctx.session.get(Pair, pair_id)
+    if pair is None or pair.programme.workspace_id != ctx.workspace.id:
+        raise UserError("That button is out of date. Type status to see where you are.")
+    return pair
+
+
+@action("pulse")
+async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    pair_text, _, day_text = value.partition(":")
+    pair = await _pair(ctx, pair_text)
+    if not pair.includes(ctx.actor.id) or whole_number(day_text) is None:
+        raise UserError("That form belongs to someone else's pairing.")
+    rating = (values.get("rating") or "").strip()
+    if rating not in {"1", "2", "3", "4", "5"}:
+        raise UserError("Choose how it's going, from 1 (badly) to 5 (really well).")
+    comment = (values.get("comment") or "").strip() or None
+    if comment is not None and len(comment) > 2000:
+        raise UserError("Keep the comment under 2,000 characters.")
+    day = int(day_text)
+    done = await ctx.session.scalar(
+        select(PulseResponse.id).where(
+            PulseResponse.pair_id == pair.id,
+            PulseResponse.person_id == ctx.actor.id,
+            PulseResponse.day == day,
+        )
+    )
+    if done is not None:
+        return [Message(text="You've already answered this one. Thank you.", kind=Kind.PULSE_DONE)]
+    ctx.session.add(
+        PulseResponse(
+            pair_id=pair.id,
+            person_id=ctx.actor.id,
+            day=day,
+            rating=int(rating),
+            comment=comment,
+            created_at=ctx.now,
+        )
+    )
+    await journeys.answered(
+        ctx.session,
+        pair_id=pair.id,
+        person_id=ctx.actor.id,
+        kind=Kind.PULSE,
+        ref_index=day,
+        now=ctx.now,
+    )
+    return [
+        Message(
+            text="Thank you. That helps the programme team see how things are going "
+            "(they see counts, never your words).",
+            kind=Kind.PULSE_DONE,
+        )
+    ]
+
+
+def _coordinator(ctx: Context) -> None:
+    if not ctx.is_coordinator:
+        raise NotAllowed("Only coordinators can do that.")
+
+
+async def _live(ctx: Context, value: str) -> Pair:
+    pair = await _pair(ctx, value)
+    if pair.status not in (PairStatus.ACTIVE, PairStatus.PAUSED):
+        raise UserError(f"{pair.mentor.label} and {pair.mentee.label} are no longer paired.")
+    return pair
+
+
+@action("stall.nudge")
+async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    _coordinator(ctx)
+    pair = await _live(ctx, value)
+    stamp = ctx.now.strftime("%Y%m%d")
+    await Outbox(ctx.session, ctx.now).to_pair(
+        pair,
+        Message(
+            text=f"Hello {pair.mentor.label} and {pair.mentee.label}, {ctx.actor.label} from the "
+            f"programme team here. It's been a little while since you logged a meeting in "
+            f"{pair.programme.name}. Could you find half an hour this week? If something's in "
+            "the way, just reply and we'll sort it out together.",
+            kind=Kind.COORDINATOR_NUDGE,
+        ),
+        key=f"pair:{pair.id}:nudged:{stamp}",
+    )
+    await ctx.audit(
+        "stall.nudge", programme=pair.programme, target=f"{pair.mentor.label} + {pair.mentee.label}"
+    )
+    return [
+        Message(
+            text=f"Nudged {pair.mentor.label} and {pair.mentee.label}; they'll see it "
+            "in their working hours.",
+            kind=Kind.STALL_HANDLED,
+        )
+    ]
+
+
+@action("stall.pause")
+async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    _coordinator(ctx)
+    pair = await _live(ctx, value)
+    if pair.status == PairStatus.PAUSED:
+        return [Message(text="That pair is already paused.", kind=Kind.STALL_HANDLED)]
+    lifecycle.pause(pair, PauseReason.PROGRAMME_TEAM)
+    outbox = Outbox(ctx.session, ctx.now)
+    for person in (pair.mentor, pair.mentee):
+        await outbox.to_person(
+            person,
+            Message(
+                text=f"Your pairing in {pair.programme.name} has been paused by the programme "
+                "team. Nothing you need to do.",
+                kind=Kind.PAUSED_BY_TEAM,
+            ),
+            key=f"pair:{pair.id}:team-pause:{ctx.now:%Y%m%dT%H%M}:{person.id}",
+        )
+    await ctx.audit(
+        "stall.pause",
+        programme=pair.programme,
+        target=f"{pair.mentor.label} + {pair.mentee.label}",
+        before={"status": "active"},
+        after={"status": "paused"},
+    )
+    return [
+        Message(
+            text=f"Paused {pair.mentor.label} and {pair.mentee.label}.", kind=Kind.STALL_HANDLED
+        )
+    ]
+
+
+@action("stall.end")
+async def end_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    _coordinator(ctx)
+    pair = await _live(ctx, value)
+    await journeys.end_by_team(ctx.session, pair=pair, now=ctx.now)
+    await ctx.audit(
+        "stall.end",
+        programme=pair.programme,
+        target=f"{pair.mentor.label} + {pair.mentee.label}",
+        before={"status": "active"},
+        after={"status": "ended"},
+    )
+    return [
+        Message(
+            text=f"Ended the pairing of {pair.mentor.label} and {pair.mentee.label}; "
+            "both have been told kindly.",
+            kind=Kind.STALL_HANDLED,
+        )
+    ]
+
+
+@action("inactivity.keep")
+async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
+    pair = await _pair(ctx, value)
+    if not pair.includes(ctx.actor.id):
+        raise UserError("That button belongs to someone else's pairing.")
+    if pair.status != PairStatus.ACTIVE:
+        raise UserError("This pairing isn't active. Type resume to pick it up again.")
+    lifecycle.activity(pair, pair.programme, ctx.now)
+    return [Message(text="Good to hear. I'll keep things going as they are.", kind=Kind.KEPT_GOING)]
+
+
+@verb(
+    "snooze",
+    usage="snooze <1d|1w|2w…>|off",
+    summary="hold my nudges for a while (replies to what I do still come)",
+    min_words=1,
+    max_words=1,
+)
+async def snooze(ctx: Context, args: Args) -> Reply:
+    word = args.words[0].lower()
+    if word in ("off", "stop", "none"):
+        ctx.actor.snoozed_until = None
+        return [
+            Message(
+                text="Snooze off: nudges will come in your working hours again.", kind=Kind.SNOOZED
+            )
+        ]
+    try:
+        span = parse_delta(word)
+    except ValueError as exc:
+        raise UserError(str(exc), usage="snooze <1d|1w|2w…>|off") from None
+    if span > timedelta(days=90):
+        raise UserError("Snooze for at most 90 days; to step back for longer, type pause.")
+    ctx.actor.snoozed_until = ctx.now + span
+    until = cards.local_date(ctx.actor.snoozed_until, ctx.actor.timezone)
+    return [
+        Message(
+            text=f"Snoozed until {until}. I'll hold nudges and reminders until then; "
+            "type snooze off to end it early.",
+            kind=Kind.SNOOZED,
+        )
+    ]
+
+
+@form("pulse")
+async def pulse_form(ctx: Context, value: str) -> Message | None:
+    pair_text, _, day_text = value.partition(":")
+    pair = await _pair(ctx, pair_text)
+    if not pair.includes(ctx.actor.id) or whole_number(day_text) is None:
+        raise UserError("That form belongs to someone else's pairing.")
+    job = rendering.Job(
+        session=ctx.session,
+        row=OutboxMessage(ref_index=int(day_text)),
+        pair=pair,
+        person=ctx.actor,
+        library=ctx.library,
+        now=ctx.now,
+    )
+    return renderers.pulse_form(job, int(day_text))

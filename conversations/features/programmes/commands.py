@@ -1,0 +1,463 @@
+"""Coordinators create and steer programmes; anyone can list them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from conversations.context import Context, Reply
+from conversations.durations import describe_days, parse_days, parse_delta
+from conversations.errors import UserError
+from conversations.features.conduct import conduct
+from conversations.features.pairing import journeys, lifecycle
+from conversations.grammar import Args, channel_ref
+from conversations.kinds import Kind
+from conversations.messages import Button, Card, CardField, Message, Section
+from conversations.outbox import Outbox
+from conversations.registry import Handler, verb
+from storage import repositories as repo
+from storage.models import (
+    CheckIn,
+    EndReason,
+    Enrolment,
+    EnrolmentStatus,
+    Meeting,
+    MeetingOutcome,
+    Pair,
+    PairStatus,
+    Programme,
+    ProgrammeStatus,
+    Role,
+)
+
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+COORDINATING = "Running programmes"
+
+RUNNING = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    allowed_from: tuple[str, ...]
+    done: str
+    outcome: str
+
+
+STEPS = {
+    "open": Step(
+        (ProgrammeStatus.DRAFT,), "opened", "is open for enrolment: people can now type join {key}"
+    ),
+    "launch": Step(
+        (ProgrammeStatus.DRAFT, ProgrammeStatus.ENROLLING),
+        "launched",
+        "is active: pairs move through the curriculum on its rhythm",
+    ),
+    "pause": Step(RUNNING, "paused", "is paused: no agendas or nudges until you resume it"),
+    "resume": Step((ProgrammeStatus.PAUSED,), "resumed", "is running again"),
+    "close": Step(
+        (ProgrammeStatus.DRAFT, *RUNNING, ProgrammeStatus.PAUSED),
+        "closed",
+        "is closed: no more agendas or nudges will be sent",
+    ),
+}
+
+
+def _target(programme: Programme, step: str) -> str:
+    if step == "resume":
+        return str(programme.settings.get("paused_from", ProgrammeStatus.ACTIVE))
+    return {
+        "open": ProgrammeStatus.ENROLLING,
+        "launch": ProgrammeStatus.ACTIVE,
+        "pause": ProgrammeStatus.PAUSED,
+        "close": ProgrammeStatus.CLOSED,
+    }[step]
+
+
+@verb(
+    "program create",
+    usage='program create <key> --curriculum <name> [--name "Display name"] '
+    '[--cadence "every 2 weeks"]',
+    summary="create a programme from a curriculum",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    flags=("curriculum", "name", "cadence"),
+    group=COORDINATING,
+)
+async def create(ctx: Context, args: Args) -> Reply:
+    key = args.words[0].lower()
+    if not KEY.match(key):
+        raise UserError(
+            "A programme key is 2 to 40 lower-case letters, digits or hyphens, e.g. career-2026."
+        )
+    curriculum_key = args.flags.get("curriculum")
+    if not curriculum_key:
+        raise UserError(f"Which curriculum? Choose one of: {', '.join(ctx.library.available())}.")
+    curriculum = ctx.library.get(curriculum_key.lower())
+    if curriculum is None:
+        raise UserError(
+            f"There's no curriculum called '{curriculum_key}'. "
+            f"Choose one of: {', '.join(ctx.library.available())}."
+        )
+    if await repo.programme_by_key(ctx.session, workspace_id=ctx.workspace.id, key=key):
+        raise UserError(f"There is already a programme called '{key}'. Pick another key.")
+    cadence = curriculum.cadence_days
+    if "cadence" in args.flags:
+        try:
+            cadence = parse_days(args.flags["cadence"])
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    name = (args.flags.get("name") or curriculum.name).strip()[:200] or curriculum.name
+    programme = Programme(
+        workspace_id=ctx.workspace.id,
+        key=key,
+        name=name,
+        curriculum_key=curriculum.key,
+        curriculum_version=curriculum.version,
+        cadence_days=cadence,
+        status=ProgrammeStatus.DRAFT,
+        safeguarded=curriculum.safeguarded,
+        settings={"departments": "cross" if curriculum.matching.prefer_cross_department else "any"},
+        created_by_id=ctx.actor.id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(programme)
+    await ctx.session.flush()
+    await ctx.audit(
+        "program.create",
+        programme=programme,
+        target=key,
+        after={"curriculum": curriculum.key, "cadence_days": cadence, "name": name},
+    )
+    return [
+        Message(
+            text=f"Created {name} ({key}) from the {curriculum.name} curriculum: "
+            f"{len(curriculum.sessions)} sessions, {describe_days(cadence)}. It's a draft; "
+            f"type program open {key} when people can join.",
+            kind=Kind.PROGRAM_CREATED,
+        )
+    ]
+
+
+async def _transition(ctx: Context, programme: Programme, step: str) -> str:
+    rule = STEPS[step]
+    target = _target(programme, step)
+    if programme.status == target:
+        raise UserError(
+            f"Nothing to change: {programme.name} {rule.outcome.format(key=programme.key)}."
+        )
+    if programme.status not in rule.allowed_from:
+        raise UserError(f"{programme.name} is {programme.status}, so it can't be {rule.done} now.")
+    before = programme.status
+    if step == "pause":
+        programme.settings = {**programme.settings, "paused_from": before}
+    programme.status = target
+    if target == ProgrammeStatus.ACTIVE and programme.launched_at is None:
+        programme.launched_at = ctx.now
+    if step == "resume":
+        # The pause should not count against pairs: their current session starts afresh.
+        for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
+            if pair.status == PairStatus.ACTIVE:
+                lifecycle.restart(pair, programme=programme, now=ctx.now)
+    if target == ProgrammeStatus.CLOSED:
+        programme.closed_at = ctx.now
+        for pair in await repo.live_pairs_in(ctx.session, programme_id=programme.id):
+            lifecycle.end(pair, reason=EndReason.PROGRAMME_CLOSED, now=ctx.now)
+    await ctx.audit(
+        f"program.{step}",
+        programme=programme,
+        target=programme.key,
+        before={"status": before},
+        after={"status": target},
+    )
+    return f"{programme.name} {rule.outcome.format(key=programme.key)}."
+
+
+async def _announce(ctx: Context, programme: Programme, word: str) -> str:
+    channel = channel_ref(word)
+    if channel is None:
+        shown = word if len(word) <= 60 else word[:60] + "…"
+        raise UserError(f"'{shown}' doesn't look like a channel. Mention it with #, e.g. #general.")
+    curriculum = ctx.curriculum(programme)
+    message = Message(
+        text=f"{programme.name} is open. {curriculum.description} Type join {programme.key} "
+        "to take part.",
+        card=Card(
+            header=f"Join {programme.name}",
+            sections=(
+                Section(text=curriculum.description),
+                Section(
+                    fields=(
+                        CardField(label="Who it's for", value=curriculum.audience),
+                        CardField(
+                            label="Rhythm",
+                            value=f"{describe_days(programme.cadence_days)}, "
+                            f"{len(curriculum.sessions)} sessions",
+                        ),
+                    )
+                ),
+            ),
+            buttons=(
+                Button(
+                    label="Join as a mentee",
+                    action="join.start",
+                    value=f"{programme.key}:mentee",
+                    style="primary",
+                ),
+                Button(
+                    label="Join as a mentor", action="join.start", value=f"{programme.key}:mentor"
+                ),
+            ),
+        ),
+        kind=Kind.ANNOUNCEMENT,
+    )
+    stamp = ctx.now.strftime("%Y%m%dT%H%M%S")
+    await Outbox(ctx.session, ctx.now).to_channel(
+        ctx.workspace.id, channel, message, key=f"announce:{programme.id}:{channel}:{stamp}"
+    )
+    await ctx.audit("program.announce", programme=programme, target=f"#{channel}")
+    return f"Announced {programme.name} in {word} with Join buttons."
+
+
+@verb(
+    "program open",
+    usage="program open <program> [#channel]",
+    summary="let people join, announcing it in a channel",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=2,
+    group=COORDINATING,
+)
+async def open_(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    said = await _transition(ctx, programme, "open")
+    if len(args.words) == 2:
+        said += " " + await _announce(ctx, programme, args.words[1])
+    return [Message(text=said, kind=Kind.PROGRAM_OPEN)]
+
+
+@verb(
+    "program announce",
+    usage="program announce <program> #channel",
+    summary="post the Join announcement (again) in a channel",
+    role=Role.COORDINATOR,
+    min_words=2,
+    max_words=2,
+    group=COORDINATING,
+)
+async def announce(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    if programme.status not in RUNNING:
+        raise UserError(f"{programme.name} is {programme.status}; open it first.")
+    return [Message(text=await _announce(ctx, programme, args.words[1]), kind=Kind.ANNOUNCED)]
+
+
+def _step_verb(step: str, summary: str) -> Handler:
+    """One verb per lifecycle step (``program launch``…), declared alike."""
+
+    async def handler(ctx: Context, args: Args) -> Reply:
+        programme = await ctx.programme(args.words[0])
+        return [Message(text=await _transition(ctx, programme, step), kind=Kind(f"program_{step}"))]
+
+    return verb(
+        f"program {step}",
+        usage=f"program {step} <program>",
+        summary=summary,
+        role=Role.COORDINATOR,
+        min_words=1,
+        max_words=1,
+        group=COORDINATING,
+    )(handler)
+
+
+program_launch = _step_verb("launch", "start the programme's rhythm")
+program_pause = _step_verb("pause", "hold every agenda and nudge")
+program_resume = _step_verb("resume", "carry on after a pause")
+program_close = _step_verb("close", "end the programme")
+
+
+@verb(
+    "program status",
+    usage="program status <program>",
+    summary="counts: enrolled, matched, active, stalled, ended",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    group=COORDINATING,
+)
+async def programme_status(ctx: Context, args: Args) -> Reply:
+    return [await summary(ctx, await ctx.programme(args.words[0]))]
+
+
+_SETTINGS = ("matching", "departments", "choice-window", "name", "cadence")
+
+
+@verb(
+    "program set",
+    usage="program set <program> [--matching proposal|choice] "
+    '[--departments cross|same|any] [--choice-window 3d] [--name "..."] '
+    '[--cadence "every 2 weeks"]',
+    summary="change how a programme matches and runs",
+    role=Role.COORDINATOR,
+    min_words=1,
+    max_words=1,
+    flags=_SETTINGS,
+    group=COORDINATING,
+)
+async def configure(ctx: Context, args: Args) -> Reply:
+    programme = await ctx.programme(args.words[0])
+    if not args.flags:
+        raise UserError("Say what to change, e.g. program set career --matching choice.")
+    settings = dict(programme.settings)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    changes: dict[str, object] = {}
+    if "matching" in args.flags:
+        mode = args.flags["matching"].lower()
+        if mode not in ("proposal", "choice"):
+            raise UserError(
+                "--matching is proposal (you review pairs) or choice (mentees "
+                "choose among suggestions)."
+            )
+        changes["matching"] = mode
+    if "departments" in args.flags:
+        mode = args.flags["departments"].lower()
+        if mode not in ("cross", "same", "any"):
+            raise UserError("--departments is cross (prefer different departments), same, or any.")
+        changes["departments"] = mode
+    if "choice-window" in args.flags:
+        try:
+            days = parse_delta(args.flags["choice-window"]).days
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if not 1 <= days <= 30:
+            raise UserError("--choice-window must be between 1 day and 30 days.")
+        changes["choice_window_days"] = days
+    for key, value in changes.items():
+        before[key] = settings.get(key)
+        after[key] = value
+        settings[key] = value
+    programme.settings = settings
+    if "name" in args.flags:
+        name = args.flags["name"].strip()[:200]
+        if not name:
+            raise UserError("--name can't be empty.")
+        before["name"], after["name"] = programme.name, name
+        programme.name = name
+    if "cadence" in args.flags:
+        try:
+            cadence = parse_days(args.flags["cadence"])
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        before["cadence_days"], after["cadence_days"] = programme.cadence_days, cadence
+        programme.cadence_days = cadence
+    await ctx.audit(
+        "program.set", programme=programme, target=programme.key, before=before, after=after
+    )
+    shown = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items())
+    return [Message(text=f"Updated {programme.name}: {shown}.", kind=Kind.PROGRAM_SET)]
+
+
+@verb("programs", usage="programs", summary="list this workspace's programmes")
+async def list_programmes(ctx: Context, args: Args) -> Reply:
+    found = await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
+    if not found:
+        hint = " Create one with program create." if ctx.is_coordinator else ""
+        return [Message(text=f"There are no programmes here yet.{hint}")]
+    lines = [f"• {p.key}: {p.name} ({p.status})" for p in found]
+    return [
+        Message(
+            text="Programmes:\n" + "\n".join(lines),
+            kind=Kind.PROGRAMMES,
+            card=Card(header="Programmes", sections=(Section(text="\n".join(lines)),)),
+        )
+    ]
+
+
+async def summary(ctx: Context, programme: Programme) -> Message:
+    """Counts for coordinators: statuses and numbers, never anyone's private words."""
+    enrolled = dict(
+        (
+            await ctx.session.execute(
+                select(Enrolment.side, func.count(Enrolment.id))
+                .where(
+                    Enrolment.programme_id == programme.id, Enrolment.status != EnrolmentStatus.LEFT
+                )
+                .group_by(Enrolment.side)
+            )
+        ).all()
+    )
+    pairs = dict(
+        (
+            await ctx.session.execute(
+                select(Pair.status, func.count(Pair.id))
+                .where(Pair.programme_id == programme.id)
+                .group_by(Pair.status)
+            )
+        ).all()
+    )
+    met = (
+        await ctx.session.scalar(
+            select(func.count(Meeting.id))
+            .join(Pair, Pair.id == Meeting.pair_id)
+            .where(Pair.programme_id == programme.id, Meeting.outcome == MeetingOutcome.MET)
+        )
+        or 0
+    )
+    rating = await ctx.session.scalar(
+        select(func.avg(CheckIn.rating))
+        .join(Pair, Pair.id == CheckIn.pair_id)
+        .where(Pair.programme_id == programme.id)
+    )
+    checkins = (
+        await ctx.session.scalar(
+            select(func.count(CheckIn.id))
+            .join(Pair, Pair.id == CheckIn.pair_id)
+            .where(Pair.programme_id == programme.id)
+        )
+        or 0
+    )
+    live = await repo.live_pairs_in(ctx.session, programme_id=programme.id)
+    stalled = sum(1 for pair in live if journeys.is_stalled(pair, ctx.now))
+    matched = len({pair.mentee_id for pair in live})
+    waiting = max(enrolled.get("mentee", 0) - matched, 0)
+    unaccepted, people = await conduct.not_accepted(ctx.session, programme=programme)
+    fields = (
+        CardField(label="Status", value=str(programme.status)),
+        CardField(
+            label="Enrolled",
+            value=f"{enrolled.get('mentor', 0)} mentors, {enrolled.get('mentee', 0)} mentees",
+        ),
+        CardField(label="Matched", value=f"{matched} mentees matched, {waiting} waiting"),
+        CardField(
+            label="Code of conduct",
+            value=f"{unaccepted} of {people} haven't accepted version "
+            f"{programme.conduct_version} yet"
+            if unaccepted
+            else f"everyone enrolled has accepted version {programme.conduct_version}"
+            if people
+            else f"version {programme.conduct_version}; nobody enrolled yet",
+        ),
+        CardField(
+            label="Pairs",
+            value=f"{pairs.get('active', 0)} active ({stalled} stalled), "
+            f"{pairs.get('paused', 0)} paused, {pairs.get('ended', 0)} ended, "
+            f"{pairs.get('proposed', 0)} proposed",
+        ),
+        CardField(label="Meetings logged", value=str(met)),
+        CardField(label="Check-ins", value=str(checkins)),
+        CardField(
+            label="Average rating",
+            value=f"{float(rating):.1f} / 5" if rating is not None else "none yet",
+        ),
+    )
+    text = f"{programme.name} ({programme.key}): " + "; ".join(
+        f"{f.label.lower()} {f.value}" for f in fields
+    )
+    return Message(
+        text=text,
+        kind=Kind.PROGRAMME_STATUS,
+        card=Card(header=f"{programme.name}", sections=(Section(fields=fields),)),
+    )

@@ -1,0 +1,255 @@
+"""One registry, built at start-up: what the engine can do, gathered from the features.
+
+Each feature declares its verbs, button actions, forms, renderers, timed jobs and
+personal-data hooks next to the code that handles them, with the decorators below.
+A decorator only labels the function it decorates: nothing is registered anywhere by
+importing a module. :meth:`Registry.discover` walks ``conversations.features`` at start-up
+and collects every labelled function into one object, which the engine, the planner, the
+dispatcher and ``help`` read. Adapters add what only they know (the personal-data hooks for
+their own tables) with :meth:`Registry.add_personal_data` before the engine runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.curriculum import Library
+from conversations.messages import Message
+
+if TYPE_CHECKING:
+    from conversations.context import Context, EngineSettings, Reply
+    from conversations.grammar import Args
+    from conversations.rendering import Job
+    from storage.models import Person
+
+Handler = Callable[["Context", "Args"], Awaitable["Reply"]]
+Action = Callable[["Context", str, dict[str, str]], Awaitable["Reply"]]
+"""A button or form handler: (context, the button's value, the form's values)."""
+FormBuilder = Callable[["Context", str], Awaitable[Message | None]]
+"""Rebuild a form for a submit action and value (platforms that open forms separately)."""
+Renderer = Callable[["Job"], Awaitable[Message | None]]
+"""Build a planned message when it is sent, or None when it is no longer needed."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+_LABEL = "__mentorbot_declarations__"
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    name: str
+    usage: str
+    summary: str
+    handler: Handler
+    role: str | None = None
+    """The workspace role needed (None: anyone)."""
+    min_words: int = 0
+    max_words: int = 0
+    flags: frozenset[str] = frozenset()
+    switches: frozenset[str] = frozenset()
+    """Options that take no value (``--skip-invalid``)."""
+    group: str = "Taking part"
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """What a timed job gets: one transaction, the time, the curricula and the settings."""
+
+    session: AsyncSession
+    now: datetime
+    library: Library
+    settings: EngineSettings
+
+
+TimedRun = Callable[[Tick], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class TimedJob:
+    """Work the planner runs on every tick, in ``order``; returns how much it did."""
+
+    name: str
+    order: int
+    run: TimedRun
+
+
+Export = Callable[[AsyncSession, "Person"], Awaitable[dict[str, Any]]]
+"""Everything one hook's tables hold about a person, for ``my-data`` (JSON-safe)."""
+Forget = Callable[[AsyncSession, "Person", str, datetime], Awaitable[None]]
+"""Delete or blank what one hook's tables hold about a person (``forget-me``); gets the
+person's platform id from before it was replaced by a placeholder."""
+Purge = Callable[[AsyncSession, datetime], Awaitable[int]]
+"""Delete what one hook's tables keep past its retention; returns how many rows."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Where some personal data lives and how it is exported, forgotten and purged."""
+
+    name: str
+    export: Export | None = None
+    forget: Forget | None = None
+    purge: Purge | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    kind: str
+    name: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _label(function: F, declared: _Declared) -> F:
+    labels: list[_Declared] = list(getattr(function, _LABEL, ()))
+    labels.append(declared)
+    setattr(function, _LABEL, tuple(labels))
+    return function
+
+
+def verb(
+    name: str,
+    *,
+    usage: str,
+    summary: str,
+    role: str | None = None,
+    min_words: int = 0,
+    max_words: int = 0,
+    flags: tuple[str, ...] = (),
+    switches: tuple[str, ...] = (),
+    group: str = "Taking part",
+) -> Callable[[Handler], Handler]:
+    """Declare a typed command (``/mentor <name> …``)."""
+    details = {
+        "usage": usage,
+        "summary": summary,
+        "role": role,
+        "min_words": min_words,
+        "max_words": max_words,
+        "flags": frozenset(flags),
+        "switches": frozenset(switches),
+        "group": group,
+    }
+    return lambda handler: _label(handler, _Declared("verb", name, details))
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    """Declare what a button or form with this action name does."""
+    return lambda handler: _label(handler, _Declared("action", name))
+
+
+def form(name: str) -> Callable[[FormBuilder], FormBuilder]:
+    """Declare how to rebuild the form whose submit button has this action."""
+    return lambda builder: _label(builder, _Declared("form", name))
+
+
+def renders(kind: str) -> Callable[[Renderer], Renderer]:
+    """Declare the renderer of planned outbox rows of this kind."""
+    return lambda renderer: _label(renderer, _Declared("renderer", str(kind)))
+
+
+def timed(name: str, *, order: int) -> Callable[[TimedRun], TimedRun]:
+    """Declare a job the planner runs on every tick; lower ``order`` runs first."""
+    return lambda run: _label(run, _Declared("job", name, {"order": order}))
+
+
+def personal_data(
+    name: str, *, export: Export | None = None, purge: Purge | None = None
+) -> Callable[[Forget], Forget]:
+    """Declare a forget hook (with, optionally, its export and purge) for some tables."""
+    return lambda forget: _label(
+        forget, _Declared("personal_data", name, {"export": export, "purge": purge})
+    )
+
+
+class DuplicateDeclaration(RuntimeError):
+    """Two features declared the same verb, action, form, renderer, job or hook."""
+
+
+@dataclass(slots=True)
+class Registry:
+    """Everything the engine can do, by name."""
+
+    verbs: dict[str, Verb] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    forms: dict[str, FormBuilder] = field(default_factory=dict)
+    renderers: dict[str, Renderer] = field(default_factory=dict)
+    jobs: list[TimedJob] = field(default_factory=list)
+    personal_data: list[PersonalData] = field(default_factory=list)
+
+    @classmethod
+    def discover(cls, package: str = "conversations.features") -> Registry:
+        """The registry of every feature under ``package`` (each module imported once)."""
+        registry = cls()
+        for module in _modules(package):
+            registry.collect(module)
+        return registry
+
+    def collect(self, module: ModuleType) -> None:
+        """Add every declaration made in ``module`` (functions defined there)."""
+        for value in vars(module).values():
+            if getattr(value, "__module__", None) != module.__name__:
+                continue  # imported from elsewhere: collected where it is defined
+            for declared in getattr(value, _LABEL, ()):
+                self._add(declared, value)
+
+    def _add(self, declared: _Declared, function: Any) -> None:
+        name, details = declared.name, declared.details
+        if declared.kind == "verb":
+            _unique(self.verbs, name, "verb")
+            self.verbs[name] = Verb(name=name, handler=function, **details)
+        elif declared.kind == "action":
+            _unique(self.actions, name, "action")
+            self.actions[name] = function
+        elif declared.kind == "form":
+            _unique(self.forms, name, "form")
+            self.forms[name] = function
+        elif declared.kind == "renderer":
+            _unique(self.renderers, name, "renderer")
+            self.renderers[name] = function
+        elif declared.kind == "job":
+            if any(job.name == name for job in self.jobs):
+                raise DuplicateDeclaration(f"two timed jobs are called {name}")
+            self.jobs.append(TimedJob(name=name, order=details["order"], run=function))
+            self.jobs.sort(key=lambda job: (job.order, job.name))
+        elif declared.kind == "personal_data":
+            self.add_personal_data(PersonalData(name=name, forget=function, **details))
+
+    def add_personal_data(self, hook: PersonalData) -> None:
+        """Add where some personal data lives (adapters add their own tables' hooks)."""
+        if any(existing.name == hook.name for existing in self.personal_data):
+            raise DuplicateDeclaration(f"two personal-data hooks are called {hook.name}")
+        self.personal_data.append(hook)
+
+    def find(self, words: list[str]) -> tuple[Verb | None, list[str]]:
+        """The verb named by the first one or two words, and the words after it."""
+        lowered = [w.lower() for w in words]
+        if len(lowered) >= 2 and f"{lowered[0]} {lowered[1]}" in self.verbs:
+            return self.verbs[f"{lowered[0]} {lowered[1]}"], words[2:]
+        if lowered and lowered[0] in self.verbs:
+            return self.verbs[lowered[0]], words[1:]
+        return None, words
+
+    def family(self, word: str) -> list[Verb]:
+        """The two-word verbs that start with ``word`` (``program`` → ``program create``…)."""
+        prefix = f"{word.lower()} "
+        return [v for v in self.verbs.values() if v.name.startswith(prefix)]
+
+
+def _unique(table: dict[str, Any], name: str, what: str) -> None:
+    if name in table:
+        raise DuplicateDeclaration(f"two features declare the {what} {name!r}")
+
+
+def _modules(package: str) -> Iterator[ModuleType]:
+    root = importlib.import_module(package)
+    yield root
+    paths: Iterable[str] = getattr(root, "__path__", ())
+    for info in sorted(pkgutil.walk_packages(paths, prefix=f"{package}."), key=lambda i: i.name):
+        yield importlib.import_module(info.name)
