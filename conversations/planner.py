@@ -112,7 +112,13 @@ async def plan(
 ) -> Plan:
     """Everything due at ``now``, queued. Safe to run from several processes at once."""
     result = Plan()
-    tick = Tick(session=session, now=now, library=library, settings=settings or EngineSettings())
+    tick = Tick(
+        session=session,
+        now=now,
+        library=library,
+        settings=settings or EngineSettings(),
+        registry=registry,
+    )
     for job in registry.jobs:
         result.add(job.name, await job.run(tick))
     return result

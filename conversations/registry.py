@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -66,6 +67,7 @@ class Tick:
     now: datetime
     library: Library
     settings: EngineSettings
+    registry: Registry
 
 
 TimedRun = Callable[[Tick], Awaitable[int]]
@@ -80,11 +82,28 @@ class TimedJob:
     run: TimedRun
 
 
+@dataclass(frozen=True, slots=True)
+class Forgetting:
+    """What a forget hook needs to forget one person (``forget-me``), in the caller's
+    transaction, before the person's own row is replaced by a placeholder."""
+
+    session: AsyncSession
+    person: Person
+    platform_user_id: str
+    """Their platform id as it was (the placeholder gets a new one)."""
+    pair_ids: Sequence[int]
+    """Their pairs that are kept (as anonymous history): messages to these are theirs too."""
+    names: re.Pattern[str] | None
+    """Whole-word matches of how they were named and mailed; None when they had no name."""
+    needles: Sequence[str]
+    """The plain strings behind ``names``, for a broad SQL filter before the exact match."""
+    now: datetime
+
+
 Export = Callable[[AsyncSession, "Person"], Awaitable[dict[str, Any]]]
 """Everything one hook's tables hold about a person, for ``my-data`` (JSON-safe)."""
-Forget = Callable[[AsyncSession, "Person", str, datetime], Awaitable[None]]
-"""Delete or blank what one hook's tables hold about a person (``forget-me``); gets the
-person's platform id from before it was replaced by a placeholder."""
+Forget = Callable[[Forgetting], Awaitable[None]]
+"""Delete or blank what one hook's tables hold about a person (``forget-me``)."""
 Purge = Callable[[AsyncSession, datetime], Awaitable[int]]
 """Delete what one hook's tables keep past its retention; returns how many rows."""
 
@@ -248,8 +267,18 @@ def _unique(table: dict[str, Any], name: str, what: str) -> None:
 
 
 def _modules(package: str) -> Iterator[ModuleType]:
+    """Every module under ``package``: each feature (ordered by its ``ORDER``, then name)
+    with its modules by name, so help lists verbs in the same order on every start."""
     root = importlib.import_module(package)
-    yield root
-    paths: Iterable[str] = getattr(root, "__path__", ())
-    for info in sorted(pkgutil.walk_packages(paths, prefix=f"{package}."), key=lambda i: i.name):
-        yield importlib.import_module(info.name)
+    features = [
+        importlib.import_module(info.name)
+        for info in pkgutil.iter_modules(getattr(root, "__path__", ()), prefix=f"{package}.")
+        if info.ispkg
+    ]
+    features.sort(key=lambda f: (getattr(f, "ORDER", 100), f.__name__))
+    for feature in features:
+        yield feature
+        paths: Iterable[str] = getattr(feature, "__path__", ())
+        found = pkgutil.walk_packages(paths, prefix=f"{feature.__name__}.")
+        for info in sorted(found, key=lambda i: i.name):
+            yield importlib.import_module(info.name)

@@ -510,7 +510,9 @@ async def _free_text(chat: Chat, programme: str) -> dict[str, list[Any]]:
 
 async def _purge(chat: Chat, *, at: datetime) -> int:
     async with chat.app.sessions.begin() as session:
-        return await purge_expired(session, now=at, retention_days=180)
+        return await purge_expired(
+            session, now=at, retention_days=180, hooks=chat.app.engine.registry.personal_data
+        )
 
 
 async def test_free_text_is_deleted_retention_days_after_a_programme_closes(

@@ -134,6 +134,7 @@ async def confirm_forget(ctx: Context, value: str, values: dict[str, str]) -> Re
         person=person,
         now=ctx.now,
         default_timezone=ctx.settings.default_timezone,
+        hooks=ctx.registry.personal_data,
     )
     ended = (
         f" Your {_count(done.pairs_ended, 'pairing has', 'pairings have')} ended; each partner "

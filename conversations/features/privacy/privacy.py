@@ -45,8 +45,8 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from conversations import cards
 from conversations.features.pairing import lifecycle
 from conversations.kinds import Kind
-from conversations.messages import Message
 from conversations.outbox import Outbox
+from conversations.registry import Forgetting, PersonalData
 from storage import repositories as repo
 from storage.models import (
     AuditEntry,
@@ -70,13 +70,9 @@ from storage.models import (
     Prompt,
     PulseResponse,
     RoleGrant,
-    TeamsConversation,
-    TeamsMessage,
     Workspace,
 )
 
-PLATFORM_COPIES = timedelta(days=14)
-"""How long the Teams adapter's copy of a posted card or offered file is kept."""
 PLACEHOLDER_NAME = "a former participant"
 """What a forgotten person is called everywhere from then on."""
 FORGOTTEN_PREFIX = "forgotten:"
@@ -441,7 +437,7 @@ def _mentions(column: Any, needles: Sequence[str]) -> ColumnElement[bool]:
     return or_(*(text.icontains(v, autoescape=True) for v in sorted(variants)))
 
 
-def _replacer(pattern: re.Pattern[str], *, sentences: bool) -> Callable[[str], str]:
+def replacer(pattern: re.Pattern[str], *, sentences: bool) -> Callable[[str], str]:
     """Replace each mention with the placeholder; in sentences, capitalised where one starts
     ("A former participant has paused…"), elsewhere (labels, audit targets) as it is."""
 
@@ -467,7 +463,7 @@ def _scrub(value: Any, replace: Callable[[str], str]) -> Any:
     return value
 
 
-async def _scrub_mentions(
+async def scrub_mentions(
     session: AsyncSession,
     *,
     model: Any,
@@ -500,36 +496,6 @@ async def _scrub_mentions(
     return changed
 
 
-async def _drop_waiting_files(
-    session: AsyncSession, *, workspace_id: int, pattern: re.Pattern[str]
-) -> None:
-    """Files waiting for someone to accept them in Teams (an export, say) keep their bytes in
-    ``teams_messages``; drop any that mention the person. Whoever it was for is told it is
-    no longer available and can ask for it again."""
-    rows = await session.execute(
-        select(TeamsMessage.id, TeamsMessage.message).where(
-            TeamsMessage.workspace_id == workspace_id,
-            TeamsMessage.message.is_not(None),
-            cast(TeamsMessage.message, Text).contains('"media_type"'),
-        )
-    )
-    drop = []
-    for row_id, stored in rows:
-        if not isinstance(stored, dict):
-            continue
-        message = Message.from_json(stored)
-        text = " ".join(a.data.decode("utf-8", "replace") for a in message.attachments)
-        if pattern.search(text):
-            drop.append(row_id)
-    if drop:
-        await session.execute(
-            update(TeamsMessage)
-            .where(TeamsMessage.id.in_(drop))
-            .values(message=null())
-            .execution_options(synchronize_session=False)
-        )
-
-
 # -- forgetting ------------------------------------------------------------------------------
 
 
@@ -541,7 +507,12 @@ class Forgotten:
 
 
 async def forget(
-    session: AsyncSession, *, person: Person, now: datetime, default_timezone: str
+    session: AsyncSession,
+    *,
+    person: Person,
+    now: datetime,
+    default_timezone: str,
+    hooks: Sequence[PersonalData] = (),
 ) -> Forgotten:
     """Delete the person's data, leaving an anonymous placeholder (see the module docstring).
 
@@ -628,24 +599,33 @@ async def forget(
     ):
         await session.execute(statement.execution_options(synchronize_session=False))
 
-    await _forget_messages(
-        session, person=person, pair_ids=kept_ids, old_platform_id=old_platform_id
+    # What other parts of the system keep (an adapter's copies of what it posted) goes
+    # first, while the outbox rows that tell which copies were theirs still exist.
+    forgetting = Forgetting(
+        session=session,
+        person=person,
+        platform_user_id=old_platform_id,
+        pair_ids=kept_ids,
+        names=pattern,
+        needles=needles,
+        now=now,
     )
+    for hook in hooks:
+        if hook.forget is not None:
+            await hook.forget(forgetting)
+    await _forget_messages(session, person=person, pair_ids=kept_ids)
     if pattern is not None:
-        await _drop_waiting_files(session, workspace_id=workspace_id, pattern=pattern)
         for model, columns, sentences in (
             (OutboxMessage, (OutboxMessage.payload, OutboxMessage.last_error), True),
             (AuditEntry, (AuditEntry.target, AuditEntry.before, AuditEntry.after), False),
-            (TeamsMessage, (TeamsMessage.message,), True),
-            (TeamsConversation, (TeamsConversation.name, TeamsConversation.reference), False),
         ):
-            await _scrub_mentions(
+            await scrub_mentions(
                 session,
                 model=model,
                 columns=columns,
                 workspace_id=workspace_id,
                 needles=needles,
-                replace=_replacer(pattern, sentences=sentences),
+                replace=replacer(pattern, sentences=sentences),
             )
 
     await session.execute(
@@ -727,7 +707,7 @@ async def _withdraw_offers(session: AsyncSession, *, person: Person, now: dateti
 
 
 async def _forget_messages(
-    session: AsyncSession, *, person: Person, pair_ids: Sequence[int], old_platform_id: str
+    session: AsyncSession, *, person: Person, pair_ids: Sequence[int]
 ) -> None:
     """Messages to them, or to their pairs, that were never delivered are dropped; those
     delivered keep their kind and times (so counts stay true) but lose what they said."""
@@ -735,16 +715,6 @@ async def _forget_messages(
     if pair_ids:
         addressed.append(
             and_(OutboxMessage.person_id.is_(None), OutboxMessage.pair_id.in_(pair_ids))
-        )
-        keys = select(OutboxMessage.idempotency_key).where(
-            OutboxMessage.person_id.is_(None), OutboxMessage.pair_id.in_(pair_ids)
-        )
-        # Their partner's Teams copy of a pair message (an introduction, an agenda).
-        await session.execute(
-            update(TeamsMessage)
-            .where(TeamsMessage.outbox_key.in_(keys), TeamsMessage.message.is_not(None))
-            .values(message=null())
-            .execution_options(synchronize_session=False)
         )
     theirs = or_(*addressed)
     await session.execute(
@@ -758,20 +728,18 @@ async def _forget_messages(
         .values(payload={}, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        delete(TeamsMessage)
-        .where(
-            TeamsMessage.workspace_id == person.workspace_id,
-            TeamsMessage.recipient == old_platform_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
 
 
 # -- retention --------------------------------------------------------------------------------
 
 
-async def purge_expired(session: AsyncSession, *, now: datetime, retention_days: int) -> int:
+async def purge_expired(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    retention_days: int,
+    hooks: Sequence[PersonalData] = (),
+) -> int:
     """Delete check-in reflections, shared lines and pulse comments of programmes closed more
     than ``retention_days`` ago. Ratings stay, so figures stay true. Returns rows purged.
 
@@ -805,12 +773,9 @@ async def purge_expired(session: AsyncSession, *, now: datetime, retention_days:
         .values(comment=None)
         .execution_options(synchronize_session=False)
     )
-    # Copies of messages the Teams adapter keeps (to redraw an answered card, or a file
-    # waiting for its recipient to accept it, such as a my-data.json) go after two weeks.
-    kept = await session.execute(
-        update(TeamsMessage)
-        .where(TeamsMessage.message.is_not(None), TeamsMessage.sent_at <= now - PLATFORM_COPIES)
-        .values(message=null())
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(check_ins) + _rowcount(pulses) + _rowcount(kept)
+    # What other parts of the system keep past their own retention (an adapter's copies).
+    kept = 0
+    for hook in hooks:
+        if hook.purge is not None:
+            kept += await hook.purge(session, now)
+    return _rowcount(check_ins) + _rowcount(pulses) + kept
