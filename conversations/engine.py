@@ -29,11 +29,6 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
-from conversations.features.concerns import commands as concerns
-from conversations.features.enrolment import commands as participation
-from conversations.features.help import commands as help
-from conversations.features.pairing import journeys, lifecycle
-from conversations.features.programmes import commands as programmes
 from conversations.grammar import Args, parse_args, split_words
 from conversations.kinds import Kind
 from conversations.messages import Message
@@ -41,10 +36,13 @@ from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
 from conversations.registry import Registry
 from storage import repositories as repo
-from storage.models import PairStatus, PauseReason, Person, Role, RoleGrant, Workspace
+from storage.models import Person, ProgrammeStatus, Role, RoleGrant, Workspace
 from storage.outage import database_unreachable, reason
 
 log = logging.getLogger(__name__)
+
+RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+"""Programmes someone may join now (told when they first say hello)."""
 
 SORRY = (
     "Sorry, something went wrong on my side and nothing was changed. Please try again in "
@@ -120,20 +118,9 @@ class Engine:
         try:
             async with self.sessions() as session:
                 ctx = await self._context(session, inbound.actor(actor))
-                shown = [
-                    m
-                    for m in await participation.status(ctx, Args())
-                    if m.kind != Kind.PROGRAMME_STATUS
-                ]
-                for pair in await repo.live_pairs_of(session, person_id=ctx.actor.id):
-                    shown += await participation.show_agenda(ctx, Args(words=[pair.programme.key]))
-                offer = await concerns.home_offer(ctx)
-                if offer is not None:
-                    shown.append(offer)  # before the programmes, so a full screen keeps it
-                if ctx.is_coordinator:
-                    for programme in await repo.programmes(session, workspace_id=ctx.workspace.id):
-                        shown.append(await programmes.summary(ctx, programme))
-                shown += [help.overview(ctx)]
+                shown: list[Message] = []
+                for _order, section in self.registry.home:
+                    shown += await section(ctx)
                 return shown
         except UserError as refusal:
             return [_refusal(refusal)]
@@ -152,9 +139,8 @@ class Engine:
             person = await session.get(Person, delivery.person.id) if delivery.person else None
             if reason.startswith("unreachable:") and person is not None:
                 person.reachable = False
-                for pair in await repo.live_pairs_of(session, person_id=person.id):
-                    if pair.status == PairStatus.ACTIVE:
-                        lifecycle.pause(pair, PauseReason.UNREACHABLE)
+                for unreachable in self.registry.unreachable:
+                    await unreachable(session, person, now)
                 text = (
                     f"I can't reach {person.label} on {delivery.workspace.platform} any "
                     "more (their account may be deactivated), so I've paused their pairs. "
@@ -295,7 +281,7 @@ class Engine:
     async def _command(self, ctx: Context, text: str) -> list[Message]:
         words = split_words(text)
         if not words:
-            return [help.overview(ctx)]
+            return [self._overview(ctx)]
         verb, rest = self.registry.find(words)
         if verb is None:
             family = [v.usage for v in self.registry.family(words[0])]
@@ -315,12 +301,17 @@ class Engine:
             raise UserError(f"That's not quite how {verb.name} works.", usage=verb.usage)
         return await verb.handler(ctx, args)
 
+    def _overview(self, ctx: Context) -> Message:
+        if self.registry.overview is not None:
+            return self.registry.overview(ctx)
+        return Message(text="Type help to see what I can do.", kind=Kind.HELP)
+
     async def _greet(self, ctx: Context) -> list[Message]:
         if ctx.actor.greeted_at is not None:
             return []
         ctx.actor.greeted_at = ctx.now
         known = await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
-        open_ = [p.key for p in known if p.status in journeys.RUNNING_PROGRAMMES]
+        open_ = [p.key for p in known if p.status in RUNNING_PROGRAMMES]
         offer = (
             f" Programmes open now: {', '.join(open_)}; type join <program> to take part."
             if open_

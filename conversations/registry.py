@@ -100,6 +100,13 @@ class Forgetting:
     now: datetime
 
 
+HomeSection = Callable[["Context"], Awaitable[list[Message]]]
+"""Part of a person's home screen (the Slack App Home; ``home`` elsewhere)."""
+Overview = Callable[["Context"], Message]
+"""What an empty command shows: what this person can ask."""
+Unreachable = Callable[[AsyncSession, "Person", datetime], Awaitable[None]]
+"""Told when the platform says someone can no longer be reached."""
+
 Export = Callable[[AsyncSession, "Person"], Awaitable[dict[str, Any]]]
 """Everything one hook's tables hold about a person, for ``my-data`` (JSON-safe)."""
 Forget = Callable[[Forgetting], Awaitable[None]]
@@ -178,6 +185,23 @@ def timed(name: str, *, order: int) -> Callable[[TimedRun], TimedRun]:
     return lambda run: _label(run, _Declared("job", name, {"order": order}))
 
 
+def home(*, order: int) -> Callable[[HomeSection], HomeSection]:
+    """Declare a part of the home screen; lower ``order`` shows first."""
+    return lambda section: _label(
+        section, _Declared("home", section.__qualname__, {"order": order})
+    )
+
+
+def overview(function: Overview) -> Overview:
+    """Declare what an empty command shows (one feature does: help)."""
+    return _label(function, _Declared("overview", "overview"))
+
+
+def when_unreachable(function: Unreachable) -> Unreachable:
+    """Declare what happens when the platform says someone can no longer be reached."""
+    return _label(function, _Declared("unreachable", function.__qualname__))
+
+
 def personal_data(
     name: str, *, export: Export | None = None, purge: Purge | None = None
 ) -> Callable[[Forget], Forget]:
@@ -201,6 +225,9 @@ class Registry:
     renderers: dict[str, Renderer] = field(default_factory=dict)
     jobs: list[TimedJob] = field(default_factory=list)
     personal_data: list[PersonalData] = field(default_factory=list)
+    home: list[tuple[int, HomeSection]] = field(default_factory=list)
+    overview: Overview | None = None
+    unreachable: list[Unreachable] = field(default_factory=list)
 
     @classmethod
     def discover(cls, package: str = "conversations.features") -> Registry:
@@ -237,6 +264,15 @@ class Registry:
                 raise DuplicateDeclaration(f"two timed jobs are called {name}")
             self.jobs.append(TimedJob(name=name, order=details["order"], run=function))
             self.jobs.sort(key=lambda job: (job.order, job.name))
+        elif declared.kind == "home":
+            self.home.append((details["order"], function))
+            self.home.sort(key=lambda entry: entry[0])
+        elif declared.kind == "overview":
+            if self.overview is not None:
+                raise DuplicateDeclaration("two features declare the overview")
+            self.overview = function
+        elif declared.kind == "unreachable":
+            self.unreachable.append(function)
         elif declared.kind == "personal_data":
             self.add_personal_data(PersonalData(name=name, forget=function, **details))
 

@@ -28,7 +28,7 @@ from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
-from conversations.registry import action, form, verb
+from conversations.registry import action, form, home, verb
 from storage import repositories as repo
 from storage.models import (
     Concern,
@@ -376,6 +376,13 @@ async def show_concern(ctx: Context, args: Args) -> Reply:
             pointer=False,
         )
     ]
+
+
+@home(order=20)
+async def home_section(ctx: Context) -> list[Message]:
+    """Before the programmes, so a full home screen keeps it."""
+    offer = await home_offer(ctx)
+    return [offer] if offer is not None else []
 
 
 async def home_offer(ctx: Context) -> Message | None:

@@ -20,7 +20,7 @@ from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Card, CardField, Message, Section
 from conversations.profiles import PROFILE_FLAGS, parse_profile, side
-from conversations.registry import action, form, verb
+from conversations.registry import action, form, home, verb
 from storage import repositories as repo
 from storage.models import Enrolment, Pair, PairStatus, Person, Programme
 
@@ -233,6 +233,16 @@ async def single_pair(ctx: Context, args: Args) -> Pair:
             "Add the programme, e.g. met career."
         )
     return pairs[0]
+
+
+@home(order=10)
+async def home_status(ctx: Context) -> list[Message]:
+    """Where they are (without the programme health a coordinator's status adds), then the
+    agenda of each pair they are in, with its buttons."""
+    shown = [m for m in await status(ctx, Args()) if m.kind != Kind.PROGRAMME_STATUS]
+    for pair in await repo.live_pairs_of(ctx.session, person_id=ctx.actor.id):
+        shown += await show_agenda(ctx, Args(words=[pair.programme.key]))
+    return shown
 
 
 @verb("agenda", usage="agenda [program]", summary="show your current session's agenda", max_words=1)

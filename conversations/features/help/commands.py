@@ -7,9 +7,16 @@ from conversations.errors import UserError
 from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
-from conversations.registry import action, verb
+from conversations.registry import action, home, verb
+from conversations.registry import overview as registry_overview
 
 
+@home(order=90)
+async def home_help(ctx: Context) -> list[Message]:
+    return [overview(ctx)]
+
+
+@registry_overview
 def overview(ctx: Context) -> Message:
     groups: dict[str, list[str]] = {}
     for each in ctx.registry.verbs.values():

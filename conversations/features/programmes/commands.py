@@ -16,7 +16,7 @@ from conversations.grammar import Args, channel_ref
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
 from conversations.outbox import Outbox
-from conversations.registry import Handler, verb
+from conversations.registry import Handler, home, verb
 from storage import repositories as repo
 from storage.models import (
     CheckIn,
@@ -373,6 +373,17 @@ async def list_programmes(ctx: Context, args: Args) -> Reply:
             kind=Kind.PROGRAMMES,
             card=Card(header="Programmes", sections=(Section(text="\n".join(lines)),)),
         )
+    ]
+
+
+@home(order=30)
+async def home_summaries(ctx: Context) -> list[Message]:
+    """Every programme's health, for coordinators."""
+    if not ctx.is_coordinator:
+        return []
+    return [
+        await summary(ctx, programme)
+        for programme in await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
     ]
 
 
