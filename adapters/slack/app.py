@@ -36,11 +36,11 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters import limits
 from adapters.outage import SORRY, database_unreachable, reason
+from adapters.platform import Host
 from adapters.slack import blocks, payloads
 from adapters.slack.tokens import SlackConfig, Tokens
-from bot import limits
-from bot.app import App
 from conversations.events import (
     Actor,
     ButtonPressed,
@@ -88,7 +88,7 @@ BOT_SCOPES = (
 
 @dataclass
 class SlackAdapter:
-    app: App
+    app: Host
     config: SlackConfig
     on_queued: Callable[[], None] = lambda: None
     """Called after an event queued messages, so delivery need not wait for its next turn."""

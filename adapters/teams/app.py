@@ -36,7 +36,9 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy import func, select
 
+from adapters import limits
 from adapters.outage import SORRY, database_unreachable, reason
+from adapters.platform import Host
 from adapters.teams import cards, files, inbound, store
 from adapters.teams.activities import (
     CARD_TYPE,
@@ -52,8 +54,6 @@ from adapters.teams.activities import (
     tenant_id,
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
-from bot import limits
-from bot.app import App
 from conversations.events import (
     Actor,
     ButtonPressed,
@@ -86,7 +86,7 @@ _CHANNEL_WORD = re.compile(r"(?<!\S)#([^\s#<>|]{1,100})")
 
 @dataclass
 class TeamsAdapter:
-    app: App
+    app: Host
     config: TeamsConfig
     on_queued: Callable[[], None] = lambda: None
     """Called after an event queued messages, so delivery need not wait for its next turn."""
