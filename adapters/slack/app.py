@@ -31,15 +31,16 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters import limits
+from adapters import store as shared
 from adapters.outage import SORRY, database_unreachable, reason
 from adapters.platform import Host
-from adapters.slack import blocks, payloads
+from adapters.slack import blocks, payloads, store
+from adapters.slack.store import Workspace
 from adapters.slack.tokens import SlackConfig, Tokens
 from conversations.events import (
     Actor,
@@ -50,8 +51,6 @@ from conversations.events import (
     PersonJoined,
 )
 from conversations.messages import Attachment, Message
-from storage import repositories as repo
-from storage.models import Workspace
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0
@@ -105,9 +104,7 @@ class SlackAdapter:
         self._verifier = SignatureVerifier(self.config.signing_secret)
         base_url = self.config.api_url or AsyncWebClient.BASE_URL
         if self.config.distributed:
-            self.installations = AsyncSQLAlchemyInstallationStore(
-                client_id=str(self.config.client_id), engine=self.app.database
-            )
+            self.installations = store.installations(str(self.config.client_id), self.app.database)
             self.bolt = AsyncApp(
                 signing_secret=self.config.signing_secret,
                 client=AsyncWebClient(base_url=base_url),
@@ -118,9 +115,7 @@ class SlackAdapter:
                     client_secret=str(self.config.client_secret),
                     scopes=list(BOT_SCOPES),
                     installation_store=self.installations,
-                    state_store=AsyncSQLAlchemyOAuthStateStore(
-                        expiration_seconds=600, engine=self.app.database
-                    ),
+                    state_store=store.oauth_states(self.app.database),
                     install_path=INSTALL_PATH,
                     redirect_uri_path=REDIRECT_PATH,
                     token_rotation_expiration_minutes=120,
@@ -297,7 +292,7 @@ class SlackAdapter:
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if not isinstance(event_id, str) or not event_id:
             return False
-        return not await repo.first_time(
+        return not await shared.first_time(
             self.app.sessions, platform="slack", event_id=event_id, now=self.app.clock.now()
         )
 

@@ -34,9 +34,9 @@ from botbuilder.core import TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes
-from sqlalchemy import func, select
 
 from adapters import limits
+from adapters import store as shared
 from adapters.outage import SORRY, database_unreachable, reason
 from adapters.platform import Host
 from adapters.teams import cards, files, inbound, store
@@ -64,9 +64,6 @@ from conversations.events import (
 )
 from conversations.inbound import cleaned
 from conversations.messages import Attachment, Message
-from conversations.outbox import Outbox
-from storage import repositories as repo
-from storage.models import TeamsConversation
 
 log = logging.getLogger(__name__)
 PATH = "/api/messages"
@@ -207,7 +204,7 @@ class TeamsAdapter:
         """Record the activity id; True if it was handled before (a channel's retry)."""
         if not activity.id or activity.conversation is None:
             return False
-        return not await repo.first_time(
+        return not await shared.first_time(
             self.app.sessions,
             platform="teams",
             event_id=f"{activity.conversation.id}|{activity.id}",
@@ -262,20 +259,7 @@ class TeamsAdapter:
         names = {m.group(1) for m in _CHANNEL_WORD.finditer(text)}
         if not names:
             return text
-        async with self.app.sessions() as session:
-            space = await repo.workspace_by_external(session, platform="teams", external_id=tenant)
-            if space is None:
-                return text
-            rows = await session.execute(
-                select(TeamsConversation.name, TeamsConversation.conversation_id).where(
-                    TeamsConversation.workspace_id == space.id,
-                    TeamsConversation.kind == "channel",
-                    func.lower(TeamsConversation.name).in_([n.lower() for n in names]),
-                )
-            )
-            found: dict[str, list[str]] = {}
-            for name, conversation in rows:
-                found.setdefault(name.lower(), []).append(conversation)
+        found = await store.channels_named(self.app.sessions, tenant=tenant, names=names)
 
         def swap(match: re.Match[str]) -> str:
             ids = found.get(match.group(1).lower(), [])
@@ -538,28 +522,15 @@ class TeamsAdapter:
     ) -> None:
         """Queue the replies for the person's 1:1 chat; tell the channel they went there."""
         activity = turn.activity
-        now = self.app.clock.now()
-        async with self.app.sessions.begin() as session:
-            space = await repo.workspace_by_external(
-                session, platform="teams", external_id=actor.workspace
-            )
-            person = (
-                await repo.person_by_platform_id(
-                    session, workspace_id=space.id, platform_user_id=actor.user_id
-                )
-                if space is not None
-                else None
-            )
-            if person is not None:
-                outbox = Outbox(session, now)
-                for index, reply in enumerate(replies):
-                    await outbox.to_person(
-                        person,
-                        reply,
-                        key=f"teams-reply:{activity.conversation.id}:{activity.id}:{index}",
-                        urgent=True,
-                    )
-        if person is None:  # nobody to write to privately: the refusal is safe to show here
+        queued = await store.queue_privately(
+            self.app.sessions,
+            tenant=actor.workspace,
+            user_id=actor.user_id,
+            replies=replies,
+            key=f"teams-reply:{activity.conversation.id}:{activity.id}",
+            now=self.app.clock.now(),
+        )
+        if not queued:  # nobody to write to privately: the refusal is safe to show here
             for reply in replies:
                 await turn.send_activity(message_activity(reply))
             return
