@@ -9,7 +9,8 @@ An adapter is given a :class:`Host` (the process's database, engine and clock; t
 - de-duplication of redelivered inbound ids (a Slack retry, a Teams channel's resend),
   recorded in the database so a second instance recognises them too;
 - a profile cache with a time to live (who a platform user is: name, email, zone);
-- file downloads from the platform's own file hosts only (:mod:`adapters.downloads`);
+- file downloads from the platform's own file hosts only, in full or not at all
+  (:mod:`adapters.downloads`);
 - what a failure on our side looks like in the log and to the person
   (:mod:`adapters.outage`).
 
@@ -22,18 +23,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import adapters.store as store
+from adapters.downloads import FileHosts, SharedFile, fetch_all
 from adapters.outage import SORRY, database_unreachable, reason
 from conversations.clock import Clock
 from conversations.engine import Engine
 from conversations.events import Event
-from conversations.messages import Message
+from conversations.messages import Attachment, Message
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = 3600.0
@@ -106,13 +108,19 @@ def apology() -> Message:
 
 @dataclass
 class PlatformAdapter:
-    """The plumbing a platform adapter shares (see the module docstring)."""
+    """The plumbing a platform adapter shares (see the module docstring). A platform's
+    adapter subclasses it, names its ``platform`` and says where its files live."""
 
+    platform: ClassVar[str]
     app: Host
-    platform: str
+    _: KW_ONLY
     on_queued: Callable[[], None] = lambda: None
     """Called after an event queued messages, so delivery need not wait for its next turn."""
     _background: set[asyncio.Future[None]] = field(default_factory=set)
+
+    def file_hosts(self) -> FileHosts:
+        """Where this platform's shared files may be fetched from."""
+        raise NotImplementedError
 
     async def run(self, event: Event) -> list[Message]:
         """Hand ``event`` to the engine; the replies are the caller's to deliver."""
@@ -132,12 +140,22 @@ class PlatformAdapter:
             now=self.app.clock.now(),
         )
 
+    async def files(
+        self, shared: Sequence[SharedFile], *, headers: Mapping[str, str] | None = None
+    ) -> tuple[Attachment, ...] | Message:
+        """The shared files in full, or what to tell the person instead (then nothing of
+        them is used: see :mod:`adapters.downloads`)."""
+        if not shared:
+            return ()
+        return await fetch_all(shared, hosts=self.file_hosts(), headers=headers)
+
     def failed(self, error: BaseException, what: str) -> None:
+        """Log a failure to handle ``what`` (see :func:`log_failure`)."""
         log_failure(error, platform=self.platform.capitalize(), what=what)
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
-        """Keep a reference to work started after a request was answered (an apology being
-        posted), so it is not collected half-way."""
+        """Run work started after a request was answered (an apology being posted), keeping
+        a reference to it so it is not collected half-way."""
         task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -32,7 +32,7 @@ from bot.server import make_web_app
 from bot.transports import Router
 from conversations.clock import VirtualClock
 from conversations.delivery import Dispatcher
-from storage.models import CheckIn, InboundEvent, OutboxMessage, OutboxStatus
+from storage.models import CheckIn, InboundEvent, OutboxMessage, OutboxStatus, Person
 from tests.fake_slack import FakeSlack, Post, Reply
 from tests.harness import START
 from tests.local_server import LocalServer
@@ -794,3 +794,72 @@ async def test_a_shared_file_outside_slacks_file_host_is_not_fetched_with_the_to
     assert elsewhere.requests == []  # the bot token never left for another host
     [answer] = slack.fake.posts_in("DUMAYA")
     assert not str(answer.text).startswith("Imported")
+
+
+def roster(rows: int) -> bytes:
+    """A CSV of ``rows`` people, big enough that it travels in more than one piece."""
+    lines = [b"id,name,role,department,timezone"]
+    lines += [
+        f"UP{n:04d},Person {n},{'mentor' if n % 2 else 'mentee'},Sales,America/Toronto".encode()
+        for n in range(rows)
+    ]
+    return b"\n".join(lines) + b"\n"
+
+
+async def _people(slack: SlackWorld) -> int:
+    async with slack.app.sessions() as session:
+        return len((await session.scalars(select(Person))).all())
+
+
+async def test_a_csv_that_arrives_in_pieces_is_imported_whole(slack: SlackWorld) -> None:
+    """One read returns what has arrived so far; the import waits for the whole file."""
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = roster(120)
+    slack.fake.file_delivery["people.csv"] = "slow"
+    message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"), size=9000)
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")), within=30)
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert str(answer.text).startswith("Imported 120 people into New-hire buddy")
+
+
+async def test_a_csv_cut_short_imports_nothing_and_says_so(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    before = await _people(slack)
+    slack.fake.files["people.csv"] = roster(120)
+    slack.fake.file_delivery["people.csv"] = "cut"
+    message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"), size=9000)
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert (
+        answer.text == "I couldn't read people.csv, so nothing was imported. Please share it again."
+    )
+    assert await _people(slack) == before
+
+
+async def test_a_redirected_file_download_is_not_followed(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = roster(2)
+    async with Elsewhere() as elsewhere:
+        slack.fake.file_delivery["people.csv"] = f"{elsewhere.base_url}/people.csv"
+        message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"))
+        assert (await slack.event(message)).status == 200
+        await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    assert elsewhere.requests == []  # the token did not follow the redirect
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert str(answer.text).startswith("I couldn't read people.csv")
+
+
+async def test_a_file_too_large_to_import_is_not_downloaded(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = roster(2)
+    url = slack.fake.file_url("people.csv")
+    message = file_share("UMAYA", "import buddies", url, size=3 * 1024 * 1024)
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert answer.text == (
+        "people.csv is larger than 2 MB, so I didn't read it and nothing was imported."
+    )
+    assert slack.fake.counts["files/people.csv"] == 0
