@@ -84,6 +84,16 @@ def test_slacks_published_example_is_signed_the_way_slack_signs() -> None:
     )
 
 
+def channel_name(channel: str) -> str:
+    """What Slack names a conversation in an interaction payload: "directmessage" for a DM,
+    "mpdm-…" for a group DM, a channel's own name (the fake's ids say which it made)."""
+    if channel.startswith("D"):
+        return "directmessage"
+    if channel.startswith("G"):
+        return "mpdm-" + "--".join(channel[1:].lower().split("u")[1:]) + "-1"
+    return channel.lower()
+
+
 @dataclass
 class SlackWorld:
     fake: FakeSlack
@@ -154,7 +164,7 @@ class SlackWorld:
         as_user(body, user)
         body["trigger_id"] = f"{self.sequence}.2.def"
         body["container"].update(message_ts=post.ts, channel_id=post.channel)
-        body["channel"]["id"] = post.channel
+        body["channel"].update(id=post.channel, name=channel_name(post.channel))
         body["message"].update(ts=post.ts, text=post.text, blocks=blocks)
         body["response_url"] = self.fake.response_url(f"a{self.sequence}")
         [action] = body["actions"]
@@ -863,3 +873,40 @@ async def test_a_file_too_large_to_import_is_not_downloaded(slack: SlackWorld) -
         "people.csv is larger than 2 MB, so I didn't read it and nothing was imported."
     )
     assert slack.fake.counts["files/people.csv"] == 0
+
+
+async def test_a_group_dm_is_known_by_what_slack_calls_it_not_by_its_id(
+    slack: SlackWorld,
+) -> None:
+    """Slack documents that conversation id prefixes change (a conversation shared with
+    another organisation, say); the payload's own name for the conversation decides."""
+    await _paired(slack)
+    await slack.dispatcher.drain()
+    [intro] = slack.fake.posts_in(FakeSlack.conversation_id("UANA", "UBEN"))
+    body = slack.button("UBEN", intro, "We met")
+    body["channel"]["id"] = body["container"]["channel_id"] = "C0SHAREDPAIR"
+    assert body["channel"]["name"].startswith("mpdm-")
+    assert (await slack.post(interaction(body))).status == 200
+    await slack.fake.wait_until(lambda: slack.fake.counts["chat.update"] == 1)
+    [update] = slack.fake.calls_to("chat.update")
+    assert update.params["channel"] == "C0SHAREDPAIR"
+    assert not any(b.get("type") == "actions" for b in update.params["blocks"])
+
+
+async def test_a_private_channels_announcement_keeps_its_buttons_whatever_its_id(
+    slack: SlackWorld,
+) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies <#C0GENERAL|general>")
+    await slack.dispatcher.drain()
+    [announcement] = slack.fake.posts_in("C0GENERAL")
+    body = slack.button("UANA", announcement, "Join as a mentee")
+    body["channel"].update(id="GPRIVATE", name="mentoring-leads")
+    body["container"]["channel_id"] = "GPRIVATE"
+    assert (await slack.post(interaction(body))).status == 200
+    await slack.fake.wait_until(
+        lambda: (
+            any(c.method == "views.open" for c in slack.fake.calls) or bool(slack.fake.responses)
+        )
+    )
+    assert slack.fake.counts["chat.update"] == 0

@@ -442,7 +442,7 @@ class SlackAdapter(PlatformAdapter):
         original = body.get("message") or {}
         if not channel or not ts or container.get("is_ephemeral") or not original:
             return
-        if _shared_channel(channel, str((body.get("channel") or {}).get("name") or "")):
+        if _in_a_channel(body.get("channel")):
             return  # an announcement's buttons are for everyone in the channel, not just one
         if any(r.kind in ("error", "not_allowed") for r in replies):
             return  # a refusal changes nothing, the message included
@@ -577,11 +577,16 @@ def _shared_files(files: list[dict[str, Any]]) -> list[SharedFile]:
     return found
 
 
-def _shared_channel(channel_id: str, name: str) -> bool:
-    """A channel (public, or a legacy private ``G…`` one), not a DM or group DM."""
-    return channel_id.startswith("C") or (
-        channel_id.startswith("G") and not name.startswith("mpdm-")
-    )
+def _in_a_channel(channel: Any) -> bool:
+    """Whether a button was pressed in a channel (public or private) rather than in a DM
+    or a group DM, as the payload names the conversation: Slack calls a DM
+    "directmessage" and a group DM "mpdm-…". An id's first letter is no guide (Slack
+    changes it, e.g. when a conversation is shared). Unsaid counts as a channel, so an
+    announcement's buttons are never taken away from everyone."""
+    name = channel.get("name") if isinstance(channel, dict) else None
+    if not isinstance(name, str) or not name:
+        return True
+    return not (name == "directmessage" or name.startswith("mpdm-"))
 
 
 def _form(message: Message, submit: dict[str, str]) -> dict[str, Any]:
