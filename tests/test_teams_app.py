@@ -697,6 +697,42 @@ async def test_a_retried_activity_has_one_effect(teams: TeamsWorld) -> None:
     assert len([t for t in teams.fake.texts(chat("29:ana")) if "Type help <command>" in t]) == 1
 
 
+async def test_redeliveries_are_recognised_by_any_instance_and_kept_apart_by_platform(
+    teams: TeamsWorld,
+) -> None:
+    """Slack and Teams recognise a redelivered id the same way, through one shared record:
+    a second instance (another adapter over the same database) knows it too, and the same
+    id from the other platform is a different event."""
+    from adapters.slack.app import SlackAdapter
+    from adapters.slack.tokens import SlackConfig
+    from adapters.teams.app import TeamsAdapter
+
+    slack_config = SlackConfig(signing_secret="secret", bot_token="xoxb-test")
+    slack, other_slack = (
+        SlackAdapter(teams.app, slack_config),
+        SlackAdapter(teams.app, slack_config),
+    )
+    one, other = TeamsAdapter(teams.app, TeamsConfig()), TeamsAdapter(teams.app, TeamsConfig())
+
+    assert not await slack.seen("Ev42")
+    assert await other_slack.seen("Ev42")  # Slack's retry, reaching another instance
+    assert not await one.seen("Ev42")  # the same id from Teams: another event
+    assert await other.seen("Ev42")
+    assert not await slack.seen(None) and not await slack.seen(None)  # no id: never a repeat
+
+
+async def test_an_invoke_the_bot_has_no_use_for_is_answered_not_refused(
+    teams: TeamsWorld,
+) -> None:
+    """botbuilder answers invokes nobody handles with 501, which Teams shows as an error."""
+    await teams.install("29:ana")
+    body = activity("invoke_action", replyToId="1:0001", title="", **teams._who("29:ana"))
+    body["name"] = "composeExtension/query"
+    body["value"] = {"commandId": "search", "parameters": []}
+    status, answer = await teams.post(body)
+    assert (status, answer) == (200, {})
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [

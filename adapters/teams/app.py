@@ -34,6 +34,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeValue
+from botbuilder.schema import InvokeResponse as SchemaInvokeResponse
 from botbuilder.schema.teams import FileConsentCardResponse
 
 from adapters import limits
@@ -76,6 +77,9 @@ OUT_OF_DATE = "That button is out of date. Type status to see where things stand
 SHAREPOINT = (".sharepoint.com", ".sharepoint.us", ".sharepoint-mil.us", ".sharepoint.cn")
 """Where files shared in Teams live (commercial, government and sovereign clouds): a
 shared file's ``downloadUrl`` is on its owner's SharePoint or OneDrive for Business."""
+INVOKE_RESPONSES = (InvokeResponse, SchemaInvokeResponse)
+"""botbuilder has two classes of invoke response, alike in shape: core's (which this adapter
+sends) and the schema's (which ``TeamsActivityHandler`` returns from its hooks)."""
 _CHANNEL_WORD = re.compile(r"(?<!\S)#([^\s#<>|]{1,100})")
 
 
@@ -140,7 +144,7 @@ class TeamsAdapter(PlatformAdapter):
         if problem is not None:
             return web.json_response({"error": problem}, status=400)
         invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
-        if isinstance(invoke, InvokeResponse):
+        if isinstance(invoke, INVOKE_RESPONSES):
             return web.json_response(invoke.body or {}, status=invoke.status or 200)
         return web.Response(status=200)
 
@@ -530,13 +534,13 @@ class Routes(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is untyp
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._adapter.installed(turn_context)
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> SchemaInvokeResponse:
         """An invoke this bot has no use for (a messaging extension, a tab) is answered an
         empty 200 rather than botbuilder's 501, which Teams shows as an error."""
         response = await super().on_invoke_activity(turn_context)
-        if isinstance(response, InvokeResponse) and response.status == 501:
+        if isinstance(response, INVOKE_RESPONSES) and response.status == 501:
             log.info("a Teams %s invoke was not for this bot", turn_context.activity.name)
-            return InvokeResponse(status=200, body={})
+            return SchemaInvokeResponse(status=200, body={})
         return response
 
 
