@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.teams import personal_data as teams_personal_data
+from adapters.teams import store as teams_store
 from bot.config import Settings
 from bot.metrics import Metrics
 from conversations.clock import Clock, SystemClock
@@ -102,5 +102,5 @@ async def build(
         ),
     )
     # Each adapter's own tables hold personal data too; their hooks join the engine's.
-    teams_personal_data.register(engine.registry)
+    teams_store.register(engine.registry)
     return App(settings=settings, database=database, sessions=sessions, engine=engine, clock=clock)

@@ -221,11 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings)
     if args.command == "demo":
-        from adapters.console.demo import run_demo
+        from bot.demo import run_demo
 
         return asyncio.run(run_demo(database=Path(args.database), full=args.full, write=print))
     if args.command == "console":
-        from adapters.console.main import run_console
+        from bot.console import run_console
 
         return asyncio.run(run_console(settings))
     if args.command == "serve":

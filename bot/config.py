@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field(default="MultiTenant")
     microsoft_app_tenant_id: str | None = Field(default=None)
     teams_enabled: bool = Field(default=False)
+    teams_file_url: str | None = Field(default=None)
     digest_min_group: int = Field(default=5, ge=3, le=1000)
     concern_escalation_minutes: int = Field(default=15, ge=1, le=1440)
     retention_days: int = Field(default=180, ge=1, le=3650)
@@ -119,7 +120,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a whole number between 1 and 65535")
         return port
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "teams_file_url")
     @classmethod
     def _api(cls, value: str | None) -> str | None:
         if value is None or not value.strip():

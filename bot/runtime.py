@@ -65,6 +65,7 @@ def teams_config(settings: Settings) -> TeamsConfig | None:
         app_password=settings.microsoft_app_password,
         app_type=settings.microsoft_app_type,
         tenant_id=settings.microsoft_app_tenant_id,
+        file_url=settings.teams_file_url,
     )
 
 

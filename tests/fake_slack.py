@@ -33,7 +33,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.local_server import LocalServer, in_pieces
 
 JSON_FIELDS = frozenset({"blocks", "metadata", "attachments"})
 """Parameters that arrive JSON-encoded in a form body."""
@@ -112,6 +112,9 @@ class FakeSlack(LocalServer):
         """files.completeUploadExternal calls: which files went to which channel."""
         self.files: dict[str, bytes] = {}
         """Files people shared: name → content, downloadable with a valid bot token."""
+        self.file_delivery: dict[str, str] = {}
+        """How a shared file is served: "slow" (in two pieces with a pause between), "cut"
+        (cut short half-way), or a URL to redirect to; whole and at once if not named here."""
 
     # -- what tests use ------------------------------------------------------------------
 
@@ -215,13 +218,19 @@ class FakeSlack(LocalServer):
     def file_url(self, name: str) -> str:
         return f"{self.base_url}/files/{name}"
 
-    async def _file(self, request: web.Request) -> web.Response:
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        self.counts[f"files/{request.match_info['name']}"] += 1  # a download, asked for
         header = request.headers.get("Authorization", "")
         if header.removeprefix("Bearer ") not in self.tokens:
             return web.Response(status=403, text="not allowed")
         content = self.files.get(request.match_info["name"])
         if content is None:
             return web.Response(status=404)
+        delivery = self.file_delivery.get(request.match_info["name"])
+        if delivery is not None and delivery.startswith("http"):
+            raise web.HTTPFound(delivery)
+        if delivery is not None:
+            return await in_pieces(request, content, cut=delivery == "cut")
         return web.Response(body=content, content_type="text/csv")
 
     def _users_info(self, params: dict[str, Any], team: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ an ephemeral loopback port for the length of an ``async with``."""
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -47,3 +48,24 @@ class LocalServer:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+async def in_pieces(
+    request: web.Request, content: bytes, *, cut: bool = False, pause: float = 0.2
+) -> web.StreamResponse:
+    """Serve ``content`` as a file server on a slow link does: its length declared, the
+    first half sent, a pause, then the rest. With ``cut`` the connection drops after the
+    first half instead (a server restarting, a proxy timing out): the body is cut short."""
+    response = web.StreamResponse(headers={"Content-Type": "text/csv"})
+    response.content_length = len(content)
+    await response.prepare(request)
+    half = len(content) // 2
+    await response.write(content[:half])
+    await asyncio.sleep(pause)
+    if cut:
+        if request.transport is not None:  # None: the client went already
+            request.transport.close()
+        return response
+    await response.write(content[half:])
+    await response.write_eof()
+    return response

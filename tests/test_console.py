@@ -8,10 +8,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from adapters.console.demo import JOINS
 from adapters.console.render import render
 from adapters.console.repl import Console, link_mentions
 from adapters.console.transport import ConsoleTransport
+from bot.demo import JOINS
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from tests.harness import Chat
 

@@ -32,7 +32,7 @@ from bot.server import make_web_app
 from bot.transports import Router
 from conversations.clock import VirtualClock
 from conversations.delivery import Dispatcher
-from storage.models import CheckIn, InboundEvent, OutboxMessage, OutboxStatus
+from storage.models import CheckIn, InboundEvent, OutboxMessage, OutboxStatus, Person
 from tests.fake_slack import FakeSlack, Post, Reply
 from tests.harness import START
 from tests.local_server import LocalServer
@@ -82,6 +82,16 @@ def test_slacks_published_example_is_signed_the_way_slack_signs() -> None:
     assert sign(body, 1531420618) == (
         "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
     )
+
+
+def channel_name(channel: str) -> str:
+    """What Slack names a conversation in an interaction payload: "directmessage" for a DM,
+    "mpdm-…" for a group DM, a channel's own name (the fake's ids say which it made)."""
+    if channel.startswith("D"):
+        return "directmessage"
+    if channel.startswith("G"):
+        return "mpdm-" + "--".join(channel[1:].lower().split("u")[1:]) + "-1"
+    return channel.lower()
 
 
 @dataclass
@@ -154,7 +164,7 @@ class SlackWorld:
         as_user(body, user)
         body["trigger_id"] = f"{self.sequence}.2.def"
         body["container"].update(message_ts=post.ts, channel_id=post.channel)
-        body["channel"]["id"] = post.channel
+        body["channel"].update(id=post.channel, name=channel_name(post.channel))
         body["message"].update(ts=post.ts, text=post.text, blocks=blocks)
         body["response_url"] = self.fake.response_url(f"a{self.sequence}")
         [action] = body["actions"]
@@ -794,3 +804,109 @@ async def test_a_shared_file_outside_slacks_file_host_is_not_fetched_with_the_to
     assert elsewhere.requests == []  # the bot token never left for another host
     [answer] = slack.fake.posts_in("DUMAYA")
     assert not str(answer.text).startswith("Imported")
+
+
+def roster(rows: int) -> bytes:
+    """A CSV of ``rows`` people, big enough that it travels in more than one piece."""
+    lines = [b"id,name,role,department,timezone"]
+    lines += [
+        f"UP{n:04d},Person {n},{'mentor' if n % 2 else 'mentee'},Sales,America/Toronto".encode()
+        for n in range(rows)
+    ]
+    return b"\n".join(lines) + b"\n"
+
+
+async def _people(slack: SlackWorld) -> int:
+    async with slack.app.sessions() as session:
+        return len((await session.scalars(select(Person))).all())
+
+
+async def test_a_csv_that_arrives_in_pieces_is_imported_whole(slack: SlackWorld) -> None:
+    """One read returns what has arrived so far; the import waits for the whole file."""
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = roster(120)
+    slack.fake.file_delivery["people.csv"] = "slow"
+    message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"), size=9000)
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")), within=30)
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert str(answer.text).startswith("Imported 120 people into New-hire buddy")
+
+
+async def test_a_csv_cut_short_imports_nothing_and_says_so(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    before = await _people(slack)
+    slack.fake.files["people.csv"] = roster(120)
+    slack.fake.file_delivery["people.csv"] = "cut"
+    message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"), size=9000)
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert (
+        answer.text == "I couldn't read people.csv, so nothing was imported. Please share it again."
+    )
+    assert await _people(slack) == before
+
+
+async def test_a_redirected_file_download_is_not_followed(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = roster(2)
+    async with Elsewhere() as elsewhere:
+        slack.fake.file_delivery["people.csv"] = f"{elsewhere.base_url}/people.csv"
+        message = file_share("UMAYA", "import buddies", slack.fake.file_url("people.csv"))
+        assert (await slack.event(message)).status == 200
+        await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    assert elsewhere.requests == []  # the token did not follow the redirect
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert str(answer.text).startswith("I couldn't read people.csv")
+
+
+async def test_a_file_too_large_to_import_is_not_downloaded(slack: SlackWorld) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    slack.fake.files["people.csv"] = roster(2)
+    url = slack.fake.file_url("people.csv")
+    message = file_share("UMAYA", "import buddies", url, size=3 * 1024 * 1024)
+    assert (await slack.event(message)).status == 200
+    await slack.fake.wait_until(lambda: bool(slack.fake.posts_in("DUMAYA")))
+    [answer] = slack.fake.posts_in("DUMAYA")
+    assert answer.text == (
+        "people.csv is larger than 2 MB, so I didn't read it and nothing was imported."
+    )
+    assert slack.fake.counts["files/people.csv"] == 0
+
+
+async def test_a_group_dm_is_known_by_what_slack_calls_it_not_by_its_id(
+    slack: SlackWorld,
+) -> None:
+    """Slack documents that conversation id prefixes change (a conversation shared with
+    another organisation, say); the payload's own name for the conversation decides."""
+    await _paired(slack)
+    await slack.dispatcher.drain()
+    [intro] = slack.fake.posts_in(FakeSlack.conversation_id("UANA", "UBEN"))
+    body = slack.button("UBEN", intro, "We met")
+    body["channel"]["id"] = body["container"]["channel_id"] = "C0SHAREDPAIR"
+    assert body["channel"]["name"].startswith("mpdm-")
+    assert (await slack.post(interaction(body))).status == 200
+    await slack.fake.wait_until(lambda: slack.fake.counts["chat.update"] == 1)
+    [update] = slack.fake.calls_to("chat.update")
+    assert update.params["channel"] == "C0SHAREDPAIR"
+    assert not any(b.get("type") == "actions" for b in update.params["blocks"])
+
+
+async def test_a_private_channels_announcement_keeps_its_buttons_whatever_its_id(
+    slack: SlackWorld,
+) -> None:
+    await slack.command("UMAYA", "program create buddies --curriculum new-hire-buddy")
+    await slack.command("UMAYA", "program open buddies <#C0GENERAL|general>")
+    await slack.dispatcher.drain()
+    [announcement] = slack.fake.posts_in("C0GENERAL")
+    body = slack.button("UANA", announcement, "Join as a mentee")
+    body["channel"].update(id="GPRIVATE", name="mentoring-leads")
+    body["container"]["channel_id"] = "GPRIVATE"
+    assert (await slack.post(interaction(body))).status == 200
+    await slack.fake.wait_until(
+        lambda: (
+            any(c.method == "views.open" for c in slack.fake.calls) or bool(slack.fake.responses)
+        )
+    )
+    assert slack.fake.counts["chat.update"] == 0

@@ -45,6 +45,7 @@ from storage.models import (
 )
 from tests.fake_teams import FakeBotConnector, Reply
 from tests.harness import START
+from tests.local_server import LocalServer, in_pieces
 from tests.test_teams_cards import _validator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "teams"
@@ -379,38 +380,158 @@ async def test_a_command_in_a_channel_uses_mentions_and_is_answered_privately(
     )
 
 
-async def test_a_csv_shared_in_the_chat_is_imported(teams: TeamsWorld) -> None:
-    await teams.install("29:maya")
-    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
-    csv = (
-        b"id,name,role,department,timezone\n"
-        b"29:ana,Ana,mentor,Engineering,America/Toronto\n"
-        b"29:ben,Ben,mentee,Sales,America/Halifax\n"
-    )
+class Drive(LocalServer):
+    """A file server in place of SharePoint, recording each download it is asked for. How
+    a file is served: whole; "slow" (in two pieces with a pause between); "cut" (cut
+    short half-way); or a URL to redirect to."""
 
-    async def download(request: web.Request) -> web.Response:
-        return web.Response(body=csv, content_type="text/csv")
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.delivery: dict[str, str] = {}
+        self.asked: list[str] = []
+        self.base_url = ""
 
-    files = web.Application()
-    files.router.add_get("/download/people.csv", download)
-    async with TestServer(files, port=0) as storage:
-        body = activity("message", text="import buddies", **teams._who("29:maya"))
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/download/{name}", self._file)
+
+    def started(self, base_url: str) -> str:
+        self.base_url = base_url
+        return base_url
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/download/{name}"
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        self.asked.append(name)
+        how = self.delivery.get(name, "")
+        if how.startswith("http"):
+            raise web.HTTPFound(how)
+        if how:
+            return await in_pieces(request, self.files[name], cut=how == "cut")
+        return web.Response(body=self.files[name], content_type="text/csv")
+
+
+@dataclass
+class DriveWorld:
+    teams: TeamsWorld
+    drive: Drive
+
+    async def share(self, user: str, url: str, text: str = "import buddies") -> None:
+        """``user`` shares people.csv (at ``url``) in their chat with the bot, saying ``text``."""
+        body = activity("message", text=text, **self.teams._who(user))
         body["attachments"] = [
             {
                 "contentType": "application/vnd.microsoft.teams.file.download.info",
                 "contentUrl": "https://contoso.sharepoint.com/personal/maya/people.csv",
                 "name": "people.csv",
                 "content": {
-                    "downloadUrl": str(storage.make_url("/download/people.csv")),
+                    "downloadUrl": url,
                     "uniqueId": "1150d938-8870-4044-9f2c-5bbdeac3f1a6",
                     "fileType": "csv",
                 },
             }
         ]
-        status, _ = await teams.post(body)
+        status, _ = await self.teams.post(body)
+        assert status == 200
 
-    assert status == 200
-    assert teams.fake.texts(chat("29:maya"))[-1].startswith("Imported 2 people into New-hire")
+    async def people(self) -> int:
+        return await self.teams.count(Person)
+
+
+@pytest.fixture
+async def drive(database_url: str) -> AsyncIterator[DriveWorld]:
+    """Teams with a file server it is configured to trust (``TEAMS_FILE_URL``), as a test
+    or a proxy would configure it; SharePoint itself is https only."""
+    async with Drive() as files:
+        async for world in _world(database_url, TeamsConfig(file_url=files.base_url + "/")):
+            await world.install("29:maya")
+            await world.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+            yield DriveWorld(teams=world, drive=files)
+
+
+def roster(rows: int) -> bytes:
+    """A CSV of ``rows`` people, big enough that it travels in more than one piece."""
+    lines = [b"id,name,role,department,timezone"]
+    lines += [
+        f"29:p{n:04d},Person {n},{'mentor' if n % 2 else 'mentee'},Sales,UTC".encode()
+        for n in range(rows)
+    ]
+    return b"\n".join(lines) + b"\n"
+
+
+async def test_a_csv_shared_in_the_chat_is_imported(drive: DriveWorld) -> None:
+    drive.drive.files["people.csv"] = (
+        b"id,name,role,department,timezone\n"
+        b"29:ana,Ana,mentor,Engineering,America/Toronto\n"
+        b"29:ben,Ben,mentee,Sales,America/Halifax\n"
+    )
+    await drive.share("29:maya", drive.drive.url("people.csv"))
+    texts = drive.teams.fake.texts(chat("29:maya"))
+    assert texts[-1].startswith("Imported 2 people into New-hire")
+
+
+async def test_a_csv_that_arrives_in_pieces_is_imported_whole(drive: DriveWorld) -> None:
+    """One read returns what has arrived so far; the import waits for the whole file."""
+    drive.drive.files["people.csv"] = roster(120)
+    drive.drive.delivery["people.csv"] = "slow"
+    await drive.share("29:maya", drive.drive.url("people.csv"))
+    texts = drive.teams.fake.texts(chat("29:maya"))
+    assert texts[-1].startswith("Imported 120 people into New-hire"), texts[-1]
+
+
+async def test_a_csv_cut_short_imports_nothing_and_says_so(drive: DriveWorld) -> None:
+    before = await drive.people()
+    drive.drive.files["people.csv"] = roster(120)
+    drive.drive.delivery["people.csv"] = "cut"
+    await drive.share("29:maya", drive.drive.url("people.csv"))
+    assert drive.teams.fake.texts(chat("29:maya"))[-1] == (
+        "I couldn't read people.csv, so nothing was imported. Please share it again."
+    )
+    assert await drive.people() == before
+
+
+async def test_a_redirected_download_is_not_followed(drive: DriveWorld) -> None:
+    drive.drive.files["people.csv"] = roster(2)
+    drive.drive.files["elsewhere.csv"] = roster(2)
+    drive.drive.delivery["people.csv"] = drive.drive.url("elsewhere.csv")
+    await drive.share("29:maya", drive.drive.url("people.csv"))
+    assert drive.drive.asked == ["people.csv"]
+    texts = drive.teams.fake.texts(chat("29:maya"))
+    assert texts[-1].startswith("I couldn't read people.csv")
+
+
+async def test_a_file_anywhere_but_sharepoint_over_https_is_not_asked_for(
+    drive: DriveWorld,
+) -> None:
+    """Only SharePoint over https, and the server the configuration names, are asked: a
+    payload naming any other host, or SharePoint over plain http, is refused unasked."""
+    drive.drive.files["people.csv"] = roster(2)
+    async with Drive() as other:  # the same machine, another port: not the one configured
+        other.files["people.csv"] = roster(2)
+        for url in (
+            other.url("people.csv"),
+            "http://contoso.sharepoint.com/personal/maya/people.csv",
+            "https://contoso.sharepoint.com.example.org/people.csv",
+            "ftp://contoso.sharepoint.com/people.csv",
+        ):
+            await drive.share("29:maya", url)
+            texts = drive.teams.fake.texts(chat("29:maya"))
+            assert texts[-1].startswith("I couldn't read people.csv"), url
+        assert other.asked == []
+    assert drive.drive.asked == []
+
+
+async def test_without_a_configured_file_server_only_https_sharepoint_is_trusted(
+    teams: TeamsWorld,
+) -> None:
+    await teams.install("29:maya")
+    await teams.say("29:maya", "program create buddies --curriculum new-hire-buddy")
+    async with Drive() as files:
+        files.files["people.csv"] = roster(2)
+        await DriveWorld(teams=teams, drive=files).share("29:maya", files.url("people.csv"))
+        assert files.asked == []  # http://127.0.0.1:…: not SharePoint, and not over https
+    assert teams.fake.texts(chat("29:maya"))[-1].startswith("I couldn't read people.csv")
 
 
 def _consent_cards(world: TeamsWorld, user: str) -> list[tuple[str, dict[str, Any]]]:
@@ -574,6 +695,42 @@ async def test_a_retried_activity_has_one_effect(teams: TeamsWorld) -> None:
         status, _ = await teams.post(body)
         assert status == 200
     assert len([t for t in teams.fake.texts(chat("29:ana")) if "Type help <command>" in t]) == 1
+
+
+async def test_redeliveries_are_recognised_by_any_instance_and_kept_apart_by_platform(
+    teams: TeamsWorld,
+) -> None:
+    """Slack and Teams recognise a redelivered id the same way, through one shared record:
+    a second instance (another adapter over the same database) knows it too, and the same
+    id from the other platform is a different event."""
+    from adapters.slack.app import SlackAdapter
+    from adapters.slack.tokens import SlackConfig
+    from adapters.teams.app import TeamsAdapter
+
+    slack_config = SlackConfig(signing_secret="secret", bot_token="xoxb-test")
+    slack, other_slack = (
+        SlackAdapter(teams.app, slack_config),
+        SlackAdapter(teams.app, slack_config),
+    )
+    one, other = TeamsAdapter(teams.app, TeamsConfig()), TeamsAdapter(teams.app, TeamsConfig())
+
+    assert not await slack.seen("Ev42")
+    assert await other_slack.seen("Ev42")  # Slack's retry, reaching another instance
+    assert not await one.seen("Ev42")  # the same id from Teams: another event
+    assert await other.seen("Ev42")
+    assert not await slack.seen(None) and not await slack.seen(None)  # no id: never a repeat
+
+
+async def test_an_invoke_the_bot_has_no_use_for_is_answered_not_refused(
+    teams: TeamsWorld,
+) -> None:
+    """botbuilder answers invokes nobody handles with 501, which Teams shows as an error."""
+    await teams.install("29:ana")
+    body = activity("invoke_action", replyToId="1:0001", title="", **teams._who("29:ana"))
+    body["name"] = "composeExtension/query"
+    body["value"] = {"commandId": "search", "parameters": []}
+    status, answer = await teams.post(body)
+    assert (status, answer) == (200, {})
 
 
 @pytest.mark.parametrize(

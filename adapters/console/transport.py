@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.console.render import render
+from adapters.store import names
 from conversations.delivery import Delivery
 from conversations.messages import Message
-from storage.repositories import names
 
 
 @dataclass(slots=True)

@@ -8,16 +8,13 @@ engine's replies into Block Kit. Nothing else lives here: the engine decides.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
 import aiohttp
 from aiohttp import web
@@ -31,34 +28,23 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.outage import SORRY, database_unreachable, reason
-from adapters.slack import blocks, payloads
+from adapters import limits
+from adapters.downloads import FileHosts, SharedFile
+from adapters.outage import SORRY
+from adapters.platform import PlatformAdapter, ProfileCache
+from adapters.slack import blocks, payloads, store
+from adapters.slack.store import Workspace
 from adapters.slack.tokens import SlackConfig, Tokens
-from bot import limits
-from bot.app import App
-from conversations.events import (
-    Actor,
-    ButtonPressed,
-    CommandSent,
-    Event,
-    FormSubmitted,
-    PersonJoined,
-)
+from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
 from conversations.kinds import Kind
-from conversations.messages import Attachment, Message
-from storage import repositories as repo
-from storage.models import Workspace
+from conversations.messages import Message
 
 log = logging.getLogger(__name__)
-PROFILE_TTL = 3600.0
-MAX_FILE_BYTES = 2 * 1024 * 1024
 SLACK_FILES = "files.slack.com"
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=30)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 FORM_CALLBACK = "mentorbot.form"
@@ -88,17 +74,14 @@ BOT_SCOPES = (
 
 
 @dataclass
-class SlackAdapter:
-    app: App
+class SlackAdapter(PlatformAdapter):
+    platform: ClassVar[str] = "slack"
     config: SlackConfig
-    on_queued: Callable[[], None] = lambda: None
-    """Called after an event queued messages, so delivery need not wait for its next turn."""
     bolt: AsyncApp = field(init=False)
     _verifier: SignatureVerifier = field(init=False)
     installations: AsyncSQLAlchemyInstallationStore | None = field(init=False)
-    _profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
-    _apologies: set[asyncio.Task[None]] = field(default_factory=set)
-    """Apologies being posted for events that were answered before they could be handled."""
+    _profiles: ProfileCache[tuple[str, str], dict[str, Any]] = field(default_factory=ProfileCache)
+    """users.info answers, by (team, user)."""
     _http: aiohttp.ClientSession | None = field(default=None, init=False)
     """Kept open for replies to response URLs (see :meth:`_respond`)."""
 
@@ -106,9 +89,7 @@ class SlackAdapter:
         self._verifier = SignatureVerifier(self.config.signing_secret)
         base_url = self.config.api_url or AsyncWebClient.BASE_URL
         if self.config.distributed:
-            self.installations = AsyncSQLAlchemyInstallationStore(
-                client_id=str(self.config.client_id), engine=self.app.database
-            )
+            self.installations = store.installations(str(self.config.client_id), self.app.database)
             self.bolt = AsyncApp(
                 signing_secret=self.config.signing_secret,
                 client=AsyncWebClient(base_url=base_url),
@@ -119,9 +100,7 @@ class SlackAdapter:
                     client_secret=str(self.config.client_secret),
                     scopes=list(BOT_SCOPES),
                     installation_store=self.installations,
-                    state_store=AsyncSQLAlchemyOAuthStateStore(
-                        expiration_seconds=600, engine=self.app.database
-                    ),
+                    state_store=store.oauth_states(self.app.database),
                     install_path=INSTALL_PATH,
                     redirect_uri_path=REDIRECT_PATH,
                     token_rotation_expiration_minutes=120,
@@ -234,10 +213,8 @@ class SlackAdapter:
         would count against the app and bring the event back only a minute later, then five,
         with the person hearing nothing meanwhile. If they wrote to the bot, they are told
         at once that it did not go through, so nothing they said is silently lost."""
-        _log_failure(error, body)
-        apology = asyncio.create_task(self._apologise(body, respond=None, client=self.bolt.client))
-        self._apologies.add(apology)  # a reference, so the task is not collected mid-post
-        apology.add_done_callback(self._apologies.discard)
+        self.failed(error, _kind(body))
+        self.later(self._apologise(body, respond=None, client=self.bolt.client))
         return web.Response(status=200, text="")
 
     def _guarded(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -253,7 +230,7 @@ class SlackAdapter:
             try:
                 await listener(**{name: getattr(args, name) for name in names})
             except Exception as error:
-                _log_failure(error, args.body)
+                self.failed(error, _kind(args.body))
                 if args.ack.response is None:
                     await args.ack()
                 await self._apologise(args.body, respond=args.respond, client=args.client)
@@ -271,7 +248,7 @@ class SlackAdapter:
         """Bolt's error handler, for what fails before a listener runs: with OAuth, finding
         the workspace's installation in the database. Logged, the person told, and Slack
         answered 200 rather than bolt's 500."""
-        _log_failure(error, body)
+        self.failed(error, _kind(body))
         await self._apologise(body, respond=respond, client=client)
         return BoltResponse(status=200, body="") if response is not None else None
 
@@ -296,26 +273,20 @@ class SlackAdapter:
     async def _seen(self, body: dict[str, Any]) -> bool:
         """Record an Events API event id; True if it was handled before (a Slack retry)."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if not isinstance(event_id, str) or not event_id:
-            return False
-        return not await repo.first_time(
-            self.app.sessions, platform="slack", event_id=event_id, now=self.app.clock.now()
-        )
+        return await self.seen(event_id if isinstance(event_id, str) else None)
 
     async def _actor(
         self, client: AsyncWebClient, *, team: str, user: str, name: str = ""
     ) -> Actor:
         """Who is speaking, with their time zone and email from users.info (cached)."""
         self.app.track()  # every listener starts here, after the ack: shutdown waits for it
-        cached = self._profiles.get((team, user))
-        profile: dict[str, Any] = {}
-        if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL:
-            profile = cached[1]
-        else:
+        profile = self._profiles.get((team, user))
+        if profile is None:
+            profile = {}
             try:
                 result = await client.users_info(user=user)
                 profile = dict(result.get("user") or {})
-                self._profiles[(team, user)] = (time.monotonic(), profile)
+                self._profiles.put((team, user), profile)
             except Exception as exc:  # a profile lookup must never stop the conversation
                 log.info("users.info failed for %s: %s", user, exc)
         info = profile.get("profile") or {}
@@ -328,11 +299,6 @@ class SlackAdapter:
             email=info.get("email"),
             locale=profile.get("locale"),
         )
-
-    async def _run(self, event: Event) -> list[Message]:
-        replies = await self.app.engine.handle(event)
-        self.on_queued()
-        return replies
 
     async def _reply(
         self,
@@ -386,7 +352,7 @@ class SlackAdapter:
             user=command.get("user_id", ""),
             name=command.get("user_name", ""),
         )
-        replies = await self._run(CommandSent(actor=actor, text=command.get("text", "")))
+        replies = await self.run(CommandSent(actor=actor, text=command.get("text", "")))
         await self._reply(
             replies,
             respond=respond,
@@ -416,7 +382,7 @@ class SlackAdapter:
             if name == "form.open":
                 await self._open_form(client, actor, value, body.get("trigger_id"), respond)
                 continue
-            replies = await self._run(ButtonPressed(actor=actor, action=name, value=value))
+            replies = await self.run(ButtonPressed(actor=actor, action=name, value=value))
             await self._answered(client, body, element, actor, replies)
             await self._reply(
                 replies,
@@ -473,7 +439,7 @@ class SlackAdapter:
         original = body.get("message") or {}
         if not channel or not ts or container.get("is_ephemeral") or not original:
             return
-        if _shared_channel(channel, str((body.get("channel") or {}).get("name") or "")):
+        if _in_a_channel(body.get("channel")):
             return  # an announcement's buttons are for everyone in the channel, not just one
         if any(r.kind.refusal for r in replies):
             return  # a refusal changes nothing, the message included
@@ -507,7 +473,7 @@ class SlackAdapter:
             client, team=team, user=user.get("id", ""), name=user.get("username", "")
         )
         values = blocks.form_values((view.get("state") or {}).get("values") or {})
-        replies = await self._run(
+        replies = await self.run(
             FormSubmitted(actor=actor, action=action, value=value, values=values)
         )
         refusal = next((r for r in replies if r.kind.refusal), None)
@@ -530,10 +496,16 @@ class SlackAdapter:
             return
         shared = event.get("subtype") == "file_share"
         actor = await self._actor(client, team=body.get("team_id", ""), user=event.get("user", ""))
-        files = await self._download(client, event.get("files") or []) if shared else ()
-        replies = await self._run(
-            CommandSent(actor=actor, text=str(event.get("text", "")), attachments=files)
+        files = await self.files(
+            _shared_files(event.get("files") or []) if shared else (),
+            headers={"Authorization": f"Bearer {client.token}"},
         )
+        if isinstance(files, Message):  # a file that could not be read: nothing is imported
+            replies = [files]
+        else:
+            replies = await self.run(
+                CommandSent(actor=actor, text=str(event.get("text", "")), attachments=files)
+            )
         for reply in replies:
             await client.chat_postMessage(
                 channel=event.get("channel", actor.user_id),
@@ -541,56 +513,17 @@ class SlackAdapter:
                 blocks=blocks.message_blocks(reply),
             )
 
-    def _slack_file(self, url: str) -> bool:
-        """Slack's file host over HTTPS, or the host of ``SLACK_API_URL`` (a proxy, a test)."""
-        where = urlsplit(url)
-        if where.scheme == "https" and where.hostname == SLACK_FILES:
-            return True
-        if not self.config.api_url:
-            return False
-        api = urlsplit(self.config.api_url)
-        return (where.scheme, where.hostname, where.port) == (api.scheme, api.hostname, api.port)
-
-    async def _download(
-        self, client: AsyncWebClient, files: list[dict[str, Any]]
-    ) -> tuple[Attachment, ...]:
-        """Fetch shared files with the bot token (files:read), up to the import size limit."""
-        fetched: list[Attachment] = []
-        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as http:
-            for shared in files[:3]:
-                url = shared.get("url_private_download") or shared.get("url_private")
-                if not isinstance(url, str) or int(shared.get("size") or 0) > MAX_FILE_BYTES:
-                    continue
-                if not self._slack_file(url):
-                    # The bot token goes only to Slack's file host, whatever a payload says.
-                    log.info("did not download a file from outside Slack's file host")
-                    continue
-                headers = {"Authorization": f"Bearer {client.token}"}
-                try:
-                    async with http.get(url, headers=headers, allow_redirects=False) as response:
-                        if response.status != 200:
-                            log.info("could not download a file: HTTP %s", response.status)
-                            continue
-                        data = await response.content.read(MAX_FILE_BYTES + 1)
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    log.info("could not download a file: %s", type(exc).__name__)
-                    continue
-                if len(data) <= MAX_FILE_BYTES:
-                    fetched.append(
-                        Attachment(
-                            name=str(shared.get("name") or "file"),
-                            media_type=str(shared.get("mimetype") or ""),
-                            data=data,
-                        )
-                    )
-        return tuple(fetched)
+    def file_hosts(self) -> FileHosts:
+        """Slack's file host over HTTPS, or the host of ``SLACK_API_URL`` (a proxy, a test):
+        the bot token goes nowhere else, whatever a payload says."""
+        return FileHosts(hosts=(SLACK_FILES,), configured=self.config.api_url)
 
     async def _home(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         team = body.get("team_id", "")
         actor = await self._actor(client, team=team, user=event.get("user", ""))
-        greeting = await self._run(PersonJoined(actor=actor))
+        greeting = await self.run(PersonJoined(actor=actor))
         home = await self.app.engine.home(actor)
         await client.views_publish(user_id=actor.user_id, view=blocks.home_view([*greeting, *home]))
 
@@ -615,28 +548,42 @@ def _from_a_person(event: dict[str, Any]) -> bool:
     return not event.get("bot_id") and event.get("subtype") in (None, "", "file_share")
 
 
-def _log_failure(error: BaseException, body: dict[str, Any]) -> None:
-    """One line when the database is unreachable (it passes; a trace per request would
-    bury the log), the trace for anything else. Never what the person wrote."""
+def _kind(body: dict[str, Any]) -> str:
+    """What a failed request was, for the log line: never what the person wrote."""
     event = body.get("event") if body.get("type") == "event_callback" else None
-    kind = (
-        f"{event.get('type')} event"
-        if isinstance(event, dict)
-        else str(body.get("type") or ("slash command" if body.get("command") else "request"))
-    )
-    if database_unreachable(error):
-        log.warning(
-            "the database is unreachable; a Slack %s was not handled: %s", kind, reason(error)
+    if isinstance(event, dict):
+        return f"{event.get('type')} event"
+    return str(body.get("type") or ("slash command" if body.get("command") else "request"))
+
+
+def _shared_files(files: list[dict[str, Any]]) -> list[SharedFile]:
+    """The files of a ``file_share`` message, as Slack describes them."""
+    found = []
+    for shared in files:
+        url = shared.get("url_private_download") or shared.get("url_private")
+        if not isinstance(url, str):
+            continue
+        found.append(
+            SharedFile(
+                url=url,
+                name=str(shared.get("name") or "file"),
+                media_type=str(shared.get("mimetype") or ""),
+                size=int(shared.get("size") or 0),
+            )
         )
-    else:
-        log.error("a Slack %s failed", kind, exc_info=error)
+    return found
 
 
-def _shared_channel(channel_id: str, name: str) -> bool:
-    """A channel (public, or a legacy private ``G…`` one), not a DM or group DM."""
-    return channel_id.startswith("C") or (
-        channel_id.startswith("G") and not name.startswith("mpdm-")
-    )
+def _in_a_channel(channel: Any) -> bool:
+    """Whether a button was pressed in a channel (public or private) rather than in a DM
+    or a group DM, as the payload names the conversation: Slack calls a DM
+    "directmessage" and a group DM "mpdm-…". An id's first letter is no guide (Slack
+    changes it, e.g. when a conversation is shared). Unsaid counts as a channel, so an
+    announcement's buttons are never taken away from everyone."""
+    name = channel.get("name") if isinstance(channel, dict) else None
+    if not isinstance(name, str) or not name:
+        return True
+    return not (name == "directmessage" or name.startswith("mpdm-"))
 
 
 def _form(message: Message, submit: dict[str, str]) -> dict[str, Any]:

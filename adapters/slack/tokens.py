@@ -9,7 +9,8 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Workspace
+from adapters.slack import store
+from adapters.slack.store import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def installation_store(
     """Installations live in our database (tables created by our migrations)."""
     if not config.distributed:
         return None
-    return AsyncSQLAlchemyInstallationStore(client_id=str(config.client_id), engine=database)
+    return store.installations(str(config.client_id), database)
 
 
 @dataclass

@@ -25,9 +25,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.store import Pair, Workspace
 from conversations.delivery import Delivery, DeliveryError
 from conversations.messages import Message
-from storage.models import Pair, Workspace
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "mentorbot_message"

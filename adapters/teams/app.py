@@ -2,7 +2,9 @@
 
 Every request is checked before anything is parsed into an event or stored: the
 body must be a JSON activity, and with an app id configured botbuilder must accept
-its Bot Framework token (otherwise 401). Then the activity becomes a neutral event:
+its Bot Framework token (otherwise 401). Then botbuilder's ``TeamsActivityHandler``
+routes the activity by its type and name (:class:`Routes` overrides its hooks), and
+the activity becomes a neutral event:
 
 - a message is a command (the bot's @mention removed, other mentions made the
   engine's); a message whose ``value`` is a card's data is a button press or a
@@ -10,7 +12,8 @@ its Bot Framework token (otherwise 401). Then the activity becomes a neutral eve
   (``Action.Execute``), answered in the invoke response;
 - an answered card in a personal chat is redrawn in place without its buttons;
 - ``conversationUpdate`` and ``installationUpdate`` store conversation references
-  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot.
+  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot;
+- a file consent card's answer (``fileConsent/invoke``) uploads the file or lets it go.
 
 Replies to something said in a channel or group chat go to the person's own chat
 with the bot, through the outbox, and the channel hears only that they did: Teams
@@ -23,20 +26,21 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
-import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
-from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes
-from sqlalchemy import func, select
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeValue
+from botbuilder.schema import InvokeResponse as SchemaInvokeResponse
+from botbuilder.schema.teams import FileConsentCardResponse
 
+from adapters import limits
+from adapters.downloads import FileHosts, SharedFile
 from adapters.outage import SORRY, database_unreachable, reason
+from adapters.platform import PlatformAdapter, ProfileCache, apology
 from adapters.teams import cards, files, inbound, store
 from adapters.teams.activities import (
     CARD_TYPE,
@@ -52,51 +56,41 @@ from adapters.teams.activities import (
     tenant_id,
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
-from bot import limits
-from bot.app import App
-from conversations.events import (
-    Actor,
-    ButtonPressed,
-    CommandSent,
-    Event,
-    FormSubmitted,
-    PersonJoined,
-)
+from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
 from conversations.inbound import cleaned
 from conversations.kinds import Kind
-from conversations.messages import Attachment, Message
-from conversations.outbox import Outbox
-from storage import repositories as repo
-from storage.models import TeamsConversation
+from conversations.messages import Message
 
 log = logging.getLogger(__name__)
 PATH = "/api/messages"
 MAX_BODY = 256 * 1024
 """Teams activities are a few KB; anything this big is not one."""
-PROFILE_TTL = 3600.0
-MAX_FILE_BYTES = 2 * 1024 * 1024
 FILE_TYPE = "application/vnd.microsoft.teams.file.download.info"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 OUT_OF_DATE = "That button is out of date. Type status to see where things stand."
-INVOKE_ANSWERED = "mentorbot.invoke_answered"
-"""Turn state set once an invoke has its response, so a failure after it does not send a
-second one."""
+SHAREPOINT = (".sharepoint.com", ".sharepoint.us", ".sharepoint-mil.us", ".sharepoint.cn")
+"""Where files shared in Teams live (commercial, government and sovereign clouds): a
+shared file's ``downloadUrl`` is on its owner's SharePoint or OneDrive for Business."""
+INVOKE_RESPONSES = (InvokeResponse, SchemaInvokeResponse)
+"""botbuilder has two classes of invoke response, alike in shape: core's (which this adapter
+sends) and the schema's (which ``TeamsActivityHandler`` returns from its hooks)."""
 _CHANNEL_WORD = re.compile(r"(?<!\S)#([^\s#<>|]{1,100})")
 
 
 @dataclass
-class TeamsAdapter:
-    app: App
+class TeamsAdapter(PlatformAdapter):
+    platform: ClassVar[str] = "teams"
     config: TeamsConfig
-    on_queued: Callable[[], None] = lambda: None
-    """Called after an event queued messages, so delivery need not wait for its next turn."""
     cloud: Any = field(init=False)
-    _profiles: dict[tuple[str, str], tuple[float, tuple[str | None, str | None]]] = field(
-        default_factory=dict
+    routes: Routes = field(init=False)
+    _profiles: ProfileCache[tuple[str, str], tuple[str | None, str | None]] = field(
+        default_factory=ProfileCache
     )
+    """Members' names and emails, by (tenant, user), including "not found" for the hour."""
 
     def __post_init__(self) -> None:
         self.cloud = cloud_adapter(self.config)
+        self.routes = Routes(self)
         if not self.config.authenticated:
             log.warning(
                 "*** Teams is served WITHOUT AUTHENTICATION: MICROSOFT_APP_ID is not set, so "
@@ -104,6 +98,10 @@ class TeamsAdapter:
                 "development with the Bot Framework Emulator. ***",
                 PATH,
             )
+
+    def file_hosts(self) -> FileHosts:
+        """SharePoint over HTTPS, or the server ``TEAMS_FILE_URL`` names (a proxy, a test)."""
+        return FileHosts(hosts=SHAREPOINT, configured=self.config.file_url)
 
     def mount(self, web_app: web.Application) -> None:
         web_app.router.add_post(PATH, self.handle)
@@ -140,84 +138,60 @@ class TeamsAdapter:
         if problem is not None:
             return web.json_response({"error": problem}, status=400)
         invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
-        if isinstance(invoke, InvokeResponse):
+        if isinstance(invoke, INVOKE_RESPONSES):
             return web.json_response(invoke.body or {}, status=invoke.status or 200)
         return web.Response(status=200)
 
     # -- turns ---------------------------------------------------------------------------
 
     async def on_turn(self, turn: TurnContext) -> None:
-        """One activity. Never raises: a failure is logged (one line when the database is
-        unreachable, which passes; the trace otherwise) and the person told, once."""
+        """One activity, routed by botbuilder's ``TeamsActivityHandler`` (:class:`Routes`).
+        Never raises: a failure is logged (one line when the database is unreachable,
+        which passes; the trace otherwise) and the person told, once."""
         try:
-            await self._turn(turn)
+            await self.routes.on_turn(turn)
         except Exception as error:
-            if database_unreachable(error):
-                log.warning(
-                    "the database is unreachable; a Teams %s activity was not handled: %s",
-                    turn.activity.type,
-                    reason(error),
-                )
-            else:
-                log.exception("a Teams %s activity failed", turn.activity.type)
+            self.failed(error, f"{turn.activity.type} activity")
             await self._apologise(turn)
 
     async def _apologise(self, turn: TurnContext) -> None:
         """Tell the person who sent a message or pressed a button. An invoke still gets its
         response (without one botbuilder answers Teams 501): a card action shows the
-        apology in place; any other invoke gets an empty 200 and the apology in the chat."""
+        apology in place; any other invoke gets an empty 200 and the apology in the chat.
+        One that has its response already (the engine acted) hears it in the chat."""
         activity = turn.activity
-        sorry = Message(text=SORRY, kind=Kind.ERROR)
+        sorry = apology()
         try:
-            if activity.type == ActivityTypes.invoke and not turn.turn_state.get(INVOKE_ANSWERED):
+            if activity.type == ActivityTypes.invoke and not _invoke_answered(turn):
                 if activity.name == "adaptiveCard/action":
                     body = {"statusCode": 200, "type": MESSAGE_TYPE, "value": SORRY}
-                    await self._invoke_response(turn, 200, body)
+                    await _invoke_response(turn, body)
                     return
-                await self._invoke_response(turn, 200, {})
+                await _invoke_response(turn, {})
             if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
                 await turn.send_activity(message_activity(sorry))
         except Exception as exc:
             log.info("could not apologise: %s", type(exc).__name__)
 
-    async def _turn(self, turn: TurnContext) -> None:
+    async def message(self, turn: TurnContext) -> None:
+        """A message: a command, or the data of a card's ``Action.Submit``."""
         activity = turn.activity
-        if activity.type == ActivityTypes.message:
-            if await self._seen(activity):
-                return
-            value = submitted_value(activity)
-            if value is not None and not (activity.text or "").strip():
-                await self._answered(turn, value)
-            else:
-                await self._command(turn)
-        elif activity.type == ActivityTypes.invoke:
-            if activity.name == "adaptiveCard/action":
-                await self._answered(turn, submitted_value(activity) or {})
-            elif activity.name == files.INVOKE:
-                await files.answer(turn, self.app.sessions)
-                await self._invoke_response(turn, 200, {})
-            else:
-                await self._invoke_response(turn, 200, {})
-        elif activity.type == ActivityTypes.conversation_update:
-            await self._conversation_update(turn)
-        elif activity.type == ActivityTypes.installation_update:
-            await self._installation_update(turn)
+        if await self.seen(_retry_key(activity)):
+            return
+        value = submitted_value(activity)
+        if value is not None and not (activity.text or "").strip():
+            await self._answered(turn, value)
+        else:
+            await self._command(turn)
 
-    async def _seen(self, activity: Activity) -> bool:
-        """Record the activity id; True if it was handled before (a channel's retry)."""
-        if not activity.id or activity.conversation is None:
-            return False
-        return not await repo.first_time(
-            self.app.sessions,
-            platform="teams",
-            event_id=f"{activity.conversation.id}|{activity.id}",
-            now=self.app.clock.now(),
-        )
+    async def card_action(self, turn: TurnContext) -> None:
+        """An ``Action.Execute``, answered in its invoke response (a redrawn card, or a line
+        of text) as soon as the engine has acted."""
+        await self._answered(turn, submitted_value(turn.activity) or {})
 
-    async def _run(self, event: Event) -> list[Message]:
-        replies = await self.app.engine.handle(event)
-        self.on_queued()
-        return replies
+    async def file_answered(self, turn: TurnContext) -> None:
+        """The person accepted or declined a file the bot offered."""
+        await files.answer(turn, self.app.sessions)
 
     async def _actor(self, turn: TurnContext) -> Actor:
         name, email = await self._profile(turn)
@@ -234,15 +208,15 @@ class TeamsAdapter:
             return None, None
         cache = (tenant_id(activity), str(user))
         cached = self._profiles.get(cache)
-        if cached is not None and time.monotonic() - cached[0] < PROFILE_TTL:
-            return cached[1]
+        if cached is not None:
+            return cached
         profile: tuple[str | None, str | None] = (None, None)
         try:
             member = await TeamsInfo.get_member(turn, str(user))
             profile = (member.name or None, member.email or member.user_principal_name or None)
         except Exception as exc:  # a profile lookup must never stop the conversation
             log.info("could not look up Teams member %s: %s", user, exc)
-        self._profiles[cache] = (time.monotonic(), profile)
+        self._profiles.put(cache, profile)
         return profile
 
     # -- commands ------------------------------------------------------------------------
@@ -251,8 +225,11 @@ class TeamsAdapter:
         activity = turn.activity
         actor = await self._actor(turn)
         text = await self._channels_by_name(actor.workspace, command_text(activity))
-        files = await self._download(activity)
-        replies = await self._run(CommandSent(actor=actor, text=text, attachments=files))
+        shared = await self.files(_shared_files(activity))
+        if isinstance(shared, Message):  # a file that could not be read: nothing is imported
+            replies = [shared]
+        else:
+            replies = await self.run(CommandSent(actor=actor, text=text, attachments=shared))
         await self._remember(turn)
         await self._reply(turn, actor, replies)
 
@@ -262,20 +239,7 @@ class TeamsAdapter:
         names = {m.group(1) for m in _CHANNEL_WORD.finditer(text)}
         if not names:
             return text
-        async with self.app.sessions() as session:
-            space = await repo.workspace_by_external(session, platform="teams", external_id=tenant)
-            if space is None:
-                return text
-            rows = await session.execute(
-                select(TeamsConversation.name, TeamsConversation.conversation_id).where(
-                    TeamsConversation.workspace_id == space.id,
-                    TeamsConversation.kind == "channel",
-                    func.lower(TeamsConversation.name).in_([n.lower() for n in names]),
-                )
-            )
-            found: dict[str, list[str]] = {}
-            for name, conversation in rows:
-                found.setdefault(name.lower(), []).append(conversation)
+        found = await store.channels_named(self.app.sessions, tenant=tenant, names=names)
 
         def swap(match: re.Match[str]) -> str:
             ids = found.get(match.group(1).lower(), [])
@@ -283,41 +247,11 @@ class TeamsAdapter:
 
         return _CHANNEL_WORD.sub(swap, text)
 
-    async def _download(self, activity: Activity) -> tuple[Attachment, ...]:
-        """Files shared in the chat (a CSV to import), fetched from Teams' download link."""
-        fetched: list[Attachment] = []
-        shared = [a for a in activity.attachments or [] if a.content_type == FILE_TYPE][:3]
-        if not shared:
-            return ()
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            for item in shared:
-                content = item.content if isinstance(item.content, dict) else {}
-                url = content.get("downloadUrl")
-                if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-                    continue
-                try:
-                    async with http.get(url) as response:
-                        if response.status != 200:
-                            log.info("could not download %s: %s", item.name, response.status)
-                            continue
-                        data = await response.content.read(MAX_FILE_BYTES + 1)
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    log.info("could not download %s: %s", item.name, exc)
-                    continue
-                if len(data) <= MAX_FILE_BYTES:
-                    kind = str(content.get("fileType") or "")
-                    fetched.append(
-                        Attachment(
-                            name=str(item.name or "file"),
-                            media_type="text/csv" if kind == "csv" else kind,
-                            data=data,
-                        )
-                    )
-        return tuple(fetched)
-
     # -- cards answered ------------------------------------------------------------------
 
     async def _answered(self, turn: TurnContext, value: dict[str, Any]) -> None:
+        """A card answered, by ``Action.Submit`` (a message) or ``Action.Execute`` (an
+        invoke, whose response is given before the replies are posted)."""
         activity = turn.activity
         invoked = activity.type == ActivityTypes.invoke
         actor = await self._actor(turn)
@@ -329,11 +263,11 @@ class TeamsAdapter:
             if action == "form.open":
                 replies = [await self._form(actor, engine_value)]
             elif cards.is_form(value):
-                replies = await self._run(
+                replies = await self.run(
                     FormSubmitted(actor=actor, action=action, value=engine_value, values=inputs)
                 )
             else:
-                replies = await self._run(
+                replies = await self.run(
                     ButtonPressed(actor=actor, action=action, value=engine_value)
                 )
         await self._remember(turn)
@@ -353,7 +287,7 @@ class TeamsAdapter:
             else:
                 text = replies[0].text if refused and replies else "Done."
                 body = {"statusCode": 200, "type": MESSAGE_TYPE, "value": text}
-            await self._invoke_response(turn, 200, body)
+            await _invoke_response(turn, body)
         elif redrawn is not None and activity.reply_to_id:
             update = Activity(
                 type=ActivityTypes.message,
@@ -394,15 +328,11 @@ class TeamsAdapter:
         )
         return cards.answered_card(original, label=label, by=actor.display_name or "you")
 
-    async def _invoke_response(self, turn: TurnContext, status: int, body: Any) -> None:
-        await turn.send_activity(
-            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status, body))
-        )
-        turn.turn_state[INVOKE_ANSWERED] = True
-
     # -- installs and references ---------------------------------------------------------
 
-    async def _conversation_update(self, turn: TurnContext) -> None:
+    async def conversation_update(self, turn: TurnContext) -> None:
+        """Members came or went, or a team changed: when the bot is among those added it
+        says hello; otherwise the conversation's reference is refreshed."""
         activity = turn.activity
         bot = activity.recipient.id if activity.recipient else None
         if bot and bot in [m.id for m in activity.members_added or []]:
@@ -410,10 +340,9 @@ class TeamsAdapter:
         else:
             await self._remember(turn)
 
-    async def _installation_update(self, turn: TurnContext) -> None:
+    async def installed(self, turn: TurnContext) -> None:
         """Teams sends this beside ``conversationUpdate``; the team hears hello only once."""
-        if str(turn.activity.action or "").startswith("add"):
-            await self._welcome(turn, hello=False)
+        await self._welcome(turn, hello=False)
 
     async def _welcome(self, turn: TurnContext, *, hello: bool) -> None:
         """The bot was added. Whoever added it is greeted once (in a new tenant the engine
@@ -421,7 +350,7 @@ class TeamsAdapter:
         a team's channel hears hello."""
         activity = turn.activity
         actor = await self._actor(turn)
-        replies = await self._run(PersonJoined(actor=actor))
+        replies = await self.run(PersonJoined(actor=actor))
         await self._remember(turn)
         await self._reply(turn, actor, replies, say_where=False)
         if not hello or conversation_kind(activity) == "personal":
@@ -538,28 +467,15 @@ class TeamsAdapter:
     ) -> None:
         """Queue the replies for the person's 1:1 chat; tell the channel they went there."""
         activity = turn.activity
-        now = self.app.clock.now()
-        async with self.app.sessions.begin() as session:
-            space = await repo.workspace_by_external(
-                session, platform="teams", external_id=actor.workspace
-            )
-            person = (
-                await repo.person_by_platform_id(
-                    session, workspace_id=space.id, platform_user_id=actor.user_id
-                )
-                if space is not None
-                else None
-            )
-            if person is not None:
-                outbox = Outbox(session, now)
-                for index, reply in enumerate(replies):
-                    await outbox.to_person(
-                        person,
-                        reply,
-                        key=f"teams-reply:{activity.conversation.id}:{activity.id}:{index}",
-                        urgent=True,
-                    )
-        if person is None:  # nobody to write to privately: the refusal is safe to show here
+        queued = await store.queue_privately(
+            self.app.sessions,
+            tenant=actor.workspace,
+            user_id=actor.user_id,
+            replies=replies,
+            key=f"teams-reply:{activity.conversation.id}:{activity.id}",
+            now=self.app.clock.now(),
+        )
+        if not queued:  # nobody to write to privately: the refusal is safe to show here
             for reply in replies:
                 await turn.send_activity(message_activity(reply))
             return
@@ -571,3 +487,93 @@ class TeamsAdapter:
                 Message(text=f"{actor.display_name or 'Done'}: I've answered in our 1:1 chat.")
             )
         )
+
+
+class Routes(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is untyped
+    """botbuilder's routing of Teams activities by type and name; each hook hands the turn
+    to the adapter, which translates it. What a hook returns is what botbuilder makes the
+    invoke response of, unless the adapter gave one already (a card action's answer)."""
+
+    def __init__(self, adapter: TeamsAdapter) -> None:
+        super().__init__()
+        self._adapter = adapter
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._adapter.message(turn_context)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> None:
+        """``Action.Execute``. The adapter sets the invoke response itself: botbuilder's
+        ``AdaptiveCardInvokeResponse`` cannot carry the line of text Teams shows for a
+        button answered with a message rather than a redrawn card."""
+        await self._adapter.card_action(turn_context)
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self._adapter.file_answered(turn_context)
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        await self._adapter.file_answered(turn_context)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Every ``conversationUpdate``, in place of botbuilder's own dispatch: that looks up
+        each added member in the roster (a call per person) only to say who they are, and
+        neither a hello nor a stored reference needs it."""
+        await self._adapter.conversation_update(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._adapter.installed(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> SchemaInvokeResponse:
+        """An invoke this bot has no use for (a messaging extension, a tab) is answered an
+        empty 200 rather than botbuilder's 501, which Teams shows as an error."""
+        response = await super().on_invoke_activity(turn_context)
+        if isinstance(response, INVOKE_RESPONSES) and response.status == 501:
+            log.info("a Teams %s invoke was not for this bot", turn_context.activity.name)
+            return SchemaInvokeResponse(status=200, body={})
+        return response
+
+
+def _invoke_answered(turn: TurnContext) -> bool:
+    """Whether the turn has its invoke response already (botbuilder keeps it in the turn's
+    state, where ``CloudAdapter`` stores it when it is sent)."""
+    return turn.turn_state.get(TurnContext._INVOKE_RESPONSE_KEY) is not None
+
+
+async def _invoke_response(turn: TurnContext, body: Any) -> None:
+    await turn.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(200, body))
+    )
+
+
+def _retry_key(activity: Activity) -> str | None:
+    """What a redelivered activity is recognised by: an activity id is unique only within
+    its conversation."""
+    if not activity.id or activity.conversation is None:
+        return None
+    return f"{activity.conversation.id}|{activity.id}"
+
+
+def _shared_files(activity: Activity) -> list[SharedFile]:
+    """Files shared in the chat (a CSV to import), at Teams' download links."""
+    found = []
+    for item in activity.attachments or []:
+        if item.content_type != FILE_TYPE:
+            continue
+        content = item.content if isinstance(item.content, dict) else {}
+        url = content.get("downloadUrl")
+        if not isinstance(url, str):
+            continue
+        kind = str(content.get("fileType") or "")
+        found.append(
+            SharedFile(
+                url=url,
+                name=str(item.name or "file"),
+                media_type="text/csv" if kind == "csv" else kind,
+            )
+        )
+    return found

@@ -48,6 +48,9 @@ class TeamsConfig:
     app_password: str | None = None
     app_type: str = "MultiTenant"
     tenant_id: str | None = None
+    file_url: str | None = None
+    """A file server trusted, at the scheme, host and port it names, beside SharePoint's
+    own (``TEAMS_FILE_URL``: a proxy, a test's fake server); see ``adapters.downloads``."""
     bot_framework: Mapping[str, Any] = field(default_factory=dict)
     """Extra Bot Framework configuration (e.g. ``TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL``
     for a sovereign cloud; tests point it at a local key server)."""

@@ -18,14 +18,12 @@ import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.schema import Attachment as CardAttachment
-from sqlalchemy import null
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.teams import store
 from adapters.teams.activities import as_dict, message_activity
 from adapters.teams.cards import IMAGE_TYPES
-from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
-from storage.models import TeamsMessage
 
 log = logging.getLogger(__name__)
 CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
@@ -48,21 +46,14 @@ async def offer(
     now: datetime,
 ) -> None:
     """Post a consent card for ``attachment`` in the turn's (personal) conversation."""
-    conversation = str(turn.activity.conversation.id)
-    async with sessions.begin() as session:
-        row = TeamsMessage(
-            workspace_id=workspace_id,
-            conversation_id=conversation,
-            activity_id="",
-            recipient=recipient,
-            message=Message(
-                text=attachment.name, attachments=(attachment,), kind=Kind.FILE
-            ).to_json(),
-            sent_at=now,
-        )
-        session.add(row)
-        await session.flush()
-        file_id = row.id
+    file_id = await store.offer_file(
+        sessions,
+        workspace_id=workspace_id,
+        conversation_id=str(turn.activity.conversation.id),
+        recipient=recipient,
+        attachment=attachment,
+        now=now,
+    )
     card = CardAttachment(
         content_type=CONSENT_TYPE,
         name=attachment.name,
@@ -74,10 +65,8 @@ async def offer(
         },
     )
     response = await turn.send_activity(Activity(type=ActivityTypes.message, attachments=[card]))
-    async with sessions.begin() as session:
-        stored = await session.get(TeamsMessage, file_id)
-        if stored is not None and response is not None:
-            stored.activity_id = str(response.id)
+    if response is not None:
+        await store.file_card_posted(sessions, file_id, str(response.id))
 
 
 async def answer(turn: TurnContext, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -86,17 +75,15 @@ async def answer(turn: TurnContext, sessions: async_sessionmaker[AsyncSession]) 
     value = as_dict(activity.value)
     context = as_dict(value.get("context"))
     sender = str(activity.from_property.id) if activity.from_property else ""
-    async with sessions() as session:
-        row = await session.get(TeamsMessage, _file_id(context))
-        stored = row.message if row is not None and row.recipient == sender else None
-    if not isinstance(stored, dict):
+    waiting = await store.waiting_file(sessions, _file_id(context), recipient=sender)
+    if waiting is None:
         await turn.send_activity(
             message_activity(Message(text="That file is no longer available: ask for it again."))
         )
         return
-    attachment = Message.from_json(stored).attachments[0]
+    attachment = waiting.attachment
     if value.get("action") != "accept":
-        await _forget(sessions, row, turn, f"Not sent: {attachment.name}.")
+        await _forget(sessions, waiting, turn, f"Not sent: {attachment.name}.")
         return
     upload = as_dict(value.get("uploadInfo"))
     if not await _upload(str(upload.get("uploadUrl") or ""), attachment.data):
@@ -113,7 +100,7 @@ async def answer(turn: TurnContext, sessions: async_sessionmaker[AsyncSession]) 
         content={"uniqueId": upload.get("uniqueId"), "fileType": upload.get("fileType")},
     )
     await turn.send_activity(Activity(type=ActivityTypes.message, attachments=[info]))
-    await _forget(sessions, row, turn, f"Sent: {attachment.name}.")
+    await _forget(sessions, waiting, turn, f"Sent: {attachment.name}.")
 
 
 def _file_id(context: dict[str, Any]) -> int:
@@ -143,20 +130,15 @@ async def _upload(url: str, data: bytes) -> bool:
 
 async def _forget(
     sessions: async_sessionmaker[AsyncSession],
-    row: TeamsMessage | None,
+    waiting: store.WaitingFile,
     turn: TurnContext,
     said: str,
 ) -> None:
     """Drop the waiting file and replace the consent card with what became of it."""
-    if row is None:
-        return
-    async with sessions.begin() as session:
-        stored = await session.get(TeamsMessage, row.id)
-        if stored is not None:
-            stored.message = null()  # SQL NULL, not a JSON null
-    if row.activity_id:
+    await store.drop_file(sessions, waiting.id)
+    if waiting.activity_id:
         update = message_activity(Message(text=said))
-        update.id = row.activity_id
+        update.id = waiting.activity_id
         try:
             await turn.update_activity(update)
         except Exception as exc:

@@ -9,15 +9,23 @@ bot posts is recorded in ``teams_messages`` (see :class:`storage.models.TeamsMes
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, delete, func, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations.messages import Message
-from storage.models import Person, TeamsConversation, TeamsMessage, Workspace
+from adapters import store as shared
+from conversations.features.privacy.privacy import replacer, scrub_mentions
+from conversations.kinds import Kind
+from conversations.messages import Attachment, Message
+from conversations.outbox import Outbox
+from conversations.registry import Forgetting, PersonalData, Registry
+from storage.models import OutboxMessage, Pair, Person, TeamsConversation, TeamsMessage, Workspace
+
+__all__ = ["Pair", "Person", "Workspace"]
 
 PLATFORM = "teams"
 
@@ -203,3 +211,221 @@ async def answerable(
         .limit(1)
     )
     return Message.from_json(dict(stored)) if stored else None
+
+
+async def person_reference(session: AsyncSession, person_id: int) -> dict[str, Any] | None:
+    """The person's own 1:1 chat reference, as stored now (not as the delivery loaded it)."""
+    person = await session.get(Person, person_id)
+    return dict(person.conversation_ref) if person is not None and person.conversation_ref else None
+
+
+async def channels_named(
+    sessions: async_sessionmaker[AsyncSession], *, tenant: str, names: set[str]
+) -> dict[str, list[str]]:
+    """Lower-cased channel name → the ids of the tenant's stored channels of that name."""
+    async with sessions() as session:
+        space = await shared.workspace(session, platform=PLATFORM, external_id=tenant)
+        if space is None:
+            return {}
+        rows = await session.execute(
+            select(TeamsConversation.name, TeamsConversation.conversation_id).where(
+                TeamsConversation.workspace_id == space.id,
+                TeamsConversation.kind == "channel",
+                func.lower(TeamsConversation.name).in_([n.lower() for n in names]),
+            )
+        )
+        found: dict[str, list[str]] = {}
+        for name, conversation in rows:
+            found.setdefault(name.lower(), []).append(conversation)
+    return found
+
+
+async def queue_privately(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    tenant: str,
+    user_id: str,
+    replies: list[Message],
+    key: str,
+    now: datetime,
+) -> bool:
+    """Queue ``replies`` for the person's 1:1 chat (urgent, keyed ``key:<index>`` so a
+    redelivery queues nothing twice); False when the bot does not know them yet."""
+    async with sessions.begin() as session:
+        space = await shared.workspace(session, platform=PLATFORM, external_id=tenant)
+        person = (
+            await shared.person(session, workspace_id=space.id, user_id=user_id)
+            if space is not None
+            else None
+        )
+        if person is None:
+            return False
+        outbox = Outbox(session, now)
+        for index, reply in enumerate(replies):
+            await outbox.to_person(person, reply, key=f"{key}:{index}", urgent=True)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingFile:
+    """A file offered with a consent card, waiting for the person to accept it."""
+
+    id: int
+    activity_id: str
+    attachment: Attachment
+
+
+async def offer_file(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    workspace_id: int,
+    conversation_id: str,
+    recipient: str,
+    attachment: Attachment,
+    now: datetime,
+) -> int:
+    """Keep a file until its recipient accepts or declines it; returns its id for the card."""
+    async with sessions.begin() as session:
+        row = TeamsMessage(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            activity_id="",
+            recipient=recipient,
+            message=Message(
+                text=attachment.name, attachments=(attachment,), kind=Kind.FILE
+            ).to_json(),
+            sent_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        return row.id
+
+
+async def file_card_posted(
+    sessions: async_sessionmaker[AsyncSession], file_id: int, activity_id: str
+) -> None:
+    """Note the consent card's activity, so it can be replaced once answered."""
+    async with sessions.begin() as session:
+        stored = await session.get(TeamsMessage, file_id)
+        if stored is not None:
+            stored.activity_id = activity_id
+
+
+async def waiting_file(
+    sessions: async_sessionmaker[AsyncSession], file_id: int, *, recipient: str
+) -> WaitingFile | None:
+    """The file waiting under ``file_id``, if it is still there and was offered to
+    ``recipient`` (nobody accepts a file offered to someone else)."""
+    async with sessions() as session:
+        row = await session.get(TeamsMessage, file_id)
+        if row is None or row.recipient != recipient or not isinstance(row.message, dict):
+            return None
+        attachment = Message.from_json(row.message).attachments[0]
+        return WaitingFile(id=row.id, activity_id=row.activity_id, attachment=attachment)
+
+
+async def drop_file(sessions: async_sessionmaker[AsyncSession], file_id: int) -> None:
+    """The file was accepted or declined: it is not kept any longer."""
+    async with sessions.begin() as session:
+        stored = await session.get(TeamsMessage, file_id)
+        if stored is not None:
+            stored.message = null()  # SQL NULL, not a JSON null
+
+
+# -- personal data ----------------------------------------------------------------------------
+# The adapter keeps a copy of each card it posts (to redraw it once answered), the bytes of a
+# file waiting for its recipient to accept it, and the names of the conversations it was
+# added to. The engine knows none of this: ``register`` adds a hook for these tables to the
+# engine's registry, and ``forget-me`` and the retention purge run it.
+
+KEPT_FOR = timedelta(days=14)
+"""How long the copy of a posted card or an offered file is kept."""
+
+
+async def forget_person(forgetting: Forgetting) -> None:
+    """Their copies go; their partner's copies of pair messages lose what they said; files
+    waiting for anyone that mention them are dropped; names in what is left are replaced."""
+    session, person = forgetting.session, forgetting.person
+    if forgetting.pair_ids:
+        keys = select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.person_id.is_(None), OutboxMessage.pair_id.in_(forgetting.pair_ids)
+        )
+        await session.execute(
+            update(TeamsMessage)
+            .where(TeamsMessage.outbox_key.in_(keys), TeamsMessage.message.is_not(None))
+            .values(message=null())
+            .execution_options(synchronize_session=False)
+        )
+    await session.execute(
+        delete(TeamsMessage)
+        .where(
+            TeamsMessage.workspace_id == person.workspace_id,
+            TeamsMessage.recipient == forgetting.platform_user_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if forgetting.names is None:
+        return
+    await _drop_waiting_files(session, workspace_id=person.workspace_id, forgetting=forgetting)
+    for model, columns, sentences in (
+        (TeamsMessage, (TeamsMessage.message,), True),
+        (TeamsConversation, (TeamsConversation.name, TeamsConversation.reference), False),
+    ):
+        await scrub_mentions(
+            session,
+            model=model,
+            columns=columns,
+            workspace_id=person.workspace_id,
+            needles=forgetting.needles,
+            replace=replacer(forgetting.names, sentences=sentences),
+        )
+
+
+async def _drop_waiting_files(
+    session: AsyncSession, *, workspace_id: int, forgetting: Forgetting
+) -> None:
+    """Files waiting for someone to accept them (an export, say) that mention the person
+    are dropped; whoever it was for is told it is no longer available and can ask again."""
+    assert forgetting.names is not None
+    rows = await session.execute(
+        select(TeamsMessage.id, TeamsMessage.message).where(
+            TeamsMessage.workspace_id == workspace_id,
+            TeamsMessage.message.is_not(None),
+            cast(TeamsMessage.message, Text).contains('"media_type"'),
+        )
+    )
+    drop = []
+    for row_id, stored in rows:
+        if not isinstance(stored, dict):
+            continue
+        message = Message.from_json(stored)
+        text = " ".join(a.data.decode("utf-8", "replace") for a in message.attachments)
+        if forgetting.names.search(text):
+            drop.append(row_id)
+    if drop:
+        await session.execute(
+            update(TeamsMessage)
+            .where(TeamsMessage.id.in_(drop))
+            .values(message=null())
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def purge_copies(session: AsyncSession, now: datetime) -> int:
+    """Copies kept to redraw an answered card, or a file waiting for its recipient (such as
+    a my-data.json), go after two weeks. Returns how many were cleared."""
+    result = await session.execute(
+        update(TeamsMessage)
+        .where(TeamsMessage.message.is_not(None), TeamsMessage.sent_at <= now - KEPT_FOR)
+        .values(message=null())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+PERSONAL_DATA = PersonalData(name="teams adapter copies", forget=forget_person, purge=purge_copies)
+
+
+def register(registry: Registry) -> None:
+    """Add this adapter's personal-data hook (its tables exist whether or not Teams is on)."""
+    registry.add_personal_data(PERSONAL_DATA)

@@ -34,13 +34,13 @@ from botbuilder.schema import ChannelAccount, ConversationParameters
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters import store as shared
 from adapters.teams import files, store
 from adapters.teams.activities import message_activity, reference_of
 from adapters.teams.connector import classify
+from adapters.teams.store import Pair, Person
 from conversations.delivery import Delivery, DeliveryError
 from conversations.messages import Message, Section
-from storage import repositories as repo
-from storage.models import Pair, Person, Role
 
 log = logging.getLogger(__name__)
 CHANNEL_ID = "msteams"
@@ -159,11 +159,7 @@ class TeamsTransport:
         return copies
 
     async def _coordinator(self, pair: Pair) -> Person | None:
-        async with self._sessions() as session:
-            coordinators = await repo.people_with_role(
-                session, workspace_id=pair.programme.workspace_id, role=Role.COORDINATOR
-            )
-        return coordinators[0] if coordinators else None
+        return await shared.coordinator(self._sessions, workspace_id=pair.programme.workspace_id)
 
     # -- posting one copy ----------------------------------------------------------------
 
@@ -182,9 +178,9 @@ class TeamsTransport:
                     )
                 return reference
             assert copy.person is not None
-            person = await session.get(Person, copy.person.id)
-            if person is not None and person.conversation_ref:
-                return dict(person.conversation_ref)
+            own = await store.person_reference(session, copy.person.id)
+            if own is not None:
+                return own
             known = await store.any_reference(session, workspace_id)
         if known is None:
             raise DeliveryError(

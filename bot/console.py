@@ -1,4 +1,8 @@
-"""Starts the interactive console on the configured database."""
+"""``mentorbot console``: the interactive console on the configured database.
+
+The process entry lives in ``bot``, which wires the console adapter to the engine; the
+adapter itself (``adapters.console``) only reads, renders and writes.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,30 @@
+"""What the Slack adapter keeps in the database, in one place.
+
+Slack's installations (a workspace's bot token, refreshed by token rotation) and the
+OAuth ``state`` of an install in progress live in tables our migrations create,
+through slack-sdk's SQLAlchemy stores; which events were already handled is shared
+with every adapter (:func:`adapters.store.first_time`). Request handling, tokens and
+the transport come here instead of running queries of their own.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.store import Pair, Workspace
+
+__all__ = ["Pair", "Workspace", "installations", "oauth_states"]
+STATE_SECONDS = 600
+"""How long an install link stays good: Slack's consent screen, then the redirect back."""
+
+
+def installations(client_id: str, database: AsyncEngine) -> AsyncSQLAlchemyInstallationStore:
+    """Each workspace's installation (its bot token), in our database."""
+    return AsyncSQLAlchemyInstallationStore(client_id=client_id, engine=database)
+
+
+def oauth_states(database: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
+    """The ``state`` of installs in progress, so a forged redirect back is refused."""
+    return AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=database)

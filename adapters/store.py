@@ -1,0 +1,60 @@
+"""What every adapter reads and writes in the database, in one place.
+
+An adapter reaches the database only through a store module (this one for what the
+platforms share, ``adapters/<platform>/store.py`` for each platform's own tables) or
+through the engine; request handling and transports never run queries of their own,
+so what an adapter keeps is listed here and in its store, nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import repositories as repo
+from storage.models import Pair, Person, Role, Workspace
+from storage.repositories import names as names
+
+__all__ = [
+    "Pair",
+    "Person",
+    "Workspace",
+    "coordinator",
+    "first_time",
+    "names",
+    "person",
+    "workspace",
+]
+
+
+async def first_time(
+    sessions: async_sessionmaker[AsyncSession], *, platform: str, event_id: str, now: datetime
+) -> bool:
+    """Record an inbound id; False if it was recorded before (the platform is delivering
+    it again), so a redelivered event has one effect whichever instance receives it."""
+    return await repo.first_time(sessions, platform=platform, event_id=event_id, now=now)
+
+
+async def workspace(session: AsyncSession, *, platform: str, external_id: str) -> Workspace | None:
+    """The workspace (a Slack team, a Teams tenant) with this platform id, if known."""
+    return await repo.workspace_by_external(session, platform=platform, external_id=external_id)
+
+
+async def person(session: AsyncSession, *, workspace_id: int, user_id: str) -> Person | None:
+    """Someone the bot knows in a workspace, by their platform user id."""
+    return await repo.person_by_platform_id(
+        session, workspace_id=workspace_id, platform_user_id=user_id
+    )
+
+
+async def coordinator(
+    sessions: async_sessionmaker[AsyncSession], *, workspace_id: int
+) -> Person | None:
+    """A coordinator of the workspace: in a safeguarded programme one sees every pair's
+    messages."""
+    async with sessions() as session:
+        found = await repo.people_with_role(
+            session, workspace_id=workspace_id, role=Role.COORDINATOR
+        )
+    return found[0] if found else None
