@@ -10,9 +10,10 @@ be stored in the outbox as JSON and rebuilt exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from conversations.kinds import Kind
 
@@ -75,19 +76,60 @@ class Attachment(_Frozen):
     """A file sent with a message or a command: an export, an import, a chart.
 
     Stored in the outbox as JSON, so bytes travel as base64 (a PNG is not UTF-8).
+
+    A picture can be drawn late (:meth:`drawn`): its bytes are made the first time
+    something reads :attr:`data` (a transport sending it, or writing it out) and kept.
+    A digest goes to many places that never show a picture, the terminal above all,
+    and a chart costs a tenth of a second or more to draw.
     """
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+        frozen=True,
+        extra="forbid",
+        ser_json_bytes="base64",
+        val_json_bytes="base64",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
     )
 
     name: str
     media_type: str = "text/csv"
-    data: bytes = b""
+    given: bytes = Field(default=b"", alias="data", repr=False)
+    """The bytes as given; read :attr:`data`, which also covers a picture drawn late."""
+    _draw: Callable[[], bytes] | None = PrivateAttr(default=None)
 
     @classmethod
     def text(cls, name: str, text: str, media_type: str = "text/csv") -> Attachment:
         return cls(name=name, media_type=media_type, data=text.encode("utf-8"))
+
+    @classmethod
+    def drawn(cls, name: str, media_type: str, draw: Callable[[], bytes]) -> Attachment:
+        """A file whose bytes ``draw`` makes when first read, once."""
+        made = cls(name=name, media_type=media_type)
+        made._draw = draw
+        return made
+
+    @property
+    def data(self) -> bytes:
+        draw = self._draw
+        if draw is not None:
+            # Kept until drawn: a reader in another thread meanwhile draws too, never gets b"".
+            object.__setattr__(self, "given", draw())  # frozen: set once, as if given
+            self._draw = None
+        return self.given
+
+    @field_serializer("given")
+    def _serialise_data(self, given: bytes) -> bytes:
+        return self.data  # a late picture is drawn before it is stored or sent as JSON
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Attachment):
+            return NotImplemented
+        return (self.name, self.media_type, self.data) == (other.name, other.media_type, other.data)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.media_type))
 
 
 class Message(_Frozen):

@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from bot.app import App, build
 from bot.cli import main
 from bot.config import ConfigError, load_settings
 from conversations.features.digest import digest
+from conversations.features.digest.chart import chart_png
 from conversations.features.digest.figures import departments, figures, total
 from conversations.messages import Message
 from storage.models import (
@@ -35,7 +37,7 @@ from storage.models import (
     PulseResponse,
     Workspace,
 )
-from tests.harness import open_chat, programme_with_pair
+from tests.harness import Chat, open_chat, programme_with_pair
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 SECRET = "SECRET-REFLECTION nobody may read"
@@ -364,6 +366,34 @@ async def test_a_coordinator_previews_the_next_digest_and_nobody_else_can(
         assert "1 active pairs" in preview and "Ana" not in preview and "Ben" not in preview
         refused = await chat.say("ben", "digest preview")
         assert "Only coordinators" in refused
+
+
+async def test_a_digest_the_terminal_shows_draws_no_chart_until_something_reads_it(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A terminal shows no picture, so the weekly digests it delivers draw none; the chart
+    is drawn once, the first time something reads it (an upload, a file written)."""
+    drawn: list[str] = []
+
+    def counted(**series: Any) -> bytes:
+        drawn.append("chart")
+        return chart_png(**series)
+
+    monkeypatch.setattr(digest, "chart_png", counted)
+    await programme_with_pair(chat)
+    await chat.hello("helen")
+    await chat.say("maya", "digest subscribe <@helen|Helen> buddies mon 08:00")
+    for _ in range(3):
+        await chat.wait(days=7)
+    received = [m for m in chat.inbox("helen") if m.kind == "digest"]
+    assert len(received) >= 2 and drawn == []
+
+    [chart] = received[-1].attachments
+    assert chart.media_type == "image/png" and chart.data.startswith(b"\x89PNG")
+    assert chart.data == chart.data and drawn == ["chart"]
+    # Stored or sent as JSON, the picture goes with it.
+    again = Message.from_json(received[-1].to_json())
+    assert again.attachments[0].data == chart.data and drawn == ["chart"]
 
 
 def test_the_preview_command_prints_the_digest_and_writes_its_chart(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -310,7 +311,8 @@ async def compose(
         f"Mentoring this week ({scope}, to {local_end.day} {local_end:%b}): {_summary(fig)}\n"
         f"{trend}\nWhat to do: {todo}"
     )
-    png = chart_png(
+    chart = partial(
+        chart_png,
         week_ends=[e.astimezone(ZoneInfo(timezone)) for e in week_ends],
         met=[v or 0 for v in met_series],
         response_rate=rate_series,
@@ -322,10 +324,9 @@ async def compose(
             header=f"Mentoring this week: {scope}",
             sections=tuple(sections),
         ),
+        # Drawn when a transport sends or shows it: the terminal never does.
         attachments=(
-            Attachment(
-                name=f"mentoring-{period(now, timezone)}.png", media_type="image/png", data=png
-            ),
+            Attachment.drawn(f"mentoring-{period(now, timezone)}.png", "image/png", chart),
         ),
     )
 
