@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.features.digest import digest
 from conversations.kinds import Kind
-from conversations.planner import Plan, insert_planned, planned_row
+from conversations.planner import insert_planned, planned_row
 from conversations.registry import Tick, timed
 from storage.models import DigestSubscription, Person
 
 
-async def _digests(session: AsyncSession, now: datetime, plan: Plan) -> None:
+async def _digests(session: AsyncSession, now: datetime) -> int:
     """Weekly digests whose local send time has come: one per subscription per week."""
     due = list(
         await session.scalars(
@@ -48,11 +48,10 @@ async def _digests(session: AsyncSession, now: datetime, plan: Plan) -> None:
         row["timing"] = "now"  # sent at the local time the reader chose
         rows.append(row)
     await session.flush()
-    plan.add("digest", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 @timed("digest", order=70)
 async def digests(tick: Tick) -> int:
-    plan = Plan()
-    await _digests(tick.session, tick.now, plan)
-    return plan.total
+    """Each subscription's weekly digest, at the reader's chosen local time."""
+    return await _digests(tick.session, tick.now)

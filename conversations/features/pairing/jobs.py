@@ -19,7 +19,6 @@ from conversations.curriculum import Library
 from conversations.features.pairing import lifecycle, schedule
 from conversations.kinds import Kind
 from conversations.planner import (
-    Plan,
     insert_ignoring,
     insert_planned,
     planned_row,
@@ -49,8 +48,8 @@ def _met(index: Any) -> Any:
 
 
 async def _agendas(
-    session: AsyncSession, programme: Programme, total: int, now: datetime, plan: Plan
-) -> None:
+    session: AsyncSession, programme: Programme, total: int, now: datetime
+) -> int:
     due = and_(
         Pair.programme_id == programme.id,
         Pair.status == PairStatus.ACTIVE,
@@ -111,12 +110,12 @@ async def _agendas(
         )
         for pid, index in moved
     ]
-    plan.add("agenda", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 async def _nudges(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
-) -> None:
+    session: AsyncSession, workspaces: dict[int, int], now: datetime
+) -> int:
     due = and_(Pair.status == PairStatus.ACTIVE, Pair.nudge_at <= now)
     wanted = (
         await session.execute(
@@ -143,12 +142,12 @@ async def _nudges(
         for pid, prog, index, until in wanted
         if prog in workspaces
     ]
-    plan.add("meet_nudge", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 async def _pulses(
-    session: AsyncSession, programme: Programme, library: Library, now: datetime, plan: Plan
-) -> None:
+    session: AsyncSession, programme: Programme, library: Library, now: datetime
+) -> int:
     curriculum = library.get(programme.curriculum_key)
     due = and_(
         Pair.programme_id == programme.id,
@@ -201,12 +200,12 @@ async def _pulses(
             insert_ignoring(session, Prompt, ["pair_id", "person_id", "kind", "ref_index"]),
             prompts,
         )
-    plan.add("pulse", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 async def _reminders(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
-) -> None:
+    session: AsyncSession, workspaces: dict[int, int], now: datetime
+) -> int:
     last = schedule.MAX_REMINDERS
     reminded = (
         await session.execute(
@@ -227,7 +226,7 @@ async def _reminders(
         )
     ).all()
     if not reminded:
-        return
+        return 0
     programme_of = dict(
         (
             await session.execute(
@@ -249,12 +248,12 @@ async def _reminders(
         for prompt_id, pair_id, person_id, n in reminded
         if programme_of.get(pair_id) in workspaces
     ]
-    plan.add("reminder", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 async def _stalls(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime, plan: Plan
-) -> None:
+    session: AsyncSession, workspaces: dict[int, int], now: datetime
+) -> int:
     stalled = (
         await session.execute(
             update(Pair)
@@ -265,7 +264,7 @@ async def _stalls(
         )
     ).all()
     if not stalled:
-        return
+        return 0
     coordinators: dict[int, list[int]] = {}
     for workspace_id, person_id in (
         await session.execute(
@@ -294,12 +293,12 @@ async def _stalls(
             )
             for coordinator in coordinators.get(ws, [])
         ]
-    plan.add("stall", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 async def _silence(
-    session: AsyncSession, programmes: dict[int, Programme], now: datetime, plan: Plan
-) -> None:
+    session: AsyncSession, programmes: dict[int, Programme], now: datetime
+) -> int:
     rows = []
     for programme in programmes.values():
         notice = timedelta(days=schedule.setting(programme, "notice_days", schedule.NOTICE_DAYS))
@@ -349,28 +348,28 @@ async def _silence(
             )
             for pid in paused
         ]
-    plan.add("inactivity", await insert_planned(session, rows))
+    return await insert_planned(session, rows)
 
 
 @timed("agenda", order=10)
 async def agendas(tick: Tick) -> int:
     """Each active pair whose cadence has passed moves to its next session (or ends)."""
-    plan = Plan()
+    done = 0
     for programme in await running_programmes(tick.session):
         curriculum = tick.library.get(programme.curriculum_key)
         if curriculum is not None:
-            await _agendas(tick.session, programme, len(curriculum.sessions), tick.now, plan)
-    return plan.total
+            done += await _agendas(tick.session, programme, len(curriculum.sessions), tick.now)
+    return done
 
 
 @timed("pulse", order=20)
 async def pulses(tick: Tick) -> int:
     """Milestone pulses (short private questions) that have come due."""
-    plan = Plan()
+    done = 0
     for programme in await running_programmes(tick.session):
         if tick.library.get(programme.curriculum_key) is not None:
-            await _pulses(tick.session, programme, tick.library, tick.now, plan)
-    return plan.total
+            done += await _pulses(tick.session, programme, tick.library, tick.now)
+    return done
 
 
 async def _workspaces(session: AsyncSession) -> dict[int, int]:
@@ -380,31 +379,23 @@ async def _workspaces(session: AsyncSession) -> dict[int, int]:
 @timed("meet_nudge", order=30)
 async def nudges(tick: Tick) -> int:
     """Half-way through a session with no meeting logged: a gentle nudge."""
-    plan = Plan()
-    await _nudges(tick.session, await _workspaces(tick.session), tick.now, plan)
-    return plan.total
+    return await _nudges(tick.session, await _workspaces(tick.session), tick.now)
 
 
 @timed("reminder", order=40)
 async def reminders(tick: Tick) -> int:
     """Unanswered check-ins and pulses get a reminder, at most MAX_REMINDERS times."""
-    plan = Plan()
-    await _reminders(tick.session, await _workspaces(tick.session), tick.now, plan)
-    return plan.total
+    return await _reminders(tick.session, await _workspaces(tick.session), tick.now)
 
 
 @timed("stall", order=50)
 async def stalls(tick: Tick) -> int:
     """Pairs with no meeting for the stall period: their coordinators hear of it."""
-    plan = Plan()
-    await _stalls(tick.session, await _workspaces(tick.session), tick.now, plan)
-    return plan.total
+    return await _stalls(tick.session, await _workspaces(tick.session), tick.now)
 
 
 @timed("inactivity", order=60)
 async def silence(tick: Tick) -> int:
     """Long silence: a notice first, then the pair pauses itself."""
-    plan = Plan()
     programmes = {p.id: p for p in await running_programmes(tick.session)}
-    await _silence(tick.session, programmes, tick.now, plan)
-    return plan.total
+    return await _silence(tick.session, programmes, tick.now)
