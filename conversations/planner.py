@@ -94,6 +94,14 @@ def planned_row(
     }
 
 
+async def running_in(tick: Tick) -> list[Programme]:
+    """The running programmes, read once per tick however many jobs ask."""
+    if "running" not in tick.shared:
+        tick.shared["running"] = await running_programmes(tick.session)
+    found: list[Programme] = tick.shared["running"]
+    return found
+
+
 async def running_programmes(session: AsyncSession) -> list[Programme]:
     return list(
         await session.scalars(

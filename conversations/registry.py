@@ -68,6 +68,8 @@ class Tick:
     library: Library
     settings: EngineSettings
     registry: Registry
+    shared: dict[str, Any] = field(default_factory=dict)
+    """What several jobs of one tick read alike (the running programmes), read once."""
 
 
 TimedRun = Callable[[Tick], Awaitable[int]]

@@ -22,7 +22,7 @@ from conversations.planner import (
     insert_ignoring,
     insert_planned,
     planned_row,
-    running_programmes,
+    running_in,
 )
 from conversations.registry import Tick, timed
 from storage.models import (
@@ -355,7 +355,7 @@ async def _silence(
 async def agendas(tick: Tick) -> int:
     """Each active pair whose cadence has passed moves to its next session (or ends)."""
     done = 0
-    for programme in await running_programmes(tick.session):
+    for programme in await running_in(tick):
         curriculum = tick.library.get(programme.curriculum_key)
         if curriculum is not None:
             done += await _agendas(tick.session, programme, len(curriculum.sessions), tick.now)
@@ -366,36 +366,36 @@ async def agendas(tick: Tick) -> int:
 async def pulses(tick: Tick) -> int:
     """Milestone pulses (short private questions) that have come due."""
     done = 0
-    for programme in await running_programmes(tick.session):
+    for programme in await running_in(tick):
         if tick.library.get(programme.curriculum_key) is not None:
             done += await _pulses(tick.session, programme, tick.library, tick.now)
     return done
 
 
-async def _workspaces(session: AsyncSession) -> dict[int, int]:
-    return {p.id: p.workspace_id for p in await running_programmes(session)}
+async def _workspaces(tick: Tick) -> dict[int, int]:
+    return {p.id: p.workspace_id for p in await running_in(tick)}
 
 
 @timed("meet_nudge", order=30)
 async def nudges(tick: Tick) -> int:
     """Half-way through a session with no meeting logged: a gentle nudge."""
-    return await _nudges(tick.session, await _workspaces(tick.session), tick.now)
+    return await _nudges(tick.session, await _workspaces(tick), tick.now)
 
 
 @timed("reminder", order=40)
 async def reminders(tick: Tick) -> int:
     """Unanswered check-ins and pulses get a reminder, at most MAX_REMINDERS times."""
-    return await _reminders(tick.session, await _workspaces(tick.session), tick.now)
+    return await _reminders(tick.session, await _workspaces(tick), tick.now)
 
 
 @timed("stall", order=50)
 async def stalls(tick: Tick) -> int:
     """Pairs with no meeting for the stall period: their coordinators hear of it."""
-    return await _stalls(tick.session, await _workspaces(tick.session), tick.now)
+    return await _stalls(tick.session, await _workspaces(tick), tick.now)
 
 
 @timed("inactivity", order=60)
 async def silence(tick: Tick) -> int:
     """Long silence: a notice first, then the pair pauses itself."""
-    programmes = {p.id: p for p in await running_programmes(tick.session)}
+    programmes = {p.id: p for p in await running_in(tick)}
     return await _silence(tick.session, programmes, tick.now)
