@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import commands, inbound, journeys, logcontext, planner, privacy
+from conversations import codec, commands, inbound, journeys, logcontext, planner, privacy
 from conversations import concerns as concern_jobs
 from conversations.clock import Clock
 from conversations.commands import VERBS, concerns, help, participation, programmes
@@ -285,7 +285,7 @@ class Engine:
             values = event.values if isinstance(event, FormSubmitted) else {}
             action = commands.ACTIONS.get(event.action)
             if action is None:
-                raise UserError("That button is out of date. Type help to see what I can do.")
+                raise codec.OutOfDate
             return await action(ctx, event.value, values)
         if isinstance(event, PersonJoined):
             return await self._greet(ctx)

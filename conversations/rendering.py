@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards, digest, schedule
+from conversations import cards, codec, digest, schedule
 from conversations.context import EngineSettings
 from conversations.curriculum import Curriculum, Library
 from conversations.kinds import Kind
@@ -169,7 +169,10 @@ def pulse_form(job: Job, day: int) -> Message:
                 ),
             ),
             submit=Button(
-                label="Send", action="pulse", value=f"{job.pair.id}:{day}", style="primary"
+                label="Send",
+                action="pulse",
+                value=codec.PulseAnswer(job.pair.id, day).encode(),
+                style="primary",
             ),
         ),
         kind=Kind.PULSE,
@@ -229,11 +232,19 @@ async def stall(job: Job) -> Message | None:
             sections=(Section(text=text + " A friendly nudge is often all it takes."),),
             buttons=(
                 Button(
-                    label="Nudge both", action="stall.nudge", value=str(pair.id), style="primary"
+                    label="Nudge both",
+                    action="stall.nudge",
+                    value=codec.Ref(pair.id).encode(),
+                    style="primary",
                 ),
-                Button(label="Pause the pair", action="stall.pause", value=str(pair.id)),
                 Button(
-                    label="End the pair", action="stall.end", value=str(pair.id), style="danger"
+                    label="Pause the pair", action="stall.pause", value=codec.Ref(pair.id).encode()
+                ),
+                Button(
+                    label="End the pair",
+                    action="stall.end",
+                    value=codec.Ref(pair.id).encode(),
+                    style="danger",
                 ),
             ),
         ),
@@ -264,7 +275,7 @@ async def inactivity_notice(job: Job) -> Message | None:
                 Button(
                     label="Keep going",
                     action="inactivity.keep",
-                    value=str(pair.id),
+                    value=codec.Ref(pair.id).encode(),
                     style="primary",
                 ),
                 *cards.meeting_buttons(pair, pair.session_index)[:1],

@@ -54,6 +54,7 @@ from adapters.teams.activities import (
 from adapters.teams.connector import TeamsConfig, cloud_adapter
 from bot import limits
 from bot.app import App
+from conversations import codec
 from conversations.events import (
     Actor,
     ButtonPressed,
@@ -77,7 +78,6 @@ PROFILE_TTL = 3600.0
 MAX_FILE_BYTES = 2 * 1024 * 1024
 FILE_TYPE = "application/vnd.microsoft.teams.file.download.info"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
-OUT_OF_DATE = "That button is out of date. Type status to see where things stand."
 INVOKE_ANSWERED = "mentorbot.invoke_answered"
 """Turn state set once an invoke has its response, so a failure after it does not send a
 second one."""
@@ -279,7 +279,7 @@ class TeamsAdapter:
 
         def swap(match: re.Match[str]) -> str:
             ids = found.get(match.group(1).lower(), [])
-            return f"<#{ids[0]}|{match.group(1)}>" if len(ids) == 1 else match.group(0)
+            return codec.channel(ids[0], match.group(1)) if len(ids) == 1 else match.group(0)
 
         return _CHANNEL_WORD.sub(swap, text)
 
@@ -323,10 +323,10 @@ class TeamsAdapter:
         actor = await self._actor(turn)
         parsed = cards.submitted(value)
         if parsed is None:
-            replies = [Message(text=OUT_OF_DATE, kind=Kind.ERROR)]
+            replies = [Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)]
         else:
             action, engine_value, inputs = parsed
-            if action == "form.open":
+            if action == codec.OPEN_FORM:
                 replies = [await self._form(actor, engine_value)]
             elif cards.is_form(value):
                 replies = await self._run(
@@ -339,7 +339,7 @@ class TeamsAdapter:
         await self._remember(turn)
         refused = any(r.kind.refusal for r in replies)
         redrawn = None
-        opens_form = parsed is not None and parsed[0] == "form.open"
+        opens_form = parsed is not None and parsed[0] == codec.OPEN_FORM
         if (
             parsed is not None
             and not refused
@@ -368,12 +368,11 @@ class TeamsAdapter:
 
     async def _form(self, actor: Actor, packed: str) -> Message:
         try:
-            submit = json.loads(packed)
-            action, value = str(submit["a"]), str(submit["v"])
-        except (ValueError, KeyError, TypeError):
-            return Message(text=OUT_OF_DATE, kind=Kind.ERROR)
-        form = await self.app.engine.form(actor=actor, action=action, value=value)
-        return form or Message(text="That form is no longer available.", kind=Kind.ERROR)
+            submit = codec.FormOpen.decode(packed)
+        except codec.OutOfDate:
+            return Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)
+        form = await self.app.engine.form(actor=actor, action=submit.action, value=submit.value)
+        return form or Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)
 
     async def _redraw(
         self, turn: TurnContext, action: str, value: str, actor: Actor

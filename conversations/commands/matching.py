@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from conversations import journeys, safeguarding
+from conversations import codec, journeys, safeguarding
 from conversations.commands import action, verb
 from conversations.commands.safeguarding import paused_sentence, resume_hint, tell_others
 from conversations.context import Context, Reply
@@ -704,15 +704,12 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
 
 
 async def _offer(ctx: Context, value: str) -> MatchOffer:
-    offer_id = whole_number(value)
-    if offer_id is None:
-        raise UserError("That button is out of date. Type status to see where you are.")
-    offer = await ctx.session.get(MatchOffer, offer_id)
+    offer = await ctx.session.get(MatchOffer, codec.Ref.decode(value).id)
     if offer is None:
-        raise UserError("That button is out of date. Type status to see where you are.")
+        raise codec.OutOfDate
     programme = await ctx.session.get(Programme, offer.programme_id)
     if programme is None or programme.workspace_id != ctx.workspace.id:
-        raise UserError("That button is out of date. Type status to see where you are.")
+        raise codec.OutOfDate
     return offer
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations import blocking, cards, conduct, journeys
+from conversations import blocking, cards, codec, conduct, journeys
 from conversations.commands import action, form, programmes, verb
 from conversations.context import Context, Reply
 from conversations.enrolment import enrol
@@ -70,8 +70,8 @@ async def submit_join(ctx: Context, value: str, values: dict[str, str]) -> Reply
 @action("join.start")
 async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     """A Join button on an announcement: the profile form, with the side already chosen."""
-    key, _, chosen = value.partition(":")
-    programme = await ctx.programme(key)
+    chosen = codec.JoinStart.decode(value)
+    programme = await ctx.programme(chosen.programme_key)
     if programme.status not in journeys.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't open for enrolment right now.")
     return [
@@ -79,7 +79,7 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             programme=programme,
             curriculum=ctx.curriculum(programme),
             person=ctx.actor,
-            side=chosen if chosen in ("mentor", "mentee") else None,
+            side=chosen.side,
         )
     ]
 
