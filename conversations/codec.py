@@ -40,7 +40,7 @@ Side = Literal["mentor", "mentee"]
 ConcernKind = Literal["pair", "programme"]
 _SIDES: tuple[str, ...] = get_args(Side)
 _CONCERN_KINDS: tuple[str, ...] = get_args(ConcernKind)
-_PROGRAMME_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+_PROGRAMME_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 
 
 class OutOfDate(UserError):
@@ -176,14 +176,14 @@ class JoinStart:
     side: Side
 
     def encode(self) -> str:
-        if not _PROGRAMME_KEY.match(self.programme_key) or self.side not in _SIDES:
+        if not _PROGRAMME_KEY.fullmatch(self.programme_key) or self.side not in _SIDES:
             raise ValueError(f"not a join button: {self.programme_key!r}, {self.side!r}")
         return f"{self.programme_key}:{self.side}"
 
     @classmethod
     def decode(cls, value: str) -> Self:
         key, side = _parts(value, 2)
-        if not _PROGRAMME_KEY.match(key):
+        if not _PROGRAMME_KEY.fullmatch(key):
             raise OutOfDate
         if side == "mentor":
             return cls(key, "mentor")
