@@ -23,6 +23,7 @@ from adapters.console.repl import link_mentions
 from adapters.console.transport import ConsoleTransport
 from bot.app import App, build
 from bot.config import load_settings
+from conversations import codec
 from conversations.clock import VirtualClock
 from conversations.delivery import Delivery
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
@@ -175,7 +176,7 @@ class DemoTransport(ConsoleTransport):
             for plan in self.plans.values():
                 if delivery.person.platform_user_id in (plan.mentor, plan.mentee):
                     submit = message.card.submit if message.card else None
-                    pair_id = int(submit.value.split(":")[0]) if submit else 0
+                    pair_id = codec.SessionRef.decode(submit.value).pair_id if submit else 0
                     if pair_id == plan.pair_id:
                         plan.pending_checkins[delivery.person.platform_user_id] = message
         return sent
@@ -337,12 +338,17 @@ async def _act(
     if day < plan.agenda_day + plan.rhythm:
         return
     presser = plan.mentee if plan.met_sessions % 2 else plan.mentor
-    met = next(b for b in plan.agenda.buttons() if b.value.endswith(":met"))
+    met, answer = next(
+        (b, codec.MeetingAnswer.decode(b.value))
+        for b in plan.agenda.buttons()
+        if b.action == "meeting.log"
+        and codec.MeetingAnswer.decode(b.value).outcome == MeetingOutcome.MET
+    )
     plan.agenda = None
     plan.met_sessions += 1
     await say(
         ButtonPressed(actor=actor(presser), action=met.action, value=met.value),
-        f"[We met] (session {int(met.value.split(':')[1]) + 1})",
+        f"[We met] (session {answer.session + 1})",
     )
 
 

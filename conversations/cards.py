@@ -7,27 +7,27 @@ never passed into any builder that addresses someone other than their author.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from conversations import codec
 from conversations.curriculum import Curriculum, Session
 from conversations.durations import describe_days
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
-from storage.models import Enrolment, Pair, Person, Programme
+from storage.models import Enrolment, MeetingOutcome, Pair, Person, Programme
 
-MEETING_BUTTONS: tuple[tuple[str, str, Literal["primary"] | None], ...] = (
-    ("We met", "met", "primary"),
-    ("Not yet", "not_yet", None),
-    ("Rescheduled", "rescheduled", None),
+MEETING_BUTTONS: tuple[tuple[str, MeetingOutcome, Literal["primary"] | None], ...] = (
+    ("We met", MeetingOutcome.MET, "primary"),
+    ("Not yet", MeetingOutcome.NOT_YET, None),
+    ("Rescheduled", MeetingOutcome.RESCHEDULED, None),
 )
 
-OPEN_FORM = "form.open"
+OPEN_FORM = codec.OPEN_FORM
 """A button with this action opens the form its value names (``{"a": submit action, "v":
-submit value}``, as ``open_form_button`` packs it) and leaves the message it sits on alone.
+submit value}``, packed by ``codec.FormOpen``) and leaves the message it sits on alone.
 Slack opens the form as a modal and Teams posts it in the person's own chat, both without
 asking the engine twice; the console and tests pass the press to the engine, which answers
 with the form. A pair message's "Report a concern" must be such a button: in a pair's
@@ -40,8 +40,7 @@ REPORT_LABEL = "Report a concern"
 
 def open_form_button(label: str, *, action: str, value: str) -> Button:
     """A button that opens the form whose submit button has this action and value."""
-    packed = json.dumps({"a": action, "v": value}, separators=(",", ":"), ensure_ascii=False)
-    return Button(label=label, action=OPEN_FORM, value=packed)
+    return Button(label=label, action=OPEN_FORM, value=codec.FormOpen(action, value).encode())
 
 
 def report_button(about: str, *, label: str = REPORT_LABEL) -> Button:
@@ -51,7 +50,7 @@ def report_button(about: str, *, label: str = REPORT_LABEL) -> Button:
 
 def pair_report_button(pair: Pair) -> Button:
     """The pair message's way to tell the programme team, privately, that something is wrong."""
-    return report_button(f"pair:{pair.id}")
+    return report_button(codec.ConcernAbout("pair", pair.id).encode())
 
 
 def local_date(moment: datetime, timezone: str) -> str:
@@ -70,7 +69,7 @@ def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
         Button(
             label=label,
             action="meeting.log",
-            value=f"{pair.id}:{session_index}:{outcome}",
+            value=codec.MeetingAnswer(pair.id, session_index, outcome).encode(),
             style=style,
         )
         for label, outcome, style in MEETING_BUTTONS
@@ -206,7 +205,7 @@ def checkin_form(
             submit=Button(
                 label="Send check-in",
                 action="checkin",
-                value=f"{pair.id}:{session_index}",
+                value=codec.SessionRef(pair.id, session_index).encode(),
                 style="primary",
             ),
         ),

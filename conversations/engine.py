@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import inbound, logcontext, planner
+from conversations import codec, inbound, logcontext, planner
 from conversations.clock import Clock
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
@@ -272,7 +272,7 @@ class Engine:
             values = event.values if isinstance(event, FormSubmitted) else {}
             action = self.registry.actions.get(event.action)
             if action is None:
-                raise UserError("That button is out of date. Type help to see what I can do.")
+                raise codec.OutOfDate
             return await action(ctx, event.value, values)
         if isinstance(event, PersonJoined):
             return await self._greet(ctx)

@@ -4,31 +4,30 @@
 the console. Arguments are shell-like words (quotes group words; Slack's and
 Teams' curly quotes count too) with ``--flag value`` options. Person references
 come in the forms platforms send: Slack's escaped ``<@U024BE7LH|bob>``, a bare
-``<@U024BE7LH>``, ``@bob`` or a plain id.
+``<@U024BE7LH>``, ``@bob`` or a plain id; ``conversations.codec`` reads them (and the
+adapters write them), this module re-exports its readers for the verbs.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass, field
 
+from conversations.codec import PersonRef, channel_ref, person_ref
 from conversations.errors import UserError
 
+__all__ = [
+    "MAX_COMMAND_LENGTH",
+    "Args",
+    "PersonRef",
+    "channel_ref",
+    "parse_args",
+    "person_ref",
+    "split_words",
+]
+
 MAX_COMMAND_LENGTH = 4000
-MAX_NAME = 200
-"""Platform ids and names in mentions are bounded by the columns they are kept in."""
 _CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " "})
-_ESCAPED_PERSON = re.compile(r"^<@([A-Za-z0-9._:\-]{1,128})(?:\|([^>]*))?>$")
-_PLAIN_PERSON = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._:\-]{0,127})$")
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRef:
-    user_id: str
-    display_name: str | None
-    verified: bool
-    """True when the platform linked the mention (escaped form): the person exists there."""
 
 
 @dataclass(slots=True)
@@ -91,28 +90,3 @@ def parse_args(
             args.words.append(word)
         position += 1
     return args
-
-
-_ESCAPED_CHANNEL = re.compile(r"^<#([A-Za-z0-9._:@\-]{1,255})(?:\|([^>]*))?>$")
-_PLAIN_CHANNEL = re.compile(r"^#([A-Za-z0-9][A-Za-z0-9._:@\-]{0,254})$")
-
-
-def channel_ref(word: str) -> str | None:
-    """A channel id from Slack's ``<#C123|general>`` or a plain ``#general``."""
-    escaped = _ESCAPED_CHANNEL.match(word)
-    if escaped:
-        return escaped.group(1)
-    plain = _PLAIN_CHANNEL.match(word)
-    return plain.group(1) if plain else None
-
-
-def person_ref(word: str) -> PersonRef | None:
-    """A person reference, or None if the word is not shaped like one."""
-    escaped = _ESCAPED_PERSON.match(word)
-    if escaped:
-        name = escaped.group(2)[:MAX_NAME] if escaped.group(2) else None  # a column's length
-        return PersonRef(escaped.group(1), name, verified=True)
-    plain = _PLAIN_PERSON.match(word)
-    if plain:
-        return PersonRef(plain.group(1), None, verified=False)
-    return None

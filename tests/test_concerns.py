@@ -436,11 +436,11 @@ REPORTS = [
     ("ben", "pair:1", {**GOOD, "description": "x" * 5000}, "4,000 characters; it has 5,000"),
     ("ben", "pair:1", {**GOOD, "category": "gossip"}, "Choose what the concern is about"),
     ("ben", "pair:1", {**GOOD, "urgent": "maybe"}, "yes or no"),
-    ("cleo", "pair:1", GOOD, "That form is out of date"),
-    ("ben", "pair:999", GOOD, "That form is out of date"),
-    ("ben", "programme:999", GOOD, "That form is out of date"),
-    ("ben", "garbage", GOOD, "That form is out of date"),
-    ("ben", "pair:99999999999999999999", GOOD, "That form is out of date"),
+    ("cleo", "pair:1", GOOD, "That button is out of date"),
+    ("ben", "pair:999", GOOD, "That button is out of date"),
+    ("ben", "programme:999", GOOD, "That button is out of date"),
+    ("ben", "garbage", GOOD, "That button is out of date"),
+    ("ben", "pair:99999999999999999999", GOOD, "That button is out of date"),
 ]
 
 
@@ -468,7 +468,7 @@ PRESSES = [
     ("concern.resolve", "abc", "That button is out of date"),
     ("concern.pause", "12345678901234", "That button is out of date"),
     (cards.OPEN_FORM, "not json", "That button is out of date"),
-    (cards.OPEN_FORM, '{"a":"concern.report","v":"pair:999"}', "That form is out of date"),
+    (cards.OPEN_FORM, '{"a":"concern.report","v":"pair:999"}', "That button is out of date"),
     (cards.OPEN_FORM, '{"a":"no.such.form","v":"1"}', "That button is out of date"),
 ]
 

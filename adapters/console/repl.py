@@ -19,6 +19,7 @@ from pathlib import Path
 
 from adapters.console.render import render
 from adapters.console.transport import ConsoleTransport
+from conversations import codec
 from conversations.clock import OffsetClock, VirtualClock
 from conversations.delivery import Dispatcher
 from conversations.durations import parse_delta
@@ -46,7 +47,7 @@ def link_mentions(text: str, names: dict[str, str] | None = None) -> str:
     def linked(match: re.Match[str]) -> str:
         handle = match.group(1).lower()
         shown = (names or {}).get(handle) or handle[:1].upper() + handle[1:]
-        return f"<@{handle}|{shown}>"
+        return codec.mention(handle, shown)
 
     return _MENTION.sub(linked, text)
 

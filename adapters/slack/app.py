@@ -9,7 +9,6 @@ engine's replies into Block Kit. Nothing else lives here: the engine decides.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -39,7 +38,14 @@ from adapters.platform import PlatformAdapter, ProfileCache
 from adapters.slack import blocks, payloads, store
 from adapters.slack.store import Workspace
 from adapters.slack.tokens import SlackConfig, Tokens
-from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
+from conversations import codec
+from conversations.events import (
+    Actor,
+    ButtonPressed,
+    CommandSent,
+    FormSubmitted,
+    PersonJoined,
+)
 from conversations.kinds import Kind
 from conversations.messages import Message
 
@@ -401,20 +407,17 @@ class SlackAdapter(PlatformAdapter):
         respond: Any,
     ) -> None:
         try:
-            submit = json.loads(packed)
-            action, value = str(submit["a"]), str(submit["v"])
-        except (ValueError, KeyError, TypeError):
-            stale = Message(
-                text="That button is out of date. Type /mentor status.", kind=Kind.ERROR
-            )
+            submit = codec.FormOpen.decode(packed)
+        except codec.OutOfDate:
+            stale = Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)
             # Through _reply, so a Home-tab button (no response URL) is answered in the DM.
             await self._reply(
                 [stale], respond=respond, client=client, trigger_id=None, user=actor.user_id
             )
             return
-        form = await self.app.engine.form(actor=actor, action=action, value=value)
+        form = await self.app.engine.form(actor=actor, action=submit.action, value=submit.value)
         if form is None or form.card is None or not form.card.inputs or not trigger_id:
-            text = form.text if form is not None else "That form is no longer available."
+            text = form.text if form is not None else codec.OUT_OF_DATE
             await self._reply(
                 [Message(text=text, kind=Kind.ERROR)],
                 respond=respond,
@@ -423,7 +426,7 @@ class SlackAdapter(PlatformAdapter):
                 user=actor.user_id,
             )
             return
-        await client.views_open(trigger_id=trigger_id, view=_form(form, {"a": action, "v": value}))
+        await client.views_open(trigger_id=trigger_id, view=_form(form, submit))
 
     async def _answered(
         self,
@@ -448,7 +451,9 @@ class SlackAdapter(PlatformAdapter):
         kept.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"✓ {label} (<@{actor.user_id}>)"}],
+                "elements": [
+                    {"type": "mrkdwn", "text": f"✓ {label} ({codec.mention(actor.user_id)})"}
+                ],
             }
         )
         try:
@@ -462,9 +467,8 @@ class SlackAdapter(PlatformAdapter):
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         try:
-            submit = json.loads(view.get("private_metadata") or "{}")
-            action, value = str(submit["a"]), str(submit["v"])
-        except (ValueError, KeyError, TypeError):
+            submit = codec.FormOpen.decode(view.get("private_metadata") or "")
+        except codec.OutOfDate:
             await ack(response_action="errors", errors={})
             return
         user = body.get("user") or {}
@@ -474,7 +478,7 @@ class SlackAdapter(PlatformAdapter):
         )
         values = blocks.form_values((view.get("state") or {}).get("values") or {})
         replies = await self.run(
-            FormSubmitted(actor=actor, action=action, value=value, values=values)
+            FormSubmitted(actor=actor, action=submit.action, value=submit.value, values=values)
         )
         refusal = next((r for r in replies if r.kind.refusal), None)
         if refusal is not None:
@@ -586,12 +590,12 @@ def _in_a_channel(channel: Any) -> bool:
     return not (name == "directmessage" or name.startswith("mpdm-"))
 
 
-def _form(message: Message, submit: dict[str, str]) -> dict[str, Any]:
-    view = blocks.form_view(message, private_metadata=json.dumps(submit))
+def _form(message: Message, submit: codec.FormOpen) -> dict[str, Any]:
+    view = blocks.form_view(message, private_metadata=submit.encode())
     view["callback_id"] = FORM_CALLBACK
     return view
 
 
-def _submit_of(message: Message) -> dict[str, str]:
+def _submit_of(message: Message) -> codec.FormOpen:
     submit = message.card.submit if message.card else None
-    return {"a": submit.action, "v": submit.value} if submit else {"a": "", "v": ""}
+    return codec.FormOpen(submit.action, submit.value) if submit else codec.FormOpen("", "")

@@ -34,12 +34,12 @@ as typed instead of vanishing as a link.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.layout import split_lines
+from conversations import codec
 from conversations.messages import (
     DEFAULT_MORE,
     MORE_COMMANDS,
@@ -71,7 +71,7 @@ MAX_LABEL = 2000
 MAX_INPUT_TEXT = 3000
 MAX_PRIVATE_METADATA = 3000
 
-FORM_OPEN = "form.open"
+FORM_OPEN = codec.OPEN_FORM
 """The action of the button that opens a form as a modal."""
 FORM_CALLBACK = "mentorbot.form"
 """The ``callback_id`` of every form modal (what a ``view_submission`` handler matches)."""
@@ -168,9 +168,7 @@ def section_blocks(section: Section) -> list[Block]:
 
 def encode_form(submit: Button) -> str:
     """A form's submit action and value as compact JSON (the "Open the form" button's value)."""
-    encoded = json.dumps(
-        {"a": submit.action, "v": submit.value}, separators=(",", ":"), ensure_ascii=False
-    )
+    encoded = codec.FormOpen(submit.action, submit.value).encode()
     if len(encoded) > MAX_BUTTON_VALUE:
         raise ValueError(
             f"the form for {submit.action!r} carries {len(encoded)} characters; "
@@ -182,16 +180,10 @@ def encode_form(submit: Button) -> str:
 def decode_form(encoded: str) -> tuple[str, str]:
     """The submit action and value from ``encode_form`` (or a modal's private_metadata)."""
     try:
-        data = json.loads(encoded)
-    except json.JSONDecodeError:
-        data = None
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("a"), str)
-        or not isinstance(data.get("v", ""), str)
-    ):
-        raise ValueError(f"not a form reference this app made: {encoded[:80]!r}")
-    return data["a"], data.get("v", "")
+        submit = codec.FormOpen.decode(encoded)
+    except codec.OutOfDate:
+        raise ValueError(f"not a form reference this app made: {encoded[:80]!r}") from None
+    return submit.action, submit.value
 
 
 def _action_id(action: str, index: int) -> str:

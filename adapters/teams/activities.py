@@ -24,6 +24,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment, ConversationReference
 
 from adapters.teams.cards import adaptive_card, markdown
+from conversations import codec
 from conversations.events import Actor
 from conversations.messages import Message
 
@@ -118,9 +119,9 @@ def command_text(activity: Activity) -> str:
             text = TurnContext.remove_recipient_mention(activity) or ""
     for shown, ident, name in _mention_ids(activity):
         if ident.startswith("19:"):
-            ref = f"<#{ident.split(';', 1)[0]}|{name}>"
+            ref = codec.channel(ident.split(";", 1)[0], name)
         else:
-            ref = f"<@{ident}|{name}>" if name else f"<@{ident}>"
+            ref = codec.mention(ident, name)
         if shown and shown in text:
             text = text.replace(shown, f" {ref} ", 1)
     bot_name = activity.recipient.name if activity.recipient is not None else None

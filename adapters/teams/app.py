@@ -56,7 +56,14 @@ from adapters.teams.activities import (
     tenant_id,
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
-from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
+from conversations import codec
+from conversations.events import (
+    Actor,
+    ButtonPressed,
+    CommandSent,
+    FormSubmitted,
+    PersonJoined,
+)
 from conversations.inbound import cleaned
 from conversations.kinds import Kind
 from conversations.messages import Message
@@ -67,7 +74,6 @@ MAX_BODY = 256 * 1024
 """Teams activities are a few KB; anything this big is not one."""
 FILE_TYPE = "application/vnd.microsoft.teams.file.download.info"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
-OUT_OF_DATE = "That button is out of date. Type status to see where things stand."
 SHAREPOINT = (".sharepoint.com", ".sharepoint.us", ".sharepoint-mil.us", ".sharepoint.cn")
 """Where files shared in Teams live (commercial, government and sovereign clouds): a
 shared file's ``downloadUrl`` is on its owner's SharePoint or OneDrive for Business."""
@@ -243,7 +249,7 @@ class TeamsAdapter(PlatformAdapter):
 
         def swap(match: re.Match[str]) -> str:
             ids = found.get(match.group(1).lower(), [])
-            return f"<#{ids[0]}|{match.group(1)}>" if len(ids) == 1 else match.group(0)
+            return codec.channel(ids[0], match.group(1)) if len(ids) == 1 else match.group(0)
 
         return _CHANNEL_WORD.sub(swap, text)
 
@@ -257,10 +263,10 @@ class TeamsAdapter(PlatformAdapter):
         actor = await self._actor(turn)
         parsed = cards.submitted(value)
         if parsed is None:
-            replies = [Message(text=OUT_OF_DATE, kind=Kind.ERROR)]
+            replies = [Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)]
         else:
             action, engine_value, inputs = parsed
-            if action == "form.open":
+            if action == codec.OPEN_FORM:
                 replies = [await self._form(actor, engine_value)]
             elif cards.is_form(value):
                 replies = await self.run(
@@ -273,7 +279,7 @@ class TeamsAdapter(PlatformAdapter):
         await self._remember(turn)
         refused = any(r.kind.refusal for r in replies)
         redrawn = None
-        opens_form = parsed is not None and parsed[0] == "form.open"
+        opens_form = parsed is not None and parsed[0] == codec.OPEN_FORM
         if (
             parsed is not None
             and not refused
@@ -302,12 +308,11 @@ class TeamsAdapter(PlatformAdapter):
 
     async def _form(self, actor: Actor, packed: str) -> Message:
         try:
-            submit = json.loads(packed)
-            action, value = str(submit["a"]), str(submit["v"])
-        except (ValueError, KeyError, TypeError):
-            return Message(text=OUT_OF_DATE, kind=Kind.ERROR)
-        form = await self.app.engine.form(actor=actor, action=action, value=value)
-        return form or Message(text="That form is no longer available.", kind=Kind.ERROR)
+            submit = codec.FormOpen.decode(packed)
+        except codec.OutOfDate:
+            return Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)
+        form = await self.app.engine.form(actor=actor, action=submit.action, value=submit.value)
+        return form or Message(text=codec.OUT_OF_DATE, kind=Kind.ERROR)
 
     async def _redraw(
         self, turn: TurnContext, action: str, value: str, actor: Actor

@@ -13,11 +13,9 @@ the pair the concern is about.
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import and_, func, or_, select
 
-from conversations import cards
+from conversations import cards, codec
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.concerns import concerns
@@ -44,7 +42,6 @@ SAFEGUARDING = "Safeguarding"
 LIST_LIMIT = 50
 MAX_OFFERS = 5
 """Home-screen report buttons, one per pairing (or programme) a person is in, at most."""
-STALE_BUTTON = "That button is out of date. Type concerns to see the concerns still open."
 
 
 def _require_contact(ctx: Context) -> None:
@@ -55,24 +52,18 @@ def _require_contact(ctx: Context) -> None:
         )
 
 
-async def _concern(
-    ctx: Context, text: str, *, stale: str
-) -> tuple[Concern, Programme | None, Pair | None]:
+async def _concern(ctx: Context, concern_id: int) -> tuple[Concern, Programme | None, Pair | None]:
     """The concern a number names, if this contact may handle it.
 
     One answer for a number that does not exist, belongs to another workspace, or is about
     the reader's own pairing, so nobody learns a concern about them exists.
     """
-    number = text.strip().removeprefix("#")
-    concern_id = whole_number(number)
-    if concern_id is None:
-        raise UserError(stale)
     concern = await ctx.session.get(Concern, concern_id)
     if concern is None or concern.workspace_id != ctx.workspace.id:
-        raise UserError(f"I can't find concern #{number}.")
+        raise UserError(f"I can't find concern #{concern_id}.")
     programme, pair = await concerns.about(ctx.session, concern)
     if pair is not None and pair.includes(ctx.actor.id):
-        raise UserError(f"I can't find concern #{number}.")
+        raise UserError(f"I can't find concern #{concern_id}.")
     return concern, programme, pair
 
 
@@ -138,19 +129,13 @@ async def open_form(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     """A press on a button that opens a form, from a platform that passes it on (the
     console); Slack and Teams open the form themselves. Any registered form may be named:
     each builder checks who is asking, as it does when a platform asks."""
-    try:
-        packed = json.loads(value)
-        name, inner = packed["a"], packed["v"]
-    except (ValueError, KeyError, TypeError):
-        raise UserError("That button is out of date. Type help to see what I can do.") from None
-    builder = (
-        ctx.registry.forms.get(name) if isinstance(name, str) and isinstance(inner, str) else None
-    )
+    packed = codec.FormOpen.decode(value)
+    builder = ctx.registry.forms.get(packed.action)
     if builder is None:
-        raise UserError("That button is out of date. Type help to see what I can do.")
-    built = await builder(ctx, inner)
+        raise codec.OutOfDate
+    built = await builder(ctx, packed.value)
     if built is None:
-        raise UserError("That form is no longer available.")
+        raise codec.OutOfDate
     return [built]
 
 
@@ -194,7 +179,7 @@ async def _step(ctx: Context, concern: Concern, programme: Programme | None, ste
 @action(concerns.ACKNOWLEDGE)
 async def acknowledge(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     _require_contact(ctx)
-    concern, programme, _ = await _concern(ctx, value, stale=STALE_BUTTON)
+    concern, programme, _ = await _concern(ctx, codec.Ref.decode(value).id)
     if not await _step(ctx, concern, programme, Step.ACKNOWLEDGE):
         return await _unchanged(ctx, concern)
     escalating = " It won't be passed on to anyone else." if concern.urgent else ""
@@ -210,7 +195,7 @@ async def acknowledge(ctx: Context, value: str, values: dict[str, str]) -> Reply
 @action(concerns.RESOLVE)
 async def resolve(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     _require_contact(ctx)
-    concern, programme, _ = await _concern(ctx, value, stale=STALE_BUTTON)
+    concern, programme, _ = await _concern(ctx, codec.Ref.decode(value).id)
     if not await _step(ctx, concern, programme, Step.RESOLVE):
         return await _unchanged(ctx, concern)
     return [
@@ -224,7 +209,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     programme team paused it. Pausing also acknowledges an open concern: whoever paused
     the pair has plainly taken it on."""
     _require_contact(ctx)
-    concern, programme, pair = await _concern(ctx, value, stale=STALE_BUTTON)
+    concern, programme, pair = await _concern(ctx, codec.Ref.decode(value).id)
     if pair is None or programme is None:
         raise UserError(
             f"Concern #{concern.id} isn't about a pair, so there's no pairing to pause."
@@ -356,11 +341,12 @@ async def list_concerns(ctx: Context, args: Args) -> Reply:
 )
 async def show_concern(ctx: Context, args: Args) -> Reply:
     _require_contact(ctx)
-    concern, programme, pair = await _concern(
-        ctx,
-        args.words[0],
-        stale=f"'{args.words[0][:20]}' isn't a concern number. Type concerns to see them.",
-    )
+    concern_id = whole_number(args.words[0].strip().removeprefix("#"))
+    if concern_id is None:
+        raise UserError(
+            f"'{args.words[0][:20]}' isn't a concern number. Type concerns to see them."
+        )
+    concern, programme, pair = await _concern(ctx, concern_id)
     reporter = await ctx.session.get(Person, concern.reporter_id) if concern.reporter_id else None
     return [
         concerns.contact_card(

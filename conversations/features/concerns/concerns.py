@@ -29,9 +29,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards
+from conversations import cards, codec
 from conversations.errors import UserError
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from conversations.outbox import Outbox
@@ -77,9 +76,6 @@ ACKNOWLEDGE = "concern.acknowledge"
 PAUSE = "concern.pause"
 RESOLVE = "concern.resolve"
 
-OUT_OF_DATE = "That form is out of date. Type report to start again."
-
-
 # --- what a concern is about -------------------------------------------------------------
 
 
@@ -94,8 +90,8 @@ class Target:
     def value(self) -> str:
         """The form's submit value, checked again against the reporter when it comes back."""
         if self.pair is not None:
-            return f"pair:{self.pair.id}"
-        return f"programme:{self.programme.id}"
+            return codec.ConcernAbout("pair", self.pair.id).encode()
+        return codec.ConcernAbout("programme", self.programme.id).encode()
 
     def for_reporter(self, reporter: Person) -> str:
         if self.pair is not None:
@@ -114,26 +110,21 @@ async def target(
     about); a programme by anyone in its workspace. Anything else is out of date or
     forged, and gets the same answer either way.
     """
-    kind, _, written = value.partition(":")
-    number = whole_number(written)
-    if number is None:
-        raise UserError(OUT_OF_DATE)
-    if kind == "pair":
-        pair = await session.get(Pair, number)
+    about = codec.ConcernAbout.decode(value)
+    if about.kind == "pair":
+        pair = await session.get(Pair, about.id)
         if (
             pair is None
             or pair.programme.workspace_id != workspace_id
             or not pair.includes(reporter.id)
             or pair.status == PairStatus.PROPOSED
         ):
-            raise UserError(OUT_OF_DATE)
+            raise codec.OutOfDate
         return Target(programme=pair.programme, pair=pair)
-    if kind == "programme":
-        programme = await session.get(Programme, number)
-        if programme is None or programme.workspace_id != workspace_id:
-            raise UserError(OUT_OF_DATE)
-        return Target(programme=programme)
-    raise UserError(OUT_OF_DATE)
+    programme = await session.get(Programme, about.id)
+    if programme is None or programme.workspace_id != workspace_id:
+        raise codec.OutOfDate
+    return Target(programme=programme)
 
 
 # --- who reads it ------------------------------------------------------------------------
@@ -301,7 +292,7 @@ def buttons(concern: Concern, pair: Pair | None) -> tuple[Button, ...]:
     """What a contact can still do with this concern."""
     if concern.status == Status.RESOLVED:
         return ()
-    value = str(concern.id)
+    value = codec.Ref(concern.id).encode()
     found: list[Button] = []
     if concern.status == Status.OPEN:
         found.append(Button(label="Acknowledge", action=ACKNOWLEDGE, value=value, style="primary"))

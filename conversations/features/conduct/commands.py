@@ -7,13 +7,13 @@ accepts the newer code: it says the code has changed and shows the new one.
 
 from __future__ import annotations
 
+from conversations import codec
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.matching.eligibility import conduct_accepted
 from conversations.features.programmes.commands import COORDINATING
 from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import action, verb
@@ -148,23 +148,19 @@ async def read(ctx: Context, args: Args) -> Reply:
 @action(conduct.ACCEPT)
 async def press_agree(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     """ "I agree" on a code card: accepts the version that card showed, and only that one."""
-    enrolment_id, _, version = value.partition(":")
-    stale = UserError("That button is out of date. Type conduct to see where you are.")
-    enrolment_number, version_number = whole_number(enrolment_id), whole_number(version)
-    if enrolment_number is None or version_number is None:
-        raise stale
-    enrolment = await ctx.session.get(Enrolment, enrolment_number)
+    answer = codec.ConductAnswer.decode(value)
+    enrolment = await ctx.session.get(Enrolment, answer.enrolment_id)
     if enrolment is None or enrolment.person_id != ctx.actor.id:
-        raise stale
+        raise codec.OutOfDate
     programme = await ctx.session.get(Programme, enrolment.programme_id)
     if programme is None or programme.workspace_id != ctx.workspace.id:
-        raise stale
+        raise codec.OutOfDate
     if enrolment.status == EnrolmentStatus.LEFT:
         raise UserError(
             f"You've left {programme.name}, so there's nothing to accept. "
             f"Type join {programme.key} if you'd like to come back."
         )
-    if version_number != programme.conduct_version:
+    if answer.version != programme.conduct_version:
         if conduct_accepted(programme, enrolment):
             return await _agree(ctx, programme)
         return [

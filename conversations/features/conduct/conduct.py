@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations import codec
 from conversations.cards import local_date
 from conversations.curriculum import Curriculum
 from conversations.features.matching.eligibility import conduct_accepted
@@ -95,7 +96,7 @@ def card(
             Button(
                 label="I agree",
                 action=ACCEPT,
-                value=f"{enrolment.id}:{programme.conduct_version}",
+                value=codec.ConductAnswer(enrolment.id, programme.conduct_version).encode(),
                 style="primary",
             ),
         )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations import cards
+from conversations import cards, codec
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
@@ -74,8 +74,8 @@ async def submit_join(ctx: Context, value: str, values: dict[str, str]) -> Reply
 @action("join.start")
 async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     """A Join button on an announcement: the profile form, with the side already chosen."""
-    key, _, chosen = value.partition(":")
-    programme = await ctx.programme(key)
+    chosen = codec.JoinStart.decode(value)
+    programme = await ctx.programme(chosen.programme_key)
     if programme.status not in journeys.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't open for enrolment right now.")
     return [
@@ -83,7 +83,7 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             programme=programme,
             curriculum=ctx.curriculum(programme),
             person=ctx.actor,
-            side=chosen if chosen in ("mentor", "mentee") else None,
+            side=chosen.side,
         )
     ]
 

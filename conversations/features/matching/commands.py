@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from conversations import codec
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.matching import offers, proposals
@@ -704,15 +705,12 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
 
 
 async def _offer(ctx: Context, value: str) -> MatchOffer:
-    offer_id = whole_number(value)
-    if offer_id is None:
-        raise UserError("That button is out of date. Type status to see where you are.")
-    offer = await ctx.session.get(MatchOffer, offer_id)
+    offer = await ctx.session.get(MatchOffer, codec.Ref.decode(value).id)
     if offer is None:
-        raise UserError("That button is out of date. Type status to see where you are.")
+        raise codec.OutOfDate
     programme = await ctx.session.get(Programme, offer.programme_id)
     if programme is None or programme.workspace_id != ctx.workspace.id:
-        raise UserError("That button is out of date. Type status to see where you are.")
+        raise codec.OutOfDate
     return offer
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import cards
+from conversations import cards, codec
 from conversations.curriculum import Library
 from conversations.errors import UserError
 from conversations.features.matching import eligibility
@@ -73,7 +73,7 @@ def choice_card(programme: Programme, offers: list[MatchOffer]) -> Message:
                 Button(
                     label=f"Ask {o.mentor.label}",
                     action="offer.choose",
-                    value=str(o.id),
+                    value=codec.Ref(o.id).encode(),
                     style="primary" if n == 0 else None,
                 )
                 for n, o in enumerate(offers)
@@ -131,9 +131,16 @@ async def _ask(
                 ),
                 buttons=(
                     Button(
-                        label="Accept", action="offer.accept", value=str(offer.id), style="primary"
+                        label="Accept",
+                        action="offer.accept",
+                        value=codec.Ref(offer.id).encode(),
+                        style="primary",
                     ),
-                    Button(label="Decline", action="offer.decline", value=str(offer.id)),
+                    Button(
+                        label="Decline",
+                        action="offer.decline",
+                        value=codec.Ref(offer.id).encode(),
+                    ),
                 ),
             ),
             kind=Kind.MENTOR_REQUEST,
@@ -224,9 +231,7 @@ async def respond(
         now=now,
     )
     held = [p for p in found if p.kind in ("conduct", "guardian")]
-    if any(
-        p.person is not None and p.person.id == mentor.id and p.kind == "conduct" for p in held
-    ):
+    if any(p.person is not None and p.person.id == mentor.id and p.kind == "conduct" for p in held):
         raise UserError(
             f"The code of conduct for {programme.name} has changed. Please read and accept it "
             f"first (conduct {programme.key}), then press Accept again."

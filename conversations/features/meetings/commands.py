@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations import cards
+from conversations import cards, codec
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.enrolment.commands import single_pair
 from conversations.features.pairing import journeys
 from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import action, form, verb
@@ -62,12 +61,8 @@ async def met(ctx: Context, args: Args) -> Reply:
     return [Message(text=said, kind=Kind.MEETING_LOGGED)]
 
 
-async def pair_from_value(ctx: Context, value: str, parts: int) -> tuple[Pair, list[str]]:
-    """A button's ``pair:session[:...]`` value, checked against who pressed it."""
-    pieces = value.split(":")
-    pair_id = whole_number(pieces[0])
-    if len(pieces) != parts or pair_id is None or whole_number(pieces[1]) is None:
-        raise UserError("That button is out of date. Type status to see where you are.")
+async def pair_of(ctx: Context, pair_id: int) -> Pair:
+    """The pair a button names, checked against who pressed it."""
     pair = await ctx.session.get(Pair, pair_id)
     if (
         pair is None
@@ -75,22 +70,19 @@ async def pair_from_value(ctx: Context, value: str, parts: int) -> tuple[Pair, l
         or (pair.programme.workspace_id != ctx.workspace.id)
     ):
         raise UserError("That button belongs to someone else's pairing.")
-    return pair, pieces[1:]
+    return pair
 
 
 @action("meeting.log")
 async def press_meeting(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    pair, (index, outcome) = await pair_from_value(ctx, value, 3)
-    try:
-        chosen = MeetingOutcome(outcome)
-    except ValueError:
-        raise UserError("That button is out of date. Type status to see where you are.") from None
+    answer = codec.MeetingAnswer.decode(value)
+    pair = await pair_of(ctx, answer.pair_id)
     said = await journeys.log_meeting(
         ctx.session,
         pair=pair,
         actor=ctx.actor,
-        session_index=int(index),
-        outcome=chosen,
+        session_index=answer.session,
+        outcome=answer.outcome,
         curriculum=ctx.curriculum(pair.programme),
         now=ctx.now,
     )
@@ -165,7 +157,8 @@ async def _checkin_pair(ctx: Context, programme_word: list[str]) -> Pair:
 
 @action("checkin")
 async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    pair, (index,) = await pair_from_value(ctx, value, 2)
+    ref = codec.SessionRef.decode(value)
+    pair = await pair_of(ctx, ref.pair_id)
     rating = _rating(values.get("rating", ""))
     note = values.get("reflection")
     if note is not None and len(note) > 2000:
@@ -177,7 +170,7 @@ async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Re
         ctx.session,
         pair=pair,
         person=ctx.actor,
-        session_index=int(index),
+        session_index=ref.session,
         rating=rating,
         reflection=note,
         now=ctx.now,
@@ -188,14 +181,15 @@ async def submit_checkin(ctx: Context, value: str, values: dict[str, str]) -> Re
 
 @form("checkin")
 async def checkin_form(ctx: Context, value: str) -> Message | None:
-    pair, (index,) = await pair_from_value(ctx, value, 2)
+    ref = codec.SessionRef.decode(value)
+    pair = await pair_of(ctx, ref.pair_id)
     curriculum = ctx.curriculum(pair.programme)
-    if not 0 <= int(index) < len(curriculum.sessions):
-        raise UserError("That form is out of date. Type status to see where you are.")
+    if not ref.session < len(curriculum.sessions):
+        raise codec.OutOfDate
     return cards.checkin_form(
         pair=pair,
         person=ctx.actor,
         curriculum=curriculum,
-        session_index=int(index),
+        session_index=ref.session,
         programme=pair.programme,
     )

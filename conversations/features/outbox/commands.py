@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
+from conversations import codec
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.programmes.commands import COORDINATING
@@ -85,7 +86,9 @@ async def show(ctx: Context, args: Args) -> Reply:
     lines = "\n".join(f"• {f.label}: {f.value}" for f in fields) or "Nothing here."
     buttons = (
         tuple(
-            Button(label=f"Retry #{row.id}", action="outbox.retry", value=str(row.id))
+            Button(
+                label=f"Retry #{row.id}", action="outbox.retry", value=codec.Ref(row.id).encode()
+            )
             for row in rows[:4]
         )
         if status == OutboxStatus.DEAD
@@ -153,4 +156,4 @@ async def retry(ctx: Context, args: Args) -> Reply:
 async def press_retry(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     if not ctx.is_coordinator:
         raise NotAllowed("Only coordinators can do that.")
-    return await _retry(ctx, value)
+    return await _retry(ctx, value if value == "all" else str(codec.Ref.decode(value).id))

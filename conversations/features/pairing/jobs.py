@@ -18,12 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.curriculum import Library
 from conversations.features.pairing import lifecycle, schedule
 from conversations.kinds import Kind
-from conversations.planner import (
-    insert_ignoring,
-    insert_planned,
-    planned_row,
-    running_in,
-)
+from conversations.planner import insert_ignoring, insert_planned, planned_row, running_in
 from conversations.registry import Tick, timed
 from storage.models import (
     EndReason,

@@ -6,13 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conversations import cards, rendering
+from conversations import cards, codec, rendering
 from conversations.context import Context, Reply
 from conversations.durations import parse_delta
 from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import journeys, lifecycle, renderers
 from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
@@ -20,21 +19,18 @@ from conversations.registry import action, form, verb
 from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, PulseResponse
 
 
-async def _pair(ctx: Context, value: str) -> Pair:
-    pair_id = whole_number(value)
-    if pair_id is None:
-        raise UserError("That button is out of date. Type status to see where you are.")
+async def _pair(ctx: Context, pair_id: int) -> Pair:
     pair = await ctx.session.get(Pair, pair_id)
     if pair is None or pair.programme.workspace_id != ctx.workspace.id:
-        raise UserError("That button is out of date. Type status to see where you are.")
+        raise codec.OutOfDate
     return pair
 
 
 @action("pulse")
 async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    pair_text, _, day_text = value.partition(":")
-    pair = await _pair(ctx, pair_text)
-    if not pair.includes(ctx.actor.id) or whole_number(day_text) is None:
+    answer = codec.PulseAnswer.decode(value)
+    pair = await _pair(ctx, answer.pair_id)
+    if not pair.includes(ctx.actor.id):
         raise UserError("That form belongs to someone else's pairing.")
     rating = (values.get("rating") or "").strip()
     if rating not in {"1", "2", "3", "4", "5"}:
@@ -42,7 +38,7 @@ async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Repl
     comment = (values.get("comment") or "").strip() or None
     if comment is not None and len(comment) > 2000:
         raise UserError("Keep the comment under 2,000 characters.")
-    day = int(day_text)
+    day = answer.day
     done = await ctx.session.scalar(
         select(PulseResponse.id).where(
             PulseResponse.pair_id == pair.id,
@@ -85,7 +81,7 @@ def _coordinator(ctx: Context) -> None:
 
 
 async def _live(ctx: Context, value: str) -> Pair:
-    pair = await _pair(ctx, value)
+    pair = await _pair(ctx, codec.Ref.decode(value).id)
     if pair.status not in (PairStatus.ACTIVE, PairStatus.PAUSED):
         raise UserError(f"{pair.mentor.label} and {pair.mentee.label} are no longer paired.")
     return pair
@@ -174,7 +170,7 @@ async def end_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 
 @action("inactivity.keep")
 async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    pair = await _pair(ctx, value)
+    pair = await _pair(ctx, codec.Ref.decode(value).id)
     if not pair.includes(ctx.actor.id):
         raise UserError("That button belongs to someone else's pairing.")
     if pair.status != PairStatus.ACTIVE:
@@ -218,16 +214,16 @@ async def snooze(ctx: Context, args: Args) -> Reply:
 
 @form("pulse")
 async def pulse_form(ctx: Context, value: str) -> Message | None:
-    pair_text, _, day_text = value.partition(":")
-    pair = await _pair(ctx, pair_text)
-    if not pair.includes(ctx.actor.id) or whole_number(day_text) is None:
+    answer = codec.PulseAnswer.decode(value)
+    pair = await _pair(ctx, answer.pair_id)
+    if not pair.includes(ctx.actor.id):
         raise UserError("That form belongs to someone else's pairing.")
     job = rendering.Job(
         session=ctx.session,
-        row=OutboxMessage(ref_index=int(day_text)),
+        row=OutboxMessage(ref_index=answer.day),
         pair=pair,
         person=ctx.actor,
         library=ctx.library,
         now=ctx.now,
     )
-    return renderers.pulse_form(job, int(day_text))
+    return renderers.pulse_form(job, answer.day)

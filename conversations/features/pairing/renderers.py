@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations import cards
+from conversations import cards, codec
 from conversations.features.pairing import schedule
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, Input, Message, Section
@@ -97,7 +97,10 @@ def pulse_form(job: Job, day: int) -> Message:
                 ),
             ),
             submit=Button(
-                label="Send", action="pulse", value=f"{job.pair.id}:{day}", style="primary"
+                label="Send",
+                action="pulse",
+                value=codec.PulseAnswer(job.pair.id, day).encode(),
+                style="primary",
             ),
         ),
         kind=Kind.PULSE,
@@ -157,11 +160,19 @@ async def stall(job: Job) -> Message | None:
             sections=(Section(text=text + " A friendly nudge is often all it takes."),),
             buttons=(
                 Button(
-                    label="Nudge both", action="stall.nudge", value=str(pair.id), style="primary"
+                    label="Nudge both",
+                    action="stall.nudge",
+                    value=codec.Ref(pair.id).encode(),
+                    style="primary",
                 ),
-                Button(label="Pause the pair", action="stall.pause", value=str(pair.id)),
                 Button(
-                    label="End the pair", action="stall.end", value=str(pair.id), style="danger"
+                    label="Pause the pair", action="stall.pause", value=codec.Ref(pair.id).encode()
+                ),
+                Button(
+                    label="End the pair",
+                    action="stall.end",
+                    value=codec.Ref(pair.id).encode(),
+                    style="danger",
                 ),
             ),
         ),
@@ -192,7 +203,7 @@ async def inactivity_notice(job: Job) -> Message | None:
                 Button(
                     label="Keep going",
                     action="inactivity.keep",
-                    value=str(pair.id),
+                    value=codec.Ref(pair.id).encode(),
                     style="primary",
                 ),
                 *cards.meeting_buttons(pair, pair.session_index)[:1],

@@ -10,11 +10,11 @@ can forget someone else. What is kept and what is deleted is explained in
 
 from __future__ import annotations
 
+from conversations import codec
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.privacy import privacy
 from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Button, Card, Message, Section
 from conversations.registry import action, verb
@@ -93,7 +93,7 @@ async def forget_me(ctx: Context, args: Args) -> Reply:
         if [p.id for p in coordinators] == [ctx.actor.id]
         else ""
     )
-    value = str(ctx.actor.id)
+    value = codec.Ref(ctx.actor.id).encode()
     return [
         Message(
             text=f"{what} {stays} {warning}".rstrip() + " Press 'Yes, delete my data' to go ahead.",
@@ -112,10 +112,9 @@ async def forget_me(ctx: Context, args: Args) -> Reply:
 
 async def _owner(ctx: Context, value: str) -> Person:
     """The person a confirmation button was made for; only they may press it."""
-    person_id = whole_number(value)
-    target = await ctx.session.get(Person, person_id) if person_id is not None else None
+    target = await ctx.session.get(Person, codec.Ref.decode(value).id)
     if target is None or target.workspace_id != ctx.workspace.id:
-        raise UserError("That button is out of date. Type forget-me to start again.")
+        raise codec.OutOfDate
     if target.forgotten_at is not None:
         raise UserError("That's already done: the data was deleted.")
     if target.id != ctx.actor.id:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from conversations import codec
 from conversations.context import Context, Reply
 from conversations.durations import describe_days, parse_days, parse_delta
 from conversations.errors import UserError
@@ -203,11 +204,13 @@ async def _announce(ctx: Context, programme: Programme, word: str) -> str:
                 Button(
                     label="Join as a mentee",
                     action="join.start",
-                    value=f"{programme.key}:mentee",
+                    value=codec.JoinStart(programme.key, "mentee").encode(),
                     style="primary",
                 ),
                 Button(
-                    label="Join as a mentor", action="join.start", value=f"{programme.key}:mentor"
+                    label="Join as a mentor",
+                    action="join.start",
+                    value=codec.JoinStart(programme.key, "mentor").encode(),
                 ),
             ),
         ),
