@@ -1,29 +1,16 @@
-"""What the engine says, built as neutral messages.
-
-Every text a participant or coordinator sees is composed here, so the voice
-stays consistent and adapters only translate layout. Private reflections are
-never passed into any builder that addresses someone other than their author.
+"""Card helpers every feature shares: dates in the reader's zone, notices, form inputs,
+and the button that opens a form without touching the message it sits on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from conversations import codec
-from conversations.curriculum import Curriculum, Session
-from conversations.durations import describe_days
 from conversations.kinds import Kind
-from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
-from storage.models import Enrolment, MeetingOutcome, Pair, Person, Programme
-
-MEETING_BUTTONS: tuple[tuple[str, MeetingOutcome, Literal["primary"] | None], ...] = (
-    ("We met", MeetingOutcome.MET, "primary"),
-    ("Not yet", MeetingOutcome.NOT_YET, None),
-    ("Rescheduled", MeetingOutcome.RESCHEDULED, None),
-)
+from conversations.messages import Button, CardField, Input, Message, Option
 
 OPEN_FORM = codec.OPEN_FORM
 """A button with this action opens the form its value names (``{"a": submit action, "v":
@@ -33,9 +20,6 @@ asking the engine twice; the console and tests pass the press to the engine, whi
 with the form. A pair message's "Report a concern" must be such a button: in a pair's
 shared space, pressing an ordinary button marks the message as answered for both people,
 and the partner must never learn that someone reported a concern."""
-REPORT_CONCERN = "concern.report"
-"""The submit action of the form that reports a concern."""
-REPORT_LABEL = "Report a concern"
 
 
 def open_form_button(label: str, *, action: str, value: str) -> Button:
@@ -43,174 +27,9 @@ def open_form_button(label: str, *, action: str, value: str) -> Button:
     return Button(label=label, action=OPEN_FORM, value=codec.FormOpen(action, value).encode())
 
 
-def report_button(about: str, *, label: str = REPORT_LABEL) -> Button:
-    """Opens the private concern form about ``about`` ("pair:<id>" or "programme:<id>")."""
-    return open_form_button(label, action=REPORT_CONCERN, value=about)
-
-
-def pair_report_button(pair: Pair) -> Button:
-    """The pair message's way to tell the programme team, privately, that something is wrong."""
-    return report_button(codec.ConcernAbout("pair", pair.id).encode())
-
-
 def local_date(moment: datetime, timezone: str) -> str:
     """The reader's own date, e.g. "Tue 14 Jan", in their time zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b").replace(" 0", " ")
-
-
-def _bullets(lines: Sequence[str]) -> str:
-    return "\n".join(f"• {line}" for line in lines)
-
-
-def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
-    """The buttons of a pair message about a session: the three answers to "did you meet?",
-    then "Report a concern", so every message a pair shares offers a private way out."""
-    answers = tuple(
-        Button(
-            label=label,
-            action="meeting.log",
-            value=codec.MeetingAnswer(pair.id, session_index, outcome).encode(),
-            style=style,
-        )
-        for label, outcome, style in MEETING_BUTTONS
-    )
-    return (*answers, pair_report_button(pair))
-
-
-def session_sections(session: Session, *, number: int, total: int) -> tuple[Section, ...]:
-    sections = [Section(text=f"*Session {number} of {total}: {session.title}*\n{session.goal}")]
-    if session.preparation:
-        sections.append(Section(text=f"*Before you meet:* {session.preparation}"))
-    sections.append(Section(text="*To talk about:*\n" + _bullets(session.prompts)))
-    return tuple(sections)
-
-
-def _profile_line(person: Person, enrolment: Enrolment | None, side: str) -> str:
-    details = [side]
-    if enrolment is not None:
-        details += [d for d in (enrolment.title, enrolment.department) if d]
-    return f"*{person.label}* ({', '.join(details)})"
-
-
-def introduction(
-    *,
-    pair: Pair,
-    programme: Programme,
-    curriculum: Curriculum,
-    mentor_profile: Enrolment | None,
-    mentee_profile: Enrolment | None,
-) -> Message:
-    first = curriculum.sessions[0]
-    total = len(curriculum.sessions)
-    who = (
-        f"{_profile_line(pair.mentor, mentor_profile, 'mentor')} and "
-        f"{_profile_line(pair.mentee, mentee_profile, 'mentee')}"
-    )
-    how = (
-        f"About {describe_days(programme.cadence_days)} I'll bring you an agenda with a few "
-        f"prompts, then ask whether you met and how it went. Check-ins are private: your "
-        f"partner and the programme team never see what you write in a reflection."
-    )
-    sections = (
-        Section(text=f"Welcome to *{programme.name}*. {who}, meet each other."),
-        Section(text=f"*Why you were paired:* {pair.reason}"),
-        Section(text=f"{curriculum.introduction}\n{how}"),
-        *session_sections(first, number=1, total=total),
-        Section(
-            text=f"{pair.mentor.label}, could you suggest a time for a first conversation "
-            "this week? Half an hour is plenty. Press a button below once you have met."
-        ),
-    )
-    return Message(
-        text=f"{pair.mentor.label} and {pair.mentee.label}: you are paired in {programme.name}. "
-        f"Why: {pair.reason} First session: {first.title}.",
-        card=Card(
-            header="Meet your mentoring partner",
-            sections=sections,
-            buttons=meeting_buttons(pair, 0),
-        ),
-        kind=Kind.INTRODUCTION,
-    )
-
-
-def agenda(
-    *,
-    pair: Pair,
-    programme: Programme,
-    curriculum: Curriculum,
-    previous_logged: bool,
-    due: datetime,
-) -> Message:
-    index = pair.session_index
-    session = curriculum.sessions[index]
-    total = len(curriculum.sessions)
-    lead = "Here is the agenda for your next conversation"
-    if not previous_logged and index > 0:
-        lead = (
-            f"I didn't hear whether you met for session {index}; that's fine, life happens. "
-            "If you did, press 'We met' on its message. Here is the next one"
-        )
-    when = local_date(due, pair.mentee.timezone)
-    sections = (
-        Section(text=f"{lead}, ideally before {when}."),
-        *session_sections(session, number=index + 1, total=total),
-    )
-    return Message(
-        text=f"{programme.name}: session {index + 1} of {total}, {session.title}.",
-        card=Card(
-            header="Your next session",
-            sections=sections,
-            buttons=meeting_buttons(pair, index),
-        ),
-        kind=Kind.AGENDA,
-    )
-
-
-def checkin_form(
-    *, pair: Pair, person: Person, curriculum: Curriculum, session_index: int, programme: Programme
-) -> Message:
-    session = curriculum.sessions[session_index]
-    questions = session.checkin or ["What was most useful?"]
-    return Message(
-        text=f"How did session {session_index + 1} ({session.title}) with "
-        f'{pair.other(person.id).label} go? Reply with checkin <1-5> "optional note".',
-        card=Card(
-            header=f"How did session {session_index + 1} go?",
-            sections=(
-                Section(
-                    text=f"{programme.name}, with {pair.other(person.id).label}: *{session.title}*"
-                ),
-                Section(text="Something to think about:\n" + _bullets(questions)),
-            ),
-            inputs=(
-                rating_input(
-                    "How useful was it?",
-                    ("very useful", "useful", "okay", "not very useful", "not useful"),
-                ),
-                Input(
-                    name="reflection",
-                    label="A private note to yourself (optional)",
-                    kind="multiline",
-                    hint="Only you can ever see this. Not your partner, not the programme team.",
-                ),
-                Input(
-                    name="quote",
-                    label="A line we may share without your name (optional)",
-                    kind="text",
-                    hint="If you like, a sentence about what this mentoring gives you. It may "
-                    "appear, anonymised, in the weekly update to the programme's sponsors. "
-                    "Leave it empty to share nothing.",
-                ),
-            ),
-            submit=Button(
-                label="Send check-in",
-                action="checkin",
-                value=codec.SessionRef(pair.id, session_index).encode(),
-                style="primary",
-            ),
-        ),
-        kind=Kind.CHECKIN,
-    )
 
 
 def rating_input(label: str, words: tuple[str, str, str, str, str]) -> Input:
@@ -226,81 +45,8 @@ def rating_input(label: str, words: tuple[str, str, str, str, str]) -> Input:
     )
 
 
-def closing(*, pair: Pair, programme: Programme, curriculum: Curriculum) -> Message:
-    end = curriculum.closing
-    return Message(
-        text=f"You've completed {programme.name} together. {end.title}.",
-        card=Card(
-            header=end.title,
-            sections=(
-                Section(
-                    text=f"{pair.mentor.label} and {pair.mentee.label}, you've reached the "
-                    f"end of *{programme.name}*. Thank you for the time you gave each other."
-                ),
-                Section(text="*For a last conversation:*\n" + _bullets(end.prompts)),
-                Section(text="You're welcome to keep meeting; the structure just steps back now."),
-            ),
-            buttons=(pair_report_button(pair),),
-        ),
-        kind=Kind.CLOSING,
-    )
-
-
 def partner_notice(*, text: str, kind: Kind) -> Message:
     return Message(text=text, kind=kind)
-
-
-def join_form(
-    *, programme: Programme, curriculum: Curriculum, person: Person, side: str | None = None
-) -> Message:
-    return Message(
-        text=f"To join {programme.name}, reply: join {programme.key} mentor|mentee "
-        '--department "..." --skills "a, b" --interests "c, d" --goals "..."',
-        card=Card(
-            header=f"Join {programme.name}",
-            sections=(
-                Section(text=curriculum.description),
-                Section(
-                    fields=(
-                        CardField(label="Mentors", value=curriculum.roles.mentor),
-                        CardField(label="Mentees", value=curriculum.roles.mentee),
-                    )
-                ),
-            ),
-            inputs=(
-                Input(
-                    name="side",
-                    label="I would like to take part as",
-                    kind="select",
-                    required=True,
-                    options=(
-                        Option(label="Mentee", value="mentee"),
-                        Option(label="Mentor", value="mentor"),
-                    ),
-                    initial=side or "",
-                ),
-                Input(name="department", label="Department or team", placeholder="e.g. IT"),
-                Input(name="title", label="Role or job title", placeholder="e.g. Analyst"),
-                Input(name="skills", label="Strengths you could share (comma-separated)"),
-                Input(name="interests", label="Interests (comma-separated)"),
-                Input(name="goals", label="What you hope to get from it", kind="multiline"),
-                Input(
-                    name="capacity",
-                    label="Mentors: how many mentees can you take?",
-                    kind="number",
-                    initial="1",
-                ),
-                Input(
-                    name="timezone",
-                    label="Time zone",
-                    initial=person.timezone,
-                    hint="e.g. America/Halifax",
-                ),
-            ),
-            submit=Button(label="Join", action="join", value=programme.key, style="primary"),
-        ),
-        kind=Kind.JOIN_FORM,
-    )
 
 
 def status_lines(fields: Sequence[tuple[str, str]]) -> tuple[CardField, ...]:

@@ -19,6 +19,7 @@ from adapters.slack import blocks as slack
 from adapters.teams.cards import adaptive_card, submitted
 from conversations import cards
 from conversations.events import ButtonPressed, FormSubmitted
+from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns.concerns import Step, escalate_due, take
 from conversations.messages import Message
 from storage.models import AuditEntry, Concern, OutboxMessage, Pair, PairStatus, Person
@@ -454,7 +455,7 @@ async def test_a_bad_report_is_refused_kindly_and_nothing_is_stored(
     before = await chat.snapshot()
     replies = await chat.app.engine.handle(
         FormSubmitted(
-            actor=chat.actor(who), action=cards.REPORT_CONCERN, value=value, values=values
+            actor=chat.actor(who), action=concern_cards.REPORT_CONCERN, value=value, values=values
         )
     )
     assert [m.kind for m in replies] == ["error"]
@@ -551,7 +552,7 @@ async def test_every_concern_message_is_block_kit_slack_accepts(chat: Chat) -> N
     View(**view).validate_json()
     assert_slack_accepts(view["blocks"], most=100)
     assert len(view["title"]["text"]) <= 24 and view["submit"]["text"] == "Send report"
-    assert slack.decode_form(view["private_metadata"]) == (cards.REPORT_CONCERN, "pair:1")
+    assert slack.decode_form(view["private_metadata"]) == (concern_cards.REPORT_CONCERN, "pair:1")
     # The pair message's button opens the modal itself: Slack never marks the shared
     # message as answered, so the partner sees nothing.
     (report,) = [
@@ -560,7 +561,7 @@ async def test_every_concern_message_is_block_kit_slack_accepts(chat: Chat) -> N
         if e["text"]["text"] == "Report a concern"
     ]
     assert slack.is_form_open(report["action_id"])
-    assert slack.decode_form(report["value"]) == (cards.REPORT_CONCERN, "pair:1")
+    assert slack.decode_form(report["value"]) == (concern_cards.REPORT_CONCERN, "pair:1")
     card = slack.message_blocks(messages["concern"])
     texts = "\n".join(b["text"]["text"] for b in card if b["type"] == "section" and "text" in b)
     assert "&lt;!channel&gt;" in texts and "<!channel>" not in texts
@@ -574,11 +575,11 @@ async def test_every_concern_message_is_an_adaptive_card_teams_accepts(chat: Cha
     card: dict[str, Any] = adaptive_card(form)
     values = {"category": "behaviour", "urgent": "yes", "description": "x"}
     assert submitted(press(card, "Send report", values)) == (
-        cards.REPORT_CONCERN,
+        concern_cards.REPORT_CONCERN,
         "pair:1",
         values,
     )
     intro = adaptive_card(messages["introduction"])
     action, value, _ = submitted(press(intro, "Report a concern", {})) or ("", "", {})
     assert action == cards.OPEN_FORM  # Teams opens the form from this, as Slack does
-    assert json.loads(value) == {"a": cards.REPORT_CONCERN, "v": "pair:1"}
+    assert json.loads(value) == {"a": concern_cards.REPORT_CONCERN, "v": "pair:1"}

@@ -16,10 +16,12 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from adapters.slack import blocks as slack
-from conversations import cards, rendering
+from conversations import rendering
 from conversations.curriculum import Curriculum, Library
+from conversations.features.enrolment import cards as join_cards
 from conversations.features.help import commands as help_command
 from conversations.features.matching.offers import choice_card
+from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import renderers
 from conversations.messages import Button, Card, CardField, Message, Section
 from conversations.registry import Registry
@@ -106,23 +108,23 @@ def engine_cards(curriculum: Curriculum) -> list[Message]:
     pair = pair_in(curriculum)
     programme = pair.programme
     found = [
-        cards.introduction(
+        pair_cards.introduction(
             pair=pair,
             programme=programme,
             curriculum=curriculum,
             mentor_profile=profile(pair.mentor, "mentor", "Team lead", "Data"),
             mentee_profile=profile(pair.mentee, "mentee", "Analyst", "Finance"),
         ),
-        cards.closing(pair=pair, programme=programme, curriculum=curriculum),
-        cards.join_form(programme=programme, curriculum=curriculum, person=pair.mentee),
-        cards.join_form(
+        pair_cards.closing(pair=pair, programme=programme, curriculum=curriculum),
+        join_cards.join_form(programme=programme, curriculum=curriculum, person=pair.mentee),
+        join_cards.join_form(
             programme=programme, curriculum=curriculum, person=pair.mentor, side="mentor"
         ),
     ]
     for index in range(len(curriculum.sessions)):
         pair.session_index = index
         found.append(
-            cards.agenda(
+            pair_cards.agenda(
                 pair=pair,
                 programme=programme,
                 curriculum=curriculum,
@@ -131,7 +133,7 @@ def engine_cards(curriculum: Curriculum) -> list[Message]:
             )
         )
         found.append(
-            cards.checkin_form(
+            pair_cards.checkin_form(
                 pair=pair,
                 person=pair.mentee,
                 curriculum=curriculum,
@@ -508,7 +510,7 @@ def test_every_form_opens_as_a_modal_slack_accepts(message: Message) -> None:
 def test_the_join_form_modal_has_each_kind_of_input_with_initial_values() -> None:
     curriculum = next(c for c in CURRICULA if c.key == "cross-department-career")
     pair = pair_in(curriculum)
-    message = cards.join_form(
+    message = join_cards.join_form(
         programme=pair.programme, curriculum=curriculum, person=pair.mentee, side="mentor"
     )
     view = slack.form_view(message, private_metadata="{}")

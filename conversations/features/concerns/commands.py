@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, select
 from conversations import cards, codec
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
+from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns import concerns
 from conversations.features.concerns.concerns import Status, Step, Target
 from conversations.features.pairing import lifecycle
@@ -116,7 +117,7 @@ async def report(ctx: Context, args: Args) -> Reply:
     return [concerns.report_form(chosen, ctx.actor)]
 
 
-@form(cards.REPORT_CONCERN)
+@form(concern_cards.REPORT_CONCERN)
 async def report_form(ctx: Context, value: str) -> Message | None:
     chosen = await concerns.target(
         ctx.session, workspace_id=ctx.workspace.id, reporter=ctx.actor, value=value
@@ -139,7 +140,7 @@ async def open_form(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     return [built]
 
 
-@action(cards.REPORT_CONCERN)
+@action(concern_cards.REPORT_CONCERN)
 async def submit_report(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     chosen = await concerns.target(
         ctx.session, workspace_id=ctx.workspace.id, reporter=ctx.actor, value=value
@@ -394,11 +395,11 @@ async def home_offer(ctx: Context) -> Message | None:
 
     def label(target: Target) -> str:
         if len(chosen) == 1:
-            return cards.REPORT_LABEL
+            return concern_cards.REPORT_LABEL
         if target.pair is not None:
             partner = target.pair.other(ctx.actor.id).label
-            return f"{cards.REPORT_LABEL} ({target.programme.name}, with {partner})"
-        return f"{cards.REPORT_LABEL} ({target.programme.name})"
+            return f"{concern_cards.REPORT_LABEL} ({target.programme.name}, with {partner})"
+        return f"{concern_cards.REPORT_LABEL} ({target.programme.name})"
 
     said = (
         "Something worrying you? Tell the programme team privately: press Report a concern, "
@@ -408,7 +409,7 @@ async def home_offer(ctx: Context) -> Message | None:
         text=said,
         card=Card(
             sections=(Section(text=said),),
-            buttons=tuple(cards.report_button(t.value, label=label(t)) for t in chosen),
+            buttons=tuple(concern_cards.report_button(t.value, label=label(t)) for t in chosen),
         ),
         kind=Kind.CONCERN_OFFER,
     )

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards, codec
 from conversations.errors import UserError
+from conversations.features.concerns import cards as concern_cards
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from conversations.outbox import Outbox
@@ -231,7 +232,7 @@ def report_form(chosen: Target, reporter: Person) -> Message:
             ),
             submit=Button(
                 label="Send report",
-                action=cards.REPORT_CONCERN,
+                action=concern_cards.REPORT_CONCERN,
                 value=chosen.value,
                 style="primary",
             ),

@@ -11,9 +11,11 @@ from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.enrolment import blocking
+from conversations.features.enrolment import cards as join_cards
 from conversations.features.enrolment.enrolment import enrol
 from conversations.features.matching import eligibility
 from conversations.features.matching.eligibility import conduct_accepted
+from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import journeys
 from conversations.features.programmes import commands as programmes
 from conversations.grammar import Args
@@ -79,7 +81,7 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     if programme.status not in journeys.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't open for enrolment right now.")
     return [
-        cards.join_form(
+        join_cards.join_form(
             programme=programme,
             curriculum=ctx.curriculum(programme),
             person=ctx.actor,
@@ -104,7 +106,7 @@ async def join(ctx: Context, args: Args) -> Reply:
         if programme.status not in journeys.RUNNING_PROGRAMMES:
             raise UserError(f"{programme.name} isn't open for enrolment yet.")
         return [
-            cards.join_form(
+            join_cards.join_form(
                 programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
             )
         ]
@@ -250,10 +252,10 @@ async def show_agenda(ctx: Context, args: Args) -> Reply:
     pair = await single_pair(ctx, args)
     curriculum = ctx.curriculum(pair.programme)
     if pair.session_index >= len(curriculum.sessions):
-        return [cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
+        return [pair_cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
     started = pair.session_started_at or pair.created_at
     return [
-        cards.agenda(
+        pair_cards.agenda(
             pair=pair,
             programme=pair.programme,
             curriculum=curriculum,
@@ -401,6 +403,6 @@ async def leave(ctx: Context, args: Args) -> Reply:
 @form("join")
 async def join_form(ctx: Context, value: str) -> Message | None:
     programme = await ctx.programme(value)
-    return cards.join_form(
+    return join_cards.join_form(
         programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations import cards, codec
+from conversations import codec
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.enrolment.commands import single_pair
+from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import journeys
 from conversations.grammar import Args
 from conversations.kinds import Kind
@@ -186,7 +187,7 @@ async def checkin_form(ctx: Context, value: str) -> Message | None:
     curriculum = ctx.curriculum(pair.programme)
     if not ref.session < len(curriculum.sessions):
         raise codec.OutOfDate
-    return cards.checkin_form(
+    return pair_cards.checkin_form(
         pair=pair,
         person=ctx.actor,
         curriculum=curriculum,

@@ -18,6 +18,7 @@ from conversations import cards
 from conversations.curriculum import Curriculum
 from conversations.errors import UserError
 from conversations.features.matching.candidates import DepartmentMode, candidate
+from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import explain, lifecycle, schedule
 from conversations.features.safeguarding import safeguarding
 from conversations.kinds import Kind
@@ -138,7 +139,7 @@ async def activate(
     mentor_profile, mentee_profile = await profiles(
         session, programme=programme, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id
     )
-    message = cards.introduction(
+    message = pair_cards.introduction(
         pair=pair,
         programme=programme,
         curriculum=curriculum,
@@ -241,7 +242,7 @@ async def log_meeting(
         )
         await outbox.to_person(
             person,
-            cards.checkin_form(
+            pair_cards.checkin_form(
                 pair=pair,
                 person=person,
                 curriculum=curriculum,

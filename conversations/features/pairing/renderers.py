@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conversations import cards, codec
+from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import schedule
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, Input, Message, Section
@@ -29,7 +30,7 @@ async def agenda(job: Job) -> Message | None:
     if job.pair.session_index != job.ref or job.ref >= len(curriculum.sessions):
         return None  # the pair has moved on since this was queued
     started = job.pair.session_started_at or job.now
-    return cards.agenda(
+    return pair_cards.agenda(
         pair=job.pair,
         programme=job.pair.programme,
         curriculum=curriculum,
@@ -43,7 +44,7 @@ async def closing(job: Job) -> Message | None:
     curriculum = job.curriculum
     if job.pair is None or curriculum is None:
         return None
-    return cards.closing(pair=job.pair, programme=job.pair.programme, curriculum=curriculum)
+    return pair_cards.closing(pair=job.pair, programme=job.pair.programme, curriculum=curriculum)
 
 
 @renders(Kind.MEET_NUDGE)
@@ -64,7 +65,7 @@ async def meet_nudge(job: Job) -> Message | None:
                     "quick answer helps me send the right thing next."
                 ),
             ),
-            buttons=cards.meeting_buttons(job.pair, job.ref),
+            buttons=pair_cards.meeting_buttons(job.pair, job.ref),
         ),
         kind=Kind.MEET_NUDGE,
     )
@@ -127,7 +128,7 @@ async def reminder(job: Job) -> Message | None:
         person = job.person
         if curriculum is None or person is None:
             return None
-        form = cards.checkin_form(
+        form = pair_cards.checkin_form(
             pair=pair,
             person=person,
             curriculum=curriculum,
@@ -206,7 +207,7 @@ async def inactivity_notice(job: Job) -> Message | None:
                     value=codec.Ref(pair.id).encode(),
                     style="primary",
                 ),
-                *cards.meeting_buttons(pair, pair.session_index)[:1],
+                *pair_cards.meeting_buttons(pair, pair.session_index)[:1],
             ),
         ),
         kind=Kind.INACTIVITY_NOTICE,
