@@ -38,7 +38,11 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 )
 async def my_data(ctx: Context, args: Args) -> Reply:
     data = await privacy.personal_data(
-        ctx.session, person=ctx.actor, workspace=ctx.workspace, now=ctx.now
+        ctx.session,
+        person=ctx.actor,
+        workspace=ctx.workspace,
+        now=ctx.now,
+        hooks=ctx.registry.personal_data,
     )
     await ctx.audit("privacy.my-data", target=ctx.actor.label)
     file = Attachment(

@@ -105,7 +105,12 @@ def _rowcount(result: object) -> int:
 
 
 async def personal_data(
-    session: AsyncSession, *, person: Person, workspace: Workspace, now: datetime
+    session: AsyncSession,
+    *,
+    person: Person,
+    workspace: Workspace,
+    now: datetime,
+    hooks: Sequence[PersonalData] = (),
 ) -> dict[str, Any]:
     """Everything stored about ``person``, as JSON-ready data (datetimes in ISO 8601).
 
@@ -123,6 +128,10 @@ async def personal_data(
     )
     pair_ids = [p.id for p in pairs]
     manager = await session.get(Person, person.manager_id) if person.manager_id else None
+    # What other parts of the system keep about them (an adapter's tables), by hook name.
+    elsewhere = {
+        hook.name: await hook.export(session, person) for hook in hooks if hook.export is not None
+    }
     return {
         "about": f"Everything the mentoring bot stores about you in this "
         f"{workspace.platform} workspace, as of {now.isoformat()}.",
@@ -159,6 +168,7 @@ async def personal_data(
         "digest_subscriptions": await _subscriptions(session, person),
         "audit_log": await _audit(session, person),
         "messages_to_you": await _messages(session, person, pair_ids),
+        **elsewhere,
         "not_included": list(NOT_INCLUDED),
     }
 
