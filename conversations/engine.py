@@ -34,7 +34,7 @@ from conversations.features.enrolment import commands as participation
 from conversations.features.help import commands as help
 from conversations.features.pairing import journeys, lifecycle
 from conversations.features.programmes import commands as programmes
-from conversations.grammar import Args, parse_args, split_words
+from conversations.grammar import split_words
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
@@ -122,11 +122,11 @@ class Engine:
                 ctx = await self._context(session, inbound.actor(actor))
                 shown = [
                     m
-                    for m in await participation.status(ctx, Args())
+                    for m in await participation.status_of(ctx, None)
                     if m.kind != Kind.PROGRAMME_STATUS
                 ]
                 for pair in await repo.live_pairs_of(session, person_id=ctx.actor.id):
-                    shown += await participation.show_agenda(ctx, Args(words=[pair.programme.key]))
+                    shown += await participation.agenda_of(ctx, pair.programme.key)
                 offer = await concerns.home_offer(ctx)
                 if offer is not None:
                     shown.append(offer)  # before the programmes, so a full screen keeps it
@@ -308,12 +308,7 @@ class Engine:
             )
             ask = f" Ask {repo.names(who)} if you need it done." if who else ""
             raise NotAllowed(f"Only {verb.role}s can use {verb.name}.{ask}")
-        args: Args = parse_args(
-            rest, allowed_flags=verb.flags, switches=verb.switches, usage=verb.usage
-        )
-        if not verb.min_words <= len(args.words) <= verb.max_words:
-            raise UserError(f"That's not quite how {verb.name} works.", usage=verb.usage)
-        return await verb.handler(ctx, args)
+        return await verb.handler(ctx, verb.signature.parse(rest))
 
     async def _greet(self, ctx: Context) -> list[Message]:
         if ctx.actor.greeted_at is not None:

@@ -17,13 +17,14 @@ import json
 
 from sqlalchemy import and_, func, or_, select
 
+from conversations import arguments as arg
 from conversations import cards
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.concerns import concerns
 from conversations.features.concerns.concerns import Status, Step, Target
 from conversations.features.pairing import lifecycle
-from conversations.grammar import Args
 from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
@@ -109,19 +110,18 @@ async def _target(ctx: Context, word: str | None) -> Target:
     keys = sorted(p.key for p in programmes.values())
     raise UserError(
         f"Which programme is it about? Type report and its name: {', '.join(keys)}.",
-        usage="report [program]",
+        usage=ctx.registry.verbs["report"].usage,
     )
 
 
 @verb(
     "report",
-    usage="report [program]",
     summary="tell the programme team privately that something worries you; your partner is "
     "not told",
-    max_words=1,
+    arguments=(arg.programme(optional=True),),
 )
 async def report(ctx: Context, args: Args) -> Reply:
-    chosen = await _target(ctx, args.words[0] if args.words else None)
+    chosen = await _target(ctx, args.program)
     return [concerns.report_form(chosen, ctx.actor)]
 
 
@@ -283,17 +283,14 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 
 @verb(
     "concerns",
-    usage="concerns [open|all]",
     summary="concerns reported here: number, kind, urgency, status and age, never their words "
     "(safeguarding contacts and coordinators)",
-    max_words=1,
+    arguments=(arg.choice("which", "open", "all", optional=True, default="open"),),
     group=SAFEGUARDING,
 )
 async def list_concerns(ctx: Context, args: Args) -> Reply:
     _require_contact(ctx)
-    which = args.words[0].lower() if args.words else "open"
-    if which not in ("open", "all"):
-        raise UserError(f"'{args.words[0]}' isn't open or all.", usage="concerns [open|all]")
+    which = args.which
     visible = and_(
         Concern.workspace_id == ctx.workspace.id,
         or_(
@@ -348,18 +345,18 @@ async def list_concerns(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "concern",
-    usage="concern <id>",
     summary="read one concern in full and act on it (safeguarding contacts and coordinators)",
-    min_words=1,
-    max_words=1,
+    arguments=(
+        arg.number(
+            "id", label="id", problem="'{word}' isn't a concern number. Type concerns to see them."
+        ),
+    ),
     group=SAFEGUARDING,
 )
 async def show_concern(ctx: Context, args: Args) -> Reply:
     _require_contact(ctx)
     concern, programme, pair = await _concern(
-        ctx,
-        args.words[0],
-        stale=f"'{args.words[0][:20]}' isn't a concern number. Type concerns to see them.",
+        ctx, str(args.id), stale="That isn't a concern number. Type concerns to see them."
     )
     reporter = await ctx.session.get(Person, concern.reporter_id) if concern.reporter_id else None
     return [
