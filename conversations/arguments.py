@@ -508,18 +508,6 @@ class Signature:
             raise UserError(refusal.message, usage=refusal.usage or usage) from None
         return Args(values, given)
 
-    def args(self, **values: Any) -> Args:
-        """The arguments a handler would get with only ``values`` given (for calling a
-        handler from elsewhere, e.g. the home screen's status)."""
-        unknown = (
-            set(values) - {p.attribute for p in self.params} - {o.attribute for o in self.options}
-        )
-        if unknown:
-            raise TypeError(f"{self.verb} takes no {', '.join(sorted(unknown))}")
-        filled: dict[str, Any] = {p.attribute: _empty(p) for p in self.params}
-        filled |= {o.attribute: None if o.value is not None else False for o in self.options}
-        return Args(filled | values, {})
-
     def _positionals(self, words: list[str]) -> dict[str, Any]:
         counts = self._arrangement(words, strict=True) or self._arrangement(words, strict=False)
         if counts is None:
