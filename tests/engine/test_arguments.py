@@ -271,7 +271,11 @@ def test_every_verb_parses_anything_or_refuses_it_with_its_own_usage(name: str) 
         ("snooze", "snooze <1d|1w|2w…>|off"),
         ("outbox retry", "outbox retry <number>|all"),
         ("digest subscribe", "digest subscribe @person [program|all] [mon 08:00]"),
-        ("import", "import <program> [--skip-invalid]  (with a CSV file attached)"),
+        (
+            "import",
+            "import <program> [file.csv] [--skip-invalid]  (with the CSV file attached, or named "
+            "in the console)",
+        ),
         ("program open", "program open <program> [#channel]"),
     ],
 )

@@ -343,9 +343,14 @@ async def _write(ctx: Context, programme: Programme, rows: Sequence[ImportRow]) 
     "import",
     summary="enrol many people at once from a CSV file",
     role=Role.COORDINATOR,
-    arguments=(arg.programme(),),
+    arguments=(
+        arg.programme(),
+        # The file comes as an attachment; its name is how the console (which has no
+        # paperclip) knows what to attach, so it is allowed here and not read.
+        arg.word("file", label="file.csv", optional=True),
+    ),
     options=(arg.switch("skip-invalid"),),
-    note="(with a CSV file attached)",
+    note="(with the CSV file attached, or named in the console)",
     group=COORDINATING,
 )
 async def import_(ctx: Context, args: Args) -> Reply:
