@@ -146,41 +146,42 @@ class Param:
         if self.aliases.get(lowered) in self.also:
             return self.aliases[lowered]
         if self.pattern is not None and not self.pattern.match(word):
-            raise self._refusal(word, f"'{{word}}' doesn't fit here; write {self.label}.")
+            raise self.refusal(word, f"'{{word}}' doesn't fit here; write {self.label}.")
         if self.read is not None:
             try:
                 return self.read(word)
             except ValueError as exc:
-                raise self._refusal(word, str(exc)) from None
+                raise self.refusal(word, str(exc)) from None
         reader = _READERS[self.type]
         return reader(self, word)
 
-    def _refusal(self, word: str, fallback: str) -> UserError:
+    def refusal(self, word: str, fallback: str) -> UserError:
+        """This argument's own refusal (``problem``) or ``fallback``, naming the word."""
         shown = word if len(word) <= _SHOWN else word[:_SHOWN] + "…"
         return UserError((self.problem or fallback).replace("{word}", shown))
 
 
 def _word(param: Param, word: str) -> str:
     if len(word) > param.longest:
-        raise param._refusal(word, f"'{{word}}' is too long for {param.label}.")
+        raise param.refusal(word, f"'{{word}}' is too long for {param.label}.")
     return word
 
 
 def _programme(param: Param, word: str) -> str:
-    if len(word) > 200:
-        raise param._refusal(word, "I can't find a programme called '{word}'.")
+    if len(word) > param.longest:
+        raise param.refusal(word, "I can't find a programme called '{word}'.")
     return word
 
 
 def _person(param: Param, word: str) -> str:
     if person_ref(word) is None:
-        raise param._refusal(word, "'{word}' doesn't look like a person. Mention them with @.")
+        raise param.refusal(word, "'{word}' doesn't look like a person. Mention them with @.")
     return word
 
 
 def _channel(param: Param, word: str) -> str:
     if channel_ref(word) is None:
-        raise param._refusal(
+        raise param.refusal(
             word, "'{word}' doesn't look like a channel. Mention it with #, e.g. #general."
         )
     return word
@@ -189,7 +190,7 @@ def _channel(param: Param, word: str) -> str:
 def _number(param: Param, word: str) -> int:
     number = whole_number(word.lstrip("#"), most=param.high)
     if number is None or number < param.low:
-        raise param._refusal(
+        raise param.refusal(
             word, f"'{{word}}' isn't a whole number from {param.low:,} to {param.high:,}."
         )
     return number
@@ -201,14 +202,14 @@ def _choice(param: Param, word: str) -> str:
         return lowered
     if lowered in param.aliases:
         return param.aliases[lowered]
-    raise param._refusal(word, f"'{{word}}' isn't {_either(param.choices)}.")
+    raise param.refusal(word, f"'{{word}}' isn't {_either(param.choices)}.")
 
 
 def _duration(param: Param, word: str) -> Any:
     try:
         return parse_delta(word)
     except ValueError as exc:
-        raise param._refusal(word, str(exc)) from None
+        raise param.refusal(word, str(exc)) from None
 
 
 _DAY_SHAPE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -218,7 +219,7 @@ def _day(param: Param, word: str) -> date:
     try:
         return datetime.strptime(word.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise param._refusal(
+        raise param.refusal(
             word, "'{word}' isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-25."
         ) from None
 
@@ -226,7 +227,7 @@ def _day(param: Param, word: str) -> date:
 def _text(param: Param, word: str) -> str:
     if len(word) > param.longest:
         what = param.label.strip('"')
-        raise param._refusal(word, f"Keep {what} under {param.longest:,} characters.")
+        raise param.refusal(word, f"Keep {what} under {param.longest:,} characters.")
     return word
 
 
@@ -282,7 +283,7 @@ def programme(
     name: str = "program", *, optional: bool = False, also: tuple[str, ...] = ()
 ) -> Param:
     """A programme's key; the handler finds it with ``ctx.programme``."""
-    return Param(name, Type.PROGRAMME, "program", optional=optional, also=also)
+    return Param(name, Type.PROGRAMME, "program", optional=optional, also=also, longest=200)
 
 
 def person(name: str = "person", *, label: str | None = None, optional: bool = False) -> Param:
