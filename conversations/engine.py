@@ -29,7 +29,7 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
-from conversations.grammar import Args, parse_args, split_words
+from conversations.grammar import split_words
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
@@ -294,12 +294,7 @@ class Engine:
             )
             ask = f" Ask {repo.names(who)} if you need it done." if who else ""
             raise NotAllowed(f"Only {verb.role}s can use {verb.name}.{ask}")
-        args: Args = parse_args(
-            rest, allowed_flags=verb.flags, switches=verb.switches, usage=verb.usage
-        )
-        if not verb.min_words <= len(args.words) <= verb.max_words:
-            raise UserError(f"That's not quite how {verb.name} works.", usage=verb.usage)
-        return await verb.handler(ctx, args)
+        return await verb.handler(ctx, verb.signature.parse(rest))
 
     def _overview(self, ctx: Context) -> Message:
         if self.registry.overview is not None:

@@ -18,7 +18,6 @@ from conversations.errors import UserError
 
 __all__ = [
     "MAX_COMMAND_LENGTH",
-    "Args",
     "PersonRef",
     "channel_ref",
     "parse_args",
@@ -31,7 +30,10 @@ _CURLY = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "
 
 
 @dataclass(slots=True)
-class Args:
+class Tokens:
+    """A command's words and ``--flag value`` options, before any verb reads them (a verb's
+    declared arguments turn them into named values: :mod:`conversations.arguments`)."""
+
     words: list[str] = field(default_factory=list)
     flags: dict[str, str] = field(default_factory=dict)
 
@@ -62,9 +64,9 @@ def parse_args(
     allowed_flags: frozenset[str],
     usage: str,
     switches: frozenset[str] = frozenset(),
-) -> Args:
+) -> Tokens:
     """Words and ``--flag value`` options; a switch (``--skip-invalid``) takes no value."""
-    args = Args()
+    tokens = Tokens()
     position = 0
     while position < len(words):
         word = words[position]
@@ -72,7 +74,7 @@ def parse_args(
             name, equals, value = word[2:].partition("=")
             name = name.lower()
             if name in switches:
-                args.flags[name] = value if equals else "yes"
+                tokens.flags[name] = value if equals else "yes"
                 position += 1
                 continue
             if name not in allowed_flags:
@@ -85,8 +87,8 @@ def parse_args(
                 if position >= len(words) or words[position].startswith("--"):
                     raise UserError(f"--{name} needs a value after it.", usage=usage)
                 value = words[position]
-            args.flags[name] = value
+            tokens.flags[name] = value
         else:
-            args.words.append(word)
+            tokens.words.append(word)
         position += 1
-    return args
+    return tokens

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.arguments import Option, Param, Signature
 from conversations.curriculum import Library
 from conversations.messages import Message
 
 if TYPE_CHECKING:
+    from conversations.arguments import Args
     from conversations.context import Context, EngineSettings, Reply
-    from conversations.grammar import Args
     from conversations.rendering import Job
     from storage.models import Person
 
@@ -46,17 +47,28 @@ _LABEL = "__mentorbot_declarations__"
 @dataclass(frozen=True, slots=True)
 class Verb:
     name: str
-    usage: str
     summary: str
     handler: Handler
+    signature: Signature
+    """What it takes: its parsing, its refusals and its usage line come from this."""
     role: str | None = None
     """The workspace role needed (None: anyone)."""
-    min_words: int = 0
-    max_words: int = 0
-    flags: frozenset[str] = frozenset()
-    switches: frozenset[str] = frozenset()
-    """Options that take no value (``--skip-invalid``)."""
     group: str = "Taking part"
+
+    @property
+    def usage(self) -> str:
+        """``pair @mentor @mentee <program> [--why "..."]``, made from the declaration."""
+        return self.signature.usage
+
+    @property
+    def flags(self) -> frozenset[str]:
+        """Options that take a value (``--department IT``)."""
+        return self.signature.flags
+
+    @property
+    def switches(self) -> frozenset[str]:
+        """Options that take no value (``--skip-invalid``)."""
+        return self.signature.switches
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,26 +156,18 @@ def _label(function: F, declared: _Declared) -> F:
 def verb(
     name: str,
     *,
-    usage: str,
     summary: str,
+    arguments: Sequence[Param] = (),
+    options: Sequence[Option] = (),
+    note: str = "",
     role: str | None = None,
-    min_words: int = 0,
-    max_words: int = 0,
-    flags: tuple[str, ...] = (),
-    switches: tuple[str, ...] = (),
     group: str = "Taking part",
 ) -> Callable[[Handler], Handler]:
-    """Declare a typed command (``/mentor <name> …``)."""
-    details = {
-        "usage": usage,
-        "summary": summary,
-        "role": role,
-        "min_words": min_words,
-        "max_words": max_words,
-        "flags": frozenset(flags),
-        "switches": frozenset(switches),
-        "group": group,
-    }
+    """Declare a typed command (``/mentor <name> …``) and what it takes: its positional
+    ``arguments`` in order and its ``--options`` (see :mod:`conversations.arguments`), from
+    which its parsing, refusals and usage line are made; ``note`` follows the usage line."""
+    signature = Signature(name, params=tuple(arguments), options=tuple(options), note=note)
+    details = {"summary": summary, "role": role, "group": group, "signature": signature}
     return lambda handler: _label(handler, _Declared("verb", name, details))
 
 

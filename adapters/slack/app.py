@@ -39,13 +39,7 @@ from adapters.slack import blocks, payloads, store
 from adapters.slack.store import Workspace
 from adapters.slack.tokens import SlackConfig, Tokens
 from conversations import codec
-from conversations.events import (
-    Actor,
-    ButtonPressed,
-    CommandSent,
-    FormSubmitted,
-    PersonJoined,
-)
+from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
 from conversations.kinds import Kind
 from conversations.messages import Message
 

@@ -57,13 +57,7 @@ from adapters.teams.activities import (
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
 from conversations import codec
-from conversations.events import (
-    Actor,
-    ButtonPressed,
-    CommandSent,
-    FormSubmitted,
-    PersonJoined,
-)
+from conversations.events import Actor, ButtonPressed, CommandSent, FormSubmitted, PersonJoined
 from conversations.inbound import cleaned
 from conversations.kinds import Kind
 from conversations.messages import Message

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
-from conversations.errors import UserError
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from conversations.registry import verb
@@ -31,20 +30,24 @@ def _change(before: dict[str, object] | None, after: dict[str, object] | None) -
 
 @verb(
     "audit",
-    usage="audit [program] [--limit N]",
     summary="recent coordinator actions: who, what, when, before and after",
     role=Role.COORDINATOR,
-    max_words=1,
-    flags=("limit",),
+    arguments=(arg.programme(optional=True),),
+    options=(
+        arg.flag(
+            arg.number(
+                "limit",
+                low=1,
+                high=200,
+                label="N",
+                problem="--limit must be a whole number from 1 to 200.",
+            )
+        ),
+    ),
     group=COORDINATING,
 )
 async def show(ctx: Context, args: Args) -> Reply:
-    limit = PAGE
-    if "limit" in args.flags:
-        chosen = whole_number(args.flags["limit"], most=200)
-        if chosen is None or chosen < 1:
-            raise UserError("--limit must be a whole number from 1 to 200.")
-        limit = chosen
+    limit = PAGE if args.limit is None else args.limit
     actor = aliased(Person)
     query = (
         select(AuditEntry, actor.display_name, actor.platform_user_id)
@@ -54,8 +57,8 @@ async def show(ctx: Context, args: Args) -> Reply:
         .limit(limit)
     )
     title = "Recent coordinator actions"
-    if args.words:
-        programme = await ctx.programme(args.words[0])
+    if args.program is not None:
+        programme = await ctx.programme(args.program)
         query = query.where(AuditEntry.programme_id == programme.id)
         title = f"Recent actions in {programme.name}"
     rows = (await ctx.session.execute(query)).all()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import verb
@@ -20,27 +21,23 @@ def _a(role: str) -> str:
     return f"an {role}" if role[0] in "aeiou" else f"a {role}"
 
 
-def _role(word: str) -> Role:
-    try:
-        return Role(word.lower())
-    except ValueError:
-        raise UserError(
-            f"'{word}' isn't a role. Roles: {', '.join(r.value for r in Role)}."
-        ) from None
+ROLE = arg.choice(
+    "role",
+    *(r.value for r in Role),
+    problem=f"'{{word}}' isn't a role. Roles: {', '.join(r.value for r in Role)}.",
+)
 
 
 @verb(
     "admin grant",
-    usage="admin grant @person coordinator|executive|safeguarding",
     summary="give someone a role",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.person(), ROLE),
     group=ADMIN,
 )
 async def grant(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
-    role = _role(args.words[1])
+    person = await ctx.person(args.person)
+    role = Role(args.role)
     if role in await repo.roles_of(ctx.session, person):
         return [Message(text=f"{person.label} is already {_a(role)}.")]
     ctx.session.add(
@@ -58,16 +55,14 @@ async def grant(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "admin revoke",
-    usage="admin revoke @person coordinator|executive|safeguarding",
     summary="take a role away",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.person(), ROLE),
     group=ADMIN,
 )
 async def revoke(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
-    role = _role(args.words[1])
+    person = await ctx.person(args.person)
+    role = Role(args.role)
     grant_row = await ctx.session.scalar(
         select(RoleGrant).where(
             RoleGrant.workspace_id == ctx.workspace.id,

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, or_, select
 
+from conversations import arguments as arg
 from conversations import cards, codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns import concerns
 from conversations.features.concerns.concerns import Status, Step, Target
 from conversations.features.pairing import lifecycle
-from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
@@ -101,19 +101,18 @@ async def _target(ctx: Context, word: str | None) -> Target:
     keys = sorted(p.key for p in programmes.values())
     raise UserError(
         f"Which programme is it about? Type report and its name: {', '.join(keys)}.",
-        usage="report [program]",
+        usage=ctx.registry.verbs["report"].usage,
     )
 
 
 @verb(
     "report",
-    usage="report [program]",
     summary="tell the programme team privately that something worries you; your partner is "
     "not told",
-    max_words=1,
+    arguments=(arg.programme(optional=True),),
 )
 async def report(ctx: Context, args: Args) -> Reply:
-    chosen = await _target(ctx, args.words[0] if args.words else None)
+    chosen = await _target(ctx, args.program)
     return [concerns.report_form(chosen, ctx.actor)]
 
 
@@ -269,17 +268,14 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 
 @verb(
     "concerns",
-    usage="concerns [open|all]",
     summary="concerns reported here: number, kind, urgency, status and age, never their words "
     "(safeguarding contacts and coordinators)",
-    max_words=1,
+    arguments=(arg.choice("which", "open", "all", optional=True, default="open"),),
     group=SAFEGUARDING,
 )
 async def list_concerns(ctx: Context, args: Args) -> Reply:
     _require_contact(ctx)
-    which = args.words[0].lower() if args.words else "open"
-    if which not in ("open", "all"):
-        raise UserError(f"'{args.words[0]}' isn't open or all.", usage="concerns [open|all]")
+    which = args.which
     visible = and_(
         Concern.workspace_id == ctx.workspace.id,
         or_(
@@ -334,20 +330,17 @@ async def list_concerns(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "concern",
-    usage="concern <id>",
     summary="read one concern in full and act on it (safeguarding contacts and coordinators)",
-    min_words=1,
-    max_words=1,
+    arguments=(
+        arg.number(
+            "id", label="id", problem="'{word}' isn't a concern number. Type concerns to see them."
+        ),
+    ),
     group=SAFEGUARDING,
 )
 async def show_concern(ctx: Context, args: Args) -> Reply:
     _require_contact(ctx)
-    concern_id = whole_number(args.words[0].strip().removeprefix("#"))
-    if concern_id is None:
-        raise UserError(
-            f"'{args.words[0][:20]}' isn't a concern number. Type concerns to see them."
-        )
-    concern, programme, pair = await _concern(ctx, concern_id)
+    concern, programme, pair = await _concern(ctx, args.id)
     reporter = await ctx.session.get(Person, concern.reporter_id) if concern.reporter_id else None
     return [
         concerns.contact_card(

@@ -7,13 +7,15 @@ accepts the newer code: it says the code has changed and shows the new one.
 
 from __future__ import annotations
 
+from conversations import arguments as arg
 from conversations import codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.matching.eligibility import conduct_accepted
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
+from conversations.grammar import MAX_COMMAND_LENGTH
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import action, verb
@@ -85,23 +87,18 @@ async def _agree(ctx: Context, programme: Programme) -> Reply:
 
 @verb(
     "conduct",
-    usage="conduct [program] [agree]",
     summary="read a programme's code of conduct; agree accepts it",
-    max_words=2,
+    arguments=(arg.programme(optional=True), arg.choice("agree", AGREE, optional=True)),
 )
 async def read(ctx: Context, args: Args) -> Reply:
-    words = list(args.words)
-    agreeing = bool(words) and words[-1].lower() == AGREE
-    if agreeing and len(words) == 1:
+    key, agreeing = args.program, args.agree is not None
+    if agreeing and key is None:
         # A programme may be called "agree"; if so, "conduct agree" reads its code.
         named = await repo.programme_by_key(ctx.session, workspace_id=ctx.workspace.id, key=AGREE)
-        agreeing = named is None
-    if agreeing:
-        words.pop()
-    elif len(words) == 2:
-        raise UserError("That's not quite how conduct works.", usage="conduct [program] [agree]")
-    if words:
-        programme = await ctx.programme(words[0])
+        if named is not None:
+            key, agreeing = AGREE, False
+    if key is not None:
+        programme = await ctx.programme(key)
         if agreeing:
             return await _agree(ctx, programme)
         return [_card(ctx, programme, await _mine(ctx, programme), "read")]
@@ -176,17 +173,18 @@ async def press_agree(ctx: Context, value: str, values: dict[str, str]) -> Reply
 
 @verb(
     "program conduct",
-    usage='program conduct <program> ["the new code"]',
     summary="show a programme's code of conduct, or replace it (everyone accepts it again)",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=2,
+    arguments=(
+        arg.programme(),
+        arg.text("code", label='"the new code"', optional=True, longest=MAX_COMMAND_LENGTH),
+    ),
     group=COORDINATING,
 )
 async def coordinate(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
+    programme = await ctx.programme(args.program)
     curriculum = ctx.curriculum(programme)
-    if len(args.words) == 1:
+    if args.code is None:
         waiting, enrolled = await conduct.not_accepted(ctx.session, programme=programme)
         source = (
             "your own" if programme.conduct.strip() else f"from the {curriculum.name} curriculum"
@@ -199,7 +197,7 @@ async def coordinate(ctx: Context, args: Args) -> Reply:
                 kind=Kind.CONDUCT,
             )
         ]
-    text = args.words[1].strip()
+    text = args.code.strip()
     if not text:
         raise UserError(
             'The code can\'t be empty. Put it in quotes: program conduct career "1. Be kind."'

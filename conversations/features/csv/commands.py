@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.csv.csv_import import (
@@ -34,7 +36,6 @@ from conversations.features.csv.csv_import import (
 )
 from conversations.features.enrolment.enrolment import enrol
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from conversations.registry import verb
@@ -81,7 +82,6 @@ EXPORT_COLUMNS = (
     "ended_at",
     "end_reason",
 )
-_NO = frozenset({"no", "false", "off", "0"})
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -209,11 +209,6 @@ def _listed(problems: Sequence[Problem]) -> str:
     shown = "\n".join(f"• {p}" for p in problems[:SHOWN_PROBLEMS])
     more = len(problems) - SHOWN_PROBLEMS
     return shown + (f"\n• … and {more} more." if more > 0 else "")
-
-
-def _skip_requested(value: str | None) -> bool:
-    """``--skip-invalid`` alone, or ``--skip-invalid=yes``; no/false/off/0 turn it off."""
-    return value is not None and value.strip().lower() not in _NO
 
 
 @dataclass(slots=True)
@@ -346,20 +341,24 @@ async def _write(ctx: Context, programme: Programme, rows: Sequence[ImportRow]) 
 
 @verb(
     "import",
-    usage="import <program> [--skip-invalid]  (with a CSV file attached)",
     summary="enrol many people at once from a CSV file",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=2,
-    switches=("skip-invalid",),
+    arguments=(
+        arg.programme(),
+        # The file comes as an attachment; its name is how the console (which has no
+        # paperclip) knows what to attach, so it is allowed here and not read.
+        arg.word("file", label="file.csv", optional=True),
+    ),
+    options=(arg.switch("skip-invalid"),),
+    note="(with the CSV file attached, or named in the console)",
     group=COORDINATING,
 )
 async def import_(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
+    programme = await ctx.programme(args.program)
     if programme.status == ProgrammeStatus.CLOSED:
         raise UserError(f"{programme.name} has closed, so nobody can be imported into it.")
     attachment = _csv_file(ctx.attachments)
-    skip = _skip_requested(args.flags.get("skip-invalid"))
+    skip: bool = args.skip_invalid
     by_id, by_email = await _workspace_people(ctx)
     parsed = parse_participants(
         _text(attachment), known=Directory(ids=frozenset(by_id), emails=frozenset(by_email))
@@ -459,15 +458,13 @@ async def _counts(ctx: Context, pair_ids: list[int]) -> tuple[dict[int, int], di
 
 @verb(
     "export",
-    usage="export <program>",
     summary="download the programme's pairs as a CSV file",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(arg.programme(),),
     group=COORDINATING,
 )
 async def export(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
+    programme = await ctx.programme(args.program)
     found = await ctx.session.scalars(
         select(Pair)
         .where(Pair.programme_id == programme.id, Pair.status != PairStatus.PROPOSED)

@@ -2,53 +2,45 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.digest import digest
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import verb
 from storage.models import DigestSubscription, Role
 
-_WHEN = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_WHEN = "Say the day and local time like mon 08:00."
 
 
 @verb(
     "digest subscribe",
-    usage="digest subscribe @person [program|all] [mon 08:00]",
     summary="send someone the weekly digest at their local time",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=4,
+    arguments=(
+        arg.person(),
+        arg.programme(optional=True, also=("all",)),
+        arg.choice("day", *digest.DAYS, label="mon", optional=True, default="mon", problem=_WHEN),
+        arg.word(
+            "at",
+            label="08:00",
+            optional=True,
+            joined=True,
+            pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+            problem=_WHEN,
+        ),
+    ),
     group=COORDINATING,
 )
 async def subscribe(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
-    rest = [w.lower() for w in args.words[1:]]
-    if rest and rest[0] == "weekly":
-        rest = rest[1:]
-    scope = "all"
-    if rest and not _WHEN.match(rest[0]):
-        scope = rest.pop(0)
-        if scope == "weekly" and rest:
-            scope = "all"
-    if rest and rest[0] == "weekly":
-        rest = rest[1:]
-    day, at = "mon", "08:00"
-    if rest:
-        if not _WHEN.match(rest[0]) or len(rest) != 2 or not _TIME.match(rest[1]):
-            raise UserError(
-                "Say the day and local time like mon 08:00.",
-                usage="digest subscribe @person [program|all] [mon 08:00]",
-            )
-        day, at = rest
+    person = await ctx.person(args.person)
+    scope = (args.program or "all").lower()
+    day, at = args.day, args.at or "08:00"
     programme = None if scope == "all" else await ctx.programme(scope)
     existing = await ctx.session.scalar(
         select(DigestSubscription).where(
@@ -90,24 +82,20 @@ async def subscribe(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "digest unsubscribe",
-    usage="digest unsubscribe [@person] [program|all]",
     summary="stop a weekly digest (anyone can stop their own)",
-    max_words=2,
+    arguments=(arg.person(optional=True), arg.programme(optional=True, also=("all",))),
     group="Taking part",
 )
 async def unsubscribe(ctx: Context, args: Args) -> Reply:
-    words = list(args.words)
-    person = ctx.actor
-    if words and words[0].startswith(("<@", "@")):
-        person = await ctx.person(words.pop(0))
+    person = ctx.actor if args.person is None else await ctx.person(args.person)
     if person.id != ctx.actor.id and not ctx.is_coordinator:
         raise NotAllowed(
             "Only coordinators can stop someone else's digest; you can stop "
             "your own with digest unsubscribe."
         )
     query = select(DigestSubscription).where(DigestSubscription.person_id == person.id)
-    if words and words[0].lower() != "all":
-        programme = await ctx.programme(words[0])
+    if args.program not in (None, "all"):
+        programme = await ctx.programme(args.program)
         query = query.where(DigestSubscription.programme_id == programme.id)
     found = list(await ctx.session.scalars(query))
     if not found:
@@ -125,14 +113,13 @@ async def unsubscribe(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "digest preview",
-    usage="digest preview [program]",
     summary="see the next weekly digest before it goes out",
     role=Role.COORDINATOR,
-    max_words=1,
+    arguments=(arg.programme(optional=True),),
     group=COORDINATING,
 )
 async def preview(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0]) if args.words else None
+    programme = await ctx.programme(args.program) if args.program is not None else None
     message = await digest.compose(
         ctx.session,
         workspace_id=ctx.workspace.id,

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from conversations import arguments as arg
 from conversations import cards, codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
@@ -18,7 +20,6 @@ from conversations.features.matching.eligibility import conduct_accepted
 from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import journeys
 from conversations.features.programmes import commands as programmes
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Card, CardField, Message, Section
 from conversations.profiles import PROFILE_FLAGS, parse_profile, side
@@ -90,31 +91,73 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     ]
 
 
+SIDE = arg.choice(
+    "side",
+    "mentor",
+    "mentee",
+    optional=True,
+    aliases={"mentors": "mentor", "mentees": "mentee", "protege": "mentee", "protégé": "mentee"},
+    problem="'{word}' isn't a role here: choose mentor or mentee.",
+)
+"""Which side someone joins on (``enroll`` takes it too, required)."""
+PROFILE_OPTIONS = (
+    arg.flag(arg.text("department", label='"IT"')),
+    arg.flag(arg.text("title", label='"Analyst"')),
+    arg.flag(
+        arg.number(
+            "seniority",
+            low=0,
+            high=10,
+            label="0-10",
+            problem="seniority must be a whole number from 0 to 10.",
+        )
+    ),
+    arg.flag(arg.text("skills", label='"a, b"')),
+    arg.flag(arg.text("interests", label='"c, d"')),
+    arg.flag(arg.text("goals", label='"..."')),
+    arg.flag(
+        arg.number(
+            "capacity",
+            low=1,
+            high=20,
+            label="N",
+            problem="capacity must be a whole number from 1 to 20.",
+        )
+    ),
+    arg.flag(arg.text("timezone", label="Area/City")),
+    arg.flag(arg.text("languages", label='"en, fr"')),
+    arg.flag(arg.text("availability", label='"..."')),
+)
+"""The profile a participant gives with ``join`` (and a coordinator with ``enroll``); the
+same fields as the join form, checked by ``parse_profile`` the same way."""
+
+
+def profile_values(args: Args) -> dict[str, str]:
+    """The profile options given, as the join form would give them."""
+    return {name: str(value) for name, value in args.options.items() if name in PROFILE_FLAGS}
+
+
 @verb(
     "join",
-    usage='join <program> [mentor|mentee] [--department "IT"] [--title "Analyst"] '
-    '[--skills "a, b"] [--interests "c, d"] [--goals "..."] [--capacity N] '
-    "[--timezone Area/City]",
     summary="join a programme as a mentor or mentee",
-    min_words=1,
-    max_words=2,
-    flags=PROFILE_FLAGS,
+    arguments=(arg.programme(), SIDE),
+    options=PROFILE_OPTIONS,
 )
 async def join(ctx: Context, args: Args) -> Reply:
-    if len(args.words) == 1:
-        programme = await ctx.programme(args.words[0])
-        if programme.status not in journeys.RUNNING_PROGRAMMES:
-            raise UserError(f"{programme.name} isn't open for enrolment yet.")
+    if args.side is None:
+        chosen = await ctx.programme(args.program)
+        if chosen.status not in journeys.RUNNING_PROGRAMMES:
+            raise UserError(f"{chosen.name} isn't open for enrolment yet.")
         return [
             join_cards.join_form(
-                programme=programme, curriculum=ctx.curriculum(programme), person=ctx.actor
+                programme=chosen, curriculum=ctx.curriculum(chosen), person=ctx.actor
             )
         ]
-    return await join_with(ctx, args.words[0], {**args.flags, "side": args.words[1]})
+    return await join_with(ctx, args.program, {**profile_values(args), "side": args.side})
 
 
-async def _optional_programme(ctx: Context, args: Args) -> Programme | None:
-    return await ctx.programme(args.words[0]) if args.words else None
+async def _optional_programme(ctx: Context, key: str | None) -> Programme | None:
+    return await ctx.programme(key) if key is not None else None
 
 
 def _pair_line(ctx: Context, pair: Pair) -> CardField:
@@ -150,12 +193,16 @@ def _waiting(programme: Programme, enrolment: Enrolment, person: Person) -> str:
 
 @verb(
     "status",
-    usage="status [program]",
     summary="where you are; coordinators see programme health",
-    max_words=1,
+    arguments=(arg.programme(optional=True),),
 )
 async def status(ctx: Context, args: Args) -> Reply:
-    programme = await _optional_programme(ctx, args)
+    return await status_of(ctx, args.program)
+
+
+async def status_of(ctx: Context, key: str | None) -> Reply:
+    """Where this person is (in the programme called ``key``, or in all of them)."""
+    programme = await _optional_programme(ctx, key)
     replies: list[Message] = []
     if programme is not None and ctx.is_coordinator:
         replies.append(await programmes.summary(ctx, programme))
@@ -218,8 +265,9 @@ async def status(ctx: Context, args: Args) -> Reply:
     return replies
 
 
-async def single_pair(ctx: Context, args: Args) -> Pair:
-    programme = await _optional_programme(ctx, args)
+async def single_pair(ctx: Context, key: str | None) -> Pair:
+    """This person's one live pair (in the programme called ``key``, when given)."""
+    programme = await _optional_programme(ctx, key)
     pairs = await repo.live_pairs_of(
         ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
     )
@@ -241,15 +289,24 @@ async def single_pair(ctx: Context, args: Args) -> Pair:
 async def home_status(ctx: Context) -> list[Message]:
     """Where they are (without the programme health a coordinator's status adds), then the
     agenda of each pair they are in, with its buttons."""
-    shown = [m for m in await status(ctx, Args()) if m.kind != Kind.PROGRAMME_STATUS]
+    shown = [m for m in await status_of(ctx, None) if m.kind != Kind.PROGRAMME_STATUS]
     for pair in await repo.live_pairs_of(ctx.session, person_id=ctx.actor.id):
-        shown += await show_agenda(ctx, Args(words=[pair.programme.key]))
+        shown += await agenda_of(ctx, pair.programme.key)
     return shown
 
 
-@verb("agenda", usage="agenda [program]", summary="show your current session's agenda", max_words=1)
+@verb(
+    "agenda",
+    summary="show your current session's agenda",
+    arguments=(arg.programme(optional=True),),
+)
 async def show_agenda(ctx: Context, args: Args) -> Reply:
-    pair = await single_pair(ctx, args)
+    return await agenda_of(ctx, args.program)
+
+
+async def agenda_of(ctx: Context, key: str | None) -> Reply:
+    """This person's current agenda (in the programme called ``key``, when given)."""
+    pair = await single_pair(ctx, key)
     curriculum = ctx.curriculum(pair.programme)
     if pair.session_index >= len(curriculum.sessions):
         return [pair_cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
@@ -267,12 +324,11 @@ async def show_agenda(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "pause",
-    usage="pause [program]",
     summary="take a break; your partner is told kindly",
-    max_words=1,
+    arguments=(arg.programme(optional=True),),
 )
 async def pause(ctx: Context, args: Args) -> Reply:
-    programme = await _optional_programme(ctx, args)
+    programme = await _optional_programme(ctx, args.program)
     changed = await journeys.set_paused(
         ctx.session, person=ctx.actor, programme=programme, paused=True, now=ctx.now
     )
@@ -287,9 +343,13 @@ async def pause(ctx: Context, args: Args) -> Reply:
     ]
 
 
-@verb("resume", usage="resume [program]", summary="pick up again after a pause", max_words=1)
+@verb(
+    "resume",
+    summary="pick up again after a pause",
+    arguments=(arg.programme(optional=True),),
+)
 async def resume(ctx: Context, args: Args) -> Reply:
-    programme = await _optional_programme(ctx, args)
+    programme = await _optional_programme(ctx, args.program)
     changed = await journeys.set_paused(
         ctx.session, person=ctx.actor, programme=programme, paused=False, now=ctx.now
     )
@@ -333,13 +393,11 @@ def _blocked_sentence(other: Person, done: blocking.Blocked) -> str:
 
 @verb(
     "block",
-    usage="block @person",
     summary="never be paired with someone again; ends any pairing with them",
-    min_words=1,
-    max_words=1,
+    arguments=(arg.person(),),
 )
 async def block(ctx: Context, args: Args) -> Reply:
-    other = await ctx.person(args.words[0])
+    other = await ctx.person(args.person)
     if other.id == ctx.actor.id:
         raise UserError("You can't block yourself.")
     done = await _block(ctx, other)
@@ -357,15 +415,13 @@ async def block(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "leave",
-    usage="leave <program> [--block]",
     summary="step out of a programme, no reason needed (--block: never be paired with your "
     "partner there again)",
-    min_words=1,
-    max_words=1,
-    switches=("block",),
+    arguments=(arg.programme(),),
+    options=(arg.switch("block"),),
 )
 async def leave(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
+    programme = await ctx.programme(args.program)
     enrolments = [
         e
         for e in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id)
@@ -374,7 +430,7 @@ async def leave(ctx: Context, args: Args) -> Reply:
     if not enrolments:
         raise UserError(f"You're not in {programme.name}, so there's nothing to leave.")
     blocked = ""
-    if args.flags.get("block", "no").strip().lower() not in ("no", "false", "off", "0"):
+    if args.block:
         partners = {
             pair.other(ctx.actor.id).id: pair.other(ctx.actor.id)
             for pair in await repo.live_pairs_of(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from conversations.registry import action, home, verb
@@ -37,15 +38,18 @@ def overview(ctx: Context) -> Message:
     )
 
 
-@verb("help", usage="help [command]", summary="this list, or how to use one command", max_words=2)
+@verb(
+    "help",
+    summary="this list, or how to use one command",
+    arguments=(arg.text("command", label="command", optional=True, rest=True, most=2),),
+)
 async def help_(ctx: Context, args: Args) -> Reply:
-    if not args.words:
+    if args.command is None:
         return [overview(ctx)]
-    found, _ = ctx.registry.find(args.words)
+    found, _ = ctx.registry.find(args.command.split())
     if found is None:
-        raise UserError(
-            f"There's no command called '{' '.join(args.words)}'. Type help to see them all."
-        )
+        shown = args.command if len(args.command) <= 60 else args.command[:60] + "…"
+        raise UserError(f"There's no command called '{shown}'. Type help to see them all.")
     who = f" (for {found.role}s)" if found.role else ""
     return [
         Message(text=f"{found.name}{who}: {found.summary}.\nUsage: {found.usage}", kind=Kind.HELP)

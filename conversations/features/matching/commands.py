@@ -6,9 +6,13 @@ reasons someone is left unmatched are for coordinators only.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
+
 from sqlalchemy import func, select
 
+from conversations import arguments as arg
 from conversations import codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.matching import offers, proposals
@@ -18,8 +22,6 @@ from conversations.features.matching.scoring import scores
 from conversations.features.pairing import journeys, lifecycle
 from conversations.features.safeguarding import safeguarding
 from conversations.features.safeguarding.commands import paused_sentence, resume_hint, tell_others
-from conversations.grammar import Args
-from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, Message, Section
 from conversations.registry import action, verb
@@ -203,34 +205,28 @@ async def _run(ctx: Context, programme: Programme) -> Reply:
 
 @verb(
     "match",
-    usage="match <program>",
     summary="propose mentors for everyone waiting (re-runs around pinned pairs)",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(arg.programme(),),
     group=MATCHING,
 )
 async def match(ctx: Context, args: Args) -> Reply:
-    return await _run(ctx, await ctx.programme(args.words[0]))
+    return await _run(ctx, await ctx.programme(args.program))
 
 
 @verb(
     "proposal",
-    usage="proposal <program> [page]",
     summary="show the current proposal",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=2,
+    arguments=(
+        arg.programme(),
+        arg.number("page", optional=True, problem="The page is a number, e.g. proposal career 2."),
+    ),
     group=MATCHING,
 )
 async def show(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    page = 1
-    if len(args.words) == 2:
-        chosen = whole_number(args.words[1])
-        if chosen is None:
-            raise UserError("The page is a number, e.g. proposal career 2.")
-        page = chosen
+    programme = await ctx.programme(args.program)
+    page = 1 if args.page is None else args.page
     return [await _proposal_message(ctx, programme, page)]
 
 
@@ -315,17 +311,19 @@ async def _rescore(ctx: Context, pair: Pair, programme: Programme) -> None:
 
 @verb(
     "match swap",
-    usage="match swap <program> @mentee @mentee",
     summary="swap two mentees' proposed mentors (both become pinned)",
     role=Role.COORDINATOR,
-    min_words=3,
-    max_words=3,
+    arguments=(
+        arg.programme(),
+        arg.person("first", label="@mentee"),
+        arg.person("second", label="@mentee"),
+    ),
     group=MATCHING,
 )
 async def swap(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    first = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
-    second = await _proposed_for(ctx, programme, await ctx.person(args.words[2]))
+    programme = await ctx.programme(args.program)
+    first = await _proposed_for(ctx, programme, await ctx.person(args.first))
+    second = await _proposed_for(ctx, programme, await ctx.person(args.second))
     if first.id == second.id:
         raise UserError("Name two different mentees to swap.")
     before = {"first": first.mentor.label, "second": second.mentor.label}
@@ -361,16 +359,14 @@ async def swap(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "match remove",
-    usage="match remove <program> @mentee",
     summary="take a mentee's proposed pair out (it won't be proposed again)",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.programme(), arg.person("mentee")),
     group=MATCHING,
 )
 async def remove(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    pair = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
+    programme = await ctx.programme(args.program)
+    pair = await _proposed_for(ctx, programme, await ctx.person(args.mentee))
     rejected = list(programme.settings.get("rejected", []))
     rejected.append([pair.mentee_id, pair.mentor_id])
     programme.settings = {**programme.settings, "rejected": rejected}
@@ -388,22 +384,20 @@ async def remove(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "match pin",
-    usage="match pin <program> @mentee [@mentor]",
     summary="keep a proposed pair when re-running, or propose a mentor yourself",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=3,
+    arguments=(arg.programme(), arg.person("mentee"), arg.person("mentor", optional=True)),
     group=MATCHING,
 )
 async def pin(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    mentee = await ctx.person(args.words[1])
-    if len(args.words) == 2:
+    programme = await ctx.programme(args.program)
+    mentee = await ctx.person(args.mentee)
+    if args.mentor is None:
         pair = await _proposed_for(ctx, programme, mentee)
         pair.pinned = True
         text = f"Pinned {pair.mentor.label} → {mentee.label}."
     else:
-        mentor = await ctx.person(args.words[2])
+        mentor = await ctx.person(args.mentor)
         existing = await ctx.session.scalar(
             select(Pair).where(
                 Pair.programme_id == programme.id,
@@ -442,16 +436,14 @@ async def pin(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "match unpin",
-    usage="match unpin <program> @mentee",
     summary="let the next match run change this pair",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.programme(), arg.person("mentee")),
     group=MATCHING,
 )
 async def unpin(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    pair = await _proposed_for(ctx, programme, await ctx.person(args.words[1]))
+    programme = await ctx.programme(args.program)
+    pair = await _proposed_for(ctx, programme, await ctx.person(args.mentee))
     pair.pinned = False
     await ctx.audit(
         "match.unpin",
@@ -493,15 +485,13 @@ async def _publish(ctx: Context, programme: Programme) -> Reply:
 
 @verb(
     "publish",
-    usage="publish <program>",
     summary="start the proposed pairs and introduce them (or send mentees their choices)",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(arg.programme(),),
     group=MATCHING,
 )
 async def publish(ctx: Context, args: Args) -> Reply:
-    return await _publish(ctx, await ctx.programme(args.words[0]))
+    return await _publish(ctx, await ctx.programme(args.program))
 
 
 def _require_coordinator(ctx: Context) -> None:
@@ -523,15 +513,13 @@ async def press_rerun(ctx: Context, value: str, values: dict[str, str]) -> Reply
 
 @verb(
     "unpair",
-    usage="unpair @mentor @mentee <program>",
     summary="end a pairing kindly",
     role=Role.COORDINATOR,
-    min_words=3,
-    max_words=3,
+    arguments=(arg.person("mentor"), arg.person("mentee"), arg.programme()),
     group=MATCHING,
 )
 async def unpair(ctx: Context, args: Args) -> Reply:
-    mentor, mentee, programme, pair = await ctx.live_pair(*args.words[:3])
+    mentor, mentee, programme, pair = await ctx.live_pair(args.mentor, args.mentee, args.program)
     await journeys.end_by_team(ctx.session, pair=pair, now=ctx.now)
     await ctx.audit(
         "unpair",
@@ -555,15 +543,13 @@ def _ordered(a: Person, b: Person) -> tuple[int, int]:
 
 @verb(
     "do-not-pair",
-    usage="do-not-pair @person @person",
     summary="never propose these two together (confidential)",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.person("first", label="@person"), arg.person("second", label="@person")),
     group=MATCHING,
 )
 async def do_not_pair(ctx: Context, args: Args) -> Reply:
-    a, b = await ctx.person(args.words[0]), await ctx.person(args.words[1])
+    a, b = await ctx.person(args.first), await ctx.person(args.second)
     if a.id == b.id:
         raise UserError("Name two different people.")
     first, second = _ordered(a, b)
@@ -595,15 +581,13 @@ async def do_not_pair(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "do-not-pair remove",
-    usage="do-not-pair remove @person @person",
     summary="take two people off the do-not-pair list",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.person("first", label="@person"), arg.person("second", label="@person")),
     group=MATCHING,
 )
 async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
-    a, b = await ctx.person(args.words[0]), await ctx.person(args.words[1])
+    a, b = await ctx.person(args.first), await ctx.person(args.second)
     first, second = _ordered(a, b)
     row = await ctx.session.scalar(
         select(DoNotPair).where(
@@ -627,17 +611,22 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "clearance record",
-    usage="clearance record @person [--expires YYYY-MM-DD]",
     summary="record a mentor's background check (needed in safeguarded programmes)",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
-    flags=("expires",),
+    arguments=(arg.person(),),
+    options=(
+        arg.flag(
+            arg.day(
+                "expires",
+                problem="'{word}' isn't a date; write it as YYYY-MM-DD, e.g. 2027-06-30.",
+            )
+        ),
+    ),
     group=MATCHING,
 )
 async def clearance_record(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
-    expires = safeguarding.parse_day(args.flags["expires"]) if "expires" in args.flags else None
+    person = await ctx.person(args.person)
+    expires = None if args.expires is None else datetime.combine(args.expires, time(), tzinfo=UTC)
     if expires is not None and expires <= ctx.now:
         raise UserError("That date has already passed; record a clearance that is still valid.")
     before = {
@@ -666,15 +655,13 @@ async def clearance_record(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "clearance revoke",
-    usage="clearance revoke @person",
     summary="withdraw a clearance; the mentor's pairings in safeguarded programmes pause at once",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(arg.person(),),
     group=MATCHING,
 )
 async def clearance_revoke(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
+    person = await ctx.person(args.person)
     if person.clearance_recorded_at is None:
         raise UserError(f"{person.label} has no recorded clearance.")
     person.clearance_recorded_at = None

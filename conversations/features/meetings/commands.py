@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from conversations import arguments as arg
 from conversations import codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.enrolment.commands import single_pair
 from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import journeys
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import action, form, verb
@@ -28,28 +29,25 @@ OUTCOMES = {
 }
 
 
-def _outcome(word: str) -> MeetingOutcome:
-    try:
-        return OUTCOMES[word.lower()]
-    except KeyError:
-        raise UserError(
-            f"'{word}' isn't an answer I know: use yes, not-yet or rescheduled.",
-            usage="met [yes|not-yet|rescheduled] [program]",
-        ) from None
-
-
 @verb(
     "met",
-    usage="met [yes|not-yet|rescheduled] [program]",
     summary="tell me whether you met for this session",
-    max_words=2,
+    arguments=(
+        arg.choice(
+            "answer",
+            "yes",
+            "not-yet",
+            "rescheduled",
+            optional=True,
+            aliases={word: word for word in OUTCOMES},
+            default="yes",
+        ),
+        arg.programme(optional=True),
+    ),
 )
 async def met(ctx: Context, args: Args) -> Reply:
-    words = list(args.words)
-    outcome = MeetingOutcome.MET
-    if words and words[0].lower() in OUTCOMES:
-        outcome = _outcome(words.pop(0))
-    pair = await single_pair(ctx, Args(words=words))
+    outcome = OUTCOMES[args.answer]
+    pair = await single_pair(ctx, args.program)
     said = await journeys.log_meeting(
         ctx.session,
         pair=pair,
@@ -90,39 +88,54 @@ async def press_meeting(ctx: Context, value: str, values: dict[str, str]) -> Rep
     return [Message(text=said, kind=Kind.MEETING_LOGGED)]
 
 
-def _rating(text: str) -> int:
+RATE = "Rate the session with a number from 1 (not useful) to 5 (very useful)."
+CHECKIN = arg.Signature(
+    "checkin",
+    params=(
+        arg.number("rating", low=1, high=5, label="1-5", read=lambda word: _score(word)),
+        arg.text(
+            "note",
+            label='"a private note"',
+            optional=True,
+            problem="Keep the note under 2,000 characters.",
+        ),
+        arg.programme(optional=True),
+    ),
+)
+"""What ``checkin`` takes; the check-in form's refusals quote its usage too."""
+
+
+def _score(text: str) -> int:
+    """A rating of 1 to 5, also written as a score (``4/5``)."""
     cleaned = text.strip().split("/")[0].strip()
     if cleaned not in {"1", "2", "3", "4", "5"}:
-        raise UserError(
-            "Rate the session with a number from 1 (not useful) to 5 (very useful).",
-            usage='checkin <1-5> ["a private note"] [program]',
-        )
+        raise ValueError(RATE)
     return int(cleaned)
+
+
+def _rating(text: str) -> int:
+    try:
+        return _score(text)
+    except ValueError:
+        raise UserError(RATE, usage=CHECKIN.usage) from None
 
 
 @verb(
     "checkin",
-    usage='checkin <1-5> ["a private note"] [program]',
     summary="rate your last session; the note stays private",
-    min_words=1,
-    max_words=3,
+    arguments=CHECKIN.params,
 )
 async def checkin(ctx: Context, args: Args) -> Reply:
-    rating = _rating(args.words[0])
-    rest = args.words[1:]
-    programme_word: list[str] = []
-    if len(rest) == 2 or (len(rest) == 1 and await _is_programme(ctx, rest[0])):
-        programme_word = [rest.pop()]
-    note = rest[0] if rest else None
-    if note is not None and len(note) > 2000:
-        raise UserError("Keep the note under 2,000 characters.")
-    pair = await _checkin_pair(ctx, programme_word)
+    note, key = args.note, args.program
+    if key is None and note is not None and await _is_programme(ctx, note):
+        note, key = None, note  # one word after the rating: a programme's key, when it is one
+    pair = await _checkin_pair(ctx, key)
     said = await journeys.record_checkin(
         ctx.session,
         pair=pair,
         person=ctx.actor,
         session_index=None,
-        rating=rating,
+        rating=args.rating,
         reflection=note,
         now=ctx.now,
     )
@@ -136,9 +149,9 @@ async def _is_programme(ctx: Context, word: str) -> bool:
     )
 
 
-async def _checkin_pair(ctx: Context, programme_word: list[str]) -> Pair:
+async def _checkin_pair(ctx: Context, key: str | None) -> Pair:
     try:
-        return await single_pair(ctx, Args(words=programme_word))
+        return await single_pair(ctx, key)
     except UserError:
         recent = await ctx.session.scalars(
             select(Pair)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
+from conversations import arguments as arg
 from conversations import codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
 from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
@@ -42,21 +43,24 @@ async def _who(ctx: Context, row: OutboxMessage) -> str:
 
 @verb(
     "outbox",
-    usage="outbox [failed|pending]",
     summary="messages waiting or failed, with reasons",
     role=Role.COORDINATOR,
-    max_words=1,
+    arguments=(
+        arg.choice(
+            "which",
+            "failed",
+            "pending",
+            optional=True,
+            aliases={"dead": "failed"},
+            default="failed",
+            problem="Show failed or pending messages: outbox failed, outbox pending.",
+        ),
+    ),
     group=COORDINATING,
 )
 async def show(ctx: Context, args: Args) -> Reply:
-    which = args.words[0].lower() if args.words else "failed"
-    status = {
-        "failed": OutboxStatus.DEAD,
-        "dead": OutboxStatus.DEAD,
-        "pending": OutboxStatus.PENDING,
-    }.get(which)
-    if status is None:
-        raise UserError("Show failed or pending messages: outbox failed, outbox pending.")
+    which: str = args.which
+    status = OutboxStatus.DEAD if which == "failed" else OutboxStatus.PENDING
     counts = await _counts(ctx)
     rows = (
         await ctx.session.scalars(
@@ -141,15 +145,21 @@ async def _retry(ctx: Context, which: str) -> Reply:
 
 @verb(
     "outbox retry",
-    usage="outbox retry <number>|all",
     summary="try failed messages again",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(
+        arg.number(
+            "which",
+            label="number",
+            also=("all",),
+            problem="Retry a message by its number (outbox retry 12) or all of them "
+            "(outbox retry all).",
+        ),
+    ),
     group=COORDINATING,
 )
 async def retry(ctx: Context, args: Args) -> Reply:
-    return await _retry(ctx, args.words[0].lower())
+    return await _retry(ctx, str(args.which))
 
 
 @action("outbox.retry")

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import verb
 from storage.models import Role
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(
-            f"'{text}' isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-25."
-        ) from None
 
 
 def _days(ctx: Context) -> list[str]:
@@ -29,15 +19,23 @@ def _days(ctx: Context) -> list[str]:
 
 @verb(
     "quiet",
-    usage="quiet [add|remove <YYYY-MM-DD>]",
     summary="the workspace's quiet days (holidays): no nudges on them",
     role=Role.COORDINATOR,
-    max_words=2,
+    arguments=(
+        arg.choice(
+            "change",
+            "add",
+            "remove",
+            optional=True,
+            problem="Say quiet add <date> or quiet remove <date>.",
+        ),
+        arg.day("day", optional=True, joined=True),
+    ),
     group=COORDINATING,
 )
 async def quiet(ctx: Context, args: Args) -> Reply:
     days = _days(ctx)
-    if not args.words:
+    if args.change is None:
         shown = ", ".join(days) if days else "none yet"
         return [
             Message(
@@ -45,13 +43,9 @@ async def quiet(ctx: Context, args: Args) -> Reply:
                 kind=Kind.QUIET_DAYS,
             )
         ]
-    if len(args.words) != 2 or args.words[0].lower() not in ("add", "remove"):
-        raise UserError(
-            "Say quiet add <date> or quiet remove <date>.", usage="quiet [add|remove <YYYY-MM-DD>]"
-        )
-    day = str(_day(args.words[1]))
+    day = str(args.day)
     before = list(days)
-    if args.words[0].lower() == "add":
+    if args.change == "add":
         if day in days:
             raise UserError(f"{day} is already a quiet day.")
         days.append(day)

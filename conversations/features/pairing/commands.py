@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
+from conversations.features.enrolment.commands import PROFILE_OPTIONS, SIDE, profile_values
 from conversations.features.enrolment.enrolment import enrol
 from conversations.features.matching import eligibility
 from conversations.features.pairing import journeys
 from conversations.features.programmes.commands import COORDINATING
-from conversations.grammar import Args
+from conversations.grammar import MAX_COMMAND_LENGTH
 from conversations.kinds import Kind
 from conversations.messages import Message
-from conversations.profiles import PROFILE_FLAGS, parse_profile, side
+from conversations.profiles import parse_profile
 from conversations.registry import verb
 from storage import repositories as repo
 from storage.models import Enrolment, EnrolmentStatus, Person, Programme, Role, Side
@@ -20,22 +25,18 @@ from storage.models import Enrolment, EnrolmentStatus, Person, Programme, Role, 
 
 @verb(
     "enroll",
-    usage="enroll @person <program> mentor|mentee [--department ...] [--skills ...] "
-    "[--interests ...] [--goals ...] [--capacity N] [--timezone Area/City] [--manager @person]",
     summary="enrol someone in a programme",
     role=Role.COORDINATOR,
-    min_words=3,
-    max_words=3,
-    flags=(*PROFILE_FLAGS, "manager"),
+    arguments=(arg.person(), arg.programme(), replace(SIDE, optional=False)),
+    options=(*PROFILE_OPTIONS, arg.flag(arg.person("manager"), label="@person")),
     group=COORDINATING,
 )
 async def enroll(ctx: Context, args: Args) -> Reply:
-    person_word, programme_key, side_word = args.words
-    programme = await ctx.programme(programme_key)
-    chosen = side(side_word)
-    person = await ctx.person(person_word)
-    if "manager" in args.flags:
-        manager = await ctx.person(args.flags["manager"])
+    programme = await ctx.programme(args.program)
+    chosen = Side(args.side)
+    person = await ctx.person(args.person)
+    if args.manager is not None:
+        manager = await ctx.person(args.manager)
         if manager.id == person.id:
             raise UserError("Nobody can be their own manager.")
         person.manager_id = manager.id
@@ -44,7 +45,7 @@ async def enroll(ctx: Context, args: Args) -> Reply:
         programme=programme,
         person=person,
         side=chosen,
-        profile=parse_profile(args.flags),
+        profile=parse_profile(profile_values(args)),
         by_coordinator=True,
     )
     verb_done = "Enrolled" if fresh else "Updated"
@@ -121,17 +122,17 @@ async def _refusal(
 
 @verb(
     "pair",
-    usage='pair @mentor @mentee <program> [--why "what they have in common"]',
     summary="pair two people and introduce them",
     role=Role.COORDINATOR,
-    min_words=3,
-    max_words=3,
-    flags=("why",),
+    arguments=(arg.person("mentor"), arg.person("mentee"), arg.programme()),
+    options=(
+        arg.flag(arg.text("why", label='"what they have in common"', longest=MAX_COMMAND_LENGTH)),
+    ),
     group=COORDINATING,
 )
 async def pair(ctx: Context, args: Args) -> Reply:
-    mentor_word, mentee_word, programme_key = args.words
-    programme = await ctx.programme(programme_key)
+    mentor_word, mentee_word = args.mentor, args.mentee
+    programme = await ctx.programme(args.program)
     if programme.status not in journeys.RUNNING_PROGRAMMES:
         raise UserError(
             f"{programme.name} is {programme.status}; open or launch it before pairing people."
@@ -173,7 +174,7 @@ async def pair(ctx: Context, args: Args) -> Reply:
     refused = await _refusal(ctx, programme, mentor, mentee, enrolments)
     if refused is not None:
         return [refused]
-    note = (args.flags.get("why") or "").strip()[:500] or None
+    note = (args.why or "").strip()[:500] or None
     created = await journeys.start_pair(
         ctx.session,
         programme=programme,

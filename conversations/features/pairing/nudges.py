@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from conversations import arguments as arg
 from conversations import cards, codec, rendering
+from conversations.arguments import Args
 from conversations.context import Context, Reply
-from conversations.durations import parse_delta
 from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import journeys, lifecycle, renderers
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
@@ -181,24 +181,18 @@ async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 
 @verb(
     "snooze",
-    usage="snooze <1d|1w|2w…>|off",
     summary="hold my nudges for a while (replies to what I do still come)",
-    min_words=1,
-    max_words=1,
+    arguments=(arg.duration("span", also=("off",), aliases={"stop": "off", "none": "off"}),),
 )
 async def snooze(ctx: Context, args: Args) -> Reply:
-    word = args.words[0].lower()
-    if word in ("off", "stop", "none"):
+    if args.span == "off":
         ctx.actor.snoozed_until = None
         return [
             Message(
                 text="Snooze off: nudges will come in your working hours again.", kind=Kind.SNOOZED
             )
         ]
-    try:
-        span = parse_delta(word)
-    except ValueError as exc:
-        raise UserError(str(exc), usage="snooze <1d|1w|2w…>|off") from None
+    span: timedelta = args.span
     if span > timedelta(days=90):
         raise UserError("Snooze for at most 90 days; to step back for longer, type pause.")
     ctx.actor.snoozed_until = ctx.now + span

@@ -11,10 +11,10 @@ can forget someone else. What is kept and what is deleted is explained in
 from __future__ import annotations
 
 from conversations import codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.privacy import privacy
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Button, Card, Message, Section
 from conversations.registry import action, verb
@@ -32,7 +32,6 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 
 @verb(
     "my-data",
-    usage="my-data",
     summary="get a copy of everything I keep about you, as a file",
     group=YOUR_DATA,
 )
@@ -72,7 +71,6 @@ async def my_data(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "forget-me",
-    usage="forget-me",
     summary="delete your data (I ask you to confirm first)",
     group=YOUR_DATA,
 )

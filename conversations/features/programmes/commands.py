@@ -7,13 +7,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from conversations import arguments as arg
 from conversations import codec
+from conversations.arguments import Args
 from conversations.context import Context, Reply
-from conversations.durations import describe_days, parse_days, parse_delta
+from conversations.durations import describe_days, parse_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.pairing import journeys, lifecycle
-from conversations.grammar import Args, channel_ref
+from conversations.grammar import MAX_COMMAND_LENGTH, channel_ref
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
 from conversations.outbox import Outbox
@@ -76,24 +78,29 @@ def _target(programme: Programme, step: str) -> str:
     }[step]
 
 
+CADENCE = arg.flag(arg.word("cadence", label='"every 2 weeks"', read=parse_days))
+"""How often a programme's sessions come, in days (``--cadence "every 2 weeks"``)."""
+
+
 @verb(
     "program create",
-    usage='program create <key> --curriculum <name> [--name "Display name"] '
-    '[--cadence "every 2 weeks"]',
     summary="create a programme from a curriculum",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
-    flags=("curriculum", "name", "cadence"),
+    arguments=(arg.word("key"),),
+    options=(
+        arg.flag(arg.word("curriculum"), label="<name>", needed=True),
+        arg.flag(arg.text("name", label='"Display name"', longest=MAX_COMMAND_LENGTH)),
+        CADENCE,
+    ),
     group=COORDINATING,
 )
 async def create(ctx: Context, args: Args) -> Reply:
-    key = args.words[0].lower()
+    key = args.key.lower()
     if not KEY.match(key):
         raise UserError(
             "A programme key is 2 to 40 lower-case letters, digits or hyphens, e.g. career-2026."
         )
-    curriculum_key = args.flags.get("curriculum")
+    curriculum_key = args.curriculum
     if not curriculum_key:
         raise UserError(f"Which curriculum? Choose one of: {', '.join(ctx.library.available())}.")
     curriculum = ctx.library.get(curriculum_key.lower())
@@ -104,13 +111,8 @@ async def create(ctx: Context, args: Args) -> Reply:
         )
     if await repo.programme_by_key(ctx.session, workspace_id=ctx.workspace.id, key=key):
         raise UserError(f"There is already a programme called '{key}'. Pick another key.")
-    cadence = curriculum.cadence_days
-    if "cadence" in args.flags:
-        try:
-            cadence = parse_days(args.flags["cadence"])
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    name = (args.flags.get("name") or curriculum.name).strip()[:200] or curriculum.name
+    cadence = curriculum.cadence_days if args.cadence is None else args.cadence
+    name = (args.name or curriculum.name).strip()[:200] or curriculum.name
     programme = Programme(
         workspace_id=ctx.workspace.id,
         key=key,
@@ -226,51 +228,45 @@ async def _announce(ctx: Context, programme: Programme, word: str) -> str:
 
 @verb(
     "program open",
-    usage="program open <program> [#channel]",
     summary="let people join, announcing it in a channel",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=2,
+    arguments=(arg.programme(), arg.channel(optional=True)),
     group=COORDINATING,
 )
 async def open_(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
+    programme = await ctx.programme(args.program)
     said = await _transition(ctx, programme, "open")
-    if len(args.words) == 2:
-        said += " " + await _announce(ctx, programme, args.words[1])
+    if args.channel is not None:
+        said += " " + await _announce(ctx, programme, args.channel)
     return [Message(text=said, kind=Kind.PROGRAM_OPEN)]
 
 
 @verb(
     "program announce",
-    usage="program announce <program> #channel",
     summary="post the Join announcement (again) in a channel",
     role=Role.COORDINATOR,
-    min_words=2,
-    max_words=2,
+    arguments=(arg.programme(), arg.channel()),
     group=COORDINATING,
 )
 async def announce(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
+    programme = await ctx.programme(args.program)
     if programme.status not in RUNNING:
         raise UserError(f"{programme.name} is {programme.status}; open it first.")
-    return [Message(text=await _announce(ctx, programme, args.words[1]), kind=Kind.ANNOUNCED)]
+    return [Message(text=await _announce(ctx, programme, args.channel), kind=Kind.ANNOUNCED)]
 
 
 def _step_verb(step: str, summary: str) -> Handler:
     """One verb per lifecycle step (``program launch``…), declared alike."""
 
     async def handler(ctx: Context, args: Args) -> Reply:
-        programme = await ctx.programme(args.words[0])
+        programme = await ctx.programme(args.program)
         return [Message(text=await _transition(ctx, programme, step), kind=Kind(f"program_{step}"))]
 
     return verb(
         f"program {step}",
-        usage=f"program {step} <program>",
         summary=summary,
         role=Role.COORDINATOR,
-        min_words=1,
-        max_words=1,
+        arguments=(arg.programme(),),
         group=COORDINATING,
     )(handler)
 
@@ -283,58 +279,59 @@ program_close = _step_verb("close", "end the programme")
 
 @verb(
     "program status",
-    usage="program status <program>",
     summary="counts: enrolled, matched, active, stalled, ended",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(arg.programme(),),
     group=COORDINATING,
 )
 async def programme_status(ctx: Context, args: Args) -> Reply:
-    return [await summary(ctx, await ctx.programme(args.words[0]))]
-
-
-_SETTINGS = ("matching", "departments", "choice-window", "name", "cadence")
+    return [await summary(ctx, await ctx.programme(args.program))]
 
 
 @verb(
     "program set",
-    usage="program set <program> [--matching proposal|choice] "
-    '[--departments cross|same|any] [--choice-window 3d] [--name "..."] '
-    '[--cadence "every 2 weeks"]',
     summary="change how a programme matches and runs",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
-    flags=_SETTINGS,
+    arguments=(arg.programme(),),
+    options=(
+        arg.flag(
+            arg.choice(
+                "matching",
+                "proposal",
+                "choice",
+                problem="--matching is proposal (you review pairs) or choice (mentees "
+                "choose among suggestions).",
+            )
+        ),
+        arg.flag(
+            arg.choice(
+                "departments",
+                "cross",
+                "same",
+                "any",
+                problem="--departments is cross (prefer different departments), same, or any.",
+            )
+        ),
+        arg.flag(arg.duration("choice-window", label="3d")),
+        arg.flag(arg.text("name", label='"..."', longest=MAX_COMMAND_LENGTH)),
+        CADENCE,
+    ),
     group=COORDINATING,
 )
 async def configure(ctx: Context, args: Args) -> Reply:
-    programme = await ctx.programme(args.words[0])
-    if not args.flags:
+    programme = await ctx.programme(args.program)
+    if not args.options:
         raise UserError("Say what to change, e.g. program set career --matching choice.")
     settings = dict(programme.settings)
     before: dict[str, object] = {}
     after: dict[str, object] = {}
     changes: dict[str, object] = {}
-    if "matching" in args.flags:
-        mode = args.flags["matching"].lower()
-        if mode not in ("proposal", "choice"):
-            raise UserError(
-                "--matching is proposal (you review pairs) or choice (mentees "
-                "choose among suggestions)."
-            )
-        changes["matching"] = mode
-    if "departments" in args.flags:
-        mode = args.flags["departments"].lower()
-        if mode not in ("cross", "same", "any"):
-            raise UserError("--departments is cross (prefer different departments), same, or any.")
-        changes["departments"] = mode
-    if "choice-window" in args.flags:
-        try:
-            days = parse_delta(args.flags["choice-window"]).days
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+    if args.matching is not None:
+        changes["matching"] = args.matching
+    if args.departments is not None:
+        changes["departments"] = args.departments
+    if args.choice_window is not None:
+        days = args.choice_window.days
         if not 1 <= days <= 30:
             raise UserError("--choice-window must be between 1 day and 30 days.")
         changes["choice_window_days"] = days
@@ -343,17 +340,14 @@ async def configure(ctx: Context, args: Args) -> Reply:
         after[key] = value
         settings[key] = value
     programme.settings = settings
-    if "name" in args.flags:
-        name = args.flags["name"].strip()[:200]
+    if args.name is not None:
+        name = args.name.strip()[:200]
         if not name:
             raise UserError("--name can't be empty.")
         before["name"], after["name"] = programme.name, name
         programme.name = name
-    if "cadence" in args.flags:
-        try:
-            cadence = parse_days(args.flags["cadence"])
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
+    if args.cadence is not None:
+        cadence = args.cadence
         before["cadence_days"], after["cadence_days"] = programme.cadence_days, cadence
         programme.cadence_days = cadence
     await ctx.audit(
@@ -363,7 +357,7 @@ async def configure(ctx: Context, args: Args) -> Reply:
     return [Message(text=f"Updated {programme.name}: {shown}.", kind=Kind.PROGRAM_SET)]
 
 
-@verb("programs", usage="programs", summary="list this workspace's programmes")
+@verb("programs", summary="list this workspace's programmes")
 async def list_programmes(ctx: Context, args: Args) -> Reply:
     found = await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
     if not found:

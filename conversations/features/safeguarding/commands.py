@@ -9,13 +9,15 @@ people hear only that the programme team paused it; the other coordinators are t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from conversations import arguments as arg
+from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.pairing import lifecycle
 from conversations.features.safeguarding import safeguarding
-from conversations.grammar import Args
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
@@ -23,17 +25,6 @@ from conversations.registry import verb
 from storage.models import Pair, PairStatus, PauseReason, Person, Role
 
 SAFEGUARDING = "Safeguarding"
-
-
-def _answer(word: str) -> bool:
-    lowered = word.lower()
-    if lowered not in ("yes", "no"):
-        raise UserError(
-            f"'{word}' isn't yes or no: minor @person yes marks someone as under 18, "
-            "minor @person no takes the mark away.",
-            usage="minor @person [yes|no]",
-        )
-    return lowered == "yes"
 
 
 def paused_sentence(pairs: list[Pair]) -> str:
@@ -74,17 +65,26 @@ async def tell_others(
 
 @verb(
     "minor",
-    usage="minor @person [yes|no]",
     summary="mark someone as under 18 (no: not under 18); they are paired only with a "
     "guardian's consent",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=2,
+    arguments=(
+        arg.person(),
+        arg.choice(
+            "answer",
+            "yes",
+            "no",
+            optional=True,
+            default="yes",
+            problem="'{word}' isn't yes or no: minor @person yes marks someone as under 18, "
+            "minor @person no takes the mark away.",
+        ),
+    ),
     group=SAFEGUARDING,
 )
 async def minor(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
-    marking = _answer(args.words[1]) if len(args.words) == 2 else True
+    person = await ctx.person(args.person)
+    marking = args.answer == "yes"
     if person.is_minor == marking:
         state = "already marked" if marking else "not marked"
         raise UserError(f"Nothing to change: {person.label} is {state} as under 18.")
@@ -131,16 +131,21 @@ async def minor(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "guardian consent",
-    usage="guardian consent @person [YYYY-MM-DD]",
     summary="record a parent's or guardian's consent for someone under 18 (given today "
     "unless you name the day)",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=2,
+    arguments=(
+        arg.person(),
+        arg.day(
+            "day",
+            optional=True,
+            problem="'{word}' isn't a date; write it as YYYY-MM-DD, e.g. 2027-06-30.",
+        ),
+    ),
     group=SAFEGUARDING,
 )
 async def guardian_consent(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
+    person = await ctx.person(args.person)
     if not person.is_minor:
         raise UserError(
             f"{person.label} isn't marked as under 18, so no guardian's consent is needed. "
@@ -148,9 +153,9 @@ async def guardian_consent(ctx: Context, args: Args) -> Reply:
         )
     today = ctx.now.astimezone(ZoneInfo(ctx.actor.timezone)).date()
     given, day = ctx.now, today
-    if len(args.words) == 2:
-        given = safeguarding.parse_day(args.words[1])
-        day = given.date()
+    if args.day is not None:
+        given = datetime.combine(args.day, time(), tzinfo=UTC)
+        day = args.day
         if day > today:
             raise UserError(
                 "That date is in the future; record a guardian's consent once it has been given."
@@ -175,15 +180,13 @@ async def guardian_consent(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "guardian revoke",
-    usage="guardian revoke @person",
     summary="withdraw a guardian's consent: that person's pairs pause at once",
     role=Role.COORDINATOR,
-    min_words=1,
-    max_words=1,
+    arguments=(arg.person(),),
     group=SAFEGUARDING,
 )
 async def guardian_revoke(ctx: Context, args: Args) -> Reply:
-    person = await ctx.person(args.words[0])
+    person = await ctx.person(args.person)
     before = person.guardian_consent_at
     if before is None:
         raise UserError(f"No guardian's consent is on record for {person.label}.")
@@ -216,15 +219,13 @@ async def guardian_revoke(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "pair resume",
-    usage="pair resume @mentor @mentee <program>",
     summary="let a pairing the programme team paused carry on, once nothing stands in its way",
     role=Role.COORDINATOR,
-    min_words=3,
-    max_words=3,
+    arguments=(arg.person("mentor"), arg.person("mentee"), arg.programme()),
     group=SAFEGUARDING,
 )
 async def pair_resume(ctx: Context, args: Args) -> Reply:
-    mentor, mentee, programme, pair = await ctx.live_pair(*args.words[:3])
+    mentor, mentee, programme, pair = await ctx.live_pair(args.mentor, args.mentee, args.program)
     if pair.status == PairStatus.ACTIVE:
         raise UserError(f"{mentor.label} and {mentee.label} aren't paused in {programme.name}.")
     if pair.paused_by == PauseReason.PARTICIPANT:
