@@ -37,7 +37,7 @@ def test_the_core_imports_no_feature() -> None:
 def _module(name: str) -> types.ModuleType:
     module = types.ModuleType(name)
 
-    @verb("wave", usage="wave", summary="say hello")
+    @verb("wave", summary="say hello")
     async def wave(ctx: object, args: object) -> list[object]:
         return []
 
