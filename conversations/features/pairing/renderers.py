@@ -135,9 +135,8 @@ async def reminder(job: Job) -> Message | None:
             session_index=prompt.ref_index,
             programme=pair.programme,
         )
-    return form.model_copy(
-        update={"text": "A gentle reminder: " + form.text, "kind": f"{prompt.kind}_reminder"}
-    )
+    kind = Kind.PULSE_REMINDER if prompt.kind == Kind.PULSE else Kind.CHECKIN_REMINDER
+    return form.model_copy(update={"text": "A gentle reminder: " + form.text, "kind": kind})
 
 
 @renders(Kind.STALL)
