@@ -300,7 +300,7 @@ async def test_a_person_gets_an_adaptive_card_in_their_chat_and_it_is_recorded(
 
 async def test_a_card_without_buttons_is_recorded_without_its_message(world: World) -> None:
     ana = await world.person("29:ana", "Ana")
-    note = Message(text="Thanks for meeting!", card=Card(header="Well done"), kind="thanks")
+    note = Message(text="Thanks for meeting!", card=Card(header="Well done"), kind="checked_in")
 
     await world.transport.send(world.delivery("thanks:1", to=ana, message=note))
 
