@@ -27,10 +27,10 @@ from bot import limits
 from conversations.engine import Engine
 from conversations.events import Event
 from conversations.messages import Message
-from tests.fake_slack import FakeSlack
-from tests.hostile import ErrorLog, bolt_settled, error_log, snapshot
-from tests.test_slack_app import SECRET, SlackWorld, payload, slack_world, slash_command
-from tests.test_teams_app import TeamsWorld, _world, activity, chat
+from tests.support.fake_slack import FakeSlack
+from tests.support.hostile import ErrorLog, bolt_settled, error_log, snapshot
+from tests.support.slack_world import SECRET, SlackWorld, payload, slack_world, slash_command
+from tests.support.teams_world import TeamsWorld, activity, chat, teams_world
 
 SLACK = "/slack/events"
 TEAMS = "/api/messages"
@@ -51,7 +51,7 @@ async def slack(database_url: str) -> AsyncIterator[SlackWorld]:
 
 @pytest.fixture
 async def teams(database_url: str) -> AsyncIterator[TeamsWorld]:
-    async for world in _world(database_url, TeamsConfig()):
+    async for world in teams_world(database_url, TeamsConfig()):
         yield world
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
 from bench import inbound
 from bot.cli import main
+from tests.support.paths import FIXTURES as SUPPORT_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "slack"
+FIXTURES = SUPPORT_FIXTURES / "slack"
 
 
 def _fields(result: type) -> set[str]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from pathlib import Path
 
 from bot.config import Settings
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 

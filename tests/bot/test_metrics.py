@@ -6,22 +6,20 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import update
 
 from bot.app import App, build
 from bot.config import load_settings
 from bot.server import make_web_app
-from storage.models import OutboxMessage, OutboxStatus
-from tests import bot_process, outbox_helpers
-from tests.fake_platform import FakePlatform
-from tests.test_slack_app import SlackWorld, slack, slash_command  # noqa: F401  (fixture)
+from storage.models import OutboxMessage
+from tests.support import bot_process, outbox_helpers
+from tests.support.fake_platform import FakePlatform
+from tests.support.slack_world import SlackWorld, slash_command
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -46,33 +44,6 @@ def parse(text: str) -> Samples:
     return samples
 
 
-async def seed(app: App, states: dict[str, int]) -> list[str]:
-    """Outbox rows in the given depth states (due, scheduled, sending, dead)."""
-    now = app.clock.now()
-    keys: list[str] = []
-    for state, count in states.items():
-        made = await outbox_helpers.seed(
-            app.settings.database_url,
-            count,
-            channels=count,
-            not_before=now + timedelta(days=1) if state == "scheduled" else now,
-            label=f"metrics-{state}",
-        )
-        keys += made
-        if state in ("sending", "dead"):
-            async with app.sessions.begin() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.idempotency_key.in_(made))
-                    .values(
-                        status=OutboxStatus(state),
-                        leased_by="elsewhere",
-                        lease_expires_at=now + timedelta(minutes=5),
-                    )
-                )
-    return keys
-
-
 @pytest.fixture
 async def served(database_url: str) -> AsyncIterator[tuple[App, TestServer]]:
     app = await build(load_settings(database_url=database_url), upgrade=False)
@@ -88,7 +59,7 @@ async def test_metrics_speak_prometheus_and_count_the_outbox_by_state(
     served: tuple[App, TestServer],
 ) -> None:
     app, server = served
-    await seed(app, {"due": 3, "scheduled": 2, "sending": 1, "dead": 4})
+    await outbox_helpers.seed_states(app, {"due": 3, "scheduled": 2, "sending": 1, "dead": 4})
     kind, samples = await scrape(server)
     assert kind.startswith("text/plain; version=0.0.4")
     depth = {
@@ -120,7 +91,7 @@ async def test_a_scrape_while_the_database_is_gone_still_answers_and_says_so() -
     assert not any(name == "mentorbot_outbox_depth" for name, _ in samples)
 
 
-async def test_slack_requests_are_counted_by_outcome_and_timed(slack: SlackWorld) -> None:  # noqa: F811
+async def test_slack_requests_are_counted_by_outcome_and_timed(slack: SlackWorld) -> None:
     body = slash_command(
         user_id="UMAYA",
         text="status",
@@ -161,7 +132,7 @@ async def test_a_serving_process_counts_its_ticks_deliveries_retries_and_429s(
         app = await build(settings, upgrade=False)
         async with app.sessions.begin() as session:
             await session.execute(OutboxMessage.__table__.delete())
-        keys = await seed(app, {"due": 5})
+        keys = await outbox_helpers.seed_states(app, {"due": 5})
         server = TestServer(make_web_app(app, background=True), port=0)
         await server.start_server()
         try:

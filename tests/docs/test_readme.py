@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.config import Settings
 from conversations.commands import VERBS, load_all
+from tests.support.paths import ROOT
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 def test_every_command_is_in_the_readme_table() -> None:

@@ -7,7 +7,7 @@ import pytest
 from conversations.commands import VERBS, load_all
 from conversations.engine import SORRY
 from conversations.events import ButtonPressed, FormSubmitted
-from tests.harness import Chat, programme_with_pair
+from tests.support.harness import Chat, programme_with_pair
 
 CASES = [
     ("ben", "frobnicate", "I don't know the command 'frobnicate'. Type help"),

@@ -36,8 +36,8 @@ from conversations.engine import SORRY
 from conversations.events import ButtonPressed, CommandSent, Event, FormSubmitted
 from conversations.messages import Attachment, Message
 from storage.models import Enrolment, Person, Programme
-from tests.harness import Chat, programme_with_pair
-from tests.hostile import (
+from tests.support.harness import Chat, programme_with_pair
+from tests.support.hostile import (
     ErrorLog,
     bolt_settled,
     command_text,
@@ -47,8 +47,8 @@ from tests.hostile import (
     json_values,
     snapshot,
 )
-from tests.test_slack_app import SlackWorld, payload, sign, slack_world, slash_command
-from tests.test_teams_app import TeamsWorld, _world, activity
+from tests.support.slack_world import SlackWorld, payload, sign, slack_world, slash_command
+from tests.support.teams_world import TeamsWorld, activity, teams_world
 
 load_all()
 VERB_USAGES = {name: (verb.usage, verb.flags) for name, verb in VERBS.items()}
@@ -598,7 +598,7 @@ async def test_any_slack_payload_gets_a_clear_answer_and_a_refusal_changes_nothi
 
 @pytest.fixture
 async def teams(database_url: str) -> AsyncIterator[TeamsWorld]:
-    async for world in _world(database_url, TeamsConfig()):
+    async for world in teams_world(database_url, TeamsConfig()):
         yield world
 
 

@@ -23,8 +23,8 @@ from conversations.engine import Engine
 from conversations.messages import Message
 from storage.models import OutboxMessage, Workspace
 from storage.repositories import enqueue
-from tests.harness import open_chat
-from tests.test_slack_app import SECRET, SlackWorld, slack, slash_command  # noqa: F401
+from tests.support.harness import open_chat
+from tests.support.slack_world import SECRET, SlackWorld, slash_command
 
 PRIVATE = "my manager keeps shouting at me"
 
@@ -80,7 +80,7 @@ def test_a_call_that_passes_its_own_id_keeps_it() -> None:
 
 
 async def test_a_failing_slack_command_logs_its_request_workspace_and_programme(
-    slack: SlackWorld,  # noqa: F811
+    slack: SlackWorld,
     lines: Lines,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

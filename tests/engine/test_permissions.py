@@ -30,7 +30,7 @@ from storage.models import (
     RoleGrant,
     Workspace,
 )
-from tests.harness import Chat, open_chat
+from tests.support.harness import Chat, open_chat
 
 ANYONE = "anyone"
 COORDINATOR = "coordinator"

@@ -17,7 +17,7 @@ from storage.models import (
     Person,
     PulseResponse,
 )
-from tests.harness import ZONES, Chat, accept_conduct
+from tests.support.harness import ZONES, Chat, accept_conduct
 
 
 def inside_hours(moment: datetime, zone: str) -> bool:

@@ -19,7 +19,7 @@ from typing import IO
 
 import pytest
 
-from tests.fake_platform import FakePlatform
+from tests.support.fake_platform import FakePlatform
 
 PLATFORM_SETTINGS = ("SLACK_", "MICROSOFT_", "TEAMS_", "OUTBOX_", "DATABASE_URL", "PORT")
 """Settings a developer's shell may carry that would change what the process talks to."""

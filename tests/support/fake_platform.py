@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.support.local_server import LocalServer
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.local_server import LocalServer
+from tests.support.local_server import LocalServer
 
 JSON_FIELDS = frozenset({"blocks", "metadata", "attachments"})
 """Parameters that arrive JSON-encoded in a form body."""

@@ -47,7 +47,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import CIMultiDict
 
-from tests.local_server import LocalServer
+from tests.support.local_server import LocalServer
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 """The attachment content type of an Adaptive Card."""

@@ -3,7 +3,7 @@
 The multi-instance and fault tests seed rows addressed to channels and timed "now",
 so nobody's working hours or planning are involved: only claiming, leasing,
 sending, confirming and retrying. Rows for a ``webhook`` workspace go through the
-webhook transport (``OUTBOX_WEBHOOK_URL``, a :class:`tests.fake_platform.FakePlatform`)
+webhook transport (``OUTBOX_WEBHOOK_URL``, a :class:`tests.support.fake_platform.FakePlatform`)
 with no platform rate limit; rows for a ``slack`` workspace are spaced as Slack
 requires (one message a second per channel).
 """
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bot.app import App
 from conversations.messages import Message
 from storage import db
 from storage.models import OutboxMessage, OutboxStatus, Workspace
 from storage.repositories import enqueue
-from tests.fake_platform import FakePlatform
+from tests.support.fake_platform import FakePlatform
 
 
 async def seed(
@@ -110,3 +111,30 @@ def sender_pid(row: OutboxMessage) -> int:
     """The process id of the sender a sent row records (``host:pid:nonce``)."""
     assert row.leased_by is not None, f"sent row {row.id} does not record its sender"
     return int(row.leased_by.split(":")[-2])
+
+
+async def seed_states(app: App, states: dict[str, int]) -> list[str]:
+    """Outbox rows in the given depth states (due, scheduled, sending, dead)."""
+    now = app.clock.now()
+    keys: list[str] = []
+    for state, count in states.items():
+        made = await seed(
+            app.settings.database_url,
+            count,
+            channels=count,
+            not_before=now + timedelta(days=1) if state == "scheduled" else now,
+            label=f"metrics-{state}",
+        )
+        keys += made
+        if state in ("sending", "dead"):
+            async with app.sessions.begin() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.idempotency_key.in_(made))
+                    .values(
+                        status=OutboxStatus(state),
+                        leased_by="elsewhere",
+                        lease_expires_at=now + timedelta(minutes=5),
+                    )
+                )
+    return keys

@@ -1,8 +1,8 @@
 """Signed Slack requests sent to a running ``mentorbot serve``, as Slack sends them.
 
-The payload shapes and the signing come from tests/test_slack_app.py (stored
+The payload shapes and the signing come from tests/support/slack_world.py (stored
 fixtures filled in); this adds what a test of a separate server process needs: the
-settings that point the server at a :class:`tests.fake_slack.FakeSlack`, and a
+settings that point the server at a :class:`tests.support.fake_slack.FakeSlack`, and a
 POST to its ``/slack/events`` with a fresh signature.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.fake_slack import FakeSlack
-from tests.test_slack_app import SECRET, payload, sign, slash_command
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_world import SECRET, payload, sign, slash_command
 
 ZONES = {"UMAYA": "America/Toronto", "UANA": "America/Toronto", "UBEN": "America/Halifax"}
 

@@ -1,10 +1,10 @@
 """PostgreSQL unreachable for ten seconds under a running ``mentorbot serve``.
 
-The server reaches PostgreSQL through tests/tcp_proxy.py, which the test cuts: every
+The server reaches PostgreSQL through tests/support/tcp_proxy.py, which the test cuts: every
 connection the server holds is dropped at once and new ones are turned away, as
 in a database restart or failover, then restored ten seconds later. Slack (through
-tests/fake_slack.py), Teams (tests/fake_teams.py) and the webhook platform
-(tests/fake_platform.py) keep talking to the server meanwhile.
+tests/support/fake_slack.py), Teams (tests/support/fake_teams.py) and the webhook platform
+(tests/support/fake_platform.py) keep talking to the server meanwhile.
 
 What must hold:
 
@@ -50,15 +50,15 @@ from bot.config import load_settings
 from bot.server import make_web_app
 from storage import db
 from storage.models import Base, Person, Programme
-from tests import slack_requests
-from tests.bot_process import BotProcess, arrival, start_bot, stop
-from tests.fake_platform import FakePlatform
-from tests.fake_slack import FakeSlack
-from tests.fake_teams import FakeBotConnector
-from tests.outbox_helpers import check_exactly_once, outbox, seed
-from tests.tcp_proxy import TcpProxy
-from tests.test_slack_app import SECRET, payload
-from tests.test_teams_app import PEOPLE, TENANT, activity
+from tests.support import slack_requests
+from tests.support.bot_process import BotProcess, arrival, start_bot, stop
+from tests.support.fake_platform import FakePlatform
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_teams import FakeBotConnector
+from tests.support.outbox_helpers import check_exactly_once, outbox, seed
+from tests.support.slack_world import SECRET, payload
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.teams_world import PEOPLE, TENANT, activity
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"),
@@ -90,7 +90,7 @@ async def pg_url(pg_database: str | None) -> AsyncIterator[str]:
 
 
 class Teams:
-    """Activities from the people in tests/test_teams_app.py, posted to the server."""
+    """Activities from the people in tests/support/teams_world.py, posted to the server."""
 
     def __init__(self, fake: FakeBotConnector, http: aiohttp.ClientSession, server: str) -> None:
         self.fake = fake

@@ -2,8 +2,8 @@
 
 Each test starts the real server as a separate process (``python -m bot serve``)
 on an ephemeral port, with fakes served by this test process: the webhook
-platform (tests/fake_platform.py, which counts every idempotency key it accepts)
-and the Slack Web API (tests/fake_slack.py, which keeps every post with its
+platform (tests/support/fake_platform.py, which counts every idempotency key it accepts)
+and the Slack Web API (tests/support/fake_slack.py, which keeps every post with its
 outbox key in the message metadata). Then something goes wrong:
 
 - the server is killed with SIGKILL in the middle of a fan-out of 1,000 messages,
@@ -33,12 +33,12 @@ from bot.config import load_settings
 from bot.server import make_web_app
 from storage import db
 from storage.models import InboundEvent, OutboxStatus
-from tests import slack_requests
-from tests.bot_process import BotProcess, arrival, free_port, kill, start_bot, stop
-from tests.fake_platform import FakePlatform
-from tests.fake_slack import FakeSlack, Reply
-from tests.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
-from tests.test_slack_app import SECRET
+from tests.support import slack_requests
+from tests.support.bot_process import BotProcess, arrival, free_port, kill, start_bot, stop
+from tests.support.fake_platform import FakePlatform
+from tests.support.fake_slack import FakeSlack, Reply
+from tests.support.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
+from tests.support.slack_world import SECRET
 
 FAN_OUT = 1000
 KILL_AFTER = 300

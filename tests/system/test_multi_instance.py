@@ -1,7 +1,7 @@
 """Several ``mentorbot worker`` processes on one PostgreSQL: every message exactly once.
 
 Real worker processes deliver through the webhook transport to a fake platform
-served by this test process (tests/fake_platform.py), which counts each
+served by this test process (tests/support/fake_platform.py), which counts each
 idempotency key it accepts. Rows are seeded straight into the outbox for a
 Slack workspace, addressed to channels and timed "now", so nobody's working
 hours or planning are involved: only claiming, leasing, sending, confirming
@@ -22,9 +22,9 @@ from sqlalchemy import delete
 
 from storage import db
 from storage.models import OutboxMessage, Workspace
-from tests.bot_process import BotProcess, arrival, start_bot, stop
-from tests.fake_platform import FakePlatform
-from tests.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
+from tests.support.bot_process import BotProcess, arrival, start_bot, stop
+from tests.support.fake_platform import FakePlatform
+from tests.support.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"),

@@ -20,15 +20,14 @@ from conversations.engine import Engine
 from conversations.events import Event
 from conversations.messages import Message
 from storage.models import OutboxMessage, OutboxStatus
-from tests.bot_process import BotProcess, arrival, start_bot, stop
-from tests.fake_platform import FakePlatform
-from tests.outbox_helpers import outbox
-from tests.test_metrics import seed
-from tests.test_slack_app import SlackWorld, slack, slash_command  # noqa: F401  (fixture)
+from tests.support.bot_process import BotProcess, arrival, start_bot, stop
+from tests.support.fake_platform import FakePlatform
+from tests.support.outbox_helpers import outbox, seed_states
+from tests.support.slack_world import SlackWorld, slash_command
 
 
 async def test_a_command_acknowledged_before_shutdown_still_gets_its_reply(
-    slack: SlackWorld,  # noqa: F811
+    slack: SlackWorld,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     started = asyncio.Event()
@@ -87,7 +86,7 @@ async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
     try:
         async with app.sessions.begin() as session:
             await session.execute(OutboxMessage.__table__.delete())
-        keys = await seed(app, {"due": 60})
+        keys = await seed_states(app, {"due": 60})
     finally:
         await app.close()
     async with FakePlatform(delay=0.5) as platform:

@@ -5,42 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from adapters.console.demo import JOINS
 from adapters.console.render import render
-from adapters.console.repl import Console, link_mentions
-from adapters.console.transport import ConsoleTransport
+from adapters.console.repl import link_mentions
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
-from tests.harness import Chat
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _console(chat: Chat, lines: list[str]) -> tuple[Console, list[str]]:
-    said: list[str] = []
-    feed: Iterator[str] = iter(lines)
-
-    async def read(prompt: str) -> str | None:
-        line = next(feed, None)
-        said.append(f"{prompt}{line if line is not None else '<EOF>'}")
-        return line
-
-    transport = ConsoleTransport(write=said.append)
-    console = Console(
-        engine=chat.app.engine,
-        transport=transport,
-        clock=chat.clock,
-        read=read,
-        write=said.append,
-        dispatcher=chat.app.dispatcher(transport, concurrency=1, platforms=frozenset({"console"})),
-    )
-    return console, said
+from tests.support.console import scripted_console
+from tests.support.harness import Chat
 
 
 async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
-    console, said = _console(
+    console, said = scripted_console(
         chat,
         [
             "as maya America/Toronto",
@@ -85,7 +61,7 @@ async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
 
 
 async def test_the_console_asks_who_you_are_first_and_handles_end_of_input(chat: Chat) -> None:
-    console, said = _console(chat, ["help", "wait soon"])
+    console, said = scripted_console(chat, ["help", "wait soon"])
     assert await console.run() == 0
     assert "Say who you are first, e.g. 'as maya'." in said
     assert "'soon' is not a duration I understand" in "\n".join(said)

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from adapters.slack import blocks as slack
@@ -22,6 +21,7 @@ from conversations.curriculum import Curriculum, Library
 from conversations.matching.offers import choice_card
 from conversations.messages import Button, Card, CardField, Message, Section
 from storage.models import Enrolment, MatchOffer, OutboxMessage, Pair, Person, Programme, Role
+from tests.support.cards import assert_slack_accepts, elements
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LIBRARY = Library.load()
@@ -273,36 +273,6 @@ ALL = [
 
 def kinds(messages: list[Message]) -> set[str]:
     return {m.kind for m in messages}
-
-
-# --- checks -------------------------------------------------------------------------------
-
-
-def assert_slack_accepts(blocks: list[dict[str, Any]], *, most: int) -> None:
-    """slack_sdk parses and validates every block, loses nothing, and the limits hold."""
-    assert 0 < len(blocks) <= most
-    parsed = Block.parse_all(blocks)
-    for original, block in zip(blocks, parsed, strict=True):
-        assert block is not None, original
-        block.validate_json()
-        assert block.to_dict() == original  # to_dict validates nested elements too
-        if original["type"] == "section":
-            assert len(original.get("text", {}).get("text", "")) <= 3000
-            assert len(original.get("fields", [])) <= 10
-            assert all(len(f["text"]) <= 2000 for f in original.get("fields", []))
-        if original["type"] == "header":
-            assert len(original["text"]["text"]) <= 150
-        if original["type"] == "actions":
-            assert len(original["elements"]) <= 25
-            for element in original["elements"]:
-                assert len(element["text"]["text"]) <= 75
-                assert len(element.get("value", "")) <= 2000
-    action_ids = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert len(action_ids) == len(set(action_ids))
-
-
-def elements(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
 def test_the_engine_builds_every_kind_of_card_here() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from slack_sdk.models.views import View
 
 from adapters.slack.blocks import form_view, message_blocks
-from tests.harness import Chat, everything_a_programme_says
-from tests.test_slack_blocks import assert_slack_accepts
+from tests.support.cards import assert_slack_accepts
+from tests.support.harness import Chat, everything_a_programme_says
 
 
 async def test_everything_a_programme_says_renders_for_slack(chat: Chat) -> None:

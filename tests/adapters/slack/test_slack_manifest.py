@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,8 +12,8 @@ import yaml
 from adapters.slack.app import BOT_SCOPES
 from adapters.slack.manifest import manifest, manifest_yaml
 from bot.cli import main
+from tests.support.paths import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
 URL = "https://mentor.example.org"
 
 

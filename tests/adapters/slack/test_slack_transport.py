@@ -14,7 +14,7 @@ from adapters.slack.transport import EVENT_TYPE, SlackTransport
 from conversations.delivery import Delivery, DeliveryError
 from conversations.messages import Attachment, Button, Card, Message, Section
 from storage.models import Pair, Person, Programme, Workspace
-from tests.fake_slack import FakeSlack, Reply
+from tests.support.fake_slack import FakeSlack, Reply
 
 TOKEN = "xoxb-test"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))

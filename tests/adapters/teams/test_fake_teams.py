@@ -19,7 +19,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from msrest.exceptions import ClientRequestError
 
-from tests.fake_teams import ADAPTIVE_CARD, FakeBotConnector, Reply, Sent
+from tests.support.fake_teams import ADAPTIVE_CARD, FakeBotConnector, Reply, Sent
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 ``/api/messages`` on the real aiohttp server and botbuilder's CloudAdapter, with
 ``serviceUrl`` pointing at a local fake Bot Connector that records what the bot sends.
 
-The activities are stored in ``tests/fixtures/teams/`` as Teams sends them (a
+The activities are stored in ``tests/support/fixtures/teams/`` as Teams sends them (a
 message, a channel message with an @mention, an ``Action.Submit`` message, an
 ``adaptiveCard/action`` invoke, ``installationUpdate`` and ``conversationUpdate``
 with ``membersAdded``), with ``{placeholders}`` for who speaks and where.
@@ -14,10 +14,8 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -27,180 +25,37 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from adapters.teams.connector import TeamsConfig
-from bot.app import App, build
+from bot.app import build
 from bot.config import load_settings
 from bot.server import make_web_app
-from conversations.clock import VirtualClock
-from conversations.delivery import Dispatcher
 from storage.models import (
     CheckIn,
     InboundEvent,
-    OutboxMessage,
     OutboxStatus,
     Person,
     TeamsConversation,
 )
-from tests.fake_teams import FakeBotConnector, Reply
-from tests.harness import START
-from tests.test_teams_cards import _validator
-
-FIXTURES = Path(__file__).parent / "fixtures" / "teams"
-TENANT = "t1"
-CHANNEL = "19:general@thread.tacv2"
-TEAM = "19:team@thread.tacv2"
-PEOPLE = {
-    "29:maya": ("Maya", "America/Toronto"),
-    "29:ana": ("Ana", "America/Toronto"),
-    "29:ben": ("Ben", "America/Halifax"),
-}
-
-
-def activity(fixture: str, **values: str) -> dict[str, Any]:
-    """A fixture activity with its ``{placeholders}`` filled in (JSON-escaped)."""
-    text = (FIXTURES / f"{fixture}.json").read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", json.dumps(value)[1:-1])
-    return dict(json.loads(text))
-
-
-def chat(user: str) -> str:
-    return FakeBotConnector.personal_conversation_id(user)
-
-
-@dataclass
-class TeamsWorld:
-    fake: FakeBotConnector
-    server: TestServer
-    app: App
-    dispatcher: Dispatcher
-    http: aiohttp.ClientSession
-    sequence: int = 0
-
-    def _who(self, user: str) -> dict[str, str]:
-        name, zone = PEOPLE[user]
-        self.sequence += 1
-        return {
-            "id": f"1700000000{self.sequence:03d}",
-            "serviceUrl": self.fake.service_url,
-            "user": user,
-            "name": name,
-            "aad": f"aad-{name.lower()}",
-            "tenant": TENANT,
-            "timezone": zone,
-            "conversation": chat(user),
-        }
-
-    async def post(
-        self, body: dict[str, Any] | bytes, *, headers: dict[str, str] | None = None
-    ) -> tuple[int, Any]:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        async with self.http.post(
-            self.server.make_url("/api/messages"), data=data, headers=sent
-        ) as response:
-            raw = await response.read()
-            try:
-                return response.status, json.loads(raw) if raw else None
-            except ValueError:
-                return response.status, raw.decode(errors="replace")
-
-    async def install(self, user: str) -> None:
-        status, _ = await self.post(activity("installation_update", **self._who(user)))
-        assert status == 200
-
-    async def say(self, user: str, text: str) -> list[str]:
-        """``user`` types ``text`` in their 1:1 chat; returns what the bot answered there."""
-        before = len(self.fake.messages(chat(user)))
-        status, _ = await self.post(activity("message", text=text, **self._who(user)))
-        assert status == 200
-        return self.fake.texts(chat(user))[before:]
-
-    async def say_in_channel(self, user: str, text: str, mentions: list[str]) -> int:
-        body = activity("channel_message", text=text, channel=CHANNEL, team=TEAM, **self._who(user))
-        for mentioned in mentions:
-            name = PEOPLE[mentioned][0]
-            body["entities"].append(
-                {
-                    "mentioned": {"id": mentioned, "name": name},
-                    "text": f"<at>{name}</at>",
-                    "type": "mention",
-                }
-            )
-        status, _ = await self.post(body)
-        return status
-
-    def card_with(self, user: str, title: str) -> tuple[str, dict[str, Any]]:
-        """The newest message in ``user``'s chat with a button ``title``: (id, its data)."""
-        for sent in reversed(self.fake.messages(chat(user))):
-            for attachment in sent.activity.get("attachments") or []:
-                for found in _actions(attachment.get("content") or {}):
-                    if found.get("title") == title:
-                        return sent.activity_id, dict(found["data"])
-        raise AssertionError(f"no card with {title!r} in {self.fake.texts(chat(user))}")
-
-    async def press(
-        self, user: str, title: str, inputs: dict[str, str] | None = None
-    ) -> tuple[int, Any]:
-        """``user`` presses ``title`` on the newest card that has it (``Action.Submit``)."""
-        activity_id, data = self.card_with(user, title)
-        body = activity("message_submit", replyToId=activity_id, **self._who(user))
-        body["value"] = {**data, **(inputs or {})}
-        return await self.post(body)
-
-    async def outbox(self) -> list[OutboxMessage]:
-        async with self.app.sessions() as session:
-            return list(
-                (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
-            )
-
-    async def count(self, model: type[Any]) -> int:
-        async with self.app.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def _actions(element: Any) -> list[dict[str, Any]]:
-    """Every action in a card, however nested."""
-    found: list[dict[str, Any]] = []
-    if isinstance(element, dict):
-        if str(element.get("type", "")).startswith("Action."):
-            found.append(element)
-        for value in element.values():
-            found += _actions(value)
-    elif isinstance(element, list):
-        for item in element:
-            found += _actions(item)
-    return found
-
-
-async def _world(database_url: str, config: TeamsConfig) -> AsyncIterator[TeamsWorld]:
-    async with FakeBotConnector(tenant_id=TENANT) as fake:
-        for user, (name, _zone) in PEOPLE.items():
-            fake.add_member(user, name, email=f"{name.lower()}@example.org")
-        settings = load_settings(database_url=database_url, teams_enabled=True)
-        app = await build(settings, clock=VirtualClock(START), upgrade=False)
-        server = TestServer(make_web_app(app, teams=config), port=0)
-        await server.start_server()
-        from adapters.teams.connector import cloud_adapter
-        from adapters.teams.transport import TeamsTransport
-        from bot.transports import Router
-
-        transport = TeamsTransport(
-            cloud_adapter(config), app.sessions, app_id=config.app_id, now=app.clock.now
-        )
-        dispatcher = app.dispatcher(
-            Router({"teams": transport}), concurrency=1, platforms=frozenset({"teams"})
-        )
-        async with aiohttp.ClientSession() as http:
-            yield TeamsWorld(fake=fake, server=server, app=app, dispatcher=dispatcher, http=http)
-        await server.close()
+from tests.support.cards import adaptive_card_validator
+from tests.support.fake_teams import Reply
+from tests.support.teams_world import (
+    CHANNEL,
+    PEOPLE,
+    TEAM,
+    TENANT,
+    TeamsWorld,
+    activity,
+    card_actions,
+    chat,
+    teams_world,
+)
 
 
 @pytest.fixture
 async def teams(database_url: str) -> AsyncIterator[TeamsWorld]:
-    async for world in _world(database_url, TeamsConfig()):
+    async for world in teams_world(database_url, TeamsConfig()):
         yield world
 
 
@@ -242,14 +97,14 @@ async def test_a_whole_pairing_runs_over_teams(teams: TeamsWorld) -> None:
     assert status == 200
     [update] = teams.fake.updates(chat("29:ben"))
     card = update.activity["attachments"][0]["content"]
-    assert _actions(card) == []  # redrawn in place: nobody answers it twice
+    assert card_actions(card) == []  # redrawn in place: nobody answers it twice
     assert "✓ We met (Ben)" in json.dumps(card, ensure_ascii=False)
 
     await teams.dispatcher.drain()
     for user in ("29:ana", "29:ben"):  # check-ins arrive proactively
         assert any("How did session 1" in t for t in teams.fake.texts(chat(user)))
 
-    validator = _validator()
+    validator = adaptive_card_validator()
     for card in teams.fake.cards():
         validator.validate(card)
         assert card["version"] == "1.5"
@@ -271,7 +126,7 @@ async def test_a_check_in_form_is_filled_in_a_card_and_stays_private(teams: Team
     assert status == 200
     assert any("thank" in t.lower() for t in teams.fake.texts(chat("29:ben"))[before:])
     [update] = teams.fake.updates(chat("29:ben"))[-1:]
-    assert _actions(update.activity["attachments"][0]["content"]) == []
+    assert card_actions(update.activity["attachments"][0]["content"]) == []
     async with teams.app.sessions() as session:
         [checkin] = (await session.scalars(select(CheckIn))).all()
     assert checkin.rating == 4
@@ -294,8 +149,8 @@ async def test_a_card_answered_with_action_execute_is_redrawn_in_the_invoke_resp
     assert status == 200
     assert answer["statusCode"] == 200
     assert answer["type"] == "application/vnd.microsoft.card.adaptive"
-    assert _actions(answer["value"]) == []
-    _validator().validate(answer["value"])
+    assert card_actions(answer["value"]) == []
+    adaptive_card_validator().validate(answer["value"])
 
 
 async def test_a_refused_button_leaves_the_card_as_it_was(teams: TeamsWorld) -> None:
@@ -667,7 +522,7 @@ async def secured(database_url: str) -> AsyncIterator[TeamsWorld]:
         },
     )
     try:
-        async for world in _world(database_url, config):
+        async for world in teams_world(database_url, config):
             yield world
     finally:
         keys.close()
@@ -828,5 +683,5 @@ async def test_an_executive_gets_the_weekly_digest_with_its_chart_in_the_card(
     weekly = digests[-1]
     [image] = [e for e in weekly["body"] if e["type"] == "Image"]
     assert image["url"].startswith("data:image/png;base64,")
-    _validator().validate(weekly)
+    adaptive_card_validator().validate(weekly)
     assert _consent_cards(teams, "29:maya") == []  # a picture is not offered as a file

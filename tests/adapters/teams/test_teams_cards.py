@@ -6,11 +6,8 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from adapters.teams.cards import adaptive_card, answered_card, submitted
@@ -25,49 +22,8 @@ from conversations.messages import (
     Option,
     Section,
 )
-from tests.harness import Chat, everything_a_programme_says
-
-SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
-MAX_BYTES = 40_000
-
-
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    path = SCHEMAS / "adaptive-card-1.5.json"
-    if not path.is_file():
-        pytest.fail(
-            f"the Adaptive Card schema is missing: expected {path} "
-            "(CI lays shared/ beside the checkout; see shared/schemas/README.md)"
-        )
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def assert_teams_accepts(card: dict[str, Any]) -> None:
-    errors = sorted(_validator().iter_errors(card), key=lambda e: list(e.absolute_path))
-    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5])
-    assert card["version"] == "1.5"
-    size = len(json.dumps(card).encode("utf-8"))
-    assert size < MAX_BYTES, f"card is {size} bytes"
-    assert len(json.dumps(card, ensure_ascii=False).encode("utf-8")) <= size
-
-
-def _all_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    actions = list(card.get("actions", []))
-    for element in card["body"]:
-        if element["type"] == "ActionSet":
-            actions += element["actions"]
-    return actions
-
-
-def press(card: dict[str, Any], title: str, inputs: dict[str, str]) -> dict[str, Any]:
-    """What Teams sends for pressing ``title``: the action's data and the inputs beside it."""
-    ids = {element.get("id") for element in card["body"]}
-    assert set(inputs) <= ids, f"{set(inputs) - ids} are not inputs of the card"
-    (pressed,) = [a for a in _all_actions(card) if a["title"] == title]
-    return {**pressed["data"], **inputs}
+from tests.support.cards import all_actions, assert_teams_accepts, press
+from tests.support.harness import Chat, everything_a_programme_says
 
 
 async def test_everything_a_programme_says_renders_for_teams(chat: Chat) -> None:
@@ -77,12 +33,12 @@ async def test_everything_a_programme_says_renders_for_teams(chat: Chat) -> None
     for message in messages:
         card = adaptive_card(message)
         assert_teams_accepts(card)
-        assert len(_all_actions(card)) == len(message.buttons())
+        assert len(all_actions(card)) == len(message.buttons())
 
     agenda = next(m for m in messages if m.kind == "agenda" and m.buttons())
     answered = answered_card(agenda, label="Done", by="Ben")
     assert_teams_accepts(answered)
-    assert "actions" not in answered and not _all_actions(answered)
+    assert "actions" not in answered and not all_actions(answered)
     assert not any(e["type"].startswith("Input.") for e in answered["body"])
     assert answered["body"][-1]["text"] == "✓ Done (Ben)"
 

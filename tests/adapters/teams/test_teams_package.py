@@ -15,8 +15,8 @@ import pytest
 from adapters.teams.package import color_icon, manifest, outline_icon
 from bot.cli import main
 from conversations import commands
+from tests.support.paths import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
 APP_ID = "1f0c2a4e-5b6d-4c7e-8f90-a1b2c3d4e5f6"
 HOST = "mentor.example.org"
 

@@ -3,7 +3,7 @@ recorded, and what the dispatcher is told when Teams says no.
 
 ``TeamsTransport`` is exercised directly (no dispatcher) with real database rows, real
 botbuilder (``CloudAdapter`` and its msrest connector client) and the local fake
-connector of :mod:`tests.fake_teams`, on SQLite and PostgreSQL. This matters because the
+connector of :mod:`tests.support.fake_teams`, on SQLite and PostgreSQL. This matters because the
 transport's promises are only observable at those edges: Teams can never be asked
 whether a message arrived, so the ``teams_messages`` rows are what keeps a retry from
 posting a pair's message twice; the references in ``people`` and ``teams_conversations``
@@ -38,8 +38,8 @@ from storage.models import (
     TeamsMessage,
     Workspace,
 )
-from tests.fake_teams import ADAPTIVE_CARD, FakeBotConnector, Reply
-from tests.harness import START
+from tests.support.fake_teams import ADAPTIVE_CARD, FakeBotConnector, Reply
+from tests.support.harness import START
 
 TENANT = "t1"
 BOT = {"id": "28:bot", "name": "Mentor Bot"}

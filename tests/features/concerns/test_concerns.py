@@ -22,9 +22,8 @@ from conversations.concerns import Step, escalate_due, take
 from conversations.events import ButtonPressed, FormSubmitted
 from conversations.messages import Message
 from storage.models import AuditEntry, Concern, OutboxMessage, Pair, PairStatus, Person
-from tests.harness import Chat, programme_with_pair
-from tests.test_slack_blocks import assert_slack_accepts, elements
-from tests.test_teams_cards import assert_teams_accepts, press
+from tests.support.cards import assert_slack_accepts, assert_teams_accepts, elements, press
+from tests.support.harness import Chat, programme_with_pair
 
 WORDS = "At our last meeting he asked me to keep our chats secret from my manager."
 CONTACTS = ["dev", "cleo", "maya", "eve"]

@@ -20,7 +20,7 @@ from storage.models import (
     Pair,
     Person,
 )
-from tests.harness import Chat, accept_conduct, programme_with_pair
+from tests.support.harness import Chat, accept_conduct, programme_with_pair
 
 BUDDY_CODE_START = "1. There are no silly questions here, and no one keeps score."
 

@@ -27,8 +27,8 @@ from storage.models import (
     Person,
     Programme,
 )
-from tests.harness import Chat
-from tests.test_console import _console
+from tests.support.console import scripted_console
+from tests.support.harness import Chat
 
 HEADER = (
     "id,email,name,role,department,title,seniority,manager,skills,interests,goals,"
@@ -524,7 +524,7 @@ async def test_the_console_attaches_a_file_and_saves_the_export(
         "id,name,role,skills\nana,Ana Silva,mentor,python\nben,Ben Okafor,mentee,\n",
         encoding="utf-8",
     )
-    console, said = _console(
+    console, said = scripted_console(
         chat,
         [
             "as maya",

@@ -35,7 +35,7 @@ from storage.models import (
     PulseResponse,
     Workspace,
 )
-from tests.harness import open_chat, programme_with_pair
+from tests.support.harness import open_chat, programme_with_pair
 
 NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 SECRET = "SECRET-REFLECTION nobody may read"

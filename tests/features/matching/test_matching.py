@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from conversations.events import ButtonPressed
 from storage.models import MatchOffer, OfferStatus, Pair, PairStatus
-from tests.harness import Chat, accept_conduct
+from tests.support.harness import Chat, accept_conduct
 
 
 def at(handle: str) -> str:

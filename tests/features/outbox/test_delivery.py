@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from conversations.delivery import MAX_ATTEMPTS, Claim, Delivery, DeliveryError
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person
-from tests.harness import Chat, programme_with_pair
+from tests.support.harness import Chat, programme_with_pair
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import CheckIn, Pair, PairStatus, Role, RoleGrant
-from tests.harness import Chat, accept_conduct, programme_with_pair
+from tests.support.harness import Chat, accept_conduct, programme_with_pair
 
 
 async def test_the_first_person_in_a_workspace_becomes_its_coordinator(chat: Chat) -> None:

@@ -38,7 +38,7 @@ from storage.models import (
     TeamsMessage,
     Workspace,
 )
-from tests.harness import Chat, open_chat
+from tests.support.harness import Chat, open_chat
 
 PEOPLE = {
     "ana": ("Anastasia Quillfeather", "a.quillfeather@example.org"),

@@ -27,8 +27,8 @@ from conversations.events import CommandSent, PersonJoined
 from conversations.messages import Attachment, Message
 from conversations.safeguarding import clearance_expired
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person
-from tests.fake_slack import FakeSlack
-from tests.harness import START, Chat, accept_conduct, programme_with_pair
+from tests.support.fake_slack import FakeSlack
+from tests.support.harness import START, Chat, accept_conduct, programme_with_pair
 
 STEM = "Women in STEM youth mentoring"
 PAUSED = f"Your pairing in {STEM} has been paused by the programme team. Nothing you need to do."
