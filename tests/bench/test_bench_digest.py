@@ -65,6 +65,7 @@ def test_bench_digest_reports_the_seeded_figures(capsys: pytest.CaptureFixture[s
     not os.environ.get("TEST_DATABASE_URL"),
     reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
 )
+@pytest.mark.postgres
 def test_bench_digest_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*ARGV, "--database", "postgresql"]) == 0
     [result] = json.loads(capsys.readouterr().out)["results"]

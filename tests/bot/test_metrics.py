@@ -172,6 +172,7 @@ def test_outcomes_are_named_by_status_class() -> None:
     assert platform_of("/metrics") is None
 
 
+@pytest.mark.process
 async def test_a_worker_serves_health_readiness_and_its_own_metrics_on_metrics_port(
     database_url: str, tmp_path: Path
 ) -> None:

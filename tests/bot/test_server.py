@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import build
@@ -66,6 +67,7 @@ async def test_readyz_is_503_while_a_migration_is_missing(tmp_path: Path) -> Non
     assert body == {"status": "unavailable", "database": "ok", "migrations": "at 0007, not 0008"}
 
 
+@pytest.mark.process
 async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -12,10 +12,13 @@ from sqlalchemy.engine import make_url
 
 from storage import db, migrate
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"),
-    reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
+    ),
+]
 
 
 async def test_five_instances_migrating_a_fresh_database_at_once_all_start() -> None:

@@ -60,10 +60,13 @@ from tests.support.slack_world import SECRET, payload
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.teams_world import PEOPLE, TENANT, activity
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"),
-    reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
+    ),
+]
 
 OUTAGE = 10.0
 """Seconds the database stays unreachable."""
@@ -149,6 +152,7 @@ def friendly(said: str) -> bool:
     return TRY_AGAIN in said and not any(word in said for word in TRACE_WORDS)
 
 
+@pytest.mark.process
 async def test_a_ten_second_database_outage_loses_nothing_and_nobody_sees_an_error(
     pg_url: str, tmp_path: Path
 ) -> None:

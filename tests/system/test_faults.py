@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
@@ -48,6 +49,7 @@ QUICK = {"OUTBOX_CONCURRENCY": "16", "OUTBOX_LEASE_SECONDS": "5"}
 """Sixteen sends side by side, and a crashed process's rows free again after 5 s."""
 
 
+@pytest.mark.process
 async def test_a_server_killed_during_a_fan_out_of_1000_restarts_and_sends_each_once(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -86,6 +88,7 @@ async def test_a_server_killed_during_a_fan_out_of_1000_restarts_and_sends_each_
     assert set(keys) - before <= by_second
 
 
+@pytest.mark.process
 async def test_streaks_of_500_and_429_from_both_platforms_end_with_each_message_sent_once(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -138,6 +141,7 @@ async def test_streaks_of_500_and_429_from_both_platforms_end_with_each_message_
     }
 
 
+@pytest.mark.process
 async def test_the_same_slack_event_three_times_at_once_has_one_effect(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -26,10 +26,14 @@ from tests.support.bot_process import BotProcess, arrival, start_bot, stop
 from tests.support.fake_platform import FakePlatform
 from tests.support.outbox_helpers import check_exactly_once, outbox, seed, sender_pid
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL"),
-    reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.process,
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
+    ),
+]
 
 SETTLE = 1.5
 """After the last key arrives: time for the senders to record it, and to see nothing more."""

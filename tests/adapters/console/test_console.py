@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from adapters.console.demo import JOINS
 from adapters.console.render import render
 from adapters.console.repl import link_mentions
@@ -102,6 +104,7 @@ def test_cards_render_with_numbered_buttons_and_form_fields() -> None:
     )
 
 
+@pytest.mark.process
 def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(
