@@ -11,6 +11,7 @@ ERROR record was handled as bad input, not by accident.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -270,6 +271,12 @@ class ErrorLog:
 
 @contextmanager
 def error_log() -> Iterator[ErrorLog]:
+    """Listen for ERROR records from here on.
+
+    Garbage is collected first: an aiohttp session another test left unclosed complains
+    at ERROR when it is collected, which would otherwise land in whichever test happens
+    to be running then (with xdist, any of them)."""
+    gc.collect()
     collector = _Collector()
     root = logging.getLogger()
     root.addHandler(collector)

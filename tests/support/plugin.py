@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -41,6 +42,10 @@ async def _create_pg_database(name: str) -> str:
     admin = db.create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A commit need not wait for the disk: nothing here outlives the run, and a test
+        # commits hundreds of times on a machine whose disk other runs share. What a
+        # commit makes visible, and when, is unchanged.
+        await conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     await admin.dispose()
     url = make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
     engine = db.create_engine(url)
@@ -84,11 +89,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def _empty_tables(url: str) -> None:
-    engine = db.create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+    """Every table emptied and every sequence restarted, as ``TRUNCATE … RESTART IDENTITY``
+    would, but with DELETE: a test leaves a handful of rows, and TRUNCATE replaces every
+    table's and index's files (about 0.4 s for the schema, against 0.03 s)."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        sequences = await conn.fetch(
+            "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences"
+        )
+        script = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+        script += [f"ALTER SEQUENCE {name} RESTART" for (name,) in sequences]
+        async with conn.transaction():
+            await conn.execute(";\n".join(script))
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=BACKENDS)
