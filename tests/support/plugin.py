@@ -13,14 +13,17 @@ Fixtures live here and only here; test modules never import them (or each other)
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +34,27 @@ from tests.support.slack_world import SlackWorld, slack_world
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def _remembering(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``yaml.safe_load`` that parses each distinct text once per process and hands out
+    copies. Every test builds an app and every app reads the bundled curricula; parsing
+    their YAML again each time took about a third of a typical test's time. The answer
+    for a text never changes, errors are never remembered, and nobody shares a result."""
+    seen: dict[str, Any] = {}
+
+    def safe_load(stream: Any) -> Any:
+        if not isinstance(stream, str):
+            return parse(stream)
+        if stream not in seen:
+            seen[stream] = parse(stream)
+        return copy.deepcopy(seen[stream])
+
+    return safe_load
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    yaml.safe_load = _remembering(yaml.safe_load)
 
 
 def _pg_admin_url() -> str:
