@@ -4,6 +4,7 @@ asserted."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -29,6 +30,20 @@ TINY = suite.Sizes(
     mentors=20,
 )
 SECTIONS = ("inbound", "memory", "tick", "fanout", "digest", "matching")
+LISTING = dataclasses.replace(
+    TINY,
+    requests=8,
+    warmup=2,
+    concurrency=2,
+    tick_pairs=30,
+    fanout_messages=10,
+    fanout_channels=10,
+    digest_pairs=12,
+    digest_checkins=60,
+    mentees=8,
+    mentors=4,
+)
+"""Smaller still for the table, which names the benchmarks and reads no figure."""
 
 
 def _databases() -> list[str]:
@@ -69,7 +84,7 @@ def test_bench_all_quick_json_has_every_section_and_every_figure_beside_its_base
 def test_bench_all_table_lists_every_benchmark(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(suite, "QUICK", TINY)
+    monkeypatch.setattr(suite, "QUICK", LISTING)
     assert main(["bench", "all", "--quick"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("mentorbot bench all (quick sizes")
