@@ -50,6 +50,7 @@ def _databases() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
+@pytest.mark.process
 def test_bench_all_quick_json_has_every_section_and_every_figure_beside_its_baseline(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +82,7 @@ def test_bench_all_quick_json_has_every_section_and_every_figure_beside_its_base
     assert len(targets) >= 8  # throughput ratio, p99, memory twice, tick, fan-out, digest…
 
 
+@pytest.mark.process
 def test_bench_all_table_lists_every_benchmark(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

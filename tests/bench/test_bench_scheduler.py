@@ -46,6 +46,7 @@ def test_bench_tick_table_names_every_figure(capsys: pytest.CaptureFixture[str])
         assert label in out
 
 
+@pytest.mark.process
 def test_bench_fanout_delivers_every_message_exactly_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
