@@ -51,6 +51,7 @@ def _databases() -> list[str]:
 
 
 @pytest.mark.process
+@pytest.mark.slow
 def test_bench_all_quick_json_has_every_section_and_every_figure_beside_its_baseline(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,6 +84,7 @@ def test_bench_all_quick_json_has_every_section_and_every_figure_beside_its_base
 
 
 @pytest.mark.process
+@pytest.mark.slow
 def test_bench_all_table_lists_every_benchmark(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

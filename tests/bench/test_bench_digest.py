@@ -52,6 +52,7 @@ def _check(result: dict[str, Any], database: str) -> None:
     assert result["compose_seconds"] > 0 and result["png_bytes"] > 0
 
 
+@pytest.mark.slow
 def test_bench_digest_reports_the_seeded_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*ARGV, "--database", "sqlite"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -66,6 +67,7 @@ def test_bench_digest_reports_the_seeded_figures(capsys: pytest.CaptureFixture[s
     reason="TEST_DATABASE_URL is not set: PostgreSQL leg skipped",
 )
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_bench_digest_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*ARGV, "--database", "postgresql"]) == 0
     [result] = json.loads(capsys.readouterr().out)["results"]

@@ -28,6 +28,7 @@ def test_the_benchmark_signs_commands_the_way_slack_does() -> None:
 
 
 @pytest.mark.process
+@pytest.mark.slow
 def test_every_command_is_answered_and_every_status_reply_arrives(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -58,6 +59,7 @@ def test_every_command_is_answered_and_every_status_reply_arrives(
 
 
 @pytest.mark.process
+@pytest.mark.slow
 def test_memory_is_read_from_both_servers_after_a_warm_up_in_which_everyone_spoke(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -47,6 +47,7 @@ def test_bench_tick_table_names_every_figure(capsys: pytest.CaptureFixture[str])
 
 
 @pytest.mark.process
+@pytest.mark.slow
 def test_bench_fanout_delivers_every_message_exactly_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -118,6 +118,7 @@ async def test_slack_requests_are_counted_by_outcome_and_timed(slack: SlackWorld
     assert not any(dict(labels).get("platform") not in (None, "slack") for _, labels in samples)
 
 
+@pytest.mark.slow
 async def test_a_serving_process_counts_its_ticks_deliveries_retries_and_429s(
     database_url: str,
 ) -> None:
@@ -173,6 +174,7 @@ def test_outcomes_are_named_by_status_class() -> None:
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_a_worker_serves_health_readiness_and_its_own_metrics_on_metrics_port(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -68,6 +68,7 @@ async def test_readyz_is_503_while_a_migration_is_missing(tmp_path: Path) -> Non
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_mentorbot_serve_migrates_and_answers(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

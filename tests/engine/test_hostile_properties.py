@@ -431,6 +431,7 @@ async def _directory(chat: Chat) -> Directory:
 
 @examples(60)
 @given(content=csv_files(), skip=st.booleans(), name=st.sampled_from(["people.csv", "x.txt"]))
+@pytest.mark.slow
 async def test_any_csv_file_is_imported_as_documented_or_refused_changing_nothing(
     chat: Chat, errors: ErrorLog, content: bytes, skip: bool, name: str
 ) -> None:
@@ -575,6 +576,7 @@ def _slack_bases(slack: SlackWorld) -> dict[str, tuple[dict[str, Any], str]]:
 
 @examples(60)
 @given(data=st.data())
+@pytest.mark.slow
 async def test_any_slack_payload_gets_a_clear_answer_and_a_refusal_changes_nothing(
     slack: SlackWorld, errors: ErrorLog, data: st.DataObject
 ) -> None:
@@ -615,6 +617,7 @@ def _teams_bases(teams: TeamsWorld) -> list[dict[str, Any]]:
 
 @examples(60)
 @given(data=st.data())
+@pytest.mark.slow
 async def test_any_teams_activity_gets_a_clear_answer_and_a_refusal_changes_nothing(
     teams: TeamsWorld, errors: ErrorLog, data: st.DataObject
 ) -> None:

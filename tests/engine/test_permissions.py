@@ -154,6 +154,7 @@ async def _run(chat: Chat, handle: str, text: str) -> list[Any]:
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.slow
 async def test_each_role_may_use_exactly_the_verbs_the_policy_gives_it(
     chat: Chat, role: str
 ) -> None:
@@ -201,6 +202,7 @@ async def _workspace_rows(chat: Chat, external_id: str) -> dict[str, list[tuple[
         return found
 
 
+@pytest.mark.slow
 async def test_a_coordinator_of_another_workspace_cannot_touch_this_one(chat: Chat) -> None:
     load_all()
     other = chat.elsewhere("globex")

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from conversations.delivery import DeliveryError
@@ -51,6 +52,7 @@ async def _rows(chat: Chat, kind: str) -> list[OutboxMessage]:
         )
 
 
+@pytest.mark.slow
 async def test_everything_reaches_each_person_in_their_own_working_hours_across_dst(
     chat: Chat,
 ) -> None:
@@ -63,6 +65,7 @@ async def test_everything_reaches_each_person_in_their_own_working_hours_across_
     assert summer and all(inside_hours(w, "America/Halifax") for w in summer)
 
 
+@pytest.mark.slow
 async def test_a_pair_with_no_shared_working_hours_hears_while_both_are_awake(chat: Chat) -> None:
     await _pair(chat, mentor="ana", mentee="dev")  # Toronto and Kolkata
     await chat.hours(24 * 8)
@@ -71,6 +74,7 @@ async def test_a_pair_with_no_shared_working_hours_hears_while_both_are_awake(ch
         assert 7 <= agenda.astimezone(ZoneInfo(zone)).hour < 21
 
 
+@pytest.mark.slow
 async def test_quiet_days_hold_nudges_until_the_next_working_day(chat: Chat) -> None:
     await _pair(chat)
     assert "Quiet days: 2026-03-05" in await chat.say("maya", "quiet add 2026-03-05")
@@ -79,6 +83,7 @@ async def test_quiet_days_hold_nudges_until_the_next_working_day(chat: Chat) -> 
     assert nudge == datetime(2026, 3, 6, 13, tzinfo=UTC)  # Friday, when both are at work
 
 
+@pytest.mark.slow
 async def test_a_nudge_no_longer_needed_is_skipped_not_sent(chat: Chat) -> None:
     await _pair(chat)
     await chat.hours(85)  # the mid-cycle nudge is queued overnight, for the morning
@@ -91,6 +96,7 @@ async def test_a_nudge_no_longer_needed_is_skipped_not_sent(chat: Chat) -> None:
     assert _delivered(chat, "meet_nudge") == []
 
 
+@pytest.mark.slow
 async def test_after_downtime_what_is_useful_goes_once_and_nothing_bursts(chat: Chat) -> None:
     await _pair(chat)
     chat.clock.advance(timedelta(days=35))  # five cadences pass with no process running
@@ -103,6 +109,7 @@ async def test_after_downtime_what_is_useful_goes_once_and_nothing_bursts(chat: 
     assert pair is not None and pair.session_index == 1
 
 
+@pytest.mark.slow
 async def test_an_unanswered_checkin_is_reminded_at_most_twice(chat: Chat) -> None:
     await _pair(chat)
     await chat.say("ben", "met")
@@ -117,6 +124,7 @@ async def test_an_unanswered_checkin_is_reminded_at_most_twice(chat: Chat) -> No
     assert len(_delivered(chat, "checkin_reminder")) == 2
 
 
+@pytest.mark.slow
 async def test_milestone_pulses_arrive_and_are_recorded(chat: Chat) -> None:
     await _pair(chat)
     for _ in range(2):  # keep meeting so nobody stalls
@@ -134,6 +142,7 @@ async def test_milestone_pulses_arrive_and_are_recorded(chat: Chat) -> None:
     assert ratings == [4]
 
 
+@pytest.mark.slow
 async def test_a_stalled_pair_is_escalated_to_coordinators_with_one_click_actions(
     chat: Chat,
 ) -> None:
@@ -162,6 +171,7 @@ async def test_a_stalled_pair_is_escalated_to_coordinators_with_one_click_action
     )
 
 
+@pytest.mark.slow
 async def test_a_long_silence_gives_notice_then_pauses(chat: Chat) -> None:
     await _pair(chat)
     await chat.wait(days=84)
@@ -177,6 +187,7 @@ async def test_a_long_silence_gives_notice_then_pauses(chat: Chat) -> None:
     assert len(chat.kinds("ben")) == before  # nothing more while paused
 
 
+@pytest.mark.slow
 async def test_keep_going_cancels_the_pause(chat: Chat) -> None:
     await _pair(chat)
     await chat.wait(days=84)
@@ -187,6 +198,7 @@ async def test_keep_going_cancels_the_pause(chat: Chat) -> None:
     assert "auto_paused" not in chat.kinds("ben")
 
 
+@pytest.mark.slow
 async def test_snoozed_nudges_are_held_and_stale_ones_dropped(chat: Chat) -> None:
     await _pair(chat)
     await chat.say("ben", "met")
@@ -246,6 +258,7 @@ async def test_two_planners_at_once_advance_each_pair_once(chat: Chat) -> None:
     assert pair is not None and pair.session_index == 1 and agendas == 1
 
 
+@pytest.mark.slow
 async def test_the_weekly_digest_arrives_at_the_executives_local_time_once_a_week(
     chat: Chat,
 ) -> None:

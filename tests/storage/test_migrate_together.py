@@ -21,6 +21,7 @@ pytestmark = [
 ]
 
 
+@pytest.mark.slow
 async def test_five_instances_migrating_a_fresh_database_at_once_all_start() -> None:
     server = make_url(db.normalise_url(os.environ["TEST_DATABASE_URL"]))
     name = f"mentorbot_race_{uuid.uuid4().hex[:8]}"

@@ -29,6 +29,7 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     await engine.dispose()
 
 
+@pytest.mark.slow
 async def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = db.create_engine(database_url)
     try:

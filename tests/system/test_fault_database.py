@@ -153,6 +153,7 @@ def friendly(said: str) -> bool:
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_a_ten_second_database_outage_loses_nothing_and_nobody_sees_an_error(
     pg_url: str, tmp_path: Path
 ) -> None:

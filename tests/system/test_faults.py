@@ -50,6 +50,7 @@ QUICK = {"OUTBOX_CONCURRENCY": "16", "OUTBOX_LEASE_SECONDS": "5"}
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_a_server_killed_during_a_fan_out_of_1000_restarts_and_sends_each_once(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -89,6 +90,7 @@ async def test_a_server_killed_during_a_fan_out_of_1000_restarts_and_sends_each_
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_streaks_of_500_and_429_from_both_platforms_end_with_each_message_sent_once(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -142,6 +144,7 @@ async def test_streaks_of_500_and_429_from_both_platforms_end_with_each_message_
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_the_same_slack_event_three_times_at_once_has_one_effect(
     database_url: str, tmp_path: Path
 ) -> None:

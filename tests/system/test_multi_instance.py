@@ -67,6 +67,7 @@ async def start_worker(
     )
 
 
+@pytest.mark.slow
 async def test_two_worker_processes_share_the_outbox_and_send_every_message_once(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -88,6 +89,7 @@ async def test_two_worker_processes_share_the_outbox_and_send_every_message_once
     )
 
 
+@pytest.mark.slow
 async def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -120,6 +122,7 @@ async def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing(
     assert set(platform.confirmed) <= by_second
 
 
+@pytest.mark.slow
 async def test_streaks_of_500_and_429_end_with_every_message_delivered_once(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -142,6 +145,7 @@ async def test_streaks_of_500_and_429_end_with_every_message_delivered_once(
     assert all(attempts[key] == 1 for key in set(keys) - set(refused))
 
 
+@pytest.mark.slow
 async def test_a_batch_that_outlasts_its_lease_is_not_sent_twice(
     pg_url: str, tmp_path: Path
 ) -> None:

@@ -80,6 +80,7 @@ async def terminated(bot: BotProcess) -> int:
 
 
 @pytest.mark.process
+@pytest.mark.slow
 async def test_sigterm_finishes_in_flight_sends_and_hands_back_the_rest(
     database_url: str, tmp_path: Path
 ) -> None:

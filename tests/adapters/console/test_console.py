@@ -105,6 +105,7 @@ def test_cards_render_with_numbered_buttons_and_form_fields() -> None:
 
 
 @pytest.mark.process
+@pytest.mark.slow
 def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(

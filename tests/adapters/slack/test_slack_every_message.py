@@ -3,6 +3,7 @@ Block Kit that slack_sdk's models accept, within Slack's limits."""
 
 from __future__ import annotations
 
+import pytest
 from slack_sdk.models.views import View
 
 from adapters.slack.blocks import form_view, message_blocks
@@ -10,6 +11,7 @@ from tests.support.cards import assert_slack_accepts
 from tests.support.harness import Chat, everything_a_programme_says
 
 
+@pytest.mark.slow
 async def test_everything_a_programme_says_renders_for_slack(chat: Chat) -> None:
     messages = await everything_a_programme_says(chat)
     kinds = {m.kind for m in messages}

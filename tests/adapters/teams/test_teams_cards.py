@@ -26,6 +26,7 @@ from tests.support.cards import all_actions, assert_teams_accepts, press
 from tests.support.harness import Chat, everything_a_programme_says
 
 
+@pytest.mark.slow
 async def test_everything_a_programme_says_renders_for_teams(chat: Chat) -> None:
     messages = await everything_a_programme_says(chat)
     kinds = {m.kind for m in messages}

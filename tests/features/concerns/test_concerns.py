@@ -101,6 +101,7 @@ def _delivered(chat: Chat, kind: str) -> list[tuple[datetime, str]]:
 # --- reporting ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_report_from_a_pair_message_reaches_every_contact_and_never_the_partner(
     chat: Chat,
 ) -> None:
@@ -146,6 +147,7 @@ async def test_a_report_from_a_pair_message_reaches_every_contact_and_never_the_
     assert (concern.pair_id, concern.programme_id) == (pair.id, pair.programme_id)
 
 
+@pytest.mark.slow
 async def test_a_coordinator_in_the_pair_never_sees_the_concern(chat: Chat) -> None:
     await _team(chat)
     await chat.say("maya", "admin grant <@ana|Ana> coordinator")
@@ -225,6 +227,7 @@ async def test_the_same_report_sent_twice_is_one_concern(chat: Chat) -> None:
     assert chat.kinds("maya", only=("concern",)) == ["concern"]
 
 
+@pytest.mark.slow
 async def test_the_home_screen_offers_a_private_report(chat: Chat) -> None:
     await _team(chat)
     await chat.say("dev", "join buddies mentee")
@@ -329,6 +332,7 @@ async def test_pausing_an_open_concern_acknowledges_it_too(chat: Chat) -> None:
     assert await chat.snapshot() == before
 
 
+@pytest.mark.slow
 async def test_a_participant_pressing_acknowledge_is_refused_and_nothing_changes(
     chat: Chat,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from conversations.events import ButtonPressed
@@ -197,6 +198,7 @@ async def test_publish_skips_pairs_that_went_stale(chat: Chat) -> None:
     assert _told(chat, "ana") == []
 
 
+@pytest.mark.slow
 async def test_mentee_choice_mode_asks_mentors_in_turn(chat: Chat) -> None:
     await _programme(chat)
     assert "matching: choice" in await chat.say(

@@ -71,6 +71,7 @@ async def test_a_failed_send_waits_and_retries_then_succeeds(chat: Chat) -> None
     assert transport.delivered == ["pair:1:intro"]
 
 
+@pytest.mark.slow
 async def test_retry_after_from_the_platform_is_honoured(chat: Chat) -> None:
     transport = Flaky(failures=1, error=DeliveryError("ratelimited", retry_after=30))
     chat.dispatcher = chat.app.dispatcher(transport, concurrency=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import CheckIn, Pair, PairStatus, Role, RoleGrant
@@ -102,6 +103,7 @@ async def test_not_yet_and_rescheduled_keep_the_session_open(chat: Chat) -> None
     assert "session 1 of 6" in await chat.say("ben", "status")
 
 
+@pytest.mark.slow
 async def test_a_checkin_records_a_rating_and_keeps_the_reflection_private(chat: Chat) -> None:
     await programme_with_pair(chat)
     await chat.say("ben", "met")
@@ -160,6 +162,7 @@ async def test_a_pair_that_misses_two_sessions_waits_instead_of_marching_on(chat
     assert "session 3 of 6" in await chat.say("ben", "status")
 
 
+@pytest.mark.slow
 async def test_a_pair_that_meets_every_session_completes_with_a_closing(chat: Chat) -> None:
     await programme_with_pair(chat)
     for _ in range(6):
@@ -204,6 +207,7 @@ async def test_leaving_is_a_no_fault_exit(chat: Chat) -> None:
     assert "You're not in" in await chat.say("ben", "leave buddies")
 
 
+@pytest.mark.slow
 async def test_status_shows_participants_their_place_and_coordinators_the_health(
     chat: Chat,
 ) -> None:

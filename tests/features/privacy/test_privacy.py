@@ -262,6 +262,7 @@ async def _press_as(chat: Chat, who: str, button: Button) -> list[Message]:
 # -- my-data ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_my_data_is_a_json_file_of_her_own_data_and_nobody_elses(chat: NamedChat) -> None:
     await _mentoring(chat)
     await _concern(chat, reporter="ana", words=ANA_CONCERN)
@@ -301,6 +302,7 @@ async def test_my_data_is_a_json_file_of_her_own_data_and_nobody_elses(chat: Nam
         assert someone_elses not in text
 
 
+@pytest.mark.slow
 async def test_his_copy_leaves_out_her_private_words(chat: NamedChat) -> None:
     await _mentoring(chat)
     replies = await chat.app.engine.handle(CommandSent(actor=chat.actor("ben"), text="my-data"))
@@ -313,6 +315,7 @@ async def test_his_copy_leaves_out_her_private_words(chat: NamedChat) -> None:
 # -- forget-me -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_forget_me_asks_first_and_changes_nothing_until_she_confirms(
     chat: NamedChat,
 ) -> None:
@@ -328,6 +331,7 @@ async def test_forget_me_asks_first_and_changes_nothing_until_she_confirms(
     assert await chat.snapshot() == before
 
 
+@pytest.mark.slow
 async def test_nobody_can_press_her_button_for_her_not_even_a_coordinator(
     chat: NamedChat,
 ) -> None:
@@ -345,6 +349,7 @@ async def test_nobody_can_press_her_button_for_her_not_even_a_coordinator(
     assert await chat.snapshot() == before
 
 
+@pytest.mark.slow
 async def test_once_she_confirms_she_is_gone_from_every_table_and_the_figures_stay_true(
     chat: NamedChat,
 ) -> None:
@@ -406,6 +411,7 @@ async def test_once_she_confirms_she_is_gone_from_every_table_and_the_figures_st
     assert coordinators.text.startswith("Benedikt Marchetti's pairing in New-hire buddy has ended")
 
 
+@pytest.mark.slow
 async def test_someone_forgotten_who_comes_back_is_someone_new(chat: NamedChat) -> None:
     await _mentoring(chat)
     await chat.say("ana", "forget-me")
@@ -426,6 +432,7 @@ async def test_someone_forgotten_who_comes_back_is_someone_new(chat: NamedChat) 
     assert people[-1].forgotten_at is None and people[-1].platform_user_id == "ana"
 
 
+@pytest.mark.slow
 async def test_a_concern_someone_else_reported_about_her_stays_as_a_safety_record(
     chat: NamedChat,
 ) -> None:
@@ -439,6 +446,7 @@ async def test_a_concern_someone_else_reported_about_her_stays_as_a_safety_recor
     assert concern is not None and concern.reporter_id is not None
 
 
+@pytest.mark.slow
 async def test_her_own_blocks_go_but_others_protections_stay(chat: NamedChat) -> None:
     await _mentoring(chat)
     await chat.say("cleo", "help")
@@ -513,6 +521,7 @@ async def _purge(chat: Chat, *, at: datetime) -> int:
         return await purge_expired(session, now=at, retention_days=180)
 
 
+@pytest.mark.slow
 async def test_free_text_is_deleted_retention_days_after_a_programme_closes(
     chat: NamedChat,
 ) -> None:

@@ -206,6 +206,7 @@ async def test_marking_someone_under_18_pauses_a_pairing_they_may_not_be_in(chat
     )
 
 
+@pytest.mark.slow
 async def test_an_expired_clearance_pauses_the_pairing_once_and_tells_coordinators_once(
     chat: Chat,
 ) -> None:
@@ -247,6 +248,7 @@ async def test_an_expired_clearance_pauses_the_pairing_once_and_tells_coordinato
     assert chat.kinds("maya", only=("clearance_lapsed",)) == ["clearance_lapsed"]
 
 
+@pytest.mark.slow
 async def test_two_instances_checking_clearances_at_once_pause_each_pair_once(
     chat: Chat,
 ) -> None:
@@ -300,6 +302,7 @@ async def test_a_revoked_clearance_holds_the_pairing_even_if_someone_types_resum
     assert await pairs(chat) == {"Ana + Ben": ("paused", "clearance")}
 
 
+@pytest.mark.slow
 async def test_a_minors_email_never_reaches_their_mentor(chat: Chat) -> None:
     """Everything Ana is ever shown while she mentors Ben (replies, deliveries, her home
     screen) through mentee choice, the sessions, nudges, pauses and his leaving."""
@@ -368,6 +371,7 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("_no_proxy")
+@pytest.mark.slow
 async def test_on_slack_a_coordinator_is_in_every_conversation_a_safeguarded_pair_shares(
     database_url: str,
 ) -> None:
