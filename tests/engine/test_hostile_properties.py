@@ -105,6 +105,7 @@ async def _handled(chat: Chat, event: Event, errors: ErrorLog) -> list[Message]:
 @pytest.mark.parametrize("who", ["maya", "ben"], ids=["coordinator", "participant"])
 @examples(60)
 @given(text=command_text(VERB_USAGES))
+@pytest.mark.slow
 async def test_any_command_text_is_answered_kindly_and_a_refusal_changes_nothing(
     chat: Chat, errors: ErrorLog, who: str, text: str
 ) -> None:
