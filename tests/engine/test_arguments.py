@@ -17,7 +17,7 @@ from conversations.arguments import Args, Signature
 from conversations.errors import UserError
 from conversations.grammar import split_words
 from conversations.registry import Registry
-from tests.harness import Chat, programme_with_pair
+from tests.support.harness import Chat, programme_with_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = Registry.discover()

@@ -28,7 +28,7 @@ from conversations.codec import (
 )
 from conversations.errors import UserError
 from storage.models import MeetingOutcome
-from tests.hostile import examples, hostile_text
+from tests.support.hostile import examples, hostile_text
 
 ROOT = Path(__file__).resolve().parents[2]
 CODEC = ROOT / "conversations" / "codec.py"

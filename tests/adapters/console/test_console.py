@@ -1,0 +1,141 @@
+"""The console and the demo: the engine in a terminal, as a newcomer meets it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.console.render import render
+from adapters.console.repl import link_mentions
+from bot.demo import JOINS
+from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
+from tests.support.console import scripted_console
+from tests.support.harness import Chat
+
+
+async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
+    console, said = scripted_console(
+        chat,
+        [
+            "as maya America/Toronto",
+            "program create buddies --curriculum new-hire-buddy",
+            "program open buddies",
+            "as ana",
+            "join buddies mentor --skills python",
+            "1",  # "I agree" on the code of conduct that comes with the welcome
+            "as ben America/Halifax",
+            "join buddies",
+            "1",  # press "Join" on the form …
+            "1",
+            "Sales",
+            "",
+            "",
+            "python",
+            "learn",
+            "",
+            "",  # … and fill it in
+            "1",  # "I agree" on the code of conduct
+            "as maya",
+            "pair @ana @ben buddies",
+            "as ben",
+            "1",  # "We met" on the introduction
+            "press 1",  # "We met" again, now on session 2's agenda
+            "wait 1w",
+            "status",
+            "press 9",
+            "quit",
+        ],
+    )
+    assert await console.run() == 0
+    transcript = "\n".join(said)
+    assert "You've joined as a mentee" in transcript
+    assert transcript.count("Thank you for accepting the code of conduct for New-hire") == 2
+    assert "✉ to Ana and Ben (pair):\n    ┌─ Meet your mentoring partner" in transcript
+    assert "Logged session 1 as met" in transcript
+    assert "Logged session 2 as met" in transcript
+    assert "… the clock is now Mon 09 Mar 2026" in transcript
+    assert "session 4 of 6: People worth" in transcript  # a week on: the next agenda came
+    assert "There's no button 9 on your last card." in transcript
+
+
+async def test_the_console_asks_who_you_are_first_and_handles_end_of_input(chat: Chat) -> None:
+    console, said = scripted_console(chat, ["help", "wait soon"])
+    assert await console.run() == 0
+    assert "Say who you are first, e.g. 'as maya'." in said
+    assert "'soon' is not a duration I understand" in "\n".join(said)
+    assert said[-1].endswith("<EOF>")
+
+
+def test_mentions_are_linked_the_way_slack_escapes_them() -> None:
+    assert link_mentions("pair @ana @Ben career", {"ana": "Ana Silva"}) == (
+        "pair <@ana|Ana Silva> <@ben|Ben> career"
+    )
+    assert link_mentions("mail me at a@b.c") == "mail me at a@b.c"
+
+
+def test_cards_render_with_numbered_buttons_and_form_fields() -> None:
+    message = Message(
+        text="t",
+        card=Card(
+            header="Check in",
+            sections=(
+                Section(text="*Bold* words", fields=(CardField(label="Rating", value="5"),)),
+            ),
+            inputs=(
+                Input(
+                    name="r",
+                    label="How was it?",
+                    kind="select",
+                    required=True,
+                    options=(Option(label="Good", value="5"),),
+                ),
+            ),
+            buttons=(Button(label="Skip", action="a"),),
+            submit=Button(label="Send", action="b"),
+        ),
+    )
+    assert render(message) == (
+        "┌─ Check in\n│ Bold words\n│   Rating: 5\n│\n│ ▭ How was it? * (Good)\n"
+        "│ [1] Skip  [2] Send\n└─"
+    )
+
+
+@pytest.mark.process
+@pytest.mark.slow
+def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--database", str(tmp_path / "demo.sqlite3")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert done.stderr == ""
+    assert "┌─ Code of conduct: Career mentoring 2026" in out
+    assert "Ben ▸ [I agree] (code of conduct)" in out  # everyone accepts before matching
+    assert out.count("Thank you for accepting the code of conduct") == len(JOINS)
+    assert "Maya ▸ match career" in out and "Daniel → Ben (score" in out
+    assert "Published 5 pairs in Career mentoring 2026" in out
+    assert "✉ to Daniel and Ben (pair):\n    ┌─ Meet your mentoring partner" in out
+    assert "Why you were paired: Daniel brings leadership" in out
+    summary = out.split("Programme summary", 1)[1]
+    rows = {line.split()[0]: line for line in summary.splitlines()[2:7]}
+    assert "12/12" in rows["Daniel"] and "completed" in rows["Daniel"]
+    assert "left on" in rows["Grace"] and "no-fault exit" in rows["Grace"]
+    assert "stalled: no meeting logged after" in rows["Tomás"]
+    assert "felt new" not in out  # private reflections never printed
+    assert "Traceback" not in out
+    digest = out.split("The weekly digest Helen (executive) received on", 1)[1]
+    assert "Mentoring this week: Career mentoring 2026" in digest
+    assert "Pairs that met:" in digest and "What to do:" in digest
+    for name in ("Daniel", "Ben", "Aisha", "Omar"):
+        assert name not in digest, name  # aggregates only
+    assert (tmp_path / "demo-digest.png").read_bytes().startswith(b"\x89PNG")
