@@ -1,6 +1,6 @@
 """The little of Slack the inbound benchmark needs, served on a loopback port.
 
-The test suite has a fuller fake (``tests/fake_slack.py``), but ``tests/`` is not part of
+The test suite has a fuller fake (``tests/support/fake_slack.py``), but ``tests/`` is not part of
 the installed package and ``mentorbot bench`` must run from an install. This one answers
 what a slash command makes the bot call, and times the reply:
 
