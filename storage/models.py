@@ -243,6 +243,12 @@ class Enrolment(Base):
     person: Mapped[Person] = relationship(lazy="joined")
 
 
+DUE = {"due": True}
+"""Marks a pair column as a due time of its durable schedule: the pair lifecycle clears
+every such column when the pair pauses or ends, so a new timed prompt's column is
+disarmed with the others without being listed anywhere else."""
+
+
 class Pair(Base):
     """A mentor and a mentee in one programme, and where they are in its curriculum."""
 
@@ -280,15 +286,15 @@ class Pair(Base):
     """A proposed pair the coordinator fixed: re-running the match keeps it."""
     score: Mapped[float | None] = mapped_column(Float)
     paused_by: Mapped[PauseReason | None] = mapped_column(TextEnum(PauseReason, 16))
-    """Who paused it: "participant", "inactivity" or "programme team"."""
+    """Why it is paused, which decides who may resume it (see ``PauseReason``)."""
     # The durable schedule: when each kind of prompt next falls due (NULL: not armed).
-    next_agenda_at: Mapped[datetime | None]
-    nudge_at: Mapped[datetime | None]
-    next_pulse_at: Mapped[datetime | None]
+    next_agenda_at: Mapped[datetime | None] = mapped_column(info=DUE)
+    nudge_at: Mapped[datetime | None] = mapped_column(info=DUE)
+    next_pulse_at: Mapped[datetime | None] = mapped_column(info=DUE)
     pulses_sent: Mapped[int] = mapped_column(Integer, default=0)
-    stall_at: Mapped[datetime | None]
-    inactive_at: Mapped[datetime | None]
-    auto_pause_at: Mapped[datetime | None]
+    stall_at: Mapped[datetime | None] = mapped_column(info=DUE)
+    inactive_at: Mapped[datetime | None] = mapped_column(info=DUE)
+    auto_pause_at: Mapped[datetime | None] = mapped_column(info=DUE)
 
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], lazy="joined")
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], lazy="joined")

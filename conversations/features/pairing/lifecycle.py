@@ -44,15 +44,8 @@ __all__ = [
     "session_values",
 ]
 
-DUE_TIMES = (
-    "next_agenda_at",
-    "nudge_at",
-    "next_pulse_at",
-    "stall_at",
-    "inactive_at",
-    "auto_pause_at",
-)
-"""Every column of a pair's durable schedule."""
+DUE_TIMES = tuple(column.key for column in Pair.__table__.columns if column.info.get("due"))
+"""Every column of a pair's durable schedule: the columns the model marks ``info=DUE``."""
 _DISARMED: dict[str, None] = dict.fromkeys(DUE_TIMES)
 
 _LIVE = (PairStatus.ACTIVE, PairStatus.PAUSED)

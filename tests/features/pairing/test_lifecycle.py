@@ -95,6 +95,18 @@ def test_the_scan_finds_each_kind_of_write(tmp_path: Path) -> None:
         ROOT = saved
 
 
+def test_the_schedule_is_every_column_the_model_marks_due() -> None:
+    """A new timed prompt's column, marked ``info=DUE``, is disarmed with the rest."""
+    assert set(lifecycle.DUE_TIMES) == {
+        "next_agenda_at",
+        "nudge_at",
+        "next_pulse_at",
+        "stall_at",
+        "inactive_at",
+        "auto_pause_at",
+    }
+
+
 def test_the_lifecycle_is_the_only_writer_of_due_time_arming() -> None:
     """Nobody else lists the schedule's columns to disarm them by hand."""
     listed = [
