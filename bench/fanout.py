@@ -34,13 +34,15 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Table, func, insert, select
 
+from adapters.slack.limits import rate_policy as slack_policy
+from adapters.teams.limits import rate_policy as teams_policy
 from adapters.webhook.transport import WebhookTransport
 from conversations.clock import SystemClock
 from conversations.curriculum import Library
 from conversations.delivery import Dispatcher
 from conversations.kinds import Kind
 from conversations.messages import Message
-from conversations.ratelimit import RateLimiter, policies
+from conversations.ratelimit import RateLimiter
 from storage import db, migrate
 from storage.models import OutboxMessage, OutboxStatus, Workspace
 
@@ -262,9 +264,7 @@ async def run_async(
             clock=clock,
             transport=transport,
             library=Library.load(),
-            limiter=RateLimiter(
-                policies(slack_workspace_rate=rate, teams_tenant_rate=rate),
-            ),
+            limiter=RateLimiter({"slack": slack_policy(rate), "teams": teams_policy(rate)}),
             concurrency=concurrency,
             platforms=frozenset({"slack"}),
         )

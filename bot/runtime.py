@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.scheduler import Ticker
 from bot.transports import Router
 from conversations.delivery import Transport
-from conversations.ratelimit import RateLimiter, policies
+from conversations.ratelimit import Policy, RateLimiter
 from storage import repositories as repo
 from storage.models import Pair, Role
 
@@ -106,6 +106,17 @@ def transport_for(app: App, *, teams: TeamsConfig | None = None) -> Router | Non
     return Router(routes) if routes else None
 
 
+def rate_policies(settings: Settings) -> dict[str, Policy]:
+    """Each platform's published limits, with the workspace/tenant budgets from settings."""
+    from adapters.slack.limits import rate_policy as slack_policy
+    from adapters.teams.limits import rate_policy as teams_policy
+
+    return {
+        "slack": slack_policy(settings.slack_workspace_rate),
+        "teams": teams_policy(settings.teams_tenant_rate),
+    }
+
+
 def start(app: App, *, teams: TeamsConfig | None = None) -> Runtime:
     transport = transport_for(app, teams=teams)
     if transport is None:
@@ -113,12 +124,7 @@ def start(app: App, *, teams: TeamsConfig | None = None) -> Runtime:
             "no delivery transport is configured (OUTBOX_WEBHOOK_URL): messages are "
             "planned and kept in the outbox until one is"
         )
-    limiter = RateLimiter(
-        policies(
-            slack_workspace_rate=app.settings.slack_workspace_rate,
-            teams_tenant_rate=app.settings.teams_tenant_rate,
-        )
-    )
+    limiter = RateLimiter(rate_policies(app.settings))
     dispatcher = (
         app.dispatcher(transport, limiter=limiter, platforms=transport.platforms)
         if transport is not None

@@ -1,10 +1,9 @@
 """Sliding-window rate limits, per conversation and per workspace, as platforms enforce them.
 
-Slack allows about one message a second per channel and a workspace-wide
-budget; Teams allows a bot 7 messages a second, 8 in 2 s, 60 in 30 s and
-1,800 an hour per conversation, plus a per-tenant budget. Staying under those
-is cheaper than collecting 429s; a 429 that still arrives is honoured by the
-dispatcher's retry with ``Retry-After``. Limits are per process.
+Each adapter states its platform's published limits as a :class:`Policy`
+(``adapters/<platform>/limits.py``); the dispatcher waits here before a send rather than
+collecting 429s, and a 429 that still arrives is honoured by its retry with
+``Retry-After``. Limits are per process.
 """
 
 from __future__ import annotations
@@ -26,25 +25,6 @@ class Window:
 class Policy:
     per_conversation: tuple[Window, ...] = ()
     per_workspace: tuple[Window, ...] = ()
-
-
-def policies(*, slack_workspace_rate: float, teams_tenant_rate: float) -> dict[str, Policy]:
-    """The platforms' published limits, with the workspace/tenant budgets from settings."""
-    return {
-        "slack": Policy(
-            per_conversation=(Window(1, 1.0),),
-            per_workspace=(Window(max(1, int(slack_workspace_rate)), 1.0),),
-        ),
-        "teams": Policy(
-            per_conversation=(
-                Window(7, 1.0),
-                Window(8, 2.0),
-                Window(60, 30.0),
-                Window(1800, 3600.0),
-            ),
-            per_workspace=(Window(max(1, int(teams_tenant_rate)), 1.0),),
-        ),
-    }
 
 
 @dataclass
