@@ -11,7 +11,7 @@ measures, in the same run, each in a session of its own:
 
 * the bare baseline: ``SELECT count(*), avg(rating) FROM check_ins``, one plain aggregate
   over the largest table the digest reads;
-* the aggregates: ``digest_figures.figures``, ``digest_figures.departments`` and
+* the aggregates: ``figures.figures``, ``figures.departments`` (``conversations.features.digest``) and
   ``digest.highlights``, each query also timed on its own;
 * the whole digest: ``digest.compose``, the message and its matplotlib chart.
 

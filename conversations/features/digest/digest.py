@@ -1,7 +1,7 @@
 """The executive digest: when it is due, and what this week's says.
 
 Executives get one message a week at the local time they chose: is mentoring
-happening, is it working. Aggregates only (``digest_figures``): no participant's
+happening, is it working. Aggregates only (``figures``): no participant's
 name, no private word. A breakdown by programme or department of fewer than
 ``min_group`` people says only "fewer than N". Highlights are lines participants
 chose to share, with names taken out. One line says what, if anything, needs an
