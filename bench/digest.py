@@ -11,8 +11,8 @@ measures, in the same run, each in a session of its own:
 
 * the bare baseline: ``SELECT count(*), avg(rating) FROM check_ins``, one plain aggregate
   over the largest table the digest reads;
-* the aggregates: ``figures.figures``, ``figures.departments`` (``conversations.features.digest``) and
-  ``digest.highlights``, each query also timed on its own;
+* the aggregates (``conversations.features.digest``): ``figures.figures``,
+  ``figures.departments`` and ``digest.highlights``, each query also timed on its own;
 * the whole digest: ``digest.compose``, the message and its matplotlib chart.
 
 One pass of all three warms the caches (and matplotlib) first; its compose time is reported
