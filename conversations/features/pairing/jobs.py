@@ -346,9 +346,23 @@ async def _silence(
     return await insert_planned(session, rows)
 
 
+async def _due(tick: Tick, *columns: str) -> bool:
+    """Whether any active pair has one of these due times at or before now.
+
+    One read of the earliest due time of each kind per tick, so a tick with nothing due
+    (most of them) skips the claiming UPDATEs. Safe to read once: no job makes another's
+    due time fall due within the same tick (each re-arms in the future or disarms)."""
+    if "pair_due" not in tick.shared:
+        tick.shared["pair_due"] = await lifecycle.earliest_due(tick.session)
+    due: dict[str, datetime | None] = tick.shared["pair_due"]
+    return any(due[c] is not None and due[c] <= tick.now for c in columns)  # type: ignore[operator]
+
+
 @timed("agenda", order=10)
 async def agendas(tick: Tick) -> int:
     """Each active pair whose cadence has passed moves to its next session (or ends)."""
+    if not await _due(tick, "next_agenda_at"):
+        return 0
     done = 0
     for programme in await running_in(tick):
         curriculum = tick.library.get(programme.curriculum_key)
@@ -360,6 +374,8 @@ async def agendas(tick: Tick) -> int:
 @timed("pulse", order=20)
 async def pulses(tick: Tick) -> int:
     """Milestone pulses (short private questions) that have come due."""
+    if not await _due(tick, "next_pulse_at"):
+        return 0
     done = 0
     for programme in await running_in(tick):
         if tick.library.get(programme.curriculum_key) is not None:
@@ -374,6 +390,8 @@ async def _workspaces(tick: Tick) -> dict[int, int]:
 @timed("meet_nudge", order=30)
 async def nudges(tick: Tick) -> int:
     """Half-way through a session with no meeting logged: a gentle nudge."""
+    if not await _due(tick, "nudge_at"):
+        return 0
     return await _nudges(tick.session, await _workspaces(tick), tick.now)
 
 
@@ -386,11 +404,15 @@ async def reminders(tick: Tick) -> int:
 @timed("stall", order=50)
 async def stalls(tick: Tick) -> int:
     """Pairs with no meeting for the stall period: their coordinators hear of it."""
+    if not await _due(tick, "stall_at"):
+        return 0
     return await _stalls(tick.session, await _workspaces(tick), tick.now)
 
 
 @timed("inactivity", order=60)
 async def silence(tick: Tick) -> int:
     """Long silence: a notice first, then the pair pauses itself."""
+    if not await _due(tick, "inactive_at", "auto_pause_at"):
+        return 0
     programmes = {p.id: p for p in await running_in(tick)}
     return await _silence(tick.session, programmes, tick.now)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Curriculum
@@ -32,6 +32,7 @@ __all__ = [
     "PauseReason",
     "activate",
     "activity",
+    "earliest_due",
     "end",
     "end_where",
     "meeting_logged",
@@ -187,6 +188,15 @@ def _activity(pair: Pair, programme: Programme, now: datetime) -> None:
 def _disarm(pair: Pair) -> None:
     for column in DUE_TIMES:
         setattr(pair, column, None)
+
+
+async def earliest_due(session: AsyncSession) -> dict[str, datetime | None]:
+    """The earliest time each kind of prompt falls due among active pairs (None: none)."""
+    earliest = select(*(func.min(getattr(Pair, c)) for c in DUE_TIMES)).where(
+        Pair.status == PairStatus.ACTIVE
+    )
+    row = (await session.execute(earliest)).one()
+    return dict(zip(DUE_TIMES, row, strict=True))
 
 
 async def end_where(
