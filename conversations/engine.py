@@ -36,13 +36,10 @@ from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
 from conversations.registry import Registry
 from storage import repositories as repo
-from storage.models import Person, ProgrammeStatus, Role, RoleGrant, Workspace
+from storage.models import Person, Role, RoleGrant, Workspace
 from storage.outage import database_unreachable, reason
 
 log = logging.getLogger(__name__)
-
-RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
-"""Programmes someone may join now (told when they first say hello)."""
 
 SORRY = (
     "Sorry, something went wrong on my side and nothing was changed. Please try again in "
@@ -306,7 +303,7 @@ class Engine:
             return []
         ctx.actor.greeted_at = ctx.now
         known = await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
-        open_ = [p.key for p in known if p.status in RUNNING_PROGRAMMES]
+        open_ = [p.key for p in known if p.status in repo.RUNNING_PROGRAMMES]
         offer = (
             f" Programmes open now: {', '.join(open_)}; type join <program> to take part."
             if open_

@@ -22,9 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
 from conversations.registry import Registry, Tick
-from storage.models import OutboxMessage, OutboxStatus, Programme, ProgrammeStatus
-
-RUNNING = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+from storage import repositories as repo
+from storage.models import OutboxMessage, OutboxStatus, Programme
 
 
 @dataclass
@@ -105,7 +104,7 @@ async def running_in(tick: Tick) -> list[Programme]:
 async def running_programmes(session: AsyncSession) -> list[Programme]:
     return list(
         await session.scalars(
-            select(Programme).where(Programme.status.in_(RUNNING)).order_by(Programme.id)
+            select(Programme).where(Programme.status.in_(repo.RUNNING_PROGRAMMES)).order_by(Programme.id)
         )
     )
 

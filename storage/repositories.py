@@ -27,11 +27,14 @@ from storage.models import (
     PairStatus,
     Person,
     Programme,
+    ProgrammeStatus,
     RoleGrant,
     Workspace,
 )
 
 LIVE_PAIR = (PairStatus.ACTIVE, PairStatus.PAUSED)
+RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+"""Programmes people may join and whose pairs the planner moves on."""
 
 
 async def workspace_by_external(

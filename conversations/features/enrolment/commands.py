@@ -79,7 +79,7 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     """A Join button on an announcement: the profile form, with the side already chosen."""
     chosen = codec.JoinStart.decode(value)
     programme = await ctx.programme(chosen.programme_key)
-    if programme.status not in journeys.RUNNING_PROGRAMMES:
+    if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't open for enrolment right now.")
     return [
         join_cards.join_form(
@@ -146,7 +146,7 @@ def profile_values(args: Args) -> dict[str, str]:
 async def join(ctx: Context, args: Args) -> Reply:
     if args.side is None:
         chosen = await ctx.programme(args.program)
-        if chosen.status not in journeys.RUNNING_PROGRAMMES:
+        if chosen.status not in repo.RUNNING_PROGRAMMES:
             raise UserError(f"{chosen.name} isn't open for enrolment yet.")
         return [
             join_cards.join_form(

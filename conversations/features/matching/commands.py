@@ -178,7 +178,7 @@ async def _suggestions_message(ctx: Context, programme: Programme) -> Message:
 
 
 async def _run(ctx: Context, programme: Programme) -> Reply:
-    if programme.status not in journeys.RUNNING_PROGRAMMES:
+    if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} is {programme.status}; open it before matching.")
     curriculum = ctx.curriculum(programme)
     if _choice_mode(programme):
@@ -459,7 +459,7 @@ async def unpin(ctx: Context, args: Args) -> Reply:
 
 
 async def _publish(ctx: Context, programme: Programme) -> Reply:
-    if programme.status not in journeys.RUNNING_PROGRAMMES:
+    if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} is {programme.status}; open it before publishing.")
     if _choice_mode(programme):
         count = await offers.publish_offers(ctx.session, programme=programme, now=ctx.now)

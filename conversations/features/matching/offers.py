@@ -154,7 +154,7 @@ async def choose(session: AsyncSession, *, offer: MatchOffer, mentee: Person, no
         raise UserError("That choice belongs to someone else.")
     programme = await session.get(Programme, offer.programme_id)
     assert programme is not None
-    if programme.status not in journeys.RUNNING_PROGRAMMES:
+    if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't running right now.")
     pending = await offers_for(
         session, programme_id=programme.id, mentee_id=mentee.id, statuses=(OfferStatus.ASKED,)

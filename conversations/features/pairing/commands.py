@@ -133,7 +133,7 @@ async def _refusal(
 async def pair(ctx: Context, args: Args) -> Reply:
     mentor_word, mentee_word = args.mentor, args.mentee
     programme = await ctx.programme(args.program)
-    if programme.status not in journeys.RUNNING_PROGRAMMES:
+    if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(
             f"{programme.name} is {programme.status}; open or launch it before pairing people."
         )

@@ -34,12 +34,9 @@ from storage.models import (
     PairStatus,
     Person,
     Programme,
-    ProgrammeStatus,
     Prompt,
     Side,
 )
-
-RUNNING_PROGRAMMES = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
 
 
 def is_stalled(pair: Pair, now: datetime) -> bool:

@@ -38,7 +38,7 @@ from storage.models import (
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 COORDINATING = "Running programmes"
 
-RUNNING = (ProgrammeStatus.ENROLLING, ProgrammeStatus.ACTIVE)
+RUNNING = repo.RUNNING_PROGRAMMES
 
 
 @dataclass(frozen=True, slots=True)
