@@ -139,7 +139,9 @@ class TeamsAdapter(PlatformAdapter):
             return web.json_response({"error": problem}, status=400)
         invoke = await self.cloud.process_activity(authenticated, activity, self.on_turn)
         if isinstance(invoke, INVOKE_RESPONSES):
-            return web.json_response(invoke.body or {}, status=invoke.status or 200)
+            return web.json_response(
+                invoke.body or {}, status=invoke.status or 200, dumps=_invoke_json
+            )
         return web.Response(status=200)
 
     # -- turns ---------------------------------------------------------------------------
@@ -535,6 +537,28 @@ class Routes(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is untyp
             log.info("a Teams %s invoke was not for this bot", turn_context.activity.name)
             return SchemaInvokeResponse(status=200, body={})
         return response
+
+
+def _invoke_json(body: object) -> str:
+    """An invoke response's body as JSON. botbuilder's own refusals of a malformed card
+    action carry an ``AdaptiveCardInvokeResponse`` holding an exception, which neither
+    ``json`` nor msrest can write: its fields go out by their wire names, an error as its
+    code and message."""
+    return json.dumps(body, default=_wire_value)
+
+
+def _wire_value(value: object) -> object:
+    fields = getattr(value, "_attribute_map", None)
+    if isinstance(fields, dict):
+        return {
+            spec["key"]: getattr(value, name)
+            for name, spec in fields.items()
+            if getattr(value, name, None) is not None
+        }
+    if isinstance(value, BaseException):
+        code, *message = value.args or ("Error",)
+        return {"code": str(code), "message": " ".join(str(m) for m in message)}
+    return str(value)
 
 
 def _invoke_answered(turn: TurnContext) -> bool:

@@ -590,6 +590,28 @@ async def test_an_invoke_the_bot_has_no_use_for_is_answered_not_refused(
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        None,  # no value at all
+        {"action": None},  # no action
+        {"action": {"type": "Action.Submit", "data": {}}},  # not an Action.Execute
+    ],
+)
+async def test_a_card_action_botbuilder_refuses_is_answered_400_not_500(
+    teams: TeamsWorld, value: dict[str, Any] | None
+) -> None:
+    """Regression: botbuilder refuses a malformed ``adaptiveCard/action`` with an error
+    response object its own JSON encoding cannot write; it was answered 500."""
+    await teams.install("29:ana")
+    body = activity("invoke_action", replyToId="1:0001", title="", **teams._who("29:ana"))
+    body["value"] = value
+    status, answer = await teams.post(body)
+    assert status == 400
+    assert answer["statusCode"] == 400 and answer["type"] == "application/vnd.microsoft.error"
+    assert answer["value"]["code"] in ("BadRequest", "NotSupported")
+
+
+@pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [
         (b"not json", "application/json", 400),
