@@ -27,6 +27,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import adapters.store as store
@@ -122,6 +123,16 @@ class PlatformAdapter:
     def file_hosts(self) -> FileHosts:
         """Where this platform's shared files may be fetched from."""
         raise NotImplementedError
+
+    def mount(self, web_app: web.Application) -> None:
+        """Add this platform's routes to the web server."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Called once the server runs (e.g. to open a websocket to the platform)."""
+
+    async def stop(self) -> None:
+        """Called when the server stops, before the database closes."""
 
     async def run(self, event: Event) -> list[Message]:
         """Hand ``event`` to the engine; the replies are the caller's to deliver."""

@@ -66,7 +66,7 @@ from sqlalchemy import update
 from bench.common import cpu_seconds, mark, percentile, resident_kb
 from bench.fake_slack import FakeSlack
 from bot.app import build
-from bot.config import Settings, load_settings
+from bot.config import load_settings, variable_names
 from conversations.events import Actor, CommandSent
 from storage.models import OutboxMessage, OutboxStatus
 
@@ -376,7 +376,7 @@ def _free_port() -> int:
 def _environment(**settings: str) -> dict[str, str]:
     """This environment without any of mentorbot's own settings, then ``settings``: the
     server runs on what the benchmark gives it, not on whatever this shell has set."""
-    ours = {name.upper() for name in Settings.model_fields}
+    ours = variable_names()
     kept = {k: v for k, v in os.environ.items() if k.upper() not in ours}
     return {**kept, **settings}
 

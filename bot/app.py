@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.teams import store as teams_store
+from bot import platforms
 from bot.config import Settings
 from bot.metrics import Metrics
 from conversations.clock import Clock, SystemClock
@@ -101,6 +101,6 @@ async def build(
             retention_days=settings.retention_days,
         ),
     )
-    # Each adapter's own tables hold personal data too; their hooks join the engine's.
-    teams_store.register(engine.registry)
+    # Each platform's own tables hold personal data too; their hooks join the engine's.
+    platforms.register(engine.registry)
     return App(settings=settings, database=database, sessions=sessions, engine=engine, clock=clock)

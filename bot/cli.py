@@ -7,6 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from adapters.plugins import PlatformError
+from bot import platforms
 from bot.config import ConfigError, Settings, configure_logging, load_settings
 
 
@@ -26,11 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_parser = sub.add_parser(
         "serve", help="run the web server, planning and delivering in the background"
     )
-    serve_parser.add_argument(
-        "--socket-mode",
-        action="store_true",
-        help="receive Slack events over Socket Mode (SLACK_APP_TOKEN)",
-    )
+    platforms.serve_arguments(serve_parser)
     sub.add_parser("worker", help="plan and deliver only, without the web server")
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -40,27 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     programs_sub.add_parser("list", help="list the curricula this install offers")
     validate = programs_sub.add_parser("validate", help="check a curriculum YAML file")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    slack = sub.add_parser("slack", help="Slack app setup")
-    slack_sub = slack.add_subparsers(dest="slack_command", required=True, metavar="ACTION")
-    slack_manifest = slack_sub.add_parser("manifest", help="print the Slack app manifest")
-    slack_manifest.add_argument(
-        "--url",
-        required=True,
-        help="this server's public base URL, e.g. https://mentor.example.org",
-    )
-    teams = sub.add_parser("teams", help="Microsoft Teams app setup")
-    teams_sub = teams.add_subparsers(dest="teams_command", required=True, metavar="ACTION")
-    teams_package = teams_sub.add_parser("package", help="write the Teams app package (zip)")
-    teams_package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (GUID)")
-    teams_package.add_argument(
-        "--host", required=True, help="this server's host name, e.g. mentor.example.org"
-    )
-    teams_package.add_argument(
-        "--out",
-        type=Path,
-        default=Path("mentorbot-teams.zip"),
-        help="zip file to write (default: %(default)s)",
-    )
+    platforms.add_commands(sub)
     digest = sub.add_parser("digest", help="the executive digest")
     digest_sub = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
     digest_preview = digest_sub.add_parser(
@@ -189,24 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             capacity=args.capacity,
             seed=args.seed,
         )
-    if args.command == "slack":
-        from adapters.slack.manifest import manifest_yaml
-
-        try:
-            print(manifest_yaml(args.url), end="")
-        except ValueError as exc:
-            print(f"mentorbot: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "teams":
-        from adapters.teams.package import package
-
-        try:
-            print(package(app_id=args.app_id, host=args.host, out=args.out))
-        except ValueError as exc:
-            print(f"mentorbot: {exc}", file=sys.stderr)
-            return 2
-        return 0
+    owner = platforms.command_owner(args.command)
+    if owner is not None:
+        return owner.run_command(args)
     if args.command == "programs":
         from bot import programs_cli
 
@@ -229,14 +192,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_console(settings))
     if args.command == "serve":
-        if args.socket_mode and not (settings.slack_enabled and settings.slack_app_token):
-            print(
-                "mentorbot: configuration error: --socket-mode needs SLACK_APP_TOKEN (xapp-…) "
-                "and the Slack settings (SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN)",
-                file=sys.stderr,
-            )
+        try:
+            platforms.configured(settings, args)  # a platform that cannot run stops it here
+        except PlatformError as exc:
+            print(f"mentorbot: configuration error: {exc}", file=sys.stderr)
             return 2
-        return serve(settings, socket_mode=args.socket_mode)
+        return serve(settings, args)
     if args.command == "digest":
         from bot.digest_cli import preview
 
@@ -280,14 +241,14 @@ SHUTDOWN_SECONDS = 5.0
 """Slack and Teams requests are answered within 3 s, so open ones are done well before."""
 
 
-def serve(settings: Settings, *, socket_mode: bool = False) -> int:
+def serve(settings: Settings, options: argparse.Namespace | None = None) -> int:
     from aiohttp import web
 
     from bot.app import build
     from bot.server import make_web_app
 
     async def _make() -> web.Application:
-        return make_web_app(await build(settings), background=True, socket_mode=socket_mode)
+        return make_web_app(await build(settings), background=True, options=options)
 
     # On SIGTERM aiohttp stops listening and gives open requests SHUTDOWN_SECONDS; then the
     # app's cleanup lets acknowledged replies and in-flight sends finish (bot.server).

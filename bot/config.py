@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters import plugins
+from adapters.plugins import PlatformSettings
 from conversations.logcontext import FIELDS as CONTEXT_FIELDS
 from conversations.logcontext import ContextFilter
 from storage.db import DatabaseUrlError, normalise_url
@@ -21,7 +24,6 @@ from storage.db import DatabaseUrlError, normalise_url
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/mentorbot.sqlite3"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
-APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 class Settings(BaseSettings):
@@ -39,67 +41,18 @@ class Settings(BaseSettings):
     dispatch_seconds: float = Field(default=2.0, ge=0.1, le=600)
     outbox_concurrency: int = Field(default=8, ge=1, le=256)
     outbox_lease_seconds: float = Field(default=60.0, ge=5, le=3600)
-    slack_workspace_rate: float = Field(default=20.0, gt=0, le=10000)
-    teams_tenant_rate: float = Field(default=20.0, gt=0, le=10000)
-    outbox_webhook_url: str | None = Field(default=None)
-    slack_bot_token: str | None = Field(default=None)
-    slack_signing_secret: str | None = Field(default=None)
-    slack_api_url: str | None = Field(default=None)
-    slack_client_id: str | None = Field(default=None)
-    slack_client_secret: str | None = Field(default=None)
-    slack_app_token: str | None = Field(default=None)
-    microsoft_app_id: str | None = Field(default=None)
-    microsoft_app_password: str | None = Field(default=None)
-    microsoft_app_type: str = Field(default="MultiTenant")
-    microsoft_app_tenant_id: str | None = Field(default=None)
-    teams_enabled: bool = Field(default=False)
-    teams_file_url: str | None = Field(default=None)
     digest_min_group: int = Field(default=5, ge=3, le=1000)
     concern_escalation_minutes: int = Field(default=15, ge=1, le=1440)
     retention_days: int = Field(default=180, ge=1, le=3650)
+    _platforms: dict[str, PlatformSettings] = PrivateAttr(default_factory=dict)
 
-    @property
-    def slack_enabled(self) -> bool:
-        """A signing secret and either a bot token or an app's client id and secret."""
-        return bool(
-            self.slack_signing_secret
-            and (self.slack_bot_token or (self.slack_client_id and self.slack_client_secret))
-        )
-
-    @property
-    def teams_active(self) -> bool:
-        """Teams is served when the bot has an app id, or when asked to without one (local
-        development with the Bot Framework Emulator: no authentication)."""
-        return bool(self.microsoft_app_id) or self.teams_enabled
-
-    @field_validator("microsoft_app_id", "microsoft_app_password", "microsoft_app_tenant_id")
-    @classmethod
-    def _blank(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
-
-    @field_validator("microsoft_app_type")
-    @classmethod
-    def _app_type(cls, value: str) -> str:
-        for known in APP_TYPES:
-            if value.strip().lower() == known.lower():
-                return known
-        raise ValueError(f"must be one of {', '.join(APP_TYPES)}")
-
-    @model_validator(mode="after")
-    def _teams_credentials(self) -> Settings:
-        """An app id needs what its app type signs in with, or every reply would fail later."""
-        if not self.microsoft_app_id:
-            return self
-        kind = self.microsoft_app_type
-        if kind in ("MultiTenant", "SingleTenant") and not self.microsoft_app_password:
-            raise ValueError(
-                f"MICROSOFT_APP_PASSWORD is needed with MICROSOFT_APP_ID for a {kind} bot"
-            )
-        if kind in ("SingleTenant", "UserAssignedMSI") and not self.microsoft_app_tenant_id:
-            raise ValueError(
-                f"MICROSOFT_APP_TENANT_ID is needed with MICROSOFT_APP_ID for a {kind} bot"
-            )
-        return self
+    def platform(self, name: str) -> PlatformSettings:
+        """The settings of the platform called ``name`` (its own variables, see
+        :mod:`adapters.plugins`), read with these."""
+        if name not in self._platforms:
+            model = next(each.settings for each in plugins.discover() if each.name == name)
+            self._platforms[name] = model()
+        return self._platforms[name]
 
     @field_validator("database_url")
     @classmethod
@@ -119,24 +72,6 @@ class Settings(BaseSettings):
         if not 1 <= port <= 65535:
             raise ValueError("must be a whole number between 1 and 65535")
         return port
-
-    @field_validator("slack_api_url", "teams_file_url")
-    @classmethod
-    def _api(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.strip().rstrip("/") + "/"
-
-    @field_validator("outbox_webhook_url")
-    @classmethod
-    def _webhook(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.strip().rstrip("/")
 
     @field_validator("log_format")
     @classmethod
@@ -168,21 +103,52 @@ class ConfigError(Exception):
     """Configuration is unusable; the message has one line per bad variable."""
 
 
+def variable_names() -> set[str]:
+    """Every environment variable mentorbot reads: the process's and every platform's."""
+    models: list[type[BaseSettings]] = [Settings, *(each.settings for each in plugins.discover())]
+    return {name.upper() for model in models for name in model.model_fields}
+
+
 def load_settings(**overrides: object) -> Settings:
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            reason = str(error.get("ctx", {}).get("error", error["msg"]))
-            reason = reason.removeprefix("Value error, ")
-            if not error["loc"]:  # a rule across variables names them itself
-                lines.append(reason)
-                continue
-            given = error.get("input")
-            shown = f" (got {given!r})" if isinstance(given, str | int) else ""
-            lines.append(f"{str(error['loc'][0]).upper()} {reason}{shown}")
-        raise ConfigError("\n".join(lines)) from None
+    """The process's settings and every platform's, from the environment (and ``.env``);
+    ``overrides`` name any of their fields. Every bad variable is one line of the error."""
+    models: dict[str, type[BaseSettings]] = {"": Settings}
+    models.update({each.name: each.settings for each in plugins.discover()})
+    given: dict[str, dict[str, Any]] = {key: {} for key in models}
+    for field, value in overrides.items():
+        owner = next((key for key, model in models.items() if field in model.model_fields), None)
+        if owner is None:
+            raise TypeError(f"no setting is called {field}")
+        given[owner][field] = value
+    built: dict[str, BaseSettings] = {}
+    lines: list[str] = []
+    for key, model in models.items():
+        try:
+            built[key] = model(**given[key])
+        except ValidationError as exc:
+            lines += _problems(exc)
+    if lines:
+        raise ConfigError("\n".join(lines))
+    settings = built.pop("")
+    assert isinstance(settings, Settings)
+    settings._platforms = {
+        key: value for key, value in built.items() if isinstance(value, PlatformSettings)
+    }
+    return settings
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        reason = str(error.get("ctx", {}).get("error", error["msg"]))
+        reason = reason.removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across variables names them itself
+            lines.append(reason)
+            continue
+        given = error.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int) else ""
+        lines.append(f"{str(error['loc'][0]).upper()} {reason}{shown}")
+    return lines
 
 
 class JsonLines(logging.Formatter):

@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import platforms
 from conversations.delivery import Stats
 from storage.models import OutboxMessage, OutboxStatus
 
@@ -32,17 +33,12 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 """The classic text format, which every Prometheus server reads."""
 
-PLATFORM_PATHS = (("/slack/", "slack"), ("/api/messages", "teams"))
-"""Inbound paths by the platform that calls them; anything else is not counted."""
-
 DEPTH_STATES = ("due", "scheduled", "sending", "dead")
 
 
 def platform_of(path: str) -> str | None:
-    for prefix, platform in PLATFORM_PATHS:
-        if path.startswith(prefix):
-            return platform
-    return None
+    """The platform whose requests arrive at ``path``; anything else is not counted."""
+    return platforms.inbound_platform(path)
 
 
 def outcome_of(status: int) -> str:

@@ -6,25 +6,16 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot import platforms
 from bot.app import App
-from bot.config import Settings
 from bot.scheduler import Ticker
 from bot.transports import Router
-from conversations.delivery import Transport
-from conversations.ratelimit import Policy, RateLimiter
-from storage import repositories as repo
-from storage.models import Pair, Role
-
-if TYPE_CHECKING:
-    from adapters.slack.tokens import SlackConfig
-    from adapters.teams.connector import TeamsConfig
+from conversations.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
-WEBHOOK_PLATFORMS = frozenset({"slack", "teams", "webhook"})
 
 
 @dataclass
@@ -40,91 +31,22 @@ class Runtime:
             await close()
 
 
-def slack_config(settings: Settings) -> SlackConfig | None:
-    if not settings.slack_enabled or not settings.slack_signing_secret:
-        return None
-    from adapters.slack.tokens import SlackConfig
-
-    return SlackConfig(
-        signing_secret=settings.slack_signing_secret,
-        bot_token=settings.slack_bot_token,
-        api_url=settings.slack_api_url,
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
-        app_token=settings.slack_app_token,
-    )
+def transport_for(app: App, configs: platforms.Configs | None = None) -> Router | None:
+    """The transports this process delivers through, by platform (None: none configured);
+    ``configs`` are the configured platforms' (default: from settings)."""
+    if configs is None:
+        configs = platforms.configured(app.settings)
+    return platforms.transports(app, configs)
 
 
-def teams_config(settings: Settings) -> TeamsConfig | None:
-    if not settings.teams_active:
-        return None
-    from adapters.teams.connector import TeamsConfig
-
-    return TeamsConfig(
-        app_id=settings.microsoft_app_id,
-        app_password=settings.microsoft_app_password,
-        app_type=settings.microsoft_app_type,
-        tenant_id=settings.microsoft_app_tenant_id,
-        file_url=settings.teams_file_url,
-    )
-
-
-def transport_for(app: App, *, teams: TeamsConfig | None = None) -> Router | None:
-    """The transports this process delivers through, by platform (None: none configured)."""
-    routes: dict[str, Transport] = {}
-    if app.settings.outbox_webhook_url:
-        from adapters.webhook.transport import WebhookTransport
-
-        webhook = WebhookTransport(app.settings.outbox_webhook_url)
-        routes.update({platform: webhook for platform in WEBHOOK_PLATFORMS})
-    config = slack_config(app.settings)
-    if config is not None:
-        from adapters.slack.tokens import Tokens, installation_store
-        from adapters.slack.transport import SlackTransport
-
-        tokens = Tokens(config, installation_store(config, app.database))
-
-        async def coordinator_copy(pair: Pair) -> str | None:
-            """In safeguarded programmes a coordinator is part of every pair space."""
-            async with app.sessions() as session:
-                coordinators = await repo.people_with_role(
-                    session, workspace_id=pair.programme.workspace_id, role=Role.COORDINATOR
-                )
-            return coordinators[0].platform_user_id if coordinators else None
-
-        routes["slack"] = SlackTransport(
-            tokens.token_for, base_url=config.api_url, coordinator_copy=coordinator_copy
-        )
-    teams = teams or teams_config(app.settings)
-    if teams is not None:
-        from adapters.teams.connector import cloud_adapter
-        from adapters.teams.transport import TeamsTransport
-
-        routes["teams"] = TeamsTransport(
-            cloud_adapter(teams), app.sessions, app_id=teams.app_id, now=app.clock.now
-        )
-    return Router(routes) if routes else None
-
-
-def rate_policies(settings: Settings) -> dict[str, Policy]:
-    """Each platform's published limits, with the workspace/tenant budgets from settings."""
-    from adapters.slack.limits import rate_policy as slack_policy
-    from adapters.teams.limits import rate_policy as teams_policy
-
-    return {
-        "slack": slack_policy(settings.slack_workspace_rate),
-        "teams": teams_policy(settings.teams_tenant_rate),
-    }
-
-
-def start(app: App, *, teams: TeamsConfig | None = None) -> Runtime:
-    transport = transport_for(app, teams=teams)
+def start(app: App, configs: platforms.Configs | None = None) -> Runtime:
+    transport = transport_for(app, configs)
     if transport is None:
         log.warning(
             "no delivery transport is configured (OUTBOX_WEBHOOK_URL): messages are "
             "planned and kept in the outbox until one is"
         )
-    limiter = RateLimiter(rate_policies(app.settings))
+    limiter = RateLimiter(platforms.rate_policies(app.settings))
     dispatcher = (
         app.dispatcher(transport, limiter=limiter, platforms=transport.platforms)
         if transport is not None

@@ -8,27 +8,22 @@ lost its database or runs ahead of a migration not yet applied.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
-from bot import limits, metrics
+from bot import limits, metrics, platforms
 from bot.app import App
-from bot.runtime import slack_config, start, teams_config
+from bot.runtime import start
 from conversations import logcontext
 from storage import migrate
-
-if TYPE_CHECKING:
-    from adapters.slack.app import SlackAdapter
-    from adapters.teams.app import TeamsAdapter
-    from adapters.teams.connector import TeamsConfig
 
 log = logging.getLogger(__name__)
 APP_KEY = web.AppKey("mentorbot", App)
@@ -111,26 +106,6 @@ async def terms(request: web.Request) -> web.Response:
     return web.Response(text=TERMS, content_type="text/html")
 
 
-def slack_adapter(app: App) -> SlackAdapter | None:
-    """The Slack adapter, when Slack is configured."""
-    config = slack_config(app.settings)
-    if config is None:
-        return None
-    from adapters.slack.app import SlackAdapter
-
-    return SlackAdapter(app, config)
-
-
-def teams_adapter(app: App, config: TeamsConfig | None = None) -> TeamsAdapter | None:
-    """The Teams adapter, when Teams is configured."""
-    config = config or teams_config(app.settings)
-    if config is None:
-        return None
-    from adapters.teams.app import TeamsAdapter
-
-    return TeamsAdapter(app, config)
-
-
 def _operations(web_app: web.Application) -> None:
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
@@ -150,10 +125,12 @@ def make_web_app(
     app: App,
     *,
     background: bool = False,
-    socket_mode: bool = False,
-    teams: TeamsConfig | None = None,
+    options: argparse.Namespace | None = None,
+    configs: platforms.Configs | None = None,
 ) -> web.Application:
-    """The web application; with ``background`` it also plans and delivers (``serve``)."""
+    """The web application; with ``background`` it also plans and delivers (``serve``).
+    ``options`` are ``serve``'s command line; ``configs`` replace platforms' configurations
+    from settings (tests)."""
     web_app = web.Application(
         client_max_size=limits.MAX_BODY,
         # json_errors outermost: aiohttp's own 404/405/413 leave as JSON, counted as such.
@@ -163,20 +140,17 @@ def make_web_app(
     _operations(web_app)
     web_app.router.add_get("/privacy", privacy)  # linked from the Teams app package
     web_app.router.add_get("/terms", terms)
-    slack = slack_adapter(app)
-    if slack is not None:
-        slack.mount(web_app)
-    microsoft = teams_adapter(app, teams)
-    if microsoft is not None:
-        microsoft.mount(web_app)
+    configured = platforms.configured(app.settings, options, overrides=configs)
+    served = platforms.adapters(app, configured)
+    for adapter in served:
+        adapter.mount(web_app)
 
     async def _background(_: web.Application) -> AsyncIterator[None]:
-        runtime = start(app, teams=microsoft.config if microsoft else None) if background else None
-        if runtime is not None and slack is not None:
-            slack.on_queued = runtime.ticker.wake
-        if runtime is not None and microsoft is not None:
-            microsoft.on_queued = runtime.ticker.wake
-        socket = await slack.socket_mode() if socket_mode and slack is not None else None
+        runtime = start(app, configured) if background else None
+        for adapter in served:
+            if runtime is not None:
+                adapter.on_queued = runtime.ticker.wake
+            await adapter.start()
         yield
         # Stopping (SIGTERM): aiohttp has stopped accepting requests and let the open ones
         # finish; what bolt acknowledged is still running its reply, so it finishes next,
@@ -184,8 +158,8 @@ def make_web_app(
         stuck = await app.settle(within=SETTLE_SECONDS)
         if stuck:
             log.warning("shutting down with %s reply(ies) still running: cancelled", stuck)
-        if socket is not None:
-            await socket.close_async()  # type: ignore[no-untyped-call]  # untyped in bolt
+        for adapter in served:
+            await adapter.stop()
         if runtime is not None:
             await runtime.close()
         await app.close()

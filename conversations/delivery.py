@@ -142,9 +142,7 @@ class Dispatcher:
     transport: Transport
     library: Library = field(default_factory=Library.load)
     settings: EngineSettings = field(default_factory=EngineSettings)
-    renderers: Mapping[str, Renderer] = field(
-        default_factory=lambda: Registry.discover().renderers
-    )
+    renderers: Mapping[str, Renderer] = field(default_factory=lambda: Registry.discover().renderers)
     """How planned rows become messages when sent (the engine's registry's renderers)."""
     limiter: RateLimiter | None = None
     worker: str = field(default_factory=worker_id)

@@ -104,7 +104,9 @@ async def running_in(tick: Tick) -> list[Programme]:
 async def running_programmes(session: AsyncSession) -> list[Programme]:
     return list(
         await session.scalars(
-            select(Programme).where(Programme.status.in_(repo.RUNNING_PROGRAMMES)).order_by(Programme.id)
+            select(Programme)
+            .where(Programme.status.in_(repo.RUNNING_PROGRAMMES))
+            .order_by(Programme.id)
         )
     )
 

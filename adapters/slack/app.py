@@ -84,6 +84,7 @@ class SlackAdapter(PlatformAdapter):
     """users.info answers, by (team, user)."""
     _http: aiohttp.ClientSession | None = field(default=None, init=False)
     """Kept open for replies to response URLs (see :meth:`_respond`)."""
+    _socket: AsyncSocketModeHandler | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._verifier = SignatureVerifier(self.config.signing_secret)
@@ -162,6 +163,15 @@ class SlackAdapter(PlatformAdapter):
 
     async def token_for(self, workspace: Workspace) -> str | None:
         return await Tokens(self.config, self.installations).token_for(workspace)
+
+    async def start(self) -> None:
+        if self.config.socket_mode:
+            self._socket = await self.socket_mode()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]  # untyped in bolt
+            self._socket = None
 
     async def socket_mode(self) -> AsyncSocketModeHandler:
         """Connect over Socket Mode (development behind a firewall); returns the handler."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.store import Pair, Workspace
+from storage import repositories as repo
+from storage.models import Role
 
-__all__ = ["Pair", "Workspace", "installations", "oauth_states"]
+__all__ = ["Pair", "Workspace", "coordinator_copy", "installations", "oauth_states"]
 STATE_SECONDS = 600
 """How long an install link stays good: Slack's consent screen, then the redirect back."""
 
@@ -28,3 +30,13 @@ def installations(client_id: str, database: AsyncEngine) -> AsyncSQLAlchemyInsta
 def oauth_states(database: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
     """The ``state`` of installs in progress, so a forged redirect back is refused."""
     return AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=database)
+
+
+async def coordinator_copy(sessions: async_sessionmaker[AsyncSession], pair: Pair) -> str | None:
+    """The coordinator added to a safeguarded pair's space (a group DM): in safeguarded
+    programmes a coordinator is part of every pair space."""
+    async with sessions() as session:
+        coordinators = await repo.people_with_role(
+            session, workspace_id=pair.programme.workspace_id, role=Role.COORDINATOR
+        )
+    return coordinators[0].platform_user_id if coordinators else None

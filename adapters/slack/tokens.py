@@ -23,6 +23,8 @@ class SlackConfig:
     client_secret: str | None = None
     app_token: str | None = None
     """Socket Mode (``xapp-…``): events over a websocket instead of the request URL."""
+    socket_mode: bool = False
+    """Connect over Socket Mode when the server starts (``serve --socket-mode``)."""
 
     @property
     def distributed(self) -> bool:

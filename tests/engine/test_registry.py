@@ -87,8 +87,7 @@ def test_two_features_declaring_the_same_verb_is_an_error() -> None:
 def test_discovery_finds_every_feature_and_orders_the_jobs() -> None:
     registry = Registry.discover()
     features = {
-        path.parent.name
-        for path in (ROOT / "conversations" / "features").glob("*/__init__.py")
+        path.parent.name for path in (ROOT / "conversations" / "features").glob("*/__init__.py")
     }
     declared_in = {verb.handler.__module__.split(".")[2] for verb in registry.verbs.values()}
     assert len(features) >= 10

@@ -163,7 +163,7 @@ async def teams_world(database_url: str, config: TeamsConfig) -> AsyncIterator[T
             fake.add_member(user, name, email=f"{name.lower()}@example.org")
         settings = load_settings(database_url=database_url, teams_enabled=True)
         app = await build(settings, clock=VirtualClock(START), upgrade=False)
-        server = TestServer(make_web_app(app, teams=config), port=0)
+        server = TestServer(make_web_app(app, configs={"teams": config}), port=0)
         await server.start_server()
         from adapters.teams.connector import cloud_adapter
         from adapters.teams.transport import TeamsTransport

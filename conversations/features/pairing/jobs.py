@@ -42,9 +42,7 @@ def _met(index: Any) -> Any:
     )
 
 
-async def _agendas(
-    session: AsyncSession, programme: Programme, total: int, now: datetime
-) -> int:
+async def _agendas(session: AsyncSession, programme: Programme, total: int, now: datetime) -> int:
     due = and_(
         Pair.programme_id == programme.id,
         Pair.status == PairStatus.ACTIVE,
@@ -108,9 +106,7 @@ async def _agendas(
     return await insert_planned(session, rows)
 
 
-async def _nudges(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime
-) -> int:
+async def _nudges(session: AsyncSession, workspaces: dict[int, int], now: datetime) -> int:
     due = and_(Pair.status == PairStatus.ACTIVE, Pair.nudge_at <= now)
     wanted = (
         await session.execute(
@@ -198,9 +194,7 @@ async def _pulses(
     return await insert_planned(session, rows)
 
 
-async def _reminders(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime
-) -> int:
+async def _reminders(session: AsyncSession, workspaces: dict[int, int], now: datetime) -> int:
     last = schedule.MAX_REMINDERS
     reminded = (
         await session.execute(
@@ -246,9 +240,7 @@ async def _reminders(
     return await insert_planned(session, rows)
 
 
-async def _stalls(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime
-) -> int:
+async def _stalls(session: AsyncSession, workspaces: dict[int, int], now: datetime) -> int:
     stalled = (
         await session.execute(
             update(Pair)
@@ -291,9 +283,7 @@ async def _stalls(
     return await insert_planned(session, rows)
 
 
-async def _silence(
-    session: AsyncSession, programmes: dict[int, Programme], now: datetime
-) -> int:
+async def _silence(session: AsyncSession, programmes: dict[int, Programme], now: datetime) -> int:
     rows = []
     for programme in programmes.values():
         notice = timedelta(days=schedule.setting(programme, "notice_days", schedule.NOTICE_DAYS))

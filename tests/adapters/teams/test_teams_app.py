@@ -804,7 +804,7 @@ async def test_without_an_app_id_start_up_warns_loudly(
     app = await build(load_settings(database_url=database_url), upgrade=False)
     try:
         with caplog.at_level("WARNING"):
-            make_web_app(app, teams=TeamsConfig())
+            make_web_app(app, configs={"teams": TeamsConfig()})
     finally:
         await app.close()
     assert any("WITHOUT AUTHENTICATION" in r.getMessage() for r in caplog.records)
