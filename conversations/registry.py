@@ -16,7 +16,7 @@ import pkgutil
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -112,6 +112,11 @@ class Forgetting:
     needles: Sequence[str]
     """The plain strings behind ``names``, for a broad SQL filter before the exact match."""
     now: datetime
+    ended: list[int] = field(default_factory=list)
+    """Pairs a hook ended because of this (the reply counts them)."""
+    after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """What to do once the person's row is a placeholder and every hook has run: notices to
+    others, which no later hook's rewriting of names may touch."""
 
 
 HomeSection = Callable[["Context"], Awaitable[list[Message]]]
@@ -121,12 +126,13 @@ Overview = Callable[["Context"], Message]
 Unreachable = Callable[[AsyncSession, "Person", datetime], Awaitable[None]]
 """Told when the platform says someone can no longer be reached."""
 
-Export = Callable[[AsyncSession, "Person"], Awaitable[dict[str, Any]]]
+Export = Callable[[AsyncSession, "Person"], Awaitable[Any]]
 """Everything one hook's tables hold about a person, for ``my-data`` (JSON-safe)."""
 Forget = Callable[[Forgetting], Awaitable[None]]
 """Delete or blank what one hook's tables hold about a person (``forget-me``)."""
-Purge = Callable[[AsyncSession, datetime], Awaitable[int]]
-"""Delete what one hook's tables keep past its retention; returns how many rows."""
+Purge = Callable[[AsyncSession, datetime, timedelta], Awaitable[int]]
+"""Delete what one hook's tables keep past its retention (the third argument: how long
+closed programmes' words are kept); returns how many rows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +140,12 @@ class PersonalData:
     """Where some personal data lives and how it is exported, forgotten and purged."""
 
     name: str
+    """Also the heading of its part of a ``my-data`` copy."""
     export: Export | None = None
     forget: Forget | None = None
     purge: Purge | None = None
+    order: int = 50
+    """Hooks run, and a copy lists them, in this order (then by name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +218,23 @@ def when_unreachable(function: Unreachable) -> Unreachable:
 
 
 def personal_data(
-    name: str, *, export: Export | None = None, purge: Purge | None = None
+    name: str, *, forget: Forget | None = None, purge: Purge | None = None, order: int = 50
+) -> Callable[[Export], Export]:
+    """Declare what some tables hold about a person: the decorated function exports it for
+    ``my-data`` under ``name``; ``forget`` and ``purge`` delete it (``forget-me``, retention)."""
+    return lambda export: _label(
+        export,
+        _Declared("personal_data", name, {"forget": forget, "purge": purge, "order": order}),
+    )
+
+
+def forgets(
+    name: str, *, purge: Purge | None = None, order: int = 50
 ) -> Callable[[Forget], Forget]:
-    """Declare a forget hook (with, optionally, its export and purge) for some tables."""
+    """Declare personal data that ``my-data`` leaves out (it concerns others too, such as
+    who asked not to be paired with whom) but that ``forget-me`` deletes."""
     return lambda forget: _label(
-        forget, _Declared("personal_data", name, {"export": export, "purge": purge})
+        forget, _Declared("forgets", name, {"purge": purge, "order": order})
     )
 
 
@@ -280,6 +301,8 @@ class Registry:
         elif declared.kind == "unreachable":
             self.unreachable.append(function)
         elif declared.kind == "personal_data":
+            self.add_personal_data(PersonalData(name=name, export=function, **details))
+        elif declared.kind == "forgets":
             self.add_personal_data(PersonalData(name=name, forget=function, **details))
 
     def add_personal_data(self, hook: PersonalData) -> None:
@@ -287,6 +310,7 @@ class Registry:
         if any(existing.name == hook.name for existing in self.personal_data):
             raise DuplicateDeclaration(f"two personal-data hooks are called {hook.name}")
         self.personal_data.append(hook)
+        self.personal_data.sort(key=lambda each: (each.order, each.name))
 
     def find(self, words: list[str]) -> tuple[Verb | None, list[str]]:
         """The verb named by the first one or two words, and the words after it."""

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import store as shared
-from conversations.features.privacy.privacy import replacer, scrub_mentions
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from conversations.outbox import Outbox
+from conversations.personal_data import replacer, scrub_mentions
 from conversations.registry import Forgetting, PersonalData, Registry
 from storage.models import OutboxMessage, Pair, Person, TeamsConversation, TeamsMessage, Workspace
 
@@ -411,7 +411,7 @@ async def _drop_waiting_files(
         )
 
 
-async def purge_copies(session: AsyncSession, now: datetime) -> int:
+async def purge_copies(session: AsyncSession, now: datetime, retention: timedelta) -> int:
     """Copies kept to redraw an answered card, or a file waiting for its recipient (such as
     a my-data.json), go after two weeks. Returns how many were cleared."""
     result = await session.execute(
@@ -423,7 +423,10 @@ async def purge_copies(session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-PERSONAL_DATA = PersonalData(name="teams adapter copies", forget=forget_person, purge=purge_copies)
+PERSONAL_DATA = PersonalData(
+    name="teams adapter copies", forget=forget_person, purge=purge_copies, order=85
+)
+"""Before the outbox's hook (90): the outbox rows say which copies were the person's."""
 
 
 def register(registry: Registry) -> None:

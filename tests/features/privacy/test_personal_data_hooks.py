@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +23,9 @@ async def test_a_registered_hook_is_exported_forgotten_and_purged(chat: Any) -> 
         calls.append(("forget", forgetting.platform_user_id))
         assert forgetting.names is not None and forgetting.names.search("Ana")
 
-    async def purge(session: AsyncSession, now: datetime) -> int:
+    async def purge(session: AsyncSession, now: datetime, retention: timedelta) -> int:
         calls.append(("purge", now))
+        assert retention == timedelta(days=chat.app.settings.retention_days)
         return 3
 
     chat.app.engine.registry.add_personal_data(
@@ -47,3 +48,41 @@ async def test_a_registered_hook_is_exported_forgotten_and_purged(chat: Any) -> 
     await chat.wait(days=1)  # ticks run the retention job, and with it every hook's purge
     purged_at = [when for what, when in calls if what == "purge"]
     assert purged_at and all(before < when <= chat.clock.now() for when in purged_at)
+
+
+def test_every_table_that_names_a_person_is_declared_by_the_feature_that_writes_it() -> None:
+    """The privacy feature names no other feature's table: each feature declares its own
+    part of a copy (and how it is forgotten and purged) beside its code, so a new table
+    with personal data is added in its own folder."""
+    import ast
+    from pathlib import Path
+
+    from conversations.registry import Registry
+    from storage import models
+
+    registry = Registry.discover()
+    declared = {hook.name: hook for hook in registry.personal_data}
+    for name in (
+        "roles", "enrolments", "pairs", "meetings", "check_ins", "pulse_responses",
+        "prompts", "concerns_you_reported", "digest_subscriptions", "audit_log",
+        "messages_to_you",
+    ):  # fmt: skip
+        assert declared[name].export is not None, name
+    assert {"match_suggestions", "their_blocks"} <= set(declared)
+    orders = [hook.order for hook in registry.personal_data]
+    assert orders == sorted(orders)
+    privacy = Path(__file__).resolve().parents[3] / "conversations/features/privacy"
+    tables = {
+        name
+        for name, value in vars(models).items()
+        if isinstance(value, type) and hasattr(value, "__table__") and name != "Person"
+    }
+    named = sorted(
+        f"{path.name}: {alias.name}"
+        for path in privacy.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module == "storage.models"
+        for alias in node.names
+        if alias.name in tables - {"Pair", "Workspace"}
+    )
+    assert named == []

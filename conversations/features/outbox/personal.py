@@ -1,0 +1,76 @@
+"""What the outbox keeps about a person: the messages addressed to them or their pairs,
+and mentions of them in messages to others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.personal_data import iso, replacer, scrub_mentions
+from conversations.registry import Forgetting, personal_data
+from storage.models import OutboxMessage, OutboxStatus, Pair, Person
+
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DEAD)
+
+
+def _theirs(person_id: int, pair_ids: list[int]) -> ColumnElement[bool]:
+    """Addressed to them, or to one of their pairs as a pair."""
+    addressed: list[ColumnElement[bool]] = [OutboxMessage.person_id == person_id]
+    if pair_ids:
+        addressed.append(
+            and_(OutboxMessage.person_id.is_(None), OutboxMessage.pair_id.in_(pair_ids))
+        )
+    return or_(*addressed)
+
+
+async def _forget_messages(forgetting: Forgetting) -> None:
+    """Messages to them, or to their pairs, that were never delivered are dropped; those
+    delivered keep their kind and times (so counts stay true) but lose what they said.
+    Mentions of them in what others were sent become the placeholder. Runs after the
+    adapters' hooks, which find their copies through these rows."""
+    session = forgetting.session
+    theirs = _theirs(forgetting.person.id, list(forgetting.pair_ids))
+    await session.execute(
+        delete(OutboxMessage)
+        .where(theirs, OutboxMessage.status.in_(UNSENT))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(theirs)
+        .values(payload={}, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if forgetting.names is not None:
+        await scrub_mentions(
+            session,
+            model=OutboxMessage,
+            columns=(OutboxMessage.payload, OutboxMessage.last_error),
+            workspace_id=forgetting.person.workspace_id,
+            needles=forgetting.needles,
+            replace=replacer(forgetting.names, sentences=True),
+        )
+
+
+@personal_data("messages_to_you", forget=_forget_messages, order=90)
+async def messages_to_you(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    pair_ids = list(
+        await session.scalars(
+            select(Pair.id).where(or_(Pair.mentor_id == person.id, Pair.mentee_id == person.id))
+        )
+    )
+    rows = await session.scalars(
+        select(OutboxMessage).where(_theirs(person.id, pair_ids)).order_by(OutboxMessage.id)
+    )
+    return [
+        {
+            "kind": m.kind,
+            "to": "you" if m.person_id == person.id else "your pair",
+            "status": m.status,
+            "created_at": iso(m.created_at),
+            "sent_at": iso(m.sent_at),
+        }
+        for m in rows
+    ]

@@ -1,0 +1,235 @@
+"""What pairing keeps about a person: their pairs, check-ins, pulse answers and prompts.
+
+Declared here, beside the code that writes them, so ``my-data``, ``forget-me`` and the
+retention purge (the privacy feature) cover these tables without naming them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations import cards
+from conversations.features.pairing import lifecycle
+from conversations.kinds import Kind
+from conversations.outbox import Outbox
+from conversations.personal_data import iso, rowcount
+from conversations.registry import Forgetting, personal_data
+from storage import repositories as repo
+from storage.models import (
+    CheckIn,
+    EndReason,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+    ProgrammeStatus,
+    Prompt,
+    PulseResponse,
+)
+
+
+async def _pairs_of(session: AsyncSession, person: Person) -> list[Pair]:
+    return list(
+        (
+            await session.scalars(
+                select(Pair)
+                .where(or_(Pair.mentor_id == person.id, Pair.mentee_id == person.id))
+                .order_by(Pair.id)
+            )
+        ).unique()
+    )
+
+
+async def _forget_pairs(forgetting: Forgetting) -> None:
+    """Live pairs end (the partner and the programme team are told, once the person is a
+    placeholder); every pair loses its reason, which described both people by name; a draft
+    nobody was told about goes, so it can never be published."""
+    session, person, now = forgetting.session, forgetting.person, forgetting.now
+    pairs = await _pairs_of(session, person)
+    live = [p for p in pairs if p.status in repo.LIVE_PAIR]
+    for pair in live:
+        lifecycle.end(pair, reason=EndReason.LEFT, now=now)
+        forgetting.ended.append(pair.id)
+    for pair in pairs:
+        if pair.status == PairStatus.PROPOSED:
+            await session.delete(pair)
+        else:
+            pair.reason = ""
+    workspace_id = person.workspace_id
+
+    async def tell() -> None:
+        outbox = Outbox(session, now)
+        for pair in live:
+            partner = pair.other(person.id)
+            await outbox.to_person(
+                partner,
+                cards.partner_notice(
+                    text=f"Your pairing in {pair.programme.name} has ended. It says nothing "
+                    "about you, and the programme team will be in touch about what comes next.",
+                    kind=Kind.PAIRING_ENDED,
+                ),
+                key=f"pair:{pair.id}:forgotten",
+            )
+            await outbox.to_coordinators(
+                workspace_id,
+                cards.partner_notice(
+                    text=f"{partner.label}'s pairing in {pair.programme.name} has ended, so "
+                    "they are without a partner and may need a new match.",
+                    kind=Kind.COORDINATOR_PAIRING_ENDED,
+                ),
+                key=f"pair:{pair.id}:forgotten:coordinators",
+            )
+
+    forgetting.after.append(tell)
+
+
+@personal_data("pairs", forget=_forget_pairs, order=30)
+async def pairs(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    return [
+        {
+            "pair": pair.id,
+            "programme": pair.programme.key,
+            "your_role": "mentor" if pair.mentor_id == person.id else "mentee",
+            "partner": pair.other(person.id).label,
+            "status": pair.status,
+            "why_you_were_paired": pair.reason,
+            "session": pair.session_index + 1,
+            "created_at": iso(pair.created_at),
+            "started_at": iso(pair.started_at),
+            "last_met_at": iso(pair.last_met_at),
+            "ended_at": iso(pair.ended_at),
+            "end_reason": pair.end_reason,
+        }
+        for pair in await _pairs_of(session, person)
+    ]
+
+
+def _expired(now: datetime, retention: timedelta) -> Any:
+    """Pairs of programmes closed longer ago than the retention period (open programmes are
+    never purged, however old)."""
+    return (
+        select(Pair.id)
+        .join(Programme, Programme.id == Pair.programme_id)
+        .where(
+            Programme.status == ProgrammeStatus.CLOSED,
+            Programme.closed_at.is_not(None),
+            Programme.closed_at <= now - retention,
+        )
+    )
+
+
+async def _forget_check_ins(forgetting: Forgetting) -> None:
+    await forgetting.session.execute(
+        update(CheckIn)
+        .where(CheckIn.person_id == forgetting.person.id)
+        .values(reflection=None, shareable_quote=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _purge_check_ins(session: AsyncSession, now: datetime, retention: timedelta) -> int:
+    """Reflections and shared lines go once the programme has been closed for the retention
+    period; ratings stay, so figures stay true. Only rows still holding text are touched, so
+    every tick (on every instance) purges each row once."""
+    result = await session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.pair_id.in_(_expired(now, retention)),
+            or_(CheckIn.reflection.is_not(None), CheckIn.shareable_quote.is_not(None)),
+        )
+        .values(reflection=None, shareable_quote=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
+@personal_data("check_ins", forget=_forget_check_ins, purge=_purge_check_ins, order=50)
+async def check_ins(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(CheckIn).where(CheckIn.person_id == person.id).order_by(CheckIn.id)
+    )
+    return [
+        {
+            "pair": c.pair_id,
+            "session": c.session_index + 1,
+            "rating": c.rating,
+            "private_reflection": c.reflection,
+            "line_to_share": c.shareable_quote,
+            "created_at": iso(c.created_at),
+        }
+        for c in rows
+    ]
+
+
+async def _forget_pulses(forgetting: Forgetting) -> None:
+    await forgetting.session.execute(
+        update(PulseResponse)
+        .where(PulseResponse.person_id == forgetting.person.id)
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _purge_pulses(session: AsyncSession, now: datetime, retention: timedelta) -> int:
+    """Pulse comments go like check-in reflections; ratings stay."""
+    result = await session.execute(
+        update(PulseResponse)
+        .where(
+            PulseResponse.pair_id.in_(_expired(now, retention)),
+            PulseResponse.comment.is_not(None),
+        )
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
+@personal_data("pulse_responses", forget=_forget_pulses, purge=_purge_pulses, order=51)
+async def pulse_responses(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(PulseResponse).where(PulseResponse.person_id == person.id).order_by(PulseResponse.id)
+    )
+    return [
+        {
+            "pair": p.pair_id,
+            "day": p.day,
+            "rating": p.rating,
+            "private_comment": p.comment,
+            "created_at": iso(p.created_at),
+        }
+        for p in rows
+    ]
+
+
+async def _forget_prompts(forgetting: Forgetting) -> None:
+    """Prompts stay: they hold no words, only that a check-in was asked for and answered,
+    and the digest's response rates for past weeks must not change when someone leaves.
+    Only their reminders stop."""
+    await forgetting.session.execute(
+        update(Prompt)
+        .where(Prompt.person_id == forgetting.person.id)
+        .values(next_reminder_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@personal_data("prompts", forget=_forget_prompts, order=52)
+async def prompts(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Prompt).where(Prompt.person_id == person.id).order_by(Prompt.id)
+    )
+    return [
+        {
+            "pair": p.pair_id,
+            "kind": p.kind,
+            "about": p.ref_index + 1 if p.kind == Kind.CHECKIN else p.ref_index,
+            "asked_at": iso(p.asked_at),
+            "answered_at": iso(p.answered_at),
+            "reminders_sent": p.reminders_sent,
+        }
+        for p in rows
+    ]
