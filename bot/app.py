@@ -65,6 +65,7 @@ class App:
             library=self.engine.library,
             settings=self.engine.settings,
             renderers=self.engine.registry.renderers,
+            conditions=self.engine.registry.conditions,
             limiter=limiter,
             concurrency=concurrency or self.settings.outbox_concurrency,
             platforms=platforms,

@@ -28,13 +28,13 @@ from typing import Any, Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import logcontext, rendering, timing
+from conversations import holds, logcontext, rendering, timing
 from conversations.clock import Clock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
 from conversations.messages import Message
 from conversations.ratelimit import RateLimiter
-from conversations.registry import Registry, Renderer
+from conversations.registry import Condition, Registry, Renderer
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person, Workspace
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,10 @@ class Dispatcher:
     settings: EngineSettings = field(default_factory=EngineSettings)
     renderers: Mapping[str, Renderer] = field(default_factory=lambda: Registry.discover().renderers)
     """How planned rows become messages when sent (the engine's registry's renderers)."""
+    conditions: Mapping[str, Condition] = field(
+        default_factory=lambda: Registry.discover().conditions
+    )
+    """The checks behind each row's holds (the engine's registry's conditions)."""
     limiter: RateLimiter | None = None
     worker: str = field(default_factory=worker_id)
     lease: timedelta = timedelta(seconds=60)
@@ -268,10 +272,28 @@ class Dispatcher:
             i: (f"channel:{c}" if c else f"person:{p}" if p else f"pair:{q}") for i, c, p, q in rows
         }
 
-    async def _renew(self, outbox_id: int) -> bool:
-        """Extend our lease just before sending; False if it is no longer ours."""
+    async def _untrue(self, session: AsyncSession, stored: object) -> str | None:
+        """Why a row's message is no longer true (its first hold that fails), or None."""
+        for hold in holds.decode(stored):
+            check = self.conditions.get(hold.what)
+            if check is None:
+                return f"it depends on something this version does not know ({hold.what})"
+            reason = await check(session, hold.args)
+            if reason is not None:
+                return reason
+        return None
+
+    async def _renew(self, outbox_id: int) -> bool | str:
+        """Extend our lease just before sending: False if the row is no longer ours, or why
+        its message is no longer true (its holds are checked again, in this transaction)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            stored = await session.scalar(
+                select(OutboxMessage.holds).where(OutboxMessage.id == outbox_id)
+            )
+            untrue = await self._untrue(session, stored) if stored else None
+            if untrue is not None:
+                return untrue
             result = await session.execute(
                 update(OutboxMessage)
                 .where(
@@ -314,6 +336,9 @@ class Dispatcher:
                 return None
             if row.expires_at is not None and row.expires_at <= now:
                 return "skip:stale: its moment passed while it waited"
+            untrue = await self._untrue(session, row.holds)
+            if untrue is not None:
+                return f"skip:{untrue}"
             workspace = await session.get(Workspace, row.workspace_id)
             person = await session.get(Person, row.person_id) if row.person_id else None
             pair = await session.get(Pair, row.pair_id) if row.pair_id else None
@@ -356,6 +381,12 @@ class Dispatcher:
                     return slot
             return delivery
 
+    async def _skip(self, claim: Claim, reason: str) -> int:
+        """Not sent, for good: the row is recorded as skipped, with the reason."""
+        self.stats.skipped += 1
+        await self._finish(claim.outbox_id, status=OutboxStatus.SKIPPED, last_error=reason)
+        return 0
+
     async def _deliver(self, claim: Claim) -> int:
         with logcontext.about(outbox_id=claim.outbox_id):
             return await self._deliver_claim(claim)
@@ -365,13 +396,7 @@ class Dispatcher:
         if prepared is None:
             return 0
         if isinstance(prepared, str):
-            self.stats.skipped += 1
-            await self._finish(
-                claim.outbox_id,
-                status=OutboxStatus.SKIPPED,
-                last_error=prepared.removeprefix("skip:"),
-            )
-            return 0
+            return await self._skip(claim, prepared.removeprefix("skip:"))
         if isinstance(prepared, datetime):
             self.stats.deferred += 1
             await self._finish(claim.outbox_id, status=OutboxStatus.PENDING, not_before=prepared)
@@ -391,7 +416,10 @@ class Dispatcher:
                     sent_at=self.clock.now(),
                 )
                 return 0
-        if not await self._renew(claim.outbox_id):
+        renewed = await self._renew(claim.outbox_id)
+        if isinstance(renewed, str):
+            return await self._skip(claim, renewed)
+        if not renewed:
             # Our turn came after the lease ran out and another process has taken this row
             # over: it will send it, so we must not.
             return 0

@@ -30,6 +30,7 @@ from conversations.events import (
     PersonJoined,
 )
 from conversations.grammar import split_words
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
@@ -152,6 +153,7 @@ class Engine:
                 delivery.workspace.id,
                 Message(text=text, kind=Kind.DELIVERY_PROBLEM),
                 key=f"failed:{delivery.outbox_id}",
+                holds=ALWAYS,  # it reports a failure that happened
             )
 
     async def tick(self) -> int:

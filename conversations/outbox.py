@@ -14,7 +14,7 @@ sent, so they say what is true then and can be skipped when no longer needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.holds import Hold, encode
 from conversations.kinds import Kind
 from conversations.messages import Message
 from storage import repositories as repo
@@ -51,7 +52,13 @@ class Outbox:
     now: datetime
 
     async def to_person(
-        self, person: Person, message: Message, *, key: str, urgent: bool = False
+        self,
+        person: Person,
+        message: Message,
+        *,
+        key: str,
+        holds: Sequence[Hold],
+        urgent: bool = False,
     ) -> bool:
         return await repo.enqueue(
             self.session,
@@ -62,10 +69,13 @@ class Outbox:
             person_id=person.id,
             not_before=self.now,
             created_at=self.now,
+            holds=encode(holds),
             timing="now" if urgent else _timing_for(person.id),
         )
 
-    async def to_pair(self, pair: Pair, message: Message, *, key: str) -> bool:
+    async def to_pair(
+        self, pair: Pair, message: Message, *, key: str, holds: Sequence[Hold]
+    ) -> bool:
         return await repo.enqueue(
             self.session,
             workspace_id=pair.mentor.workspace_id,
@@ -75,6 +85,7 @@ class Outbox:
             pair_id=pair.id,
             not_before=self.now,
             created_at=self.now,
+            holds=encode(holds),
             timing=_timing_for(pair.mentor_id, pair.mentee_id),
         )
 
@@ -85,6 +96,7 @@ class Outbox:
         kind: Kind,
         key: str,
         ref_index: int,
+        holds: Sequence[Hold],
         pair: Pair | None = None,
         person: Person | None = None,
         expires_at: datetime | None = None,
@@ -105,12 +117,19 @@ class Outbox:
             ref_index=ref_index,
             not_before=self.now,
             created_at=self.now,
+            holds=encode(holds),
             timing=_timing_for(*people),
             expires_at=expires_at,
         )
 
     async def to_channel(
-        self, workspace_id: int, channel: str, message: Message, *, key: str
+        self,
+        workspace_id: int,
+        channel: str,
+        message: Message,
+        *,
+        key: str,
+        holds: Sequence[Hold],
     ) -> bool:
         return await repo.enqueue(
             self.session,
@@ -121,11 +140,18 @@ class Outbox:
             channel=channel,
             not_before=self.now,
             created_at=self.now,
+            holds=encode(holds),
             timing="now",
         )
 
     async def to_coordinators(
-        self, workspace_id: int, message: Message, *, key: str, urgent: bool = False
+        self,
+        workspace_id: int,
+        message: Message,
+        *,
+        key: str,
+        holds: Sequence[Hold],
+        urgent: bool = False,
     ) -> int:
         """One row per coordinator, so each delivery succeeds or retries on its own."""
         sent = 0
@@ -133,6 +159,6 @@ class Outbox:
             self.session, workspace_id=workspace_id, role=Role.COORDINATOR
         ):
             sent += await self.to_person(
-                person, message, key=f"{key}:to:{person.id}", urgent=urgent
+                person, message, key=f"{key}:to:{person.id}", holds=holds, urgent=urgent
             )
         return sent

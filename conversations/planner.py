@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
+from conversations.holds import Hold, encode
 from conversations.registry import Registry, Tick
 from storage import repositories as repo
 from storage.models import OutboxMessage, OutboxStatus, Programme
@@ -70,11 +71,15 @@ def planned_row(
     kind: str,
     now: datetime,
     ref_index: int,
+    holds: Sequence[Hold],
     pair_id: int | None = None,
     person_id: int | None = None,
     expires_at: datetime | None = None,
 ) -> dict[str, Any]:
+    """One planned outbox row, for :func:`insert_planned`; ``holds`` says what must still be
+    true when it is sent."""
     return {
+        "holds": encode(holds),
         "workspace_id": workspace_id,
         "idempotency_key": key,
         "kind": kind,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -126,6 +126,10 @@ Overview = Callable[["Context"], Message]
 Unreachable = Callable[[AsyncSession, "Person", datetime], Awaitable[None]]
 """Told when the platform says someone can no longer be reached."""
 
+Condition = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[str | None]]
+"""Whether a queued message's hold still holds: None if so, else why not, in words a
+coordinator reads in the outbox ("the pairing has ended")."""
+
 Export = Callable[[AsyncSession, "Person"], Awaitable[Any]]
 """Everything one hook's tables hold about a person, for ``my-data`` (JSON-safe)."""
 Forget = Callable[[Forgetting], Awaitable[None]]
@@ -217,6 +221,11 @@ def when_unreachable(function: Unreachable) -> Unreachable:
     return _label(function, _Declared("unreachable", function.__qualname__))
 
 
+def condition(name: str) -> Callable[[Condition], Condition]:
+    """Declare the check behind ``Hold(name, …)`` (see :mod:`conversations.holds`)."""
+    return lambda check: _label(check, _Declared("condition", name))
+
+
 def personal_data(
     name: str, *, forget: Forget | None = None, purge: Purge | None = None, order: int = 50
 ) -> Callable[[Export], Export]:
@@ -252,6 +261,7 @@ class Registry:
     renderers: dict[str, Renderer] = field(default_factory=dict)
     jobs: list[TimedJob] = field(default_factory=list)
     personal_data: list[PersonalData] = field(default_factory=list)
+    conditions: dict[str, Condition] = field(default_factory=dict)
     home: list[tuple[int, HomeSection]] = field(default_factory=list)
     overview: Overview | None = None
     unreachable: list[Unreachable] = field(default_factory=list)
@@ -286,6 +296,9 @@ class Registry:
         elif declared.kind == "renderer":
             _unique(self.renderers, name, "renderer")
             self.renderers[name] = function
+        elif declared.kind == "condition":
+            _unique(self.conditions, name, "condition")
+            self.conditions[name] = function
         elif declared.kind == "job":
             if any(job.name == name for job in self.jobs):
                 raise DuplicateDeclaration(f"two timed jobs are called {name}")

@@ -389,6 +389,9 @@ class OutboxMessage(Base):
     """The message as written (``Message.to_json``); empty for a planned row."""
     planned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Rendered when sent by the renderer registered for ``kind``, from ``ref_index``."""
+    holds: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """What must still be true when it is sent (``conversations.holds``); checked just
+    before sending, and a row whose hold no longer holds is skipped with the reason."""
     status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]

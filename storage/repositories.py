@@ -201,9 +201,12 @@ async def enqueue(
     timing: str = "working",
     expires_at: datetime | None = None,
     planned: bool = False,
+    holds: list[dict[str, Any]] | None = None,
 ) -> bool:
-    """Add an outbox row unless one with this idempotency key exists. True if added."""
+    """Add an outbox row unless one with this idempotency key exists. True if added.
+    ``holds``: what must still be true when it is sent (``conversations.holds``)."""
     values = {
+        "holds": holds or [],
         "workspace_id": workspace_id,
         "idempotency_key": key,
         "kind": kind,

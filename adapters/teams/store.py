@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import store as shared
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from conversations.outbox import Outbox
@@ -262,7 +263,8 @@ async def queue_privately(
             return False
         outbox = Outbox(session, now)
         for index, reply in enumerate(replies):
-            await outbox.to_person(person, reply, key=f"{key}:{index}", urgent=True)
+            await outbox.to_person(person, reply, key=f"{key}:{index}", holds=ALWAYS, urgent=True)
+
     return True
 
 

@@ -24,6 +24,7 @@ from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns import concerns
 from conversations.features.concerns.concerns import Status, Step, Target
 from conversations.features.pairing import lifecycle
+from conversations.features.pairing.holds import pair_paused
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox
@@ -247,7 +248,9 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
                 kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:concern-pause:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",
+            holds=(pair_paused(pair),),
         )
+
     await ctx.audit(
         "concern.pause",
         target=f"concern #{concern.id}",

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards, codec
 from conversations.errors import UserError
 from conversations.features.concerns import cards as concern_cards
+from conversations.features.concerns.holds import concern_open, concern_unacknowledged
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
 from conversations.outbox import Outbox
@@ -461,6 +462,7 @@ async def file(
                 header="Urgent concern reported" if report.urgent else "Concern reported",
             ),
             key=f"concern:{concern.id}:to:{reader.id}",
+            holds=(concern_open(concern),),
             urgent=report.urgent,
         )
     return Filed(concern=concern, readers=readers)
@@ -600,6 +602,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, minutes: int) ->
                 header="Still not acknowledged",
             ),
             key=f"concern:{concern.id}:escalation:{level}:to:{reader.id}",
+            holds=(concern_unacknowledged(concern),),
             urgent=True,
         )
     return queued

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import codec
 from conversations.cards import local_date
 from conversations.curriculum import Curriculum
+from conversations.features.conduct.holds import not_agreed
 from conversations.features.matching.eligibility import conduct_accepted
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, Message, Section
@@ -152,7 +153,9 @@ async def send(
         enrolment=enrolment,
         reader=person,
     )
-    return await Outbox(session, now).to_person(person, message, key=key)
+    return await Outbox(session, now).to_person(
+        person, message, key=key, holds=(not_agreed(person, programme),)
+    )
 
 
 async def accept(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.features.digest import digest
+from conversations.features.digest.holds import subscribed
 from conversations.kinds import Kind
 from conversations.planner import insert_planned, planned_row
 from conversations.registry import Tick, timed
@@ -44,7 +45,9 @@ async def _digests(session: AsyncSession, now: datetime) -> int:
             ref_index=subscription.id,
             person_id=person.id,
             expires_at=now + timedelta(days=2),
+            holds=(subscribed(subscription.id),),
         )
+
         row["timing"] = "now"  # sent at the local time the reader chose
         rows.append(row)
     await session.flush()

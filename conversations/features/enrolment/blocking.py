@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations import cards
 from conversations.features.matching import offers
 from conversations.features.pairing import lifecycle
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -98,6 +99,7 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
                 kind=Kind.PAIRING_ENDED,
             ),
             key=f"pair:{pair.id}:ended",
+            holds=ALWAYS,  # it says the pairing ended, which stays true
         )
         await outbox.to_coordinators(
             programme.workspace_id,
@@ -108,7 +110,9 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
                 kind=Kind.COORDINATOR_BLOCK_NOTICE,
             ),
             key=f"pair:{pair.id}:ended:coordinators",
+            holds=ALWAYS,
         )
+
     if proposed:
         await session.execute(delete(Pair).where(Pair.id.in_(proposed)))
     await offers.withdraw_between(session, blocker=blocker, other=other, now=now)

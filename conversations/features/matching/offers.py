@@ -17,7 +17,9 @@ from conversations import cards, codec
 from conversations.curriculum import Library
 from conversations.errors import UserError
 from conversations.features.matching import eligibility
+from conversations.features.matching.holds import offer_open
 from conversations.features.pairing import journeys
+from conversations.features.programmes.holds import programme_open
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, Message, Section
 from conversations.outbox import Outbox
@@ -100,6 +102,7 @@ async def publish_offers(session: AsyncSession, *, programme: Programme, now: da
             offers[0].mentee,
             choice_card(programme, offers),
             key=f"offers:{programme.id}:{offers[0].mentee_id}:{offers[0].id}",
+            holds=(programme_open(programme), offer_open(offers[0])),
         )
     return len(by_mentee)
 
@@ -146,6 +149,7 @@ async def _ask(
             kind=Kind.MENTOR_REQUEST,
         ),
         key=f"offer:{offer.id}:ask",
+        holds=(programme_open(programme), offer_open(offer)),
     )
 
 
@@ -307,9 +311,13 @@ async def _move_on(
                 kind=Kind.COORDINATOR_UNMATCHED,
             ),
             key=f"offer:{offer.id}:exhausted",
+            holds=(programme_open(programme),),
         )
     await outbox.to_person(
-        offer.mentee, Message(text=text, kind=Kind.OFFER_UPDATE), key=f"offer:{offer.id}:moved-on"
+        offer.mentee,
+        Message(text=text, kind=Kind.OFFER_UPDATE),
+        key=f"offer:{offer.id}:moved-on",
+        holds=(programme_open(programme),),
     )
 
 

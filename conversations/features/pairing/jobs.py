@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Library
 from conversations.features.pairing import lifecycle, schedule
+from conversations.features.pairing.holds import pair_in
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.planner import insert_ignoring, insert_planned, planned_row, running_in
 from conversations.registry import Tick, timed
@@ -89,6 +91,7 @@ async def _agendas(session: AsyncSession, programme: Programme, total: int, now:
             now=now,
             ref_index=total,
             pair_id=pid,
+            holds=ALWAYS,  # it says the pairing completed, which stays true
         )
         for pid in finished
     ]
@@ -100,6 +103,7 @@ async def _agendas(session: AsyncSession, programme: Programme, total: int, now:
             now=now,
             ref_index=index,
             pair_id=pid,
+            holds=(pair_in(pid, PairStatus.ACTIVE, session=index),),
         )
         for pid, index in moved
     ]
@@ -129,6 +133,7 @@ async def _nudges(session: AsyncSession, workspaces: dict[int, int], now: dateti
             ref_index=index,
             pair_id=pid,
             expires_at=until,
+            holds=(pair_in(pid, PairStatus.ACTIVE, session=index),),
         )
         for pid, prog, index, until in wanted
         if prog in workspaces
@@ -172,6 +177,7 @@ async def _pulses(
                         pair_id=pid,
                         person_id=person_id,
                         expires_at=now + timedelta(days=7),
+                        holds=(pair_in(pid, PairStatus.ACTIVE),),
                     )
                 )
                 prompts.append(
@@ -233,6 +239,7 @@ async def _reminders(session: AsyncSession, workspaces: dict[int, int], now: dat
             pair_id=pair_id,
             person_id=person_id,
             expires_at=now + schedule.REMINDER_AFTER,
+            holds=(pair_in(pair_id, PairStatus.ACTIVE),),
         )
         for prompt_id, pair_id, person_id, n in reminded
         if programme_of.get(pair_id) in workspaces
@@ -277,6 +284,7 @@ async def _stalls(session: AsyncSession, workspaces: dict[int, int], now: dateti
                 ref_index=pid,
                 pair_id=pid,
                 person_id=coordinator,
+                holds=(pair_in(pid, PairStatus.ACTIVE),),
             )
             for coordinator in coordinators.get(ws, [])
         ]
@@ -313,6 +321,7 @@ async def _silence(session: AsyncSession, programmes: dict[int, Programme], now:
                 now=now,
                 ref_index=pid,
                 pair_id=pid,
+                holds=(pair_in(pid, PairStatus.ACTIVE),),
             )
             for pid in warned
         ]
@@ -330,6 +339,7 @@ async def _silence(session: AsyncSession, programmes: dict[int, Programme], now:
                 now=now,
                 ref_index=pid,
                 pair_id=pid,
+                holds=(pair_in(pid, PairStatus.PAUSED),),
             )
             for pid in paused
         ]

@@ -20,7 +20,15 @@ from conversations.errors import UserError
 from conversations.features.matching.candidates import DepartmentMode, candidate
 from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import explain, lifecycle, schedule
+from conversations.features.pairing.holds import (
+    pair_active,
+    pair_at,
+    pair_going_or_completed,
+    pair_live,
+    pair_paused,
+)
 from conversations.features.safeguarding import safeguarding
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.outbox import Outbox
 from storage import repositories as repo
@@ -143,7 +151,9 @@ async def activate(
         mentor_profile=mentor_profile,
         mentee_profile=mentee_profile,
     )
-    await Outbox(session, now).to_pair(pair, message, key=f"pair:{pair.id}:intro")
+    await Outbox(session, now).to_pair(
+        pair, message, key=f"pair:{pair.id}:intro", holds=(pair_live(pair),)
+    )
 
 
 async def _met(session: AsyncSession, pair: Pair, session_index: int) -> bool:
@@ -180,6 +190,7 @@ async def advance(
             pair=pair,
             ref_index=pair.session_index,
             key=f"pair:{pair.id}:closing",
+            holds=ALWAYS,  # it says the pairing completed, which stays true
         )
         return
     lifecycle.session_began(pair, pair.programme, now)
@@ -189,6 +200,7 @@ async def advance(
         pair=pair,
         ref_index=pair.session_index,
         key=f"pair:{pair.id}:session:{pair.session_index}:agenda",
+        holds=(pair_at(pair, pair.session_index),),
     )
 
 
@@ -247,7 +259,9 @@ async def log_meeting(
                 programme=pair.programme,
             ),
             key=f"pair:{pair.id}:session:{session_index}:checkin:{person.id}",
+            holds=(pair_going_or_completed(pair),),
         )
+
     if session_index == pair.session_index:
         await advance(session, pair=pair, curriculum=curriculum, now=now)
     elif pair.next_agenda_at is None:
@@ -406,6 +420,7 @@ async def set_paused(
                 kind=Kind.PAUSE_NOTICE if paused else Kind.RESUME_NOTICE,
             ),
             key=f"pair:{pair.id}:{'pause' if paused else 'resume'}:{stamp}",
+            holds=(pair_paused(pair) if paused else pair_active(pair),),
         )
     for enrolment in await repo.enrolments_of(session, person_id=person.id):
         if programme is None or enrolment.programme_id == programme.id:
@@ -436,6 +451,7 @@ async def leave(
                 kind=Kind.PARTNER_LEFT,
             ),
             key=f"pair:{pair.id}:left",
+            holds=ALWAYS,  # it says the pairing ended, which stays true
         )
         await outbox.to_coordinators(
             programme.workspace_id,
@@ -445,7 +461,9 @@ async def leave(
                 kind=Kind.COORDINATOR_LEFT_NOTICE,
             ),
             key=f"pair:{pair.id}:left:coordinators",
+            holds=ALWAYS,
         )
+
     enrolments = await session.scalars(
         select(Enrolment).where(
             Enrolment.programme_id == programme.id,
@@ -473,4 +491,5 @@ async def end_by_team(session: AsyncSession, *, pair: Pair, now: datetime) -> No
                 kind=Kind.UNPAIRED,
             ),
             key=f"pair:{pair.id}:unpaired:{person.id}",
+            holds=ALWAYS,
         )

@@ -12,6 +12,7 @@ from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import journeys, lifecycle, renderers
+from conversations.features.pairing.holds import pair_paused, pair_still_quiet
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
@@ -102,6 +103,7 @@ async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             kind=Kind.COORDINATOR_NUDGE,
         ),
         key=f"pair:{pair.id}:nudged:{stamp}",
+        holds=(pair_still_quiet(pair),),
     )
     await ctx.audit(
         "stall.nudge", programme=pair.programme, target=f"{pair.mentor.label} + {pair.mentee.label}"
@@ -132,7 +134,9 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
                 kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:team-pause:{ctx.now:%Y%m%dT%H%M}:{person.id}",
+            holds=(pair_paused(pair),),
         )
+
     await ctx.audit(
         "stall.pause",
         programme=pair.programme,

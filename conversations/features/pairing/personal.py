@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards
 from conversations.features.pairing import lifecycle
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.outbox import Outbox
 from conversations.personal_data import iso, rowcount
@@ -73,6 +74,7 @@ async def _forget_pairs(forgetting: Forgetting) -> None:
                     kind=Kind.PAIRING_ENDED,
                 ),
                 key=f"pair:{pair.id}:forgotten",
+                holds=ALWAYS,
             )
             await outbox.to_coordinators(
                 workspace_id,
@@ -82,6 +84,7 @@ async def _forget_pairs(forgetting: Forgetting) -> None:
                     kind=Kind.COORDINATOR_PAIRING_ENDED,
                 ),
                 key=f"pair:{pair.id}:forgotten:coordinators",
+                holds=ALWAYS,
             )
 
     forgetting.after.append(tell)

@@ -15,6 +15,7 @@ from conversations.durations import describe_days, parse_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.pairing import journeys, lifecycle
+from conversations.features.programmes.holds import programme_open
 from conversations.grammar import MAX_COMMAND_LENGTH, channel_ref
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
@@ -220,8 +221,13 @@ async def _announce(ctx: Context, programme: Programme, word: str) -> str:
     )
     stamp = ctx.now.strftime("%Y%m%dT%H%M%S")
     await Outbox(ctx.session, ctx.now).to_channel(
-        ctx.workspace.id, channel, message, key=f"announce:{programme.id}:{channel}:{stamp}"
+        ctx.workspace.id,
+        channel,
+        message,
+        key=f"announce:{programme.id}:{channel}:{stamp}",
+        holds=(programme_open(programme),),
     )
+
     await ctx.audit("program.announce", programme=programme, target=f"#{channel}")
     return f"Announced {programme.name} in {word} with Join buttons."
 

@@ -17,6 +17,7 @@ from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.pairing import lifecycle
+from conversations.features.pairing.holds import pair_active
 from conversations.features.safeguarding import safeguarding
 from conversations.kinds import Kind
 from conversations.messages import Message
@@ -250,7 +251,9 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
                 kind=Kind.RESUMED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:team-resume:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",
+            holds=(pair_active(pair),),
         )
+
     await ctx.audit(
         "pair.resume",
         programme=programme,

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.errors import UserError
 from conversations.features.matching import eligibility
 from conversations.features.pairing import lifecycle
+from conversations.features.pairing.holds import pair_paused
+from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
@@ -93,6 +95,7 @@ async def _tell_pairs(session: AsyncSession, pairs: Sequence[Pair], now: datetim
                 person,
                 paused_notice(pair),
                 key=f"pair:{pair.id}:safeguarding-pause:{stamp}:{person.id}",
+                holds=(pair_paused(pair),),
             )
 
 
@@ -144,7 +147,12 @@ async def tell_coordinators(
         session, workspace_id=workspace_id, role=Role.COORDINATOR
     ):
         if besides is None or coordinator.id != besides.id:
-            told += await outbox.to_person(coordinator, message, key=f"{key}:to:{coordinator.id}")
+            told += await outbox.to_person(
+                coordinator,
+                message,
+                key=f"{key}:to:{coordinator.id}",
+                holds=ALWAYS,  # it reports what a coordinator already did
+            )
     return told
 
 
@@ -207,5 +215,7 @@ async def clearance_expired(session: AsyncSession, *, now: datetime) -> int:
                 kind=Kind.CLEARANCE_LAPSED,
             ),
             key=f"safeguarding:clearance:{mentor.id}:{stamp}:{mentor_pairs[0].id}",
+            holds=ALWAYS,  # it reports what was paused, and why
         )
+
     return len(pairs)

@@ -1,0 +1,50 @@
+"""What a code-of-conduct card needs to stay true: the person has not yet agreed to it,
+it is still the code in force, and they are still in the programme."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.holds import Hold
+from conversations.registry import condition
+from storage.models import Enrolment, EnrolmentStatus, Person, Programme, ProgrammeStatus
+
+
+@condition("not_agreed")
+async def not_agreed_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
+    programme = await session.get(Programme, args.get("programme"))
+    if programme is None or programme.status == ProgrammeStatus.CLOSED:
+        return "the programme has closed"
+    if programme.conduct_version != args.get("version"):
+        return "a newer code of conduct has replaced this one"
+    enrolments = list(
+        (
+            await session.scalars(
+                select(Enrolment).where(
+                    Enrolment.programme_id == programme.id,
+                    Enrolment.person_id == args.get("person"),
+                    Enrolment.status != EnrolmentStatus.LEFT,
+                )
+            )
+        ).unique()
+    )
+    if not enrolments:
+        return "they are no longer in the programme"
+    if all(
+        e.consented_at is not None and e.consent_version == programme.conduct_version
+        for e in enrolments
+    ):
+        return "they have already agreed to the code of conduct"
+    return None
+
+
+def not_agreed(person: Person, programme: Programme) -> Hold:
+    """Ask only while this person has not agreed to the code now in force."""
+    return Hold(
+        "not_agreed",
+        {"programme": programme.id, "person": person.id, "version": programme.conduct_version},
+    )
