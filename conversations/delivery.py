@@ -278,7 +278,7 @@ class Dispatcher:
             check = self.conditions.get(hold.what)
             if check is None:
                 return f"it depends on something this version does not know ({hold.what})"
-            reason = await check(session, hold.args)
+            reason = await check(session, hold.fields)
             if reason is not None:
                 return reason
         return None

@@ -27,15 +27,15 @@ class Hold:
     values, JSON-safe), checked by the condition registered under ``what``."""
 
     what: str
-    args: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"what": self.what, **self.args}
+        return {"what": self.what, **self.fields}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Hold:
-        args = {key: value for key, value in data.items() if key != "what"}
-        return cls(what=str(data.get("what", "")), args=args)
+        fields = {key: value for key, value in data.items() if key != "what"}
+        return cls(what=str(data.get("what", "")), fields=fields)
 
 
 ALWAYS: Sequence[Hold] = ()

@@ -13,11 +13,11 @@ from storage.models import Concern
 
 
 @condition("concern_open")
-async def concern_open_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
-    concern = await session.get(Concern, args.get("concern"))
+async def concern_open_holds(session: AsyncSession, fields: Mapping[str, Any]) -> str | None:
+    concern = await session.get(Concern, fields.get("concern"))
     if concern is None or concern.resolved_at is not None or concern.status == "resolved":
         return "the concern has been resolved"
-    if args.get("unacknowledged") and concern.acknowledged_at is not None:
+    if fields.get("unacknowledged") and concern.acknowledged_at is not None:
         return "someone has acknowledged the concern"
     return None
 

@@ -15,18 +15,18 @@ from storage.models import Enrolment, EnrolmentStatus, Person, Programme, Progra
 
 
 @condition("not_agreed")
-async def not_agreed_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
-    programme = await session.get(Programme, args.get("programme"))
+async def not_agreed_holds(session: AsyncSession, fields: Mapping[str, Any]) -> str | None:
+    programme = await session.get(Programme, fields.get("programme"))
     if programme is None or programme.status == ProgrammeStatus.CLOSED:
         return "the programme has closed"
-    if programme.conduct_version != args.get("version"):
+    if programme.conduct_version != fields.get("version"):
         return "a newer code of conduct has replaced this one"
     enrolments = list(
         (
             await session.scalars(
                 select(Enrolment).where(
                     Enrolment.programme_id == programme.id,
-                    Enrolment.person_id == args.get("person"),
+                    Enrolment.person_id == fields.get("person"),
                     Enrolment.status != EnrolmentStatus.LEFT,
                 )
             )

@@ -13,8 +13,8 @@ from storage.models import DigestSubscription
 
 
 @condition("subscribed")
-async def subscribed_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
-    if await session.get(DigestSubscription, args.get("subscription")) is None:
+async def subscribed_holds(session: AsyncSession, fields: Mapping[str, Any]) -> str | None:
+    if await session.get(DigestSubscription, fields.get("subscription")) is None:
         return "the reader has unsubscribed"
     return None
 

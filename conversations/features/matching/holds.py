@@ -15,8 +15,8 @@ OPEN = (OfferStatus.SUGGESTED, OfferStatus.OFFERED, OfferStatus.ASKED)
 
 
 @condition("offer_open")
-async def offer_open_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
-    offer = await session.get(MatchOffer, args.get("offer"))
+async def offer_open_holds(session: AsyncSession, fields: Mapping[str, Any]) -> str | None:
+    offer = await session.get(MatchOffer, fields.get("offer"))
     if offer is None or offer.status not in OPEN:
         return "the suggestion has been decided"
     return None

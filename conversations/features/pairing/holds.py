@@ -26,16 +26,16 @@ _NOT_NOW = {
 
 
 @condition("pair")
-async def pair_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
-    pair = await session.get(Pair, args.get("pair"))
+async def pair_holds(session: AsyncSession, fields: Mapping[str, Any]) -> str | None:
+    pair = await session.get(Pair, fields.get("pair"))
     if pair is None:
         return "the pairing no longer exists"
     completed = pair.status == PairStatus.ENDED and pair.end_reason == EndReason.COMPLETED
-    if pair.status not in args.get("status", ()) and not (completed and args.get("completed")):
+    if pair.status not in fields.get("status", ()) and not (completed and fields.get("completed")):
         return _NOT_NOW[PairStatus(pair.status)]
-    if "last_met" in args and _stamp(pair.last_met_at) != args["last_met"]:
+    if "last_met" in fields and _stamp(pair.last_met_at) != fields["last_met"]:
         return "the pair has met since"
-    index = args.get("session")
+    index = fields.get("session")
     if index is not None and pair.session_index != index:
         return f"the pair has moved on from session {int(index) + 1}"
     return None
@@ -48,10 +48,10 @@ def _stamp(value: datetime | None) -> str | None:
 def pair_in(pair_id: int, *statuses: PairStatus, session: int | None = None) -> Hold:
     """The pair (known by id: the planner's set-based rows) is in one of these statuses and,
     given ``session``, still on that session."""
-    args: dict[str, Any] = {"pair": pair_id, "status": [str(s) for s in statuses]}
+    fields: dict[str, Any] = {"pair": pair_id, "status": [str(s) for s in statuses]}
     if session is not None:
-        args["session"] = session
-    return Hold("pair", args)
+        fields["session"] = session
+    return Hold("pair", fields)
 
 
 def pair_live(pair: Pair) -> Hold:
@@ -78,11 +78,11 @@ def pair_going_or_completed(pair: Pair) -> Hold:
     """The pairing has not been ended early (it is live, or it completed): a check-in about
     the last session still makes sense after the pair completes, not after a block."""
     hold = pair_live(pair)
-    return Hold(hold.what, {**hold.args, "completed": True})
+    return Hold(hold.what, {**hold.fields, "completed": True})
 
 
 def pair_still_quiet(pair: Pair) -> Hold:
     """The pair is active and has logged no meeting since this was queued (a nudge to
     meet)."""
     hold = pair_active(pair)
-    return Hold(hold.what, {**hold.args, "last_met": _stamp(pair.last_met_at)})
+    return Hold(hold.what, {**hold.fields, "last_met": _stamp(pair.last_met_at)})

@@ -13,8 +13,8 @@ from storage.models import Programme, ProgrammeStatus
 
 
 @condition("programme_open")
-async def programme_open_holds(session: AsyncSession, args: Mapping[str, Any]) -> str | None:
-    programme = await session.get(Programme, args.get("programme"))
+async def programme_open_holds(session: AsyncSession, fields: Mapping[str, Any]) -> str | None:
+    programme = await session.get(Programme, fields.get("programme"))
     if programme is None or programme.status == ProgrammeStatus.CLOSED:
         return "the programme has closed"
     return None
