@@ -10,6 +10,7 @@ from pathlib import Path
 from adapters.plugins import PlatformError
 from bot import platforms
 from bot.config import ConfigError, Settings, configure_logging, load_settings
+from storage.models import Role
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +34,21 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply migrations up to the latest")
+    admin = sub.add_parser("admin", help="roles, set by the server's operator")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    admin_grant = admin_sub.add_parser(
+        "grant", help="give someone a role in a workspace, e.g. its first coordinator"
+    )
+    admin_grant.add_argument(
+        "--workspace", required=True, help="the Slack team id or Teams tenant id"
+    )
+    admin_grant.add_argument("--user", required=True, help="the person's Slack or Teams user id")
+    admin_grant.add_argument("role", choices=[str(role) for role in Role])
+    admin_grant.add_argument(
+        "--platform",
+        choices=platforms.chat_platforms(),
+        help="which platform the workspace is on (needed before anyone there used the bot)",
+    )
     programs = sub.add_parser("programs", help="bundled curricula")
     programs_sub = programs.add_subparsers(dest="programs_command", required=True, metavar="ACTION")
     programs_sub.add_parser("list", help="list the curricula this install offers")
@@ -208,6 +224,18 @@ def main(argv: list[str] | None = None) -> int:
                 workspace=args.workspace,
                 out=args.out,
                 timezone=args.timezone,
+            )
+        )
+    if args.command == "admin":
+        from bot.admin_cli import grant
+
+        return asyncio.run(
+            grant(
+                settings,
+                workspace=args.workspace,
+                user=args.user,
+                role=args.role,
+                platform=args.platform,
             )
         )
     if args.command == "worker":

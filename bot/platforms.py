@@ -85,6 +85,11 @@ def adapters(host: Host, configs: Configs) -> list[PlatformAdapter]:
     return made
 
 
+def chat_platforms() -> list[str]:
+    """The platforms people chat on (not a fallback transport such as the webhook)."""
+    return [platform.name for platform in discover() if not platform.fallback]
+
+
 def inbound_platform(path: str) -> str | None:
     """Which platform sends requests to ``path`` (None: not a platform's path)."""
     for platform in discover():

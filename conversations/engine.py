@@ -56,6 +56,8 @@ class Engine:
     settings: EngineSettings = field(default_factory=EngineSettings)
     registry: Registry = field(default_factory=Registry.discover)
     """Every verb, action, form, renderer, timed job and personal-data hook."""
+    _established: set[tuple[str, str]] = field(default_factory=set)
+    """Workspaces this process has seen stored (so first contact is looked for once)."""
 
     async def handle(self, event: Event) -> list[Message]:
         """Handle one event; always returns something to say to the person."""
@@ -66,6 +68,7 @@ class Engine:
         event = inbound.event(event)
         for attempt in (1, 2):
             try:
+                await self.first_contact(event.actor)
                 async with self.sessions.begin() as session:
                     ctx = await self._context(session, event.actor)
                     with acting(ctx.actor.id):
@@ -103,6 +106,7 @@ class Engine:
         if builder is None:
             return None
         try:
+            await self.first_contact(actor)
             async with self.sessions() as session:
                 ctx = await self._context(session, inbound.actor(actor))
                 return await builder(ctx, inbound.text(value))
@@ -112,8 +116,9 @@ class Engine:
     async def home(self, actor: Actor) -> list[Message]:
         """A person's home screen: where they are, the agenda with its buttons, their
         programmes, a private way to report a concern; for coordinators, every programme's
-        health too. Changes nothing."""
+        health too. Changes nothing (but the first contact of a new workspace)."""
         try:
+            await self.first_contact(actor)
             async with self.sessions() as session:
                 ctx = await self._context(session, inbound.actor(actor))
                 shown: list[Message] = []
@@ -122,6 +127,25 @@ class Engine:
                 return shown
         except UserError as refusal:
             return [_refusal(refusal)]
+
+    async def first_contact(self, actor: Actor) -> None:
+        """Store a workspace the first time anyone there reaches the bot (or installs it),
+        with that person as its first coordinator, in a transaction of its own: whatever
+        their first command turns out to be, even one that is refused, they stay the
+        coordinator, and the next person to speak does not become one too. Looked for once
+        per workspace per process."""
+        actor = inbound.actor(actor)
+        key = (actor.platform, actor.workspace)
+        if key in self._established:
+            return
+        try:
+            async with self.sessions.begin() as session:
+                await self._context(session, actor)
+        except UserError:
+            return  # not someone we can tell apart: the event itself is refused as such
+        except IntegrityError:
+            pass  # another process stored it at the same moment; theirs stands
+        self._established.add(key)
 
     async def delivery_failed(self, delivery: Delivery, reason: str) -> None:
         """A message could not be delivered for good: act on what the platform said.
@@ -311,11 +335,16 @@ class Engine:
             if open_
             else " When a programme opens, I'll be the one to walk you through it."
         )
+        lead = (
+            " You're a coordinator here, so you can create and run programmes; help shows how."
+            if Role.COORDINATOR in ctx.roles
+            else ""
+        )
         return [
             Message(
                 text=f"Hello {ctx.actor.label}, I'm the mentoring bot. I pair mentors "
-                f"and mentees and guide each pair through a structured programme.{offer} "
-                "Type help any time.",
+                f"and mentees and guide each pair through a structured programme.{offer}"
+                f"{lead} Type help any time.",
                 kind=Kind.WELCOME,
             )
         ]

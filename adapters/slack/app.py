@@ -22,6 +22,11 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -105,6 +110,9 @@ class SlackAdapter(PlatformAdapter):
                     install_path=INSTALL_PATH,
                     redirect_uri_path=REDIRECT_PATH,
                     token_rotation_expiration_minutes=120,
+                    callback_options=AsyncCallbackOptions(
+                        success=self._installed, failure=self._install_failed
+                    ),
                 ),
                 raise_error_for_unhandled_request=False,
                 user_facing_authorize_error_message=NOT_AUTHORIZED,
@@ -161,7 +169,28 @@ class SlackAdapter(PlatformAdapter):
             response = await flow.handle_callback(bolt_request)
         return await to_aiohttp_response(response)
 
+    async def _installed(self, args: AsyncSuccessArgs) -> BoltResponse:
+        """Slack's redirect back after an install: whoever installed the app into a new
+        workspace becomes its first coordinator, before anyone else there speaks."""
+        installation = args.installation
+        team = installation.team_id or installation.enterprise_id
+        if team and installation.user_id:
+            try:
+                client = AsyncWebClient(
+                    token=installation.bot_token,
+                    base_url=self.config.api_url or AsyncWebClient.BASE_URL,
+                )
+                actor = await self._actor(client, team=team, user=installation.user_id)
+                await self.app.engine.first_contact(actor)
+            except Exception as exc:  # the install itself succeeded: say so regardless
+                log.warning("could not record who installed the app in %s: %s", team, exc)
+        return await args.default.success(args)
+
+    async def _install_failed(self, args: AsyncFailureArgs) -> BoltResponse:
+        return await args.default.failure(args)
+
     async def token_for(self, workspace: Workspace) -> str | None:
+
         return await Tokens(self.config, self.installations).token_for(workspace)
 
     async def start(self) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from conversations.events import CommandSent
 from conversations.registry import Registry
+from storage import repositories as repo
 from storage.models import (
     AuditEntry,
     Concern,
@@ -27,6 +28,7 @@ from storage.models import (
     Pair,
     Person,
     Programme,
+    Role,
     RoleGrant,
     Workspace,
 )
@@ -210,3 +212,29 @@ async def test_a_coordinator_of_another_workspace_cannot_touch_this_one(chat: Ch
             continue  # only asks for confirmation; forgetting oneself is tested elsewhere
         await _run(other, "zed", f"{name} {words}".strip())
     assert await _workspace_rows(chat, "acme") == before
+
+
+async def test_the_first_person_stays_coordinator_even_when_their_first_command_is_refused(
+    database_url: str,
+) -> None:
+    """Regression: the first person's first command was refused, which rolled back the new
+    workspace and their role with it, so the next person to type anything became the
+    coordinator instead."""
+    async with open_chat(database_url) as chat:
+        await _first_refused(chat)
+
+
+async def _first_refused(chat: Chat) -> None:
+    refused = await chat.say("maya", "frobnicate")
+
+    assert "frobnicate" in refused, refused
+    await chat.say("ana", "status")
+    async with chat.app.sessions() as session:
+        space = await repo.workspace_by_external(session, platform="console", external_id="acme")
+        assert space is not None
+        coordinators = await repo.people_with_role(
+            session, workspace_id=space.id, role=Role.COORDINATOR
+        )
+    assert [p.platform_user_id for p in coordinators] == ["maya"]
+    assert "You're a coordinator here" in await chat.hello("maya")
+    assert "coordinator" not in await chat.hello("ana")

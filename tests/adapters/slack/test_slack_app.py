@@ -368,10 +368,15 @@ async def test_installing_into_a_workspace_starts_the_oauth_flow(database_url: s
 
 
 async def test_a_workspace_installs_the_app_and_its_token_is_stored(database_url: str) -> None:
+    """And whoever installed it is the new workspace's first coordinator, not whoever
+    happens to speak to the bot first."""
     from adapters.slack.tokens import SlackConfig, Tokens, installation_store
-    from storage.models import Workspace
+    from storage import repositories as repo
+    from storage.models import Role, Workspace
 
     async with FakeSlack() as fake:
+        fake.users["UZED"] = {"real_name": "Zed", "tz": "Europe/Oslo", "profile": {}}
+
         settings = load_settings(
             database_url=database_url,
             slack_signing_secret=SECRET,
@@ -408,6 +413,15 @@ async def test_a_workspace_installs_the_app_and_its_token_is_stored(database_url
                 await tokens.token_for(Workspace(platform="slack", external_id="T9", settings={}))
                 is None
             )
+            async with app.sessions() as session:
+                space = await repo.workspace_by_external(
+                    session, platform="slack", external_id="T2"
+                )
+                assert space is not None
+                coordinators = await repo.people_with_role(
+                    session, workspace_id=space.id, role=Role.COORDINATOR
+                )
+            assert [(p.platform_user_id, p.display_name) for p in coordinators] == [("UZED", "Zed")]
         finally:
             await server.close()
 
