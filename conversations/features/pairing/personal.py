@@ -125,29 +125,31 @@ def _expired(now: datetime, retention: timedelta) -> Any:
     )
 
 
-async def _forget_check_ins(forgetting: Forgetting) -> None:
-    await forgetting.session.execute(
-        update(CheckIn)
-        .where(CheckIn.person_id == forgetting.person.id)
-        .values(reflection=None, shareable_quote=None)
+async def _blank(session: AsyncSession, columns: tuple[Any, ...], *where: Any) -> int:
+    """Empty these text columns (of one table) in the rows ``where`` selects that still hold
+    any text, so running it again changes nothing. Returns rows emptied."""
+    holding = or_(*(column.is_not(None) for column in columns))
+    result = await session.execute(
+        update(columns[0].class_)
+        .where(*where, holding)
+        .values({column.key: None for column in columns})
         .execution_options(synchronize_session=False)
     )
+    return rowcount(result)
+
+
+CHECK_IN_WORDS = (CheckIn.reflection, CheckIn.shareable_quote)
+PULSE_WORDS = (PulseResponse.comment,)
+
+
+async def _forget_check_ins(forgetting: Forgetting) -> None:
+    await _blank(forgetting.session, CHECK_IN_WORDS, CheckIn.person_id == forgetting.person.id)
 
 
 async def _purge_check_ins(session: AsyncSession, now: datetime, retention: timedelta) -> int:
     """Reflections and shared lines go once the programme has been closed for the retention
-    period; ratings stay, so figures stay true. Only rows still holding text are touched, so
-    every tick (on every instance) purges each row once."""
-    result = await session.execute(
-        update(CheckIn)
-        .where(
-            CheckIn.pair_id.in_(_expired(now, retention)),
-            or_(CheckIn.reflection.is_not(None), CheckIn.shareable_quote.is_not(None)),
-        )
-        .values(reflection=None, shareable_quote=None)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result)
+    period; ratings stay, so figures stay true."""
+    return await _blank(session, CHECK_IN_WORDS, CheckIn.pair_id.in_(_expired(now, retention)))
 
 
 @personal_data("check_ins", forget=_forget_check_ins, purge=_purge_check_ins, order=50)
@@ -169,26 +171,12 @@ async def check_ins(session: AsyncSession, person: Person) -> list[dict[str, Any
 
 
 async def _forget_pulses(forgetting: Forgetting) -> None:
-    await forgetting.session.execute(
-        update(PulseResponse)
-        .where(PulseResponse.person_id == forgetting.person.id)
-        .values(comment=None)
-        .execution_options(synchronize_session=False)
-    )
+    await _blank(forgetting.session, PULSE_WORDS, PulseResponse.person_id == forgetting.person.id)
 
 
 async def _purge_pulses(session: AsyncSession, now: datetime, retention: timedelta) -> int:
     """Pulse comments go like check-in reflections; ratings stay."""
-    result = await session.execute(
-        update(PulseResponse)
-        .where(
-            PulseResponse.pair_id.in_(_expired(now, retention)),
-            PulseResponse.comment.is_not(None),
-        )
-        .values(comment=None)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result)
+    return await _blank(session, PULSE_WORDS, PulseResponse.pair_id.in_(_expired(now, retention)))
 
 
 @personal_data("pulse_responses", forget=_forget_pulses, purge=_purge_pulses, order=51)
