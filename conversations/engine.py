@@ -170,7 +170,8 @@ class Engine:
                 )
             else:
                 text = (
-                    f"A {delivery.message.kind} message could not be delivered: {reason}. "
+                    f"A message ({Kind(delivery.message.kind).words}) could not be delivered: "
+                    f"{reason}. "
                     "Type outbox to see it and retry once it's fixed."
                 )
             await outbox.to_coordinators(

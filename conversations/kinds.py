@@ -115,6 +115,27 @@ class Kind(StrEnum):
     WELCOME = "welcome"
 
     @property
+    def words(self) -> str:
+        """What a person calls a message of this kind ("a did-you-meet nudge"), for the few
+        places that must name one: a delivery problem, the outbox list."""
+        return _WORDS.get(self, self.value.replace("_", " "))
+
+    @property
     def refusal(self) -> bool:
         """A reply saying no: nothing was changed (platforms keep the card as it was)."""
         return self in (Kind.ERROR, Kind.NOT_ALLOWED)
+
+
+_WORDS = {
+    Kind.AGENDA: "session agenda",
+    Kind.AUTO_PAUSED: "pause after a quiet spell",
+    Kind.CHECKIN: "check-in",
+    Kind.CHECKIN_REMINDER: "check-in reminder",
+    Kind.CLOSING: "closing message",
+    Kind.CONDUCT: "code of conduct",
+    Kind.INACTIVITY_NOTICE: "still-meeting check",
+    Kind.INTRODUCTION: "introduction",
+    Kind.MEET_NUDGE: "did-you-meet nudge",
+    Kind.PULSE: "how-is-it-going check",
+    Kind.STALL: "stalled-pair notice",
+}

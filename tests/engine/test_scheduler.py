@@ -236,7 +236,7 @@ async def test_failed_messages_stay_visible_and_can_be_retried(chat: Chat) -> No
     assert "2 failed" in shown and "introduction to a pair" in shown
     assert "channel_not_found" in shown
     chat.dispatcher = working
-    assert await chat.say("maya", "outbox retry all") == "Queued 2 message(s) to try again."
+    assert await chat.say("maya", "outbox retry all") == "Queued 2 messages to try again."
     await chat.dispatcher.drain()
     assert chat.kinds("ben") == ["introduction"]
     assert "could not be delivered: channel_not_found" in chat.last("maya", "delivery_problem").text

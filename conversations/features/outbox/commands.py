@@ -23,6 +23,13 @@ from storage.models import OutboxMessage, OutboxStatus, Person, Role
 SHOWN = 10
 
 
+def _words(kind: str) -> str:
+    try:
+        return Kind(kind).words
+    except ValueError:  # a kind from an older version, no longer known
+        return kind.replace("_", " ")
+
+
 async def _counts(ctx: Context) -> dict[str, int]:
     rows = await ctx.session.execute(
         select(OutboxMessage.status, func.count(OutboxMessage.id))
@@ -81,7 +88,7 @@ async def show(ctx: Context, args: Args) -> Reply:
         when = row.not_before.strftime("%Y-%m-%d %H:%M UTC")
         fields.append(
             CardField(
-                label=f"#{row.id} {row.kind} to {await _who(ctx, row)}",
+                label=f"#{row.id} {_words(row.kind)} to {await _who(ctx, row)}",
                 value=f"{row.attempts} attempt(s), next {when}{reason}"
                 if status == OutboxStatus.PENDING
                 else f"{row.attempts} attempt(s){reason}",
@@ -140,7 +147,8 @@ async def _retry(ctx: Context, which: str) -> Reply:
     if count == 0:
         raise UserError("There's no failed message with that number.")
     await ctx.audit("outbox.retry", target=which, after={"messages": count})
-    return [Message(text=f"Queued {count} message(s) to try again.", kind=Kind.OUTBOX_RETRIED)]
+    them = "1 message" if count == 1 else f"{count} messages"
+    return [Message(text=f"Queued {them} to try again.", kind=Kind.OUTBOX_RETRIED)]
 
 
 @verb(
