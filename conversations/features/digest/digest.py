@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.durations import describe
 from conversations.features.digest.chart import chart_png, sparkline
 from conversations.features.digest.figures import (
     PERIOD,
@@ -67,6 +68,8 @@ def period(moment: datetime, timezone: str) -> str:
     return f"{year}-W{week:02d}"
 
 
+STALLED = timedelta(days=STALL_DAYS)
+"""How long without a meeting puts a pair at risk."""
 MAX_HIGHLIGHTS = 3
 MIN_GROUP_FLOOR = 3
 """Below this a "group" is one or two people: never allowed, whatever is configured."""
@@ -112,7 +115,7 @@ def _fields(fig: Figures) -> tuple[CardField, ...]:
         CardField(label="Joined / left", value=f"{fig.joined[0]} / {fig.left[0]}"),
         CardField(
             label="Pairs at risk",
-            value=f"{fig.stalled} (no meeting for {STALL_DAYS // 7} weeks)",
+            value=f"{fig.stalled} (no meeting for {describe(STALLED)})",
         ),
         CardField(label="Open concerns", value=f"{fig.concerns} (handled by the programme team)"),
     )
@@ -185,7 +188,7 @@ def what_to_do(fig: Figures, groups: list[Group], min_group: int) -> str:
         )
     if fig.live[0] and fig.stalled * 5 >= fig.live[0] and fig.stalled >= 3:
         return (
-            f"{fig.stalled} pairs have not met for three weeks; the programme team is "
+            f"{fig.stalled} pairs have not met for {describe(STALLED)}; the programme team is "
             "following up, and may ask for your help."
         )
     return "Nothing needs you this week."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -11,7 +12,7 @@ from conversations import arguments as arg
 from conversations import codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
-from conversations.durations import describe_days, parse_days
+from conversations.durations import describe, describe_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.pairing import journeys, lifecycle
@@ -78,8 +79,10 @@ def _target(programme: Programme, step: str) -> str:
     }[step]
 
 
-CADENCE = arg.flag(arg.word("cadence", label='"every 2 weeks"', read=parse_days))
-"""How often a programme's sessions come, in days (``--cadence "every 2 weeks"``)."""
+CADENCE = arg.flag(arg.rhythm("cadence"))
+"""How often a programme's sessions come, in days (``--cadence every 2 weeks``)."""
+CHOICE_WINDOW = timedelta(days=1), timedelta(days=30)
+"""The shortest and longest time a mentor has to answer a mentee's request."""
 
 
 @verb(
@@ -312,7 +315,7 @@ async def programme_status(ctx: Context, args: Args) -> Reply:
                 problem="--departments is cross (prefer different departments), same, or any.",
             )
         ),
-        arg.flag(arg.duration("choice-window", label="3d")),
+        arg.flag(arg.duration("choice-window", label="3d", days="The choice window")),
         arg.flag(arg.text("name", label='"..."', longest=MAX_COMMAND_LENGTH)),
         CADENCE,
     ),
@@ -325,16 +328,24 @@ async def configure(ctx: Context, args: Args) -> Reply:
     settings = dict(programme.settings)
     before: dict[str, object] = {}
     after: dict[str, object] = {}
+    said: list[str] = []
     changes: dict[str, object] = {}
     if args.matching is not None:
         changes["matching"] = args.matching
+        said.append(f"matching: {args.matching}")
     if args.departments is not None:
         changes["departments"] = args.departments
+        said.append(f"departments: {args.departments}")
     if args.choice_window is not None:
-        days = args.choice_window.days
-        if not 1 <= days <= 30:
-            raise UserError("--choice-window must be between 1 day and 30 days.")
-        changes["choice_window_days"] = days
+        window: timedelta = args.choice_window
+        shortest, longest = CHOICE_WINDOW
+        if not shortest <= window <= longest:
+            raise UserError(
+                f"The choice window must be between {describe(shortest)} and "
+                f"{describe(longest)}; you wrote {describe(window)}."
+            )
+        changes["choice_window_days"] = window.days
+        said.append(f"choice window: {describe(window)}")
     for key, value in changes.items():
         before[key] = settings.get(key)
         after[key] = value
@@ -346,14 +357,16 @@ async def configure(ctx: Context, args: Args) -> Reply:
             raise UserError("--name can't be empty.")
         before["name"], after["name"] = programme.name, name
         programme.name = name
+        said.append(f"name: {name}")
     if args.cadence is not None:
         cadence = args.cadence
         before["cadence_days"], after["cadence_days"] = programme.cadence_days, cadence
         programme.cadence_days = cadence
+        said.append(f"cadence: {describe_days(cadence)}")
     await ctx.audit(
         "program.set", programme=programme, target=programme.key, before=before, after=after
     )
-    shown = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items())
+    shown = "; ".join(said)
     return [Message(text=f"Updated {programme.name}: {shown}.", kind=Kind.PROGRAM_SET)]
 
 
