@@ -14,7 +14,7 @@ from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.enrolment import blocking
 from conversations.features.enrolment import cards as join_cards
-from conversations.features.enrolment.enrolment import enrol
+from conversations.features.enrolment.enrolment import enrol, refuse_other_side
 from conversations.features.matching import eligibility
 from conversations.features.matching.eligibility import conduct_accepted
 from conversations.features.pairing import cards as pair_cards
@@ -81,6 +81,9 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     programme = await ctx.programme(chosen.programme_key)
     if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't open for enrolment right now.")
+    await refuse_other_side(
+        ctx, programme=programme, person=ctx.actor, side=side(chosen.side), by_coordinator=False
+    )
     return [
         join_cards.join_form(
             programme=programme,
