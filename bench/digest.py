@@ -693,7 +693,7 @@ async def _one_pass(
         statements.recording = True
         started = time.perf_counter()
         fig = total((await figures(session, programme_ids=ids, end=NOW)).values())
-        groups = await departments(session, programme_ids=ids, end=NOW, open_ids=ids)
+        groups = await departments(session, programme_ids=ids, end=NOW)
         quotes = await digest.highlights(session, programme_ids=ids, end=NOW)
         aggregates = time.perf_counter() - started
         statements.recording = False

@@ -156,7 +156,7 @@ def _department_lines(groups: list[Group], min_group: int) -> list[str]:
     for group in groups:
         if group.people < min_group:
             continue
-        waiting = f", {group.waiting} mentees waiting" if group.waiting else ""
+        waiting = f", {_mentees(group.waiting)} waiting" if group.waiting else ""
         lines.append(
             f"• {group.name}: {group.people} people, {group.met} of {group.live} pairs met{waiting}"
         )
@@ -164,6 +164,10 @@ def _department_lines(groups: list[Group], min_group: int) -> list[str]:
         each = " each" if len(small) > 1 else ""
         lines.append(f"• {', '.join(small)}: fewer than {min_group} people{each}")
     return lines
+
+
+def _mentees(count: int) -> str:
+    return f"{count} mentee{'' if count == 1 else 's'}"
 
 
 def what_to_do(fig: Figures, groups: list[Group], min_group: int) -> str:
@@ -280,8 +284,7 @@ async def compose(
     ids = [p.id for p in programmes]
     by_programme = await figures(session, programme_ids=ids, end=now)
     fig = total(by_programme.values())
-    running = [p.id for p in programmes if p.status != ProgrammeStatus.CLOSED]
-    groups = await departments(session, programme_ids=ids, end=now, open_ids=running)
+    groups = await departments(session, programme_ids=ids, end=now)
     quotes = await highlights(session, programme_ids=ids, end=now)
     todo = what_to_do(fig, groups, min_group)
     scope = programmes[0].name if programme_id is not None else "All programmes"

@@ -9,12 +9,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from conversations import arguments as arg
-from conversations import codec
+from conversations import cards, codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.durations import describe, describe_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
+from conversations.features.enrolment import standing
 from conversations.features.pairing import journeys, lifecycle
 from conversations.grammar import MAX_COMMAND_LENGTH, channel_ref
 from conversations.kinds import Kind
@@ -34,6 +35,7 @@ from storage.models import (
     Programme,
     ProgrammeStatus,
     Role,
+    Side,
 )
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -397,6 +399,10 @@ async def home_summaries(ctx: Context) -> list[Message]:
     ]
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 async def summary(ctx: Context, programme: Programme) -> Message:
     """Counts for coordinators: statuses and numbers, never anyone's private words."""
     enrolled = dict(
@@ -443,15 +449,41 @@ async def summary(ctx: Context, programme: Programme) -> Message:
     live = await repo.live_pairs_in(ctx.session, programme_id=programme.id)
     stalled = sum(1 for pair in live if journeys.is_stalled(pair, ctx.now))
     matched = len({pair.mentee_id for pair in live})
-    waiting = max(enrolled.get("mentee", 0) - matched, 0)
+    mentees = select(func.count(Enrolment.id)).where(
+        Enrolment.programme_id == programme.id, Enrolment.side == Side.MENTEE
+    )
+    waiting = await ctx.session.scalar(mentees.where(standing.waiting())) or 0
+    finished = await ctx.session.scalar(mentees.where(standing.finished())) or 0
     unaccepted, people = await conduct.not_accepted(ctx.session, programme=programme)
+    if programme.status == ProgrammeStatus.CLOSED:
+        closed = programme.closed_at or ctx.now
+        state = f"closed on {cards.local_date(closed, ctx.actor.timezone)}"
+        ever = (
+            await ctx.session.scalar(
+                select(func.count(func.distinct(Pair.mentee_id))).where(
+                    Pair.programme_id == programme.id, Pair.status != PairStatus.PROPOSED
+                )
+            )
+            or 0
+        )
+        pairing = (
+            f"{ever} of {_count(enrolled.get('mentee', 0), 'mentee')} "
+            f"{'was' if ever == 1 and enrolled.get('mentee', 0) == 1 else 'were'} paired, "
+            f"{finished} finished"
+        )
+    else:
+        state = str(programme.status)
+        pairing = f"{_count(matched, 'mentee')} matched, {waiting} waiting" + (
+            f", {finished} finished" if finished else ""
+        )
     fields = (
-        CardField(label="Status", value=str(programme.status)),
+        CardField(label="Status", value=state),
         CardField(
             label="Enrolled",
-            value=f"{enrolled.get('mentor', 0)} mentors, {enrolled.get('mentee', 0)} mentees",
+            value=f"{_count(enrolled.get('mentor', 0), 'mentor')}, "
+            f"{_count(enrolled.get('mentee', 0), 'mentee')}",
         ),
-        CardField(label="Matched", value=f"{matched} mentees matched, {waiting} waiting"),
+        CardField(label="Matched", value=pairing),
         CardField(
             label="Code of conduct",
             value=f"{unaccepted} of {people} haven't accepted version "
