@@ -544,6 +544,9 @@ def expected(seed: Seed, *, now: datetime = NOW) -> Counts:
         for p in seed.pairs
         if p["status"] in (PairStatus.ACTIVE, PairStatus.PAUSED)
     }
+    completed = {
+        (p["mentee_id"], p["programme_id"]) for p in seed.pairs if p["end_reason"] == "completed"
+    }
     current = [e for e in seed.enrolments if e["status"] != EnrolmentStatus.LEFT]
     checkins_week = [c for c in seed.check_ins if _this_week(c[6], now)]
     asked_week = [p for p in seed.prompts if p[2] == "checkin" and _this_week(p[4], now)]
@@ -577,7 +580,7 @@ def expected(seed: Seed, *, now: datetime = NOW) -> Counts:
             for e in current
             if e["side"] == Side.MENTEE
             and e["status"] == EnrolmentStatus.ACTIVE
-            and (e["person_id"], e["programme_id"]) not in live_pairs
+            and (e["person_id"], e["programme_id"]) not in live_pairs | completed
         ),
         highlights=min(quotes, digest.MAX_HIGHLIGHTS),
     )
@@ -693,7 +696,7 @@ async def _one_pass(
         statements.recording = True
         started = time.perf_counter()
         fig = total((await figures(session, programme_ids=ids, end=NOW)).values())
-        groups = await departments(session, programme_ids=ids, end=NOW, open_ids=ids)
+        groups = await departments(session, programme_ids=ids, end=NOW)
         quotes = await digest.highlights(session, programme_ids=ids, end=NOW)
         aggregates = time.perf_counter() - started
         statements.recording = False

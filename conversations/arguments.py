@@ -28,11 +28,11 @@ import enum
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import product
 from typing import Any
 
-from conversations.durations import parse_delta
+from conversations import durations
 from conversations.errors import UserError
 from conversations.grammar import channel_ref, parse_args, person_ref
 from conversations.inbound import MAX_ROW_ID, whole_number
@@ -134,6 +134,12 @@ class Param:
         return True
 
     @property
+    def joins(self) -> bool:
+        """Whether the words this argument takes make one value, joined by spaces (free
+        text, or a duration typed without quotes: ``snooze 30 minutes``)."""
+        return self.rest or self.type == Type.DURATION
+
+    @property
     def picky(self) -> bool:
         """Whether this argument recognises only some words (so giving it one says more)."""
         return self.type in _RECOGNISING or self.type == Type.DAY or self.pattern is not None
@@ -207,7 +213,7 @@ def _choice(param: Param, word: str) -> str:
 
 def _duration(param: Param, word: str) -> Any:
     try:
-        return parse_delta(word)
+        return durations.parse_delta(word)
     except ValueError as exc:
         raise param.refusal(word, str(exc)) from None
 
@@ -350,13 +356,26 @@ def choice(
 def duration(
     name: str,
     *,
-    label: str = "1d|1w|2w…",
+    label: str = "30m|2d|1w|1mo…",
     optional: bool = False,
     also: tuple[str, ...] = (),
     aliases: Mapping[str, str] | None = None,
     problem: str | None = None,
+    days: str | None = None,
 ) -> Param:
-    """A span such as ``1w``, ``3d`` or ``2 weeks``, given as a ``timedelta``."""
+    """A span such as ``30 minutes``, ``1w``, ``3d`` or ``2mo``, given as a ``timedelta``
+    (read by :mod:`conversations.durations`, typed with or without quotes).
+
+    ``days`` names a place counted in whole days ("The choice window"): minutes and
+    hours are refused there in a sentence naming it, never rounded.
+    """
+    read: Callable[[str], Any] | None = None
+    if days is not None:
+        what = days
+
+        def read(word: str) -> timedelta:
+            return timedelta(days=durations.parse_whole_days(word, what=what))
+
     return Param(
         name,
         Type.DURATION,
@@ -365,7 +384,14 @@ def duration(
         also=also,
         aliases=dict(aliases or {}),
         problem=problem,
+        read=read,
     )
+
+
+def rhythm(name: str, *, label: str = '"every 2 weeks"', optional: bool = False) -> Param:
+    """How often something comes, in whole days (``every 2 weeks``, ``weekly``, ``1 month``),
+    given as an ``int`` of days; minutes and hours are refused."""
+    return Param(name, Type.DURATION, label, optional=optional, read=durations.parse_days)
 
 
 def day(
@@ -491,6 +517,7 @@ class Signature:
     def parse(self, words: list[str]) -> Args:
         """The words after the verb as named, typed values, or a refusal with the usage."""
         usage = self.usage
+        words = self._grouped(words)
         tokens = parse_args(words, allowed_flags=self.flags, switches=self.switches, usage=usage)
         try:
             values = self._positionals(tokens.words)
@@ -509,6 +536,24 @@ class Signature:
             raise UserError(refusal.message, usage=refusal.usage or usage) from None
         return Args(values, given)
 
+    def _grouped(self, words: list[str]) -> list[str]:
+        """The words with each duration option's value as one word, however many it was
+        typed as (``--cadence every 2 weeks``, ``--choice-window 3 days``)."""
+        spans = {f"--{o.name}" for o in self.options if o.value and o.value.type == Type.DURATION}
+        if not spans:
+            return words
+        grouped: list[str] = []
+        position = 0
+        while position < len(words):
+            word = words[position]
+            grouped.append(word)
+            position += 1
+            if word.lower() in spans and position < len(words):
+                count = durations.phrase_length(words[position:])
+                grouped.append(" ".join(words[position : position + count]))
+                position += count
+        return grouped
+
     def _positionals(self, words: list[str]) -> dict[str, Any]:
         counts = self._arrangement(words, strict=True) or self._arrangement(words, strict=False)
         if counts is None:
@@ -522,7 +567,7 @@ class Signature:
                 values[param.attribute] = _empty(param)
             elif param.repeated:
                 values[param.attribute] = [param.value(w) for w in taken]
-            elif param.rest:
+            elif param.joins:
                 values[param.attribute] = param.value(" ".join(taken))
             else:
                 values[param.attribute] = param.value(taken[0])
@@ -546,6 +591,8 @@ class Signature:
         for param in self.params:
             least = 0 if param.optional else 1
             most = 1 if not (param.repeated or param.rest) else (param.most or max(total, 1))
+            if param.type == Type.DURATION:
+                most = durations.LONGEST_PHRASE
             choices.append(range(least, min(most, total) + 1))
         for counts in product(*choices):
             if sum(counts) == total:
@@ -558,6 +605,8 @@ class Signature:
                 return False
             taken = words[position : position + count]
             position += count
+            if param.type == Type.DURATION and taken:
+                taken = [" ".join(taken)]
             if strict and not all(param.recognises(w) for w in taken):
                 return False
         return True

@@ -32,6 +32,11 @@ def local_date(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b").replace(" 0", " ")
 
 
+def local_time(moment: datetime, timezone: str) -> str:
+    """The reader's own time of day, e.g. "14:30", in their time zone."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
 def rating_input(label: str, words: tuple[str, str, str, str, str]) -> Input:
     """A required 5-to-1 rating, each number with the words that make it mean something."""
     return Input(

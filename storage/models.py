@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -219,7 +220,19 @@ class Enrolment(Base):
     """A person's place in a programme, as mentor or mentee, with their profile."""
 
     __tablename__ = "enrolments"
-    __table_args__ = (UniqueConstraint("programme_id", "person_id", "side"),)
+    __table_args__ = (
+        UniqueConstraint("programme_id", "person_id", "side"),
+        # One side per programme: a person is a mentor or a mentee there, not both. A side
+        # they left stays on record, so leaving and joining on the other side is allowed.
+        Index(
+            "ix_enrolments_one_side",
+            "programme_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text("status != 'left'"),
+            postgresql_where=text("status != 'left'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))

@@ -3,7 +3,8 @@
 Type commands exactly as you would to the bot in Slack or Teams. Console-only
 words: ``as <name> [Area/City]`` to become someone, a number (or
 ``press <n>``) to press a button on the last card you received, ``wait 2w``
-to move the console's clock forward (then due agendas are sent), ``quit``.
+(``30 minutes``, ``3d``, ``1 month``…) to move the console's clock forward (then due
+agendas are sent), ``quit``.
 ``import <program> people.csv`` attaches that file, as a chat platform would;
 files the bot sends back (an ``export``) are saved in the current folder.
 """
@@ -14,7 +15,6 @@ import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from adapters.console.render import render
@@ -22,7 +22,7 @@ from adapters.console.transport import ConsoleTransport
 from conversations import codec
 from conversations.clock import OffsetClock, VirtualClock
 from conversations.delivery import Dispatcher
-from conversations.durations import parse_delta
+from conversations.durations import describe, parse_delta
 from conversations.engine import Engine
 from conversations.events import Actor, ButtonPressed, CommandSent, Event, FormSubmitted
 from conversations.messages import Attachment, Input, Message
@@ -31,7 +31,8 @@ Reader = Callable[[str], Awaitable[str | None]]
 
 TIPS = """Console tips: 'as ana' (or 'as ana America/Halifax') to speak as someone; type
 commands as you would to the bot ('help', 'programs', 'join <program>'); a number
-presses that button on your last card; 'wait 2w' moves time on; 'quit' leaves."""
+presses that button on your last card; 'wait 2 weeks' (or 30 minutes, 3d, 1 month) moves
+time on; 'quit' leaves."""
 
 
 _MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -172,11 +173,10 @@ class Console:
         except ValueError as exc:
             self.write(str(exc))
             return
-        if delta > timedelta(days=3650):
-            self.write("That's further than I can wait; try up to 10 years.")
-            return
         self.clock.advance(delta)
-        self.write(f"… the clock is now {self.clock.now():%a %d %b %Y %H:%M} UTC")
+        self.write(
+            f"… {describe(delta)} later, the clock is now {self.clock.now():%a %d %b %Y %H:%M} UTC"
+        )
         await self._tick()
 
     async def _tick(self) -> None:

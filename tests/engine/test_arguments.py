@@ -94,9 +94,31 @@ def test_a_duration_or_the_word_that_stands_for_none() -> None:
     assert _parse(SPAN, "2w").span == timedelta(weeks=2)
     assert _parse(SPAN, '"3 days"').span == timedelta(days=3)
     assert _parse(SPAN, "OFF").span == "off"
+    assert _parse(SPAN, "30 minutes").span == timedelta(minutes=30)
+    assert _parse(SPAN, "30m").span == timedelta(minutes=30)
+    assert _parse(SPAN, "2mo").span == timedelta(days=60)
     assert "longer than I can plan for" in _refusal(SPAN, "999999999999999h").message
     assert "not a duration I understand" in _refusal(SPAN, "soon").message
-    assert SPAN.usage == "snooze <1d|1w|2w…>|off"
+    assert SPAN.usage == "snooze <30m|2d|1w|1mo…>|off"
+
+
+def test_a_duration_option_typed_without_quotes_takes_its_words_and_no_more() -> None:
+    rhythm = Signature(
+        "set",
+        params=(arg.programme(),),
+        options=(
+            arg.flag(arg.rhythm("cadence")),
+            arg.flag(arg.duration("window", days="The window")),
+        ),
+    )
+    parsed = _parse(rhythm, "--cadence every 2 weeks career --window 3 days")
+    assert (parsed.program, parsed.cadence, parsed.window) == ("career", 14, timedelta(days=3))
+    assert _parse(rhythm, "career --cadence 1 month").cadence == 30
+    assert _parse(rhythm, "career --cadence weekly").cadence == 7
+    refused = _refusal(rhythm, "career --cadence every 30 minutes").message
+    assert refused.startswith("A programme's rhythm is counted in days or longer")
+    refused = _refusal(rhythm, "career --window 36h").message
+    assert refused.startswith("The window is counted in whole days")
 
 
 def test_a_date_written_yyyy_mm_dd() -> None:
@@ -268,7 +290,7 @@ def test_every_verb_parses_anything_or_refuses_it_with_its_own_usage(name: str) 
     [
         ("checkin", 'checkin <1-5> ["a private note"] [program]'),
         ("pair", 'pair @mentor @mentee <program> [--why "what they have in common"]'),
-        ("snooze", "snooze <1d|1w|2w…>|off"),
+        ("snooze", "snooze <30m|2d|1w|1mo…>|off"),
         ("outbox retry", "outbox retry <number>|all"),
         ("digest subscribe", "digest subscribe @person [program|all] [mon 08:00]"),
         (
@@ -317,7 +339,7 @@ async def test_help_for_a_verb_shows_its_generated_usage(chat: Chat) -> None:
 
 async def test_typed_values_reach_the_handler(chat: Chat) -> None:
     await programme_with_pair(chat)
-    assert "Snoozed until" in await chat.say("ben", "snooze 2w")
+    assert "Snoozed for 2 weeks, until" in await chat.say("ben", "snooze 2w")
     assert "Snooze off" in await chat.say("ben", "snooze STOP")
     assert "Quiet days: 2026-12-25" in await chat.say("maya", "quiet add 2026-12-25")
     assert "Show failed or pending" in await chat.say("maya", "outbox maybe")

@@ -32,10 +32,15 @@ from adapters.teams.cards import DATA_KEY
 from adapters.teams.connector import TeamsConfig
 from conversations.engine import SORRY
 from conversations.events import ButtonPressed, CommandSent, Event, FormSubmitted
-from conversations.features.csv.csv_import import COLUMNS, Directory, parse_participants
+from conversations.features.csv.csv_import import (
+    COLUMNS,
+    Directory,
+    ImportRow,
+    parse_participants,
+)
 from conversations.messages import Attachment, Message
 from conversations.registry import Registry
-from storage.models import Enrolment, Person, Programme
+from storage.models import Enrolment, EnrolmentStatus, Person, Programme
 from tests.support.harness import Chat, programme_with_pair
 from tests.support.hostile import (
     ErrorLog,
@@ -431,6 +436,22 @@ async def _directory(chat: Chat) -> Directory:
     )
 
 
+async def _buddies_enrolments(chat: Chat, *, live: bool) -> set[tuple[str, str, str]]:
+    """(platform id, lower-cased email, side) of everyone enrolled in buddies (``live``:
+    not counting the sides people left)."""
+    query = (
+        select(Person.platform_user_id, Person.email, Enrolment.side)
+        .join(Person, Person.id == Enrolment.person_id)
+        .join(Programme, Programme.id == Enrolment.programme_id)
+        .where(Programme.key == "buddies")
+    )
+    if live:
+        query = query.where(Enrolment.status != EnrolmentStatus.LEFT)
+    async with chat.app.sessions() as session:
+        rows = (await session.execute(query)).all()
+    return {(user, (email or "").lower(), str(side)) for user, email, side in rows}
+
+
 @examples(60)
 @given(content=csv_files(), skip=st.booleans(), name=st.sampled_from(["people.csv", "x.txt"]))
 @pytest.mark.slow
@@ -439,6 +460,7 @@ async def test_any_csv_file_is_imported_as_documented_or_refused_changing_nothin
 ) -> None:
     await _once(chat)
     known = await _directory(chat)
+    before = await _buddies_enrolments(chat, live=True)
     command = "import buddies --skip-invalid" if skip else "import buddies"
     attachment = Attachment(name=name, media_type="text/csv", data=content)
     event = CommandSent(actor=chat.actor("maya"), text=command, attachments=(attachment,))
@@ -451,19 +473,22 @@ async def test_any_csv_file_is_imported_as_documented_or_refused_changing_nothin
     # --skip-invalid that happens only when no row has a problem.
     parsed = parse_participants(content.decode("utf-8-sig"), known=known)
     assert skip or not parsed.problems, reply.text
-    async with chat.app.sessions() as session:
-        enrolled = {
-            (p.platform_user_id, (p.email or "").lower(), e.side)
-            for e, p in (
-                await session.execute(
-                    select(Enrolment, Person)
-                    .join(Person, Person.id == Enrolment.person_id)
-                    .join(Programme, Programme.id == Enrolment.programme_id)
-                    .where(Programme.key == "buddies")
-                )
-            ).all()
-        }
+    enrolled = await _buddies_enrolments(chat, live=False)
+
+    def _on_the_other_side(row: ImportRow) -> bool:
+        """Already in buddies on the other side: refused, one side per programme."""
+        return any(
+            side != row.side
+            and (
+                (row.user_id and user == row.user_id) or (row.email and email == row.email.lower())
+            )
+            for user, email, side in before
+        )
+
     for row in parsed.rows:
+        if _on_the_other_side(row):
+            assert (row.user_id, row.email.lower(), row.side) not in enrolled, reply.text
+            continue
         assert any(
             (row.user_id and user == row.user_id) or (row.email and email == row.email.lower())
             for user, email, side in enrolled

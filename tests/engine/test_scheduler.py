@@ -149,7 +149,7 @@ async def test_a_stalled_pair_is_escalated_to_coordinators_with_one_click_action
     await _pair(chat)
     await chat.hours(24 * 22)
     stall = chat.last("maya", "stall")
-    assert "haven't logged a meeting since they started" in stall.text
+    assert "haven't logged a meeting in the 3 weeks since they started." in stall.text
     assert [b.label for b in stall.buttons()] == ["Nudge both", "Pause the pair", "End the pair"]
     assert "refused" not in (await chat.press("maya", "Nudge both", kind="stall"))
     await chat.hours(24)
@@ -203,7 +203,7 @@ async def test_snoozed_nudges_are_held_and_stale_ones_dropped(chat: Chat) -> Non
     await _pair(chat)
     await chat.say("ben", "met")
     reply = await chat.say("ben", "snooze 1w")
-    assert reply.startswith("Snoozed until Mon 9 Mar")
+    assert reply.startswith("Snoozed for 1 week, until Mon 9 Mar.")
     assert (await chat.say("ben", "status")).startswith("•")  # replies still come at once
     await chat.hours(24 * 8)
     assert _delivered(chat, "checkin_reminder") == []

@@ -19,6 +19,7 @@ from conversations import arguments as arg
 from conversations import cards, codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.durations import ago
 from conversations.errors import NotAllowed, UserError
 from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns import concerns
@@ -312,7 +313,7 @@ async def list_concerns(ctx: Context, args: Args) -> Reply:
     lines = [
         f"• #{c.id} · {concerns.CATEGORIES.get(c.category, c.category)} · "
         f"{'urgent' if c.urgent else 'not urgent'} · {c.status} · "
-        f"{concerns.age(ctx.now - c.created_at)} · {key or 'no programme'}"
+        f"{ago(ctx.now - c.created_at)} · {key or 'no programme'}"
         for c, key in rows
     ]
     if total > len(rows):
@@ -352,7 +353,7 @@ async def show_concern(ctx: Context, args: Args) -> Reply:
             pair=pair,
             reporter=reporter,
             reader=ctx.actor,
-            lead=f"Concern #{concern.id}, reported {concerns.age(ctx.now - concern.created_at)}.",
+            lead=f"Concern #{concern.id}, reported {ago(ctx.now - concern.created_at)}.",
             kind=Kind.CONCERN_DETAIL,
             header=f"Concern #{concern.id}",
             history=await concerns.history(ctx.session, concern, ctx.actor),

@@ -30,6 +30,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards, codec
+from conversations.durations import elapsed
 from conversations.errors import UserError
 from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns.holds import concern_open, concern_unacknowledged
@@ -278,16 +279,6 @@ def checked(values: dict[str, str]) -> Report:
 def _when(moment: datetime, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{local:%H:%M} on {cards.local_date(moment, timezone)}"
-
-
-def age(delta: timedelta) -> str:
-    """How long ago, in the largest unit that says it: "5 minutes", "3 hours", "2 days"."""
-    minutes = int(delta.total_seconds() // 60)
-    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
-        if minutes >= size:
-            count = minutes // size
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
 
 
 def buttons(concern: Concern, pair: Pair | None) -> tuple[Button, ...]:
@@ -586,7 +577,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, minutes: int) ->
             continue
         reader = order[(level - 1) % len(order)]
         reporter = await session.get(Person, concern.reporter_id) if concern.reporter_id else None
-        waited = int((now - concern.created_at).total_seconds() // 60)
+        waited = elapsed(now - concern.created_at)
         queued += await outbox.to_person(
             reader,
             contact_card(
@@ -595,7 +586,7 @@ async def escalate_due(session: AsyncSession, *, now: datetime, minutes: int) ->
                 pair=pair,
                 reporter=reporter,
                 reader=reader,
-                lead=f"Still not acknowledged after {waited} minutes: an urgent concern "
+                lead=f"Still not acknowledged after {waited}: an urgent concern "
                 "where someone may need help right now. Please acknowledge it if you "
                 "can take it.",
                 kind=Kind.CONCERN_ESCALATION,

@@ -28,6 +28,7 @@ from conversations.features.csv.csv_import import (
     COLUMN_LIST,
     MAX_BYTES,
     MAX_ROWS,
+    ONE_SIDE,
     Directory,
     ImportRow,
     Problem,
@@ -205,6 +206,54 @@ def _clashes(
     return problems
 
 
+async def _other_side(
+    ctx: Context,
+    programme: Programme,
+    rows: Sequence[ImportRow],
+    by_id: dict[str, _Known],
+    by_email: dict[str, _Known],
+    problems: Sequence[Problem],
+) -> list[Problem]:
+    """Rows putting someone on the side opposite to where they already are in this
+    programme (a side they left doesn't count)."""
+    bad = {p.line for p in problems}
+    found: dict[int, tuple[ImportRow, _Known]] = {}
+    for row in rows:
+        known = by_id.get(row.user_id) if row.user_id else None
+        if known is None and row.email:
+            known = by_email.get(row.email.lower())
+        if known is not None and row.line not in bad:
+            found[row.line] = (row, known)
+    if not found:
+        return []
+    ids = sorted({known.id for _, known in found.values()})
+    sides: dict[int, set[str]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        enrolled = await ctx.session.execute(
+            select(Enrolment.person_id, Enrolment.side).where(
+                Enrolment.programme_id == programme.id,
+                Enrolment.status != EnrolmentStatus.LEFT,
+                Enrolment.person_id.in_(ids[start : start + _CHUNK]),
+            )
+        )
+        for person_id, side in enrolled.all():
+            sides.setdefault(person_id, set()).add(str(side))
+    refused: list[Problem] = []
+    for row, known in found.values():
+        taken = sides.get(known.id, set()) - {str(row.side)}
+        if taken:
+            who = row.email or row.name or known.label
+            refused.append(
+                Problem(
+                    row.line,
+                    "role",
+                    f"{who} is already in {programme.name} as a {taken.pop()}; {ONE_SIDE} (to "
+                    f"change sides, they leave {programme.key} first).",
+                )
+            )
+    return refused
+
+
 def _listed(problems: Sequence[Problem]) -> str:
     shown = "\n".join(f"• {p}" for p in problems[:SHOWN_PROBLEMS])
     more = len(problems) - SHOWN_PROBLEMS
@@ -364,6 +413,7 @@ async def import_(ctx: Context, args: Args) -> Reply:
         _text(attachment), known=Directory(ids=frozenset(by_id), emails=frozenset(by_email))
     )
     problems = list(parsed.problems) + _clashes(parsed.rows, by_id, by_email)
+    problems += await _other_side(ctx, programme, parsed.rows, by_id, by_email, problems)
     problems.sort(key=lambda p: p.line)
     bad = {p.line for p in problems}
     rows = [r for r in parsed.rows if r.line not in bad]

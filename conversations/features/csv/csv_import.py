@@ -383,6 +383,45 @@ def _duplicates(rows: list[ImportRow]) -> list[Problem]:
                         f"line {id_line} gives {row.email} to '{user_id}'; one email, one person.",
                     )
                 )
+    return problems + _both_sides(rows)
+
+
+ONE_SIDE = "a person takes one side of a programme"
+
+
+def _keys(row: ImportRow) -> list[tuple[str, str]]:
+    return [("email", row.email.lower())] * bool(row.email) + [("id", row.user_id)] * bool(
+        row.user_id
+    )
+
+
+def _shown(row: ImportRow, column: str, value: str) -> str:
+    """Who a row is, for a problem: the email as written, else the name, else the id."""
+    return value if column == "email" else row.name or f"'{value}'"
+
+
+def _both_sides(rows: list[ImportRow]) -> list[Problem]:
+    """The same person as mentor on one line and mentee on another: neither line is
+    imported, and each names the other."""
+    first: dict[tuple[str, str, Side], int] = {}
+    for row in rows:
+        for column, value in _keys(row):
+            first.setdefault((column, value, row.side), row.line)
+    problems: list[Problem] = []
+    for row in rows:
+        other = Side.MENTEE if row.side == Side.MENTOR else Side.MENTOR
+        for column, value in _keys(row):
+            line = first.get((column, value, other))
+            if line is not None:
+                problems.append(
+                    Problem(
+                        row.line,
+                        "role",
+                        f"{_shown(row, column, value)} is also on line {line}, as a {other}; "
+                        f"{ONE_SIDE}, so neither row is imported.",
+                    )
+                )
+                break
     return problems
 
 

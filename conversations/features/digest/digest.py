@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.durations import describe
 from conversations.features.digest.chart import chart_png, sparkline
 from conversations.features.digest.figures import (
     PERIOD,
@@ -67,6 +68,8 @@ def period(moment: datetime, timezone: str) -> str:
     return f"{year}-W{week:02d}"
 
 
+STALLED = timedelta(days=STALL_DAYS)
+"""How long without a meeting puts a pair at risk."""
 MAX_HIGHLIGHTS = 3
 MIN_GROUP_FLOOR = 3
 """Below this a "group" is one or two people: never allowed, whatever is configured."""
@@ -112,7 +115,7 @@ def _fields(fig: Figures) -> tuple[CardField, ...]:
         CardField(label="Joined / left", value=f"{fig.joined[0]} / {fig.left[0]}"),
         CardField(
             label="Pairs at risk",
-            value=f"{fig.stalled} (no meeting for {STALL_DAYS // 7} weeks)",
+            value=f"{fig.stalled} (no meeting for {describe(STALLED)})",
         ),
         CardField(label="Open concerns", value=f"{fig.concerns} (handled by the programme team)"),
     )
@@ -153,7 +156,7 @@ def _department_lines(groups: list[Group], min_group: int) -> list[str]:
     for group in groups:
         if group.people < min_group:
             continue
-        waiting = f", {group.waiting} mentees waiting" if group.waiting else ""
+        waiting = f", {_mentees(group.waiting)} waiting" if group.waiting else ""
         lines.append(
             f"• {group.name}: {group.people} people, {group.met} of {group.live} pairs met{waiting}"
         )
@@ -161,6 +164,10 @@ def _department_lines(groups: list[Group], min_group: int) -> list[str]:
         each = " each" if len(small) > 1 else ""
         lines.append(f"• {', '.join(small)}: fewer than {min_group} people{each}")
     return lines
+
+
+def _mentees(count: int) -> str:
+    return f"{count} mentee{'' if count == 1 else 's'}"
 
 
 def what_to_do(fig: Figures, groups: list[Group], min_group: int) -> str:
@@ -185,7 +192,7 @@ def what_to_do(fig: Figures, groups: list[Group], min_group: int) -> str:
         )
     if fig.live[0] and fig.stalled * 5 >= fig.live[0] and fig.stalled >= 3:
         return (
-            f"{fig.stalled} pairs have not met for three weeks; the programme team is "
+            f"{fig.stalled} pairs have not met for {describe(STALLED)}; the programme team is "
             "following up, and may ask for your help."
         )
     return "Nothing needs you this week."
@@ -277,8 +284,7 @@ async def compose(
     ids = [p.id for p in programmes]
     by_programme = await figures(session, programme_ids=ids, end=now)
     fig = total(by_programme.values())
-    running = [p.id for p in programmes if p.status != ProgrammeStatus.CLOSED]
-    groups = await departments(session, programme_ids=ids, end=now, open_ids=running)
+    groups = await departments(session, programme_ids=ids, end=now)
     quotes = await highlights(session, programme_ids=ids, end=now)
     todo = what_to_do(fig, groups, min_group)
     scope = programmes[0].name if programme_id is not None else "All programmes"

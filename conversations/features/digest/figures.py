@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.features.enrolment import standing
 from conversations.kinds import Kind
 from storage.models import (
     CheckIn,
@@ -301,14 +302,15 @@ class Group:
     live: int
     met: int
     waiting: int
-    """Mentees enrolled with no pair under way."""
+    """Mentees waiting for a mentor (``standing.waiting``)."""
 
 
 async def departments(
-    session: AsyncSession, *, programme_ids: list[int], end: datetime, open_ids: list[int]
+    session: AsyncSession, *, programme_ids: list[int], end: datetime
 ) -> list[Group]:
     """Each department's people, and its mentees' pairs this week; mentees waiting for a
-    mentor are counted in the programmes still running (``open_ids``) only."""
+    mentor as ``standing.waiting`` says (never after a completed pairing or a closed
+    programme)."""
     if not programme_ids:
         return []
     start = end - PERIOD
@@ -357,9 +359,7 @@ async def departments(
             .where(
                 current,
                 Enrolment.side == "mentee",
-                Enrolment.status == EnrolmentStatus.ACTIVE,
-                Enrolment.programme_id.in_(open_ids),
-                ~select(Pair.id).where(live_pair).exists(),
+                standing.waiting(),
             )
             .group_by(department)
         )

@@ -12,9 +12,9 @@ from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
-from conversations.features.enrolment import blocking
+from conversations.features.enrolment import blocking, standing
 from conversations.features.enrolment import cards as join_cards
-from conversations.features.enrolment.enrolment import enrol
+from conversations.features.enrolment.enrolment import enrol, refuse_other_side
 from conversations.features.matching import eligibility
 from conversations.features.matching.eligibility import conduct_accepted
 from conversations.features.pairing import cards as pair_cards
@@ -25,7 +25,17 @@ from conversations.messages import Card, CardField, Message, Section
 from conversations.profiles import PROFILE_FLAGS, parse_profile, side
 from conversations.registry import action, form, home, verb
 from storage import repositories as repo
-from storage.models import Enrolment, Pair, PairStatus, Person, Programme
+from storage.models import (
+    EndReason,
+    Enrolment,
+    EnrolmentStatus,
+    Pair,
+    PairStatus,
+    Person,
+    Programme,
+    ProgrammeStatus,
+    Side,
+)
 
 
 async def join_with(ctx: Context, programme_key: str, values: dict[str, str]) -> Reply:
@@ -81,6 +91,9 @@ async def press_join(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     programme = await ctx.programme(chosen.programme_key)
     if programme.status not in repo.RUNNING_PROGRAMMES:
         raise UserError(f"{programme.name} isn't open for enrolment right now.")
+    await refuse_other_side(
+        ctx, programme=programme, person=ctx.actor, side=side(chosen.side), by_coordinator=False
+    )
     return [
         join_cards.join_form(
             programme=programme,
@@ -181,14 +194,51 @@ def _pair_line(ctx: Context, pair: Pair) -> CardField:
     return CardField(label=f"{pair.programme.name}, with {other.label} ({role})", value=where)
 
 
-def _waiting(programme: Programme, enrolment: Enrolment, person: Person) -> str:
+def _waiting(programme: Programme, enrolment: Enrolment, person: Person, *, again: bool) -> str:
     """What an unpaired enrolment waits for, in the participant's words."""
     held = eligibility.hold(programme, enrolment, person)
     if held == "conduct":
         return f"waiting for you to accept the code of conduct (type conduct {programme.key})"
     if held == "guardian":
         return "waiting for a guardian's consent to be recorded before you're paired"
-    return "waiting to be paired"
+    return "waiting to be paired again" if again else "waiting to be paired"
+
+
+async def _last_ended(ctx: Context, enrolment: Enrolment) -> Pair | None:
+    """The pairing on this enrolment's side that ended most recently, if any."""
+    side_column = Pair.mentor_id if enrolment.side == Side.MENTOR else Pair.mentee_id
+    found = await ctx.session.scalars(
+        select(Pair)
+        .where(
+            Pair.programme_id == enrolment.programme_id,
+            side_column == enrolment.person_id,
+            Pair.status == PairStatus.ENDED,
+        )
+        .order_by(Pair.ended_at.desc(), Pair.id.desc())
+        .limit(1)
+    )
+    return found.unique().first()
+
+
+async def _standing(ctx: Context, programme: Programme, enrolment: Enrolment, waits: bool) -> str:
+    """Where an enrolment with no pair under way stands, in the participant's words;
+    whether it ``waits`` comes from the one definition (``standing.waiting``)."""
+    ended = await _last_ended(ctx, enrolment)
+    partner = ended.other(ctx.actor.id).label if ended is not None else None
+    if waits:
+        state = _waiting(programme, enrolment, ctx.actor, again=ended is not None)
+        return f"your pairing with {partner} ended; {state}" if partner else state
+    done = ended is not None and ended.end_reason == EndReason.COMPLETED
+    finished = f"finished: you and {partner} completed the programme" if done else ""
+    if programme.status == ProgrammeStatus.CLOSED:
+        if finished:
+            return f"{finished}, which has now closed"
+        if ended is not None and ended.end_reason == EndReason.PROGRAMME_CLOSED:
+            return f"the programme has closed, ending your pairing with {partner}"
+        return "the programme has closed"
+    if enrolment.status == EnrolmentStatus.PAUSED:
+        return "paused"
+    return finished or "not paired right now"
 
 
 @verb(
@@ -213,35 +263,21 @@ async def status_of(ctx: Context, key: str | None) -> Reply:
     paired = {
         (p.programme_id, "mentor" if p.mentor_id == ctx.actor.id else "mentee") for p in pairs
     }
+    waits = set(
+        await ctx.session.scalars(
+            select(Enrolment.id).where(Enrolment.person_id == ctx.actor.id, standing.waiting())
+        )
+    )
     for enrolment in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
         if programme is not None and enrolment.programme_id != programme.id:
             continue
         if (enrolment.programme_id, enrolment.side) in paired:
             continue
         owner = await ctx.session.get(Programme, enrolment.programme_id)
-        name = owner.name if owner else "a programme"
-        side_column = Pair.mentor_id if enrolment.side == "mentor" else Pair.mentee_id
-        completed = await ctx.session.scalar(
-            select(Pair.id).where(
-                Pair.programme_id == enrolment.programme_id,
-                side_column == ctx.actor.id,
-                Pair.end_reason == "completed",
-            )
-        )
-        if enrolment.status == "paused":
-            state = "paused"
-        elif completed is not None:
-            state = "completed the programme"
-        elif owner is not None:
-            state = _waiting(owner, enrolment, ctx.actor)
-        else:
-            state = "waiting to be paired"
-        fields.append(
-            CardField(
-                label=f"{name} ({enrolment.side})",
-                value=state,
-            )
-        )
+        if owner is None:
+            continue
+        state = await _standing(ctx, owner, enrolment, enrolment.id in waits)
+        fields.append(CardField(label=f"{owner.name} ({enrolment.side})", value=state))
     if fields:
         text = "\n".join(f"• {f.label}: {f.value}" for f in fields)
         replies.append(

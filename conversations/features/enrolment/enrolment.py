@@ -15,6 +15,44 @@ from storage import repositories as repo
 from storage.models import Enrolment, EnrolmentStatus, Person, Programme, ProgrammeStatus, Side
 
 
+def opposite(side: Side) -> Side:
+    return Side.MENTEE if side == Side.MENTOR else Side.MENTOR
+
+
+async def side_taken(
+    ctx: Context, *, programme: Programme, person: Person, side: Side
+) -> Side | None:
+    """The other side, when the person is already on it in this programme (a side they
+    left doesn't count: leaving is how someone changes sides)."""
+    other = await repo.enrolment(
+        ctx.session, programme_id=programme.id, person_id=person.id, side=opposite(side)
+    )
+    return opposite(side) if other is not None and other.status != EnrolmentStatus.LEFT else None
+
+
+async def refuse_other_side(
+    ctx: Context, *, programme: Programme, person: Person, side: Side, by_coordinator: bool
+) -> None:
+    """A person takes one side of a programme: refuse the other, saying how to change."""
+    taken = await side_taken(ctx, programme=programme, person=person, side=side)
+    if taken is None:
+        return
+    paired = await repo.live_pairs_of(ctx.session, person_id=person.id, programme_id=programme.id)
+    ends = " (leaving ends your pairing there)" if paired else ""
+    if by_coordinator:
+        raise UserError(
+            f"{person.label} is already in {programme.name} as a {taken}, and a person takes "
+            f"one side of a programme. To change sides, they leave {programme.key} first"
+            f"{' (which ends their pairing there)' if paired else ''}; then enrol them as a "
+            f"{side}."
+        )
+    raise UserError(
+        f"You're already in {programme.name} as a {taken}, and a person takes one side of a "
+        f"programme. To be a {side} instead, type leave {programme.key}, then join "
+        f"{programme.key} {side}{ends}."
+    )
+
+
 async def enrol(
     ctx: Context,
     *,
@@ -35,6 +73,9 @@ async def enrol(
             f"{programme.name} isn't open for enrolment yet. Your coordinator will "
             "announce when it is."
         )
+    await refuse_other_side(
+        ctx, programme=programme, person=person, side=side, by_coordinator=by_coordinator
+    )
     if profile.timezone:
         person.timezone = profile.timezone
     existing = await repo.enrolment(

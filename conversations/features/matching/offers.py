@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards, codec
 from conversations.curriculum import Library
+from conversations.durations import describe
 from conversations.errors import UserError
 from conversations.features.matching import eligibility
 from conversations.features.matching.holds import offer_open
@@ -178,8 +179,9 @@ async def choose(session: AsyncSession, *, offer: MatchOffer, mentee: Person, no
             f"it first (conduct {programme.key}), then ask again."
         )
     await _ask(session, offer, programme, now)
-    days = window(programme).days
-    return f"I've asked {offer.mentor.label}. You'll hear back within {days} days."
+    return (
+        f"I've asked {offer.mentor.label}. You'll hear back within {describe(window(programme))}."
+    )
 
 
 async def respond(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Curriculum
+from conversations.features.enrolment import standing
 from conversations.features.matching import eligibility
 from conversations.features.matching.candidates import Candidate, DepartmentMode, candidate
 from conversations.features.matching.eligibility import clearance_valid
@@ -99,6 +100,7 @@ async def load_pool(
 ) -> Pool:
     """Everyone still to be matched, with mentors' remaining places after live and pinned pairs.
 
+    Mentees are those who wait for a mentor (``standing.waiting``), less pinned proposals.
     Unpinned proposals are ignored (a new run replaces them); pinned ones hold
     their mentee and a mentor place. Enrolments on hold (``eligibility.hold``) stay
     in ``enrolments`` and ``held`` but are left out of the candidates.
@@ -136,10 +138,21 @@ async def load_pool(
         kind = eligibility.hold(programme, e, e.person)
         if kind is not None:
             held[(e.person_id, e.side)] = kind
+    # Only mentees who wait for a mentor, as everywhere else (``standing.waiting``): a
+    # mentee whose pairing completed has finished, and is not offered another mentor.
+    waiting = set(
+        await session.scalars(
+            select(Enrolment.id).where(
+                Enrolment.programme_id == programme.id,
+                Enrolment.side == Side.MENTEE,
+                standing.waiting(),
+            )
+        )
+    )
     mentees = [
         candidate(e.person, e, at=now)
         for e in enrolments
-        if e.side == Side.MENTEE
+        if e.id in waiting
         and e.person_id not in taken_mentees
         and (e.person_id, e.side) not in held
     ]

@@ -10,6 +10,7 @@ from conversations import arguments as arg
 from conversations import cards, codec, rendering
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.durations import describe
 from conversations.errors import NotAllowed, UserError
 from conversations.features.pairing import journeys, lifecycle, renderers
 from conversations.features.pairing.holds import pair_paused, pair_still_quiet
@@ -183,6 +184,10 @@ async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     return [Message(text="Good to hear. I'll keep things going as they are.", kind=Kind.KEPT_GOING)]
 
 
+LONGEST_SNOOZE = timedelta(days=90)
+"""Longer than this is a break from the programme: ``pause`` says so to the partner."""
+
+
 @verb(
     "snooze",
     summary="hold my nudges for a while (replies to what I do still come)",
@@ -197,14 +202,18 @@ async def snooze(ctx: Context, args: Args) -> Reply:
             )
         ]
     span: timedelta = args.span
-    if span > timedelta(days=90):
-        raise UserError("Snooze for at most 90 days; to step back for longer, type pause.")
+    if span > LONGEST_SNOOZE:
+        raise UserError(
+            f"Snooze for at most {describe(LONGEST_SNOOZE)}; to step back for longer, type pause."
+        )
     ctx.actor.snoozed_until = ctx.now + span
     until = cards.local_date(ctx.actor.snoozed_until, ctx.actor.timezone)
+    if span < timedelta(days=1):
+        until = f"{cards.local_time(ctx.actor.snoozed_until, ctx.actor.timezone)} on {until}"
     return [
         Message(
-            text=f"Snoozed until {until}. I'll hold nudges and reminders until then; "
-            "type snooze off to end it early.",
+            text=f"Snoozed for {describe(span)}, until {until}. I'll hold nudges and reminders "
+            "until then; type snooze off to end it early.",
             kind=Kind.SNOOZED,
         )
     ]

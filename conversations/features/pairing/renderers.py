@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conversations import cards, codec
+from conversations.durations import elapsed
 from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import schedule
 from conversations.kinds import Kind
@@ -145,13 +146,17 @@ async def stall(job: Job) -> Message | None:
     if not _active(job) or pair is None:
         return None
     last = pair.last_met_at or pair.started_at or pair.created_at
-    days = (job.now - last).days
-    if days < schedule.setting(pair.programme, "stall_days", schedule.STALL_DAYS):
+    quiet = job.now - last
+    if quiet.days < schedule.setting(pair.programme, "stall_days", schedule.STALL_DAYS):
         return None
-    since = "since they started" if pair.last_met_at is None else "for"
+    since = (
+        f"in the {elapsed(quiet)} since they started"
+        if pair.last_met_at is None
+        else f"for {elapsed(quiet)}"
+    )
     text = (
         f"{pair.mentor.label} and {pair.mentee.label} in {pair.programme.name} haven't "
-        f"logged a meeting {since} {days} days."
+        f"logged a meeting {since}."
     )
     return Message(
         text=text,

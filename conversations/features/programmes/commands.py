@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from conversations import arguments as arg
-from conversations import codec
+from conversations import cards, codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
-from conversations.durations import describe_days, parse_days
+from conversations.durations import describe, describe_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
+from conversations.features.enrolment import standing
 from conversations.features.pairing import journeys, lifecycle
 from conversations.features.programmes.holds import programme_open
 from conversations.grammar import MAX_COMMAND_LENGTH, channel_ref
@@ -34,6 +36,7 @@ from storage.models import (
     Programme,
     ProgrammeStatus,
     Role,
+    Side,
 )
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -79,8 +82,10 @@ def _target(programme: Programme, step: str) -> str:
     }[step]
 
 
-CADENCE = arg.flag(arg.word("cadence", label='"every 2 weeks"', read=parse_days))
-"""How often a programme's sessions come, in days (``--cadence "every 2 weeks"``)."""
+CADENCE = arg.flag(arg.rhythm("cadence"))
+"""How often a programme's sessions come, in days (``--cadence every 2 weeks``)."""
+CHOICE_WINDOW = timedelta(days=1), timedelta(days=30)
+"""The shortest and longest time a mentor has to answer a mentee's request."""
 
 
 @verb(
@@ -318,7 +323,7 @@ async def programme_status(ctx: Context, args: Args) -> Reply:
                 problem="--departments is cross (prefer different departments), same, or any.",
             )
         ),
-        arg.flag(arg.duration("choice-window", label="3d")),
+        arg.flag(arg.duration("choice-window", label="3d", days="The choice window")),
         arg.flag(arg.text("name", label='"..."', longest=MAX_COMMAND_LENGTH)),
         CADENCE,
     ),
@@ -331,16 +336,24 @@ async def configure(ctx: Context, args: Args) -> Reply:
     settings = dict(programme.settings)
     before: dict[str, object] = {}
     after: dict[str, object] = {}
+    said: list[str] = []
     changes: dict[str, object] = {}
     if args.matching is not None:
         changes["matching"] = args.matching
+        said.append(f"matching: {args.matching}")
     if args.departments is not None:
         changes["departments"] = args.departments
+        said.append(f"departments: {args.departments}")
     if args.choice_window is not None:
-        days = args.choice_window.days
-        if not 1 <= days <= 30:
-            raise UserError("--choice-window must be between 1 day and 30 days.")
-        changes["choice_window_days"] = days
+        window: timedelta = args.choice_window
+        shortest, longest = CHOICE_WINDOW
+        if not shortest <= window <= longest:
+            raise UserError(
+                f"The choice window must be between {describe(shortest)} and "
+                f"{describe(longest)}; you wrote {describe(window)}."
+            )
+        changes["choice_window_days"] = window.days
+        said.append(f"choice window: {describe(window)}")
     for key, value in changes.items():
         before[key] = settings.get(key)
         after[key] = value
@@ -352,14 +365,16 @@ async def configure(ctx: Context, args: Args) -> Reply:
             raise UserError("--name can't be empty.")
         before["name"], after["name"] = programme.name, name
         programme.name = name
+        said.append(f"name: {name}")
     if args.cadence is not None:
         cadence = args.cadence
         before["cadence_days"], after["cadence_days"] = programme.cadence_days, cadence
         programme.cadence_days = cadence
+        said.append(f"cadence: {describe_days(cadence)}")
     await ctx.audit(
         "program.set", programme=programme, target=programme.key, before=before, after=after
     )
-    shown = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items())
+    shown = "; ".join(said)
     return [Message(text=f"Updated {programme.name}: {shown}.", kind=Kind.PROGRAM_SET)]
 
 
@@ -388,6 +403,10 @@ async def home_summaries(ctx: Context) -> list[Message]:
         await summary(ctx, programme)
         for programme in await repo.programmes(ctx.session, workspace_id=ctx.workspace.id)
     ]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 async def summary(ctx: Context, programme: Programme) -> Message:
@@ -436,15 +455,41 @@ async def summary(ctx: Context, programme: Programme) -> Message:
     live = await repo.live_pairs_in(ctx.session, programme_id=programme.id)
     stalled = sum(1 for pair in live if journeys.is_stalled(pair, ctx.now))
     matched = len({pair.mentee_id for pair in live})
-    waiting = max(enrolled.get("mentee", 0) - matched, 0)
+    mentees = select(func.count(Enrolment.id)).where(
+        Enrolment.programme_id == programme.id, Enrolment.side == Side.MENTEE
+    )
+    waiting = await ctx.session.scalar(mentees.where(standing.waiting())) or 0
+    finished = await ctx.session.scalar(mentees.where(standing.finished())) or 0
     unaccepted, people = await conduct.not_accepted(ctx.session, programme=programme)
+    if programme.status == ProgrammeStatus.CLOSED:
+        closed = programme.closed_at or ctx.now
+        state = f"closed on {cards.local_date(closed, ctx.actor.timezone)}"
+        ever = (
+            await ctx.session.scalar(
+                select(func.count(func.distinct(Pair.mentee_id))).where(
+                    Pair.programme_id == programme.id, Pair.status != PairStatus.PROPOSED
+                )
+            )
+            or 0
+        )
+        pairing = (
+            f"{ever} of {_count(enrolled.get('mentee', 0), 'mentee')} "
+            f"{'was' if ever == 1 and enrolled.get('mentee', 0) == 1 else 'were'} paired, "
+            f"{finished} finished"
+        )
+    else:
+        state = str(programme.status)
+        pairing = f"{_count(matched, 'mentee')} matched, {waiting} waiting" + (
+            f", {finished} finished" if finished else ""
+        )
     fields = (
-        CardField(label="Status", value=str(programme.status)),
+        CardField(label="Status", value=state),
         CardField(
             label="Enrolled",
-            value=f"{enrolled.get('mentor', 0)} mentors, {enrolled.get('mentee', 0)} mentees",
+            value=f"{_count(enrolled.get('mentor', 0), 'mentor')}, "
+            f"{_count(enrolled.get('mentee', 0), 'mentee')}",
         ),
-        CardField(label="Matched", value=f"{matched} mentees matched, {waiting} waiting"),
+        CardField(label="Matched", value=pairing),
         CardField(
             label="Code of conduct",
             value=f"{unaccepted} of {people} haven't accepted version "

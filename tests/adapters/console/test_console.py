@@ -57,7 +57,7 @@ async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
     assert "✉ to Ana and Ben (pair):\n    ┌─ Meet your mentoring partner" in transcript
     assert "Logged session 1 as met" in transcript
     assert "Logged session 2 as met" in transcript
-    assert "… the clock is now Mon 09 Mar 2026" in transcript
+    assert "… 1 week later, the clock is now Mon 09 Mar 2026" in transcript
     assert "session 4 of 6: People worth" in transcript  # a week on: the next agenda came
     assert "There's no button 9 on your last card." in transcript
 
@@ -139,3 +139,25 @@ def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) ->
     for name in ("Daniel", "Ben", "Aisha", "Omar"):
         assert name not in digest, name  # aggregates only
     assert (tmp_path / "demo-digest.png").read_bytes().startswith(b"\x89PNG")
+
+
+async def test_wait_30_minutes_moves_the_clock_half_an_hour_not_thirty_months(chat: Chat) -> None:
+    console, said = scripted_console(
+        chat, ["as maya", "wait 30 minutes", "wait 30m", "wait 1 month", "wait 2 hours"]
+    )
+    assert await console.run() == 0
+    transcript = "\n".join(said)
+    assert "… 30 minutes later, the clock is now Mon 02 Mar 2026 14:30 UTC" in transcript
+    assert "… 30 minutes later, the clock is now Mon 02 Mar 2026 15:00 UTC" in transcript
+    assert "… 1 month later, the clock is now Wed 01 Apr 2026 15:00 UTC" in transcript
+    assert "… 2 hours later, the clock is now Wed 01 Apr 2026 17:00 UTC" in transcript
+    assert "minutes later" not in transcript.split("1 month later")[1]
+
+
+async def test_an_unclear_wait_is_refused_with_examples_and_the_clock_stays(chat: Chat) -> None:
+    start = chat.clock.now()
+    console, said = scripted_console(chat, ["as maya", "wait 1.5 weeks", "wait 5 m o", "wait -3d"])
+    assert await console.run() == 0
+    refusals = [line for line in said if "e.g." in line]
+    assert len(refusals) == 3, said
+    assert chat.clock.now() == start

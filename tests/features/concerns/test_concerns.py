@@ -381,6 +381,19 @@ async def test_contacts_list_concerns_without_their_words(chat: Chat) -> None:
 # --- escalation --------------------------------------------------------------------------
 
 
+async def test_an_escalation_long_after_the_report_says_how_long_in_weeks_not_minutes(
+    chat: Chat,
+) -> None:
+    """The bot was down for a month: the first escalation must not say "43200 minutes"."""
+    await _team(chat)
+    await _report(chat, urgent=True)
+    chat.clock.advance(timedelta(days=30))
+    assert await _escalate(chat) == 1
+    nudge = chat.last("dev", "concern_escalation")
+    assert nudge.text.startswith("Still not acknowledged after 4 weeks"), nudge.text
+    assert "minutes" not in nudge.text
+
+
 async def test_an_unacknowledged_urgent_concern_escalates_until_someone_takes_it(
     chat: Chat,
 ) -> None:

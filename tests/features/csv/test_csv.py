@@ -170,9 +170,9 @@ async def test_ids_alone_emails_alone_and_a_mix_all_find_the_right_people(chat: 
     assert "waiting for you to accept the code of conduct" in await chat.say("dev", "status")
     reply = await _import(chat, "email,role\neve@example.org,mentor\n")
     assert "known only by email" in reply
-    mixed = "id,email,role\ndev,dev@example.org,mentor\n,eve@example.org,mentee\n"
+    mixed = "id,email,role\ndev,dev@example.org,mentee\n,eve@example.org,mentor\n"
     assert (await _import(chat, mixed)).startswith(
-        "Imported 2 people into New-hire buddy: 2 new, 0 updated."
+        "Imported 2 people into New-hire buddy: 0 new, 2 updated."
     )
     people = await _people(chat)
     assert people["dev@example.org"].platform_user_id == "dev"
@@ -554,3 +554,46 @@ async def test_the_console_attaches_a_file_and_saves_the_export(
     # names are the ones their chat accounts give.
     assert saved.splitlines()[1].startswith("buddies,ana,Ana,,ben,Ben,,active,")
     assert saved == (tmp_path / "buddies-pairs-1.csv").read_text(encoding="utf-8-sig")
+
+
+async def test_the_same_email_on_both_sides_is_refused_by_line_and_imports_nothing(
+    chat: Chat,
+) -> None:
+    await _programme(chat)
+    before = await chat.snapshot()
+    roster = (
+        "email,name,role\n"
+        "ana@example.org,Ana,mentor\n"
+        "ben@example.org,Ben,mentee\n"
+        "ANA@example.org,Ana,mentee\n"
+    )
+    reply = await _import(chat, roster)
+    assert reply.startswith("Nothing was imported: 2 rows of 3 have problems.\n"), reply
+    assert (
+        "• line 2, column role: ana@example.org is also on line 4, as a mentee; a person "
+        "takes one side of a programme, so neither row is imported." in reply
+    ), reply
+    assert (
+        "• line 4, column role: ana@example.org is also on line 2, as a mentor; a person "
+        "takes one side of a programme, so neither row is imported." in reply
+    ), reply
+    assert "#" not in reply
+    assert await chat.snapshot() == before
+    skipped = await _import(chat, roster, "import buddies --skip-invalid")
+    assert skipped.startswith("Imported 1 person into New-hire buddy: 1 new, 0 updated; 2 rows")
+    assert set(await _enrolments(chat)) == {("ben@example.org", "mentee")}
+
+
+async def test_a_row_on_the_other_side_from_someone_already_enrolled_is_refused(
+    chat: Chat,
+) -> None:
+    await _programme(chat)
+    await chat.say("ana", "join buddies mentor")
+    before = await chat.snapshot()
+    reply = await _import(chat, "id,email,role\nana,ana@example.org,mentee\nben,,mentee\n")
+    assert reply.startswith("Nothing was imported: 1 row of 2 has problems.\n"), reply
+    assert (
+        "• line 2, column role: ana@example.org is already in New-hire buddy as a mentor; a "
+        "person takes one side of a programme (to change sides, they leave buddies first)." in reply
+    ), reply
+    assert await chat.snapshot() == before

@@ -268,7 +268,7 @@ async def test_departments_are_counted_and_waiting_mentees_found(
     app, ids = world
     scope = [ids["buddies"], ids["career"]]
     async with app.sessions() as session:
-        groups = await departments(session, programme_ids=scope, end=NOW, open_ids=scope)
+        groups = await departments(session, programme_ids=scope, end=NOW)
     found = {g.name: (g.people, g.live, g.met, g.waiting) for g in groups}
     # Engineering: m1 m2 m3 e1 e2 e3 e4; its mentees' live pairs p1 p2, both met this week;
     # e3 (pair ended) and e4 (only proposed) wait. Sales: s1 s2 s3; s1 has p3, s2 waits.
@@ -338,7 +338,7 @@ async def test_the_small_group_threshold_is_configurable_but_never_below_three(
 ) -> None:
     app, ids = world
     three = _everything(await _compose(app, ids, min_group=3))
-    assert "• Sales: 3 people, 0 of 1 pairs met, 1 mentees waiting" in three
+    assert "• Sales: 3 people, 0 of 1 pairs met, 1 mentee waiting" in three
     assert "• Career: fewer than 3 people" in three
     assert "• Marketing: fewer than 3 people" in three
     assert _everything(await _compose(app, ids, min_group=1)) == three  # clamped to 3
@@ -419,3 +419,93 @@ def test_the_preview_command_prints_the_digest_and_writes_its_chart(
     assert digest.anonymise("Kim and Raj, in May", [], frozenset({"Kim"})) == (
         "[name] and Raj, in May"
     )
+
+
+async def _finished_cohort(database_url: str, *, status: str, end_reason: str) -> Message:
+    """Three Engineering mentees whose pairings ended for ``end_reason`` in a programme
+    that is ``status`` now, and a fourth never paired; the digest an executive gets."""
+    app = await build(load_settings(database_url=database_url), upgrade=False)
+    try:
+        async with app.sessions.begin() as s:
+            space = Workspace(
+                platform="console", external_id="acme", settings={}, created_at=at(1, 1)
+            )
+            s.add(space)
+            await s.flush()
+            cohort = Programme(
+                workspace_id=space.id,
+                key="cohort",
+                name="Cohort",
+                curriculum_key="new-hire-buddy",
+                curriculum_version=1,
+                cadence_days=7,
+                status=status,
+                created_at=at(1, 1),
+            )
+            people = [
+                Person(
+                    workspace_id=space.id,
+                    platform_user_id=f"p{n}",
+                    display_name=f"P{n}",
+                    timezone="UTC",
+                    created_at=at(1, 1),
+                )
+                for n in range(7)
+            ]
+            s.add_all([cohort, *people])
+            await s.flush()
+            for n, person in enumerate(people):
+                s.add(
+                    Enrolment(
+                        programme_id=cohort.id,
+                        person_id=person.id,
+                        side="mentor" if n < 3 else "mentee",
+                        department="Engineering",
+                        created_at=at(1, 5),
+                    )
+                )
+            for n in range(3):
+                s.add(
+                    Pair(
+                        programme_id=cohort.id,
+                        mentor_id=people[n].id,
+                        mentee_id=people[n + 3].id,
+                        status="ended",
+                        end_reason=end_reason,
+                        session_index=6,
+                        created_at=at(1, 10),
+                        started_at=at(1, 10),
+                        ended_at=at(3, 2),
+                    )
+                )
+        async with app.sessions() as session:
+            message = await digest.compose(
+                session,
+                workspace_id=space.id,
+                programme_id=None,
+                timezone="Europe/London",
+                now=NOW,
+                min_group=3,
+            )
+        assert message is not None
+        return message
+    finally:
+        await app.close()
+
+
+async def test_mentees_whose_pairings_completed_are_not_waiting_for_a_mentor(
+    database_url: str,
+) -> None:
+    said = _everything(
+        await _finished_cohort(database_url, status="active", end_reason="completed")
+    )
+    assert "• Engineering: 7 people, 0 of 0 pairs met, 1 mentee waiting" in said, said
+    assert "What to do: Nothing needs you this week." in said, said
+
+
+async def test_nobody_waits_for_a_mentor_in_a_closed_programme(database_url: str) -> None:
+    said = _everything(
+        await _finished_cohort(database_url, status="closed", end_reason="programme closed")
+    )
+    assert "waiting" not in said, said
+    assert "What to do: Nothing needs you this week." in said, said

@@ -288,7 +288,7 @@ async def test_programme_status_counts_every_state(chat: Chat) -> None:
     await chat.say("maya", "match career")
     status = await chat.say("maya", "program status career")
     assert "enrolled 2 mentors, 3 mentees" in status
-    assert "matched 1 mentees matched, 2 waiting" in status
+    assert "matched 1 mentee matched, 2 waiting" in status
     assert "pairs 1 active (1 stalled), 0 paused, 0 ended, 1 proposed" in status
 
 

@@ -217,7 +217,7 @@ async def test_status_shows_participants_their_place_and_coordinators_the_health
     mine = await chat.say("ben", "status")
     assert "with Ana (mentor): session 2 of 6: Finding your way around" in mine
     health = await chat.say("maya", "status buddies")
-    assert "enrolled 1 mentors, 1 mentees" in health
+    assert "enrolled 1 mentor, 1 mentee" in health
     assert "pairs 1 active (0 stalled), 0 paused, 0 ended, 0 proposed" in health
     assert "meetings logged 1" in health and "average rating 4.0 / 5" in health
 
