@@ -4,8 +4,8 @@ Each queued message states what must still hold when it goes out (the pair still
 and at this session, the person not yet agreed, the concern still open…), and the
 dispatcher checks it before sending. Rows queued before this have none.
 
-Revision ID: 0012
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
