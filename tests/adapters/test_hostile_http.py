@@ -547,9 +547,11 @@ async def test_a_slash_command_mentioning_payload_is_answered_not_lost(
 async def test_a_direct_message_far_too_long_gets_a_friendly_answer_in_the_dm(
     slack: SlackWorld, errors: ErrorLog
 ) -> None:
+    await slack.command("UBEN", "help")  # the workspace's first contact is kept, refused or not
     message = payload("event_message_im.json")
     message["event"].update(user="UBEN", channel="DUBEN", text="join " + "x" * 40_000)
     before = await snapshot(slack.app, ignore=frozenset({"inbound_events"}))
+
     status, _ = await _slack(slack, json.dumps(message).encode(), JSON)
     assert status == 200
     [answer] = slack.fake.posts_in("DUBEN")
