@@ -11,11 +11,11 @@ verification and SSL check go on to bolt, which answers them; any other kind is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from adapters import limits
 from conversations import inbound
 
 JSON_TYPE = "application/json"
@@ -39,14 +39,18 @@ def parse(text: str, content_type: str) -> dict[str, Any]:
     """
     if content_type == JSON_TYPE:
         try:
-            body = json.loads(text)
+            body = limits.json_value(text)
+        except limits.TooDeep as exc:
+            raise Malformed(str(exc)) from None
         except ValueError:
             raise Malformed("the body is not valid JSON") from None
     else:
         form = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" in form:
             try:
-                body = json.loads(form["payload"])
+                body = limits.json_value(form["payload"])
+            except limits.TooDeep as exc:
+                raise Malformed(str(exc)) from None
             except ValueError:
                 raise Malformed("the payload field is not valid JSON") from None
         else:

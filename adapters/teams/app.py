@@ -113,7 +113,9 @@ class TeamsAdapter(PlatformAdapter):
             return web.json_response({"error": "expected an application/json activity"}, status=415)
         raw = await limits.read_body(request, limit=MAX_BODY)  # a JSON 413 past the limit
         try:
-            body = cleaned(json.loads(raw))  # no NULs or lone surrogates: ids get stored
+            body = cleaned(limits.json_value(raw))  # no NULs or lone surrogates: ids get stored
+        except limits.TooDeep as exc:
+            return web.json_response({"error": str(exc)}, status=400)
         except (ValueError, UnicodeDecodeError):
             return web.json_response({"error": "the body is not JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):

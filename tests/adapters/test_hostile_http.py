@@ -22,6 +22,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from adapters import limits as adapter_limits
 from adapters.teams.connector import TeamsConfig
 from bot import limits
 from conversations.engine import Engine
@@ -274,6 +275,79 @@ async def test_a_slack_command_that_arrives_in_pieces_is_read_whole(
     await bolt_settled()
     [reply] = [r for r in slack.fake.responses if r["url"] == "pieces"]
     assert "That's not quite how programs works" in str(reply["text"])
+    assert errors.new() == []
+
+
+# -- read before it is trusted (issue 16, item 5) --------------------------------------------
+
+DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = json.dumps(
+    {"type": "message", "serviceUrl": "https://smba.trafficmanager.net/", "value": 1}
+).replace('"value": 1', '"value": ' + '{"a": ' * 40 + "1" + "}" * 40)
+
+
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT.encode()], ids=["array", "object"])
+async def test_deeply_nested_json_to_teams_is_refused_before_the_token_check_not_a_500(
+    teams: TeamsWorld, errors: ErrorLog, body: bytes
+) -> None:
+    """Regression: JSON nested 100,000 deep was parsed before the token check and its
+    RecursionError became a 500 with a trace."""
+    before = await snapshot(teams.app)
+    status, answer = await _teams(teams, body, JSON)
+    _clear_refusal(status, answer, 400)
+    assert "nested" in answer["error"]
+    assert await snapshot(teams.app) == before
+    assert errors.new() == []
+
+
+async def test_deeply_nested_json_to_slack_is_refused(slack: SlackWorld, errors: ErrorLog) -> None:
+    before = await snapshot(slack.app)
+    status, answer = await _slack(slack, DEEP_ARRAY, JSON)
+    _clear_refusal(status, answer, 400)
+    assert "nested" in answer["error"]
+    payload_form = urlencode({"payload": DEEP_OBJECT}).encode()
+    status, answer = await _slack(slack, payload_form, FORM)
+    _clear_refusal(status, answer, 400)
+    assert await snapshot(slack.app) == before
+    _nothing_said(slack.fake)
+    assert errors.new() == []
+
+
+async def _dribbled(data: bytes, *, every: float) -> AsyncIterator[bytes]:
+    """A body sent a byte at a time, slowly: someone holding the connection open."""
+    for index in range(len(data)):
+        await asyncio.sleep(every)
+        yield data[index : index + 1]
+
+
+async def _trickle(world: SlackWorld | TeamsWorld, path: str) -> None:
+    started = time.monotonic()
+    async with world.http.post(
+        world.server.make_url(path),
+        data=_dribbled(b'{"type": "message", "text": "help"}', every=0.1),
+        headers={"Content-Type": JSON},
+    ) as response:
+        status, answer = response.status, _decoded(await response.read())
+    _clear_refusal(status, answer, 408)
+    assert "took more than 0.5 s to arrive" in answer["error"]
+    assert time.monotonic() - started < 3.5  # 35 bytes at 0.1 s would take 3.5 s
+
+
+async def test_a_slack_body_trickling_in_is_cut_off_at_the_read_deadline(
+    slack: SlackWorld, errors: ErrorLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a body arriving at one byte a second held the request open for minutes
+    before any check. The whole body must arrive within the read deadline, or 408."""
+    monkeypatch.setattr(adapter_limits, "BODY_SECONDS", 0.5)
+    await _trickle(slack, SLACK)
+    assert errors.new() == []
+
+
+async def test_a_teams_body_trickling_in_is_cut_off_at_the_read_deadline(
+    teams: TeamsWorld, errors: ErrorLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adapter_limits, "BODY_SECONDS", 0.5)
+    await _trickle(teams, TEAMS)
     assert errors.new() == []
 
 
