@@ -136,6 +136,16 @@ class TeamsAdapter(PlatformAdapter):
         except Exception as exc:  # PermissionError, or the token library's own errors
             log.warning("refused a Teams request: %s: %s", type(exc).__name__, exc)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if activity.channel_id not in self.config.channels:
+            log.warning("refused a Teams request from the %r channel", activity.channel_id)
+            return web.json_response(
+                {"error": "this bot takes activities from Microsoft Teams only"}, status=403
+            )
+        if not self.config.accepts_service_url(str(activity.service_url)):
+            log.warning("refused a Teams request naming an unknown service URL")
+            return web.json_response(
+                {"error": "the activity's serviceUrl is not a Bot Framework service"}, status=403
+            )
         problem = inbound.problem(body)  # only once it is known who sent it
         if problem is not None:
             return web.json_response({"error": problem}, status=400)
@@ -195,7 +205,7 @@ class TeamsAdapter(PlatformAdapter):
 
     async def file_answered(self, turn: TurnContext) -> None:
         """The person accepted or declined a file the bot offered."""
-        await files.answer(turn, self.app.sessions)
+        await files.answer(turn, self.app.sessions, self.file_hosts())
 
     async def _actor(self, turn: TurnContext) -> Actor:
         name, email = await self._profile(turn)

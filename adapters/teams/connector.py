@@ -42,6 +42,14 @@ UNREACHABLE = frozenset(
 or blocked the bot, an admin turned it off, or the chat no longer exists."""
 
 
+SERVICE_URLS = (
+    "https://smba.trafficmanager.net/",
+    "https://smba.infra.gov.teams.microsoft.us/",
+    "https://smba.infra.dod.teams.microsoft.us/",
+)
+"""Teams' Bot Connector endpoints: the public cloud and the US government clouds."""
+
+
 @dataclass(frozen=True, slots=True)
 class TeamsConfig:
     app_id: str | None = None
@@ -54,10 +62,21 @@ class TeamsConfig:
     bot_framework: Mapping[str, Any] = field(default_factory=dict)
     """Extra Bot Framework configuration (e.g. ``TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL``
     for a sovereign cloud; tests point it at a local key server)."""
+    channels: frozenset[str] = frozenset({"msteams"})
+    """The Bot Framework channels whose activities are accepted (``TEAMS_CHANNELS``). One
+    bot registration can also be reached through Direct Line or Web Chat, whose clients
+    say whatever they like about who and where they are: only Teams says it truthfully."""
+    service_urls: tuple[str, ...] = SERVICE_URLS
+    """With authentication on, the service URLs activities may name (``TEAMS_SERVICE_URLS``):
+    where replies to them go, so only Microsoft's own."""
 
     @property
     def authenticated(self) -> bool:
         return bool(self.app_id)
+
+    def accepts_service_url(self, url: str) -> bool:
+        """Whether replies may go to ``url`` (any, without authentication: the emulator)."""
+        return not self.authenticated or url.startswith(self.service_urls)
 
 
 class _NoSdkRetries(Middleware):  # type: ignore[misc]  # botbuilder is untyped

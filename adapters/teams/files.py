@@ -20,6 +20,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botbuilder.schema import Attachment as CardAttachment
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.downloads import FileHosts
 from adapters.teams import store
 from adapters.teams.activities import as_dict, message_activity
 from adapters.teams.cards import IMAGE_TYPES
@@ -69,8 +70,11 @@ async def offer(
         await store.file_card_posted(sessions, file_id, str(response.id))
 
 
-async def answer(turn: TurnContext, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """The person accepted or declined a file: upload it, or let it go."""
+async def answer(
+    turn: TurnContext, sessions: async_sessionmaker[AsyncSession], hosts: FileHosts
+) -> None:
+    """The person accepted or declined a file: upload it (only to the tenant's own file
+    hosts, ``hosts``), or let it go."""
     activity = turn.activity
     value = as_dict(activity.value)
     context = as_dict(value.get("context"))
@@ -86,7 +90,7 @@ async def answer(turn: TurnContext, sessions: async_sessionmaker[AsyncSession]) 
         await _forget(sessions, waiting, turn, f"Not sent: {attachment.name}.")
         return
     upload = as_dict(value.get("uploadInfo"))
-    if not await _upload(str(upload.get("uploadUrl") or ""), attachment.data):
+    if not await _upload(str(upload.get("uploadUrl") or ""), attachment.data, hosts):
         await turn.send_activity(
             message_activity(
                 Message(text=f"I couldn't put {attachment.name} in your OneDrive. Try again.")
@@ -108,8 +112,12 @@ def _file_id(context: dict[str, Any]) -> int:
     return file_id if isinstance(file_id, int) and not isinstance(file_id, bool) else 0
 
 
-async def _upload(url: str, data: bytes) -> bool:
-    if not url.startswith(("https://", "http://")):
+async def _upload(url: str, data: bytes, hosts: FileHosts) -> bool:
+    """PUT the file where Teams said, if that is one of the tenant's file hosts (https,
+    SharePoint or OneDrive): the address arrives in an activity, and a file the bot holds
+    for someone must not go anywhere it names. No redirects are followed."""
+    if not hosts.allows(url):
+        log.warning("refused to upload a file to a host that is not the tenant's")
         return False
     headers = {
         "Content-Length": str(len(data)),
@@ -118,7 +126,7 @@ async def _upload(url: str, data: bytes) -> bool:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http,
-            http.put(url, data=data, headers=headers) as response,
+            http.put(url, data=data, headers=headers, allow_redirects=False) as response,
         ):
             if response.status in (200, 201):
                 return True

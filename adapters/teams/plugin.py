@@ -32,6 +32,26 @@ class TeamsSettings(PlatformSettings):
     teams_enabled: bool = Field(default=False)
     teams_file_url: str | None = Field(default=None)
     teams_tenant_rate: float = Field(default=20.0, gt=0, le=10000)
+    teams_channels: str = Field(default="msteams")
+    teams_service_urls: str | None = Field(default=None)
+
+    @field_validator("teams_channels")
+    @classmethod
+    def _channels(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        if not names:
+            raise ValueError("must name at least one channel, e.g. msteams")
+        return ",".join(names)
+
+    @field_validator("teams_service_urls")
+    @classmethod
+    def _service_urls(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        urls = [url.strip() for url in value.split(",") if url.strip()]
+        if not all(url.startswith("https://") for url in urls):
+            raise ValueError("must be https:// URLs, separated by commas")
+        return ",".join(urls)
 
     @property
     def active(self) -> bool:
@@ -85,7 +105,7 @@ class Teams(Platform[TeamsSettings, "TeamsConfig"]):
     ) -> TeamsConfig | None:
         if not settings.active:
             return None
-        from adapters.teams.connector import TeamsConfig
+        from adapters.teams.connector import SERVICE_URLS, TeamsConfig
 
         return TeamsConfig(
             app_id=settings.microsoft_app_id,
@@ -93,6 +113,12 @@ class Teams(Platform[TeamsSettings, "TeamsConfig"]):
             app_type=settings.microsoft_app_type,
             tenant_id=settings.microsoft_app_tenant_id,
             file_url=settings.teams_file_url,
+            channels=frozenset(settings.teams_channels.split(",")),
+            service_urls=(
+                tuple(settings.teams_service_urls.split(","))
+                if settings.teams_service_urls
+                else SERVICE_URLS
+            ),
         )
 
     def rate_policy(self, settings: TeamsSettings) -> Policy:

@@ -51,6 +51,20 @@ async def workspace(session: AsyncSession, tenant: str, now: datetime) -> Worksp
     return created
 
 
+def same_source(stored: dict[str, Any], reference: dict[str, Any]) -> bool:
+    """Whether a new reference comes from where the stored one did: the same Bot Framework
+    channel and the same tenant. A personal chat's id and service URL may change (the app
+    reinstalled, a region moved); its channel and tenant do not."""
+
+    def tenant(ref: dict[str, Any]) -> object:
+        conversation = ref.get("conversation")
+        return conversation.get("tenantId") if isinstance(conversation, dict) else None
+
+    return stored.get("channelId") == reference.get("channelId") and tenant(stored) == tenant(
+        reference
+    )
+
+
 async def remember_person(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -71,8 +85,12 @@ async def remember_person(
         )
         if person is None:
             return False
-        if person.conversation_ref != reference:
+        stored = person.conversation_ref
+        if stored and not same_source(stored, reference):
+            return False  # an activity from elsewhere never re-points someone's chat
+        if stored != reference:
             person.conversation_ref = reference
+
         if not person.reachable:
             person.reachable = True  # they are talking to the bot again
         return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -161,6 +161,8 @@ async def teams_world(database_url: str, config: TeamsConfig) -> AsyncIterator[T
     async with FakeBotConnector(tenant_id=TENANT) as fake:
         for user, (name, _zone) in PEOPLE.items():
             fake.add_member(user, name, email=f"{name.lower()}@example.org")
+        # The fake Bot Connector's service URL is one replies may go to (authenticated or not).
+        config = replace(config, service_urls=(*config.service_urls, fake.service_url))
         settings = load_settings(database_url=database_url, teams_enabled=True)
         app = await build(settings, clock=VirtualClock(START), upgrade=False)
         server = TestServer(make_web_app(app, configs={"teams": config}), port=0)

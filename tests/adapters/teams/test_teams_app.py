@@ -423,9 +423,8 @@ async def _file_answer(
 
 
 async def test_an_export_is_offered_as_a_file_and_uploaded_once_accepted(
-    teams: TeamsWorld,
+    database_url: str,
 ) -> None:
-    await _paired(teams)
     uploaded: list[tuple[bytes, str]] = []
 
     async def onedrive(request: web.Request) -> web.Response:
@@ -435,31 +434,58 @@ async def test_an_export_is_offered_as_a_file_and_uploaded_once_accepted(
     drive = web.Application()
     drive.router.add_put("/upload", onedrive)
     async with TestServer(drive, port=0) as server:
-        said = await teams.say("29:maya", "export buddies")
-        assert any(t.startswith("Exported 1 pair") for t in said), said
+        trusted = TeamsConfig(file_url=str(server.make_url("/")))  # as TEAMS_FILE_URL trusts it
+        async for teams in teams_world(database_url, trusted):
+            await _paired(teams)
+            await _export_uploaded_once(teams, str(server.make_url("/upload")), uploaded)
+
+
+async def _export_uploaded_once(
+    teams: TeamsWorld, upload_url: str, uploaded: list[tuple[bytes, str]]
+) -> None:
+    said = await teams.say("29:maya", "export buddies")
+    assert any(t.startswith("Exported 1 pair") for t in said), said
+    [card] = _consent_cards(teams, "29:maya")
+    assert card[1]["content"]["sizeInBytes"] > 0
+
+    status = await _file_answer(teams, "29:ana", card, "accept", upload_url)
+    assert status == 200 and uploaded == []  # only the person it was offered to
+
+    status = await _file_answer(teams, "29:maya", card, "accept", upload_url)
+    assert status == 200
+    [(data, content_range)] = uploaded
+    assert data.startswith("\ufeffprogramme,".encode()) and b"buddies,29:ana,Ana" in data
+    assert content_range == f"bytes 0-{len(data) - 1}/{len(data)}"
+    info = teams.fake.messages(chat("29:maya"))[-1].activity["attachments"][0]
+    assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+    assert info["content"]["uniqueId"]
+
+    status = await _file_answer(teams, "29:maya", card, "accept", upload_url)
+    assert status == 200 and len(uploaded) == 1  # once only: the file was let go
+
+
+async def test_a_file_is_never_uploaded_to_a_host_that_is_not_the_tenants(
+    teams: TeamsWorld,
+) -> None:
+    """Regression: the file-consent upload PUT the file to whatever ``uploadUrl`` the
+    activity named. Only the tenant's SharePoint or OneDrive (or TEAMS_FILE_URL) is used."""
+    uploaded: list[bytes] = []
+
+    async def collector(request: web.Request) -> web.Response:
+        uploaded.append(await request.read())
+        return web.json_response({}, status=201)
+
+    elsewhere = web.Application()
+    elsewhere.router.add_put("/upload", collector)
+    async with TestServer(elsewhere, port=0) as server:
+        await _paired(teams)
+        await teams.say("29:maya", "export buddies")
         [card] = _consent_cards(teams, "29:maya")
-        assert card[1]["content"]["sizeInBytes"] > 0
-
-        status = await _file_answer(
-            teams, "29:ana", card, "accept", str(server.make_url("/upload"))
-        )
-        assert status == 200 and uploaded == []  # only the person it was offered to
-
-        status = await _file_answer(
-            teams, "29:maya", card, "accept", str(server.make_url("/upload"))
-        )
-        assert status == 200
-        [(data, content_range)] = uploaded
-        assert data.startswith("\ufeffprogramme,".encode()) and b"buddies,29:ana,Ana" in data
-        assert content_range == f"bytes 0-{len(data) - 1}/{len(data)}"
-        info = teams.fake.messages(chat("29:maya"))[-1].activity["attachments"][0]
-        assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
-        assert info["content"]["uniqueId"]
-
-        status = await _file_answer(
-            teams, "29:maya", card, "accept", str(server.make_url("/upload"))
-        )
-        assert status == 200 and len(uploaded) == 1  # once only: the file was let go
+        for url in (str(server.make_url("/upload")), "http://contoso-my.sharepoint.com/u"):
+            status = await _file_answer(teams, "29:maya", card, "accept", url)
+            assert status == 200
+            assert "couldn't put" in teams.fake.texts(chat("29:maya"))[-1]
+    assert uploaded == []
 
 
 async def test_a_declined_file_is_not_uploaded(teams: TeamsWorld) -> None:
@@ -796,6 +822,70 @@ async def test_with_an_app_id_a_request_without_a_valid_token_is_refused(
     assert await secured.count(InboundEvent) == 0
     assert await secured.count(Person) == 0
     assert secured.fake.requests == []
+
+
+@pytest.mark.parametrize("channel", ["webchat", "directline", "emulator", ""])
+async def test_an_activity_from_another_bot_framework_channel_is_refused(
+    teams: TeamsWorld, channel: str
+) -> None:
+    """Regression: a Direct Line or Web Chat client on the same bot registration could act
+    as anyone in any tenant, and re-point a person's stored chat. Only Teams is believed."""
+    await teams.install("29:ana")
+    async with teams.app.sessions() as session:
+        ana = await session.scalar(select(Person).where(Person.platform_user_id == "29:ana"))
+        assert ana is not None
+        stored = ana.conversation_ref
+    forged = activity("message", text="my-data", **teams._who("29:ana"))
+    forged["channelId"] = channel
+    forged["conversation"]["id"] = "webchat-conversation"
+    before = len(teams.fake.requests)
+    status, answer = await teams.post(forged)
+    assert status == 403, answer
+    assert answer == {"error": "this bot takes activities from Microsoft Teams only"}
+    assert len(teams.fake.requests) == before
+    async with teams.app.sessions() as session:
+        ana = await session.scalar(select(Person).where(Person.platform_user_id == "29:ana"))
+        assert ana is not None and ana.conversation_ref == stored
+
+
+async def test_a_signed_activity_naming_a_service_url_that_is_not_microsofts_is_refused(
+    secured: TeamsWorld,
+) -> None:
+    elsewhere = "https://collector.example.org/"
+    body = _member_joined(secured)
+    body["serviceUrl"] = elsewhere
+    token = _token(service_url=elsewhere)
+    status, answer = await secured.post(body, headers={"Authorization": f"Bearer {token}"})
+    assert status == 403, answer
+    assert answer == {"error": "the activity's serviceUrl is not a Bot Framework service"}
+    assert await secured.count(TeamsConversation) == 0
+    assert secured.fake.requests == []
+
+
+async def test_a_stored_chat_is_never_re_pointed_by_a_reference_from_elsewhere(
+    teams: TeamsWorld,
+) -> None:
+    from adapters.teams import store
+
+    await teams.install("29:ana")
+    async with teams.app.sessions() as session:
+        ana = await session.scalar(select(Person).where(Person.platform_user_id == "29:ana"))
+        assert ana is not None and ana.conversation_ref
+        stored = dict(ana.conversation_ref)
+    for changed in (
+        {**stored, "channelId": "webchat"},
+        {**stored, "conversation": {**stored["conversation"], "tenantId": "another-tenant"}},
+    ):
+        assert not await store.remember_person(
+            teams.app.sessions, tenant=TENANT, user_id="29:ana", reference=changed
+        )
+    moved = {**stored, "serviceUrl": "https://smba.trafficmanager.net/emea/"}
+    assert await store.remember_person(
+        teams.app.sessions, tenant=TENANT, user_id="29:ana", reference=moved
+    )
+    async with teams.app.sessions() as session:
+        ana = await session.scalar(select(Person).where(Person.platform_user_id == "29:ana"))
+        assert ana is not None and ana.conversation_ref == moved
 
 
 async def test_without_an_app_id_start_up_warns_loudly(
