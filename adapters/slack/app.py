@@ -357,14 +357,17 @@ class SlackAdapter(PlatformAdapter):
             if reply.attachments and user:
                 await self._upload(client, user, reply)
                 text += " I've put the file in our direct messages."
-            shown = blocks.message_blocks(reply.model_copy(update={"text": text}))
+            said = reply.model_copy(update={"text": text})
+            shown = blocks.message_blocks(said)
             if user and not getattr(respond, "response_url", None):
                 # A button on the Home tab comes with no response URL: answer in the DM.
-                await client.chat_postMessage(channel=user, text=text, blocks=shown)
+                await client.chat_postMessage(
+                    channel=user, text=blocks.fallback(said), blocks=shown
+                )
                 continue
             await self._respond(
                 respond,
-                text=text,
+                text=blocks.fallback(said),
                 blocks=shown,
                 response_type="ephemeral",
                 replace_original=False,
@@ -521,7 +524,9 @@ class SlackAdapter(PlatformAdapter):
         await ack()
         for reply in replies:
             await client.chat_postMessage(
-                channel=actor.user_id, text=reply.text, blocks=blocks.message_blocks(reply)
+                channel=actor.user_id,
+                text=blocks.fallback(reply),
+                blocks=blocks.message_blocks(reply),
             )
 
     async def _direct_message(
@@ -546,7 +551,7 @@ class SlackAdapter(PlatformAdapter):
         for reply in replies:
             await client.chat_postMessage(
                 channel=event.get("channel", actor.user_id),
-                text=reply.text,
+                text=blocks.fallback(reply),
                 blocks=blocks.message_blocks(reply),
             )
 

@@ -92,6 +92,18 @@ def mrkdwn(text: str) -> str:
     return _BARE_AMPERSAND.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
+MAX_FALLBACK = 39_000
+"""How much of a message's top-level ``text`` (the notification, the screen reader's
+reading) is sent: Slack refuses or truncates past 40,000 characters."""
+
+
+def fallback(message: Message) -> str:
+    """A message's top-level ``text`` as Slack shows it in notifications: mrkdwn escaped
+    like the blocks, so what a person wrote (a name, a goal) never becomes a link, a
+    mention or ``<!channel>`` there either."""
+    return _cut(mrkdwn(message.text), MAX_FALLBACK)
+
+
 def _cut(text: str, limit: int) -> str:
     """At most ``limit`` characters, never ending inside an ``&amp;``-style entity."""
     if len(text) <= limit:

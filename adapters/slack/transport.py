@@ -25,6 +25,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.blocks import fallback
 from adapters.slack.store import Pair, Workspace
 from conversations.delivery import Delivery, DeliveryError
 from conversations.messages import Message
@@ -145,7 +146,7 @@ class SlackTransport:
             response = await self._web().chat_postMessage(
                 token=token,
                 channel=channel,
-                text=delivery.message.text,
+                text=fallback(delivery.message),
                 blocks=blocks,
                 metadata={"event_type": EVENT_TYPE, "event_payload": {"key": delivery.key}},
                 unfurl_links=False,

@@ -72,14 +72,21 @@ MAX_ACTIONS = 6
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
 
 _BOLD = re.compile(r"\*([^*\n]+)\*")
+_LINK = re.compile(r"\](?=\s*\()")
 
 
 # --- text ---------------------------------------------------------------------------------
 
 
 def markdown(text: str) -> str:
-    """Engine text as Adaptive Card markdown: ``**bold**``, each line its own paragraph."""
-    return _BOLD.sub(r"**\1**", text).replace("\n", "\n\n")
+    """Engine text as Adaptive Card markdown: ``**bold**``, each line its own paragraph.
+
+    The engine writes no links, so any ``[words](address)`` came from what a person wrote
+    (a profile, a goal) and would show another person a link disguised as words ("Reset
+    your password"): a zero-width joiner between ``]`` and ``(`` leaves the text as typed,
+    address and all, but never a link."""
+    unlinked = _LINK.sub("]\u2060", text)
+    return _BOLD.sub(r"**\1**", unlinked).replace("\n", "\n\n")
 
 
 def _shorten(text: str, limit: int) -> str:
