@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
 import hmac
+import html
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
