@@ -1,4 +1,5 @@
-"""A pair's timed prompts: agendas, pulses, nudges, reminders, stalls and silence.
+"""A pair's timed prompts: sessions due and passing, pulses, nudges, reminders, stalls
+and silence.
 
 Each is one ``UPDATE … WHERE <due> RETURNING`` over the pairs' schedule columns (the
 claim: with several instances ticking, each due row moves on in exactly one of them),
@@ -12,16 +13,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, not_, select, update
+from sqlalchemy import and_, case, exists, insert, literal, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Library
-from conversations.features.pairing import lifecycle, schedule
+from conversations.features.pairing import lifecycle, schedule, tally
 from conversations.kinds import Kind
 from conversations.planner import insert_ignoring, insert_planned, planned_row, running_in
 from conversations.registry import Tick, timed
 from storage.models import (
-    EndReason,
     Meeting,
     MeetingOutcome,
     Pair,
@@ -32,48 +32,98 @@ from storage.models import (
     Role,
     RoleGrant,
 )
+from storage.types import UTCDateTime
 
 
-def _met(index: Any) -> Any:
+def _closed(index: Any, *outcomes: MeetingOutcome) -> Any:
+    """SQL: the pair's session ``index`` has a row with one of these outcomes."""
     return exists().where(
         Meeting.pair_id == Pair.id,
         Meeting.session_index == index,
-        Meeting.outcome == MeetingOutcome.MET,
+        Meeting.outcome.in_(outcomes or tally.CLOSING),
     )
+
+
+def _met(index: Any) -> Any:
+    return _closed(index, MeetingOutcome.MET)
+
+
+async def _fell_due(session: AsyncSession, programme: Programme, now: datetime) -> int:
+    """Sessions that fell due with nothing logged: ask whether the pair met, and give them
+    the grace period to answer. The pair stays on the session."""
+    asked = (
+        await session.execute(
+            update(Pair)
+            .where(
+                Pair.programme_id == programme.id,
+                Pair.status == PairStatus.ACTIVE,
+                Pair.session_due_at <= now,
+            )
+            .values(**lifecycle.fell_due_values(programme, now))
+            .returning(Pair.id, Pair.session_index, Pair.next_agenda_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    rows = [
+        planned_row(
+            workspace_id=programme.workspace_id,
+            key=f"pair:{pid}:session:{index}:due",
+            kind=Kind.MEET_DUE,
+            now=now,
+            ref_index=index,
+            pair_id=pid,
+            expires_at=passes,
+        )
+        for pid, index, passes in asked
+    ]
+    return await insert_planned(session, rows)
 
 
 async def _agendas(
     session: AsyncSession, programme: Programme, total: int, now: datetime
 ) -> int:
+    """Sessions whose grace period ran out with nothing logged pass unheard (a ``not_heard``
+    row), and the pair moves on to the next session, or completes after the last one."""
     due = and_(
         Pair.programme_id == programme.id,
         Pair.status == PairStatus.ACTIVE,
         Pair.next_agenda_at <= now,
     )
-    # Two sessions in a row without a meeting: wait (stalled) instead of marching on.
+    # The session before passed unheard too: wait (stalled) instead of marching on.
     await session.execute(
         update(Pair)
         .where(
             due,
             Pair.session_index > 0,
-            not_(_met(Pair.session_index)),
-            not_(_met(Pair.session_index - 1)),
+            not_(_closed(Pair.session_index)),
+            not_(_closed(Pair.session_index - 1, MeetingOutcome.MET, MeetingOutcome.SKIPPED)),
         )
         .values(next_agenda_at=None)
         .execution_options(synchronize_session=False)
     )
-    finished = await lifecycle.end_where(
+    unheard = select(
+        Pair.id,
+        Pair.session_index,
+        literal(MeetingOutcome.NOT_HEARD.value),
+        literal(now, UTCDateTime()),
+    ).where(due, not_(_closed(Pair.session_index)))
+    await session.execute(
+        insert(Meeting).from_select(
+            ["pair_id", "session_index", "outcome", "logged_at"], unheard
+        )
+    )
+    finished = await lifecycle.complete_where(
         session,
         due,
         Pair.session_index + 1 >= total,
-        reason=EndReason.COMPLETED,
+        total=total,
         now=now,
         also={"session_index": Pair.session_index + 1},
     )
     moved = (
         await session.execute(
             update(Pair)
-            .where(due)
+            .where(due, Pair.session_index + 1 < total)
             .values(
                 session_index=Pair.session_index + 1,
                 **lifecycle.session_values(programme, now),
@@ -117,7 +167,7 @@ async def _nudges(
             update(Pair)
             .where(due, not_(_met(Pair.session_index)))
             .values(nudge_at=None)
-            .returning(Pair.id, Pair.programme_id, Pair.session_index, Pair.next_agenda_at)
+            .returning(Pair.id, Pair.programme_id, Pair.session_index, Pair.session_due_at)
             .execution_options(synchronize_session=False)
         )
     ).all()
@@ -360,7 +410,8 @@ async def _due(tick: Tick, *columns: str) -> bool:
 
 @timed("agenda", order=10)
 async def agendas(tick: Tick) -> int:
-    """Each active pair whose cadence has passed moves to its next session (or ends)."""
+    """Each active pair whose session passed unheard moves to its next session (or
+    completes, once every session is behind it)."""
     if not await _due(tick, "next_agenda_at"):
         return 0
     done = 0
@@ -368,6 +419,19 @@ async def agendas(tick: Tick) -> int:
         curriculum = tick.library.get(programme.curriculum_key)
         if curriculum is not None:
             done += await _agendas(tick.session, programme, len(curriculum.sessions), tick.now)
+    return done
+
+
+@timed("session_due", order=12)
+async def sessions_due(tick: Tick) -> int:
+    """Each active pair whose session fell due with nothing logged is asked whether they
+    met; the session stays open for the grace period."""
+    if not await _due(tick, "session_due_at"):
+        return 0
+    done = 0
+    for programme in await running_in(tick):
+        if tick.library.get(programme.curriculum_key) is not None:
+            done += await _fell_due(tick.session, programme, tick.now)
     return done
 
 
