@@ -120,10 +120,18 @@ async def _agendas(
         now=now,
         also={"session_index": Pair.session_index + 1},
     )
+    # Its last session behind it but an earlier one unaccounted for (data from before the
+    # record was kept), a pair cannot complete: it waits, seen as stalled, not retried.
+    await session.execute(
+        update(Pair)
+        .where(due, Pair.session_index + 1 >= total)
+        .values(next_agenda_at=None)
+        .execution_options(synchronize_session=False)
+    )
     moved = (
         await session.execute(
             update(Pair)
-            .where(due, Pair.session_index + 1 < total)
+            .where(due)
             .values(
                 session_index=Pair.session_index + 1,
                 **lifecycle.session_values(programme, now),

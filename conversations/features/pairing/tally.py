@@ -85,8 +85,10 @@ async def count(
     if per == "pair":
         query = query.where(sessions.c.pair_id.in_(found))
     else:
-        query = query.join(Pair, Pair.id == sessions.c.pair_id).where(
-            Pair.programme_id.in_(found)
+        query = (
+            query.select_from(Pair)
+            .join(sessions, sessions.c.pair_id == Pair.id)
+            .where(Pair.programme_id.in_(found))
         )
     for row in await session.execute(query.group_by(key)):
         met, skipped, not_heard = (int(n or 0) for n in row[1:])
