@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, insert, literal, not_, select, update
+from sqlalchemy import and_, case, exists, insert, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Library
@@ -32,7 +32,9 @@ from storage.models import (
     Role,
     RoleGrant,
 )
-from storage.types import UTCDateTime
+
+CHUNK = 1000
+"""Pair ids per statement when acting on pairs a claim returned (a bound IN list)."""
 
 
 def _closed(index: Any, *outcomes: MeetingOutcome) -> Any:
@@ -79,9 +81,7 @@ async def _fell_due(session: AsyncSession, programme: Programme, now: datetime) 
     return await insert_planned(session, rows)
 
 
-async def _agendas(
-    session: AsyncSession, programme: Programme, total: int, now: datetime
-) -> int:
+async def _agendas(session: AsyncSession, programme: Programme, total: int, now: datetime) -> int:
     """Sessions whose grace period ran out with nothing logged pass unheard (a ``not_heard``
     row), and the pair moves on to the next session, or completes after the last one."""
     due = and_(
@@ -101,45 +101,57 @@ async def _agendas(
         .values(next_agenda_at=None)
         .execution_options(synchronize_session=False)
     )
-    unheard = select(
-        Pair.id,
-        Pair.session_index,
-        literal(MeetingOutcome.NOT_HEARD.value),
-        literal(now, UTCDateTime()),
-    ).where(due, not_(_closed(Pair.session_index)))
-    await session.execute(
-        insert(Meeting).from_select(
-            ["pair_id", "session_index", "outcome", "logged_at"], unheard
-        )
-    )
-    finished = await lifecycle.complete_where(
-        session,
-        due,
-        Pair.session_index + 1 >= total,
-        total=total,
-        now=now,
-        also={"session_index": Pair.session_index + 1},
-    )
-    # Its last session behind it but an earlier one unaccounted for (data from before the
-    # record was kept), a pair cannot complete: it waits, seen as stalled, not retried.
-    await session.execute(
-        update(Pair)
-        .where(due, Pair.session_index + 1 >= total)
-        .values(next_agenda_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    moved = (
+    # The claim: each due pair passes in exactly one planner, however many tick at once.
+    claimed = (
         await session.execute(
             update(Pair)
             .where(due)
-            .values(
-                session_index=Pair.session_index + 1,
-                **lifecycle.session_values(programme, now),
-            )
-            .returning(Pair.id, Pair.session_index)
+            .values(next_agenda_at=None)
+            .returning(Pair.id, Pair.session_index, _closed(Pair.session_index).label("closed"))
             .execution_options(synchronize_session=False)
         )
     ).all()
+    unheard = [
+        {
+            "pair_id": pid,
+            "session_index": index,
+            "outcome": MeetingOutcome.NOT_HEARD,
+            "logged_by_id": None,
+            "logged_at": now,
+        }
+        for pid, index, closed in claimed
+        if not closed
+    ]
+    if unheard:
+        await session.execute(insert(Meeting), unheard)
+    finished: list[int] = []
+    moved: list[tuple[int, int]] = []
+    ids = [pid for pid, _, _ in claimed]
+    for start in range(0, len(ids), CHUNK):
+        mine = Pair.id.in_(ids[start : start + CHUNK])
+        finished += await lifecycle.complete_where(
+            session,
+            mine,
+            Pair.session_index + 1 >= total,
+            total=total,
+            now=now,
+            also={"session_index": Pair.session_index + 1},
+        )
+        # A pair whose last session is behind it but an earlier one is unaccounted for
+        # (data from before the record was kept) cannot complete: it is left waiting.
+        moved += [
+            (pid, index)
+            for pid, index in await session.execute(
+                update(Pair)
+                .where(mine, Pair.status == PairStatus.ACTIVE, Pair.session_index + 1 < total)
+                .values(
+                    session_index=Pair.session_index + 1,
+                    **lifecycle.session_values(programme, now),
+                )
+                .returning(Pair.id, Pair.session_index)
+                .execution_options(synchronize_session=False)
+            )
+        ]
     ws = programme.workspace_id
     rows = [
         planned_row(
@@ -166,9 +178,7 @@ async def _agendas(
     return await insert_planned(session, rows)
 
 
-async def _nudges(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime
-) -> int:
+async def _nudges(session: AsyncSession, workspaces: dict[int, int], now: datetime) -> int:
     due = and_(Pair.status == PairStatus.ACTIVE, Pair.nudge_at <= now)
     wanted = (
         await session.execute(
@@ -256,9 +266,7 @@ async def _pulses(
     return await insert_planned(session, rows)
 
 
-async def _reminders(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime
-) -> int:
+async def _reminders(session: AsyncSession, workspaces: dict[int, int], now: datetime) -> int:
     last = schedule.MAX_REMINDERS
     reminded = (
         await session.execute(
@@ -304,9 +312,7 @@ async def _reminders(
     return await insert_planned(session, rows)
 
 
-async def _stalls(
-    session: AsyncSession, workspaces: dict[int, int], now: datetime
-) -> int:
+async def _stalls(session: AsyncSession, workspaces: dict[int, int], now: datetime) -> int:
     stalled = (
         await session.execute(
             update(Pair)
@@ -349,9 +355,7 @@ async def _stalls(
     return await insert_planned(session, rows)
 
 
-async def _silence(
-    session: AsyncSession, programmes: dict[int, Programme], now: datetime
-) -> int:
+async def _silence(session: AsyncSession, programmes: dict[int, Programme], now: datetime) -> int:
     rows = []
     for programme in programmes.values():
         notice = timedelta(days=schedule.setting(programme, "notice_days", schedule.NOTICE_DAYS))

@@ -404,9 +404,7 @@ async def summary(ctx: Context, programme: Programme) -> Message:
             )
         ).all()
     )
-    sessions = (await tally.count(ctx.session, per="programme", ids=[programme.id]))[
-        programme.id
-    ]
+    sessions = (await tally.count(ctx.session, per="programme", ids=[programme.id]))[programme.id]
     rating = await ctx.session.scalar(
         select(func.avg(CheckIn.rating))
         .join(Pair, Pair.id == CheckIn.pair_id)

@@ -184,9 +184,7 @@ def test_illegal_transitions_raise(status: PairStatus, move: str) -> None:
         "pause": lambda: lifecycle.pause(pair, PauseReason.PARTICIPANT),
         "resume": lambda: lifecycle.resume(pair, programme=programme, now=NOW),
         "end": lambda: lifecycle.end(pair, reason=EndReason.COMPLETED, now=NOW),
-        "activate": lambda: lifecycle.activate(
-            pair, programme=programme, curriculum=None, now=NOW
-        ),
+        "activate": lambda: lifecycle.activate(pair, programme=programme, curriculum=None, now=NOW),
         "meeting": lambda: lifecycle.meeting_logged(pair, programme, NOW),
         "complete by ending": lambda: lifecycle.end(pair, reason=EndReason.COMPLETED, now=NOW),
     }
