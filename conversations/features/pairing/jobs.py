@@ -107,28 +107,30 @@ async def _agendas(session: AsyncSession, programme: Programme, total: int, now:
             update(Pair)
             .where(due)
             .values(next_agenda_at=None)
-            .returning(Pair.id, Pair.session_index, _closed(Pair.session_index).label("closed"))
+            .returning(Pair.id)
             .execution_options(synchronize_session=False)
         )
-    ).all()
-    unheard = [
-        {
-            "pair_id": pid,
-            "session_index": index,
-            "outcome": MeetingOutcome.NOT_HEARD,
-            "logged_by_id": None,
-            "logged_at": now,
-        }
-        for pid, index, closed in claimed
-        if not closed
-    ]
-    if unheard:
-        await session.execute(insert(Meeting), unheard)
+    ).scalars()
+    ids = list(claimed)
     finished: list[int] = []
     moved: list[tuple[int, int]] = []
-    ids = [pid for pid, _, _ in claimed]
     for start in range(0, len(ids), CHUNK):
         mine = Pair.id.in_(ids[start : start + CHUNK])
+        unheard = select(Pair.id, Pair.session_index).where(
+            mine, not_(_closed(Pair.session_index))
+        )
+        records = [
+            {
+                "pair_id": pid,
+                "session_index": index,
+                "outcome": MeetingOutcome.NOT_HEARD,
+                "logged_by_id": None,
+                "logged_at": now,
+            }
+            for pid, index in await session.execute(unheard)
+        ]
+        if records:
+            await session.execute(insert(Meeting), records)
         finished += await lifecycle.complete_where(
             session,
             mine,

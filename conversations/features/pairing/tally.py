@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingOutcome, Pair
@@ -69,7 +69,7 @@ async def count(
     found = dict.fromkeys(ids, Tally())
     if not found:
         return found
-    where = [Meeting.outcome.in_(CLOSING)]
+    where: list[ColumnElement[bool]] = [Meeting.outcome.in_(CLOSING)]
     if until is not None:
         where.append(Meeting.logged_at <= until)
     sessions = (
