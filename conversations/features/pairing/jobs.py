@@ -116,9 +116,7 @@ async def _agendas(session: AsyncSession, programme: Programme, total: int, now:
     moved: list[tuple[int, int]] = []
     for start in range(0, len(ids), CHUNK):
         mine = Pair.id.in_(ids[start : start + CHUNK])
-        unheard = select(Pair.id, Pair.session_index).where(
-            mine, not_(_closed(Pair.session_index))
-        )
+        unheard = select(Pair.id, Pair.session_index).where(mine, not_(_closed(Pair.session_index)))
         records = [
             {
                 "pair_id": pid,
