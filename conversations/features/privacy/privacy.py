@@ -59,6 +59,7 @@ from storage.models import (
     EnrolmentStatus,
     MatchOffer,
     Meeting,
+    MeetingOutcome,
     OfferStatus,
     OutboxMessage,
     OutboxStatus,
@@ -238,6 +239,8 @@ async def _meetings(
     )
 
     def who(meeting: Meeting) -> str:
+        if meeting.outcome == MeetingOutcome.NOT_HEARD:
+            return "nobody: the session passed without an answer"
         if meeting.logged_by_id == person.id:
             return "you"
         if meeting.logged_by_id == partners[meeting.pair_id]:

@@ -170,3 +170,44 @@ async def test_nobody_can_press_a_session_into_not_heard(chat: Chat) -> None:
     )
     assert "out of date" in replies[0].text
     assert await chat.snapshot() == before
+
+
+async def test_status_export_and_digest_count_met_skipped_and_not_heard_alike(
+    chat: Chat,
+) -> None:
+    await programme_with_pair(chat)  # weekly, six sessions
+    await chat.say("ben", "met")  # session 1 met
+    await chat.say("ana", "met skipped")  # session 2 skipped
+    await chat.wait(days=7)
+    await chat.wait(days=4)  # session 3 fell due and passed unheard
+    assert await _logged(chat) == [
+        (1, MeetingOutcome.MET),
+        (2, MeetingOutcome.SKIPPED),
+        (3, MeetingOutcome.NOT_HEARD),
+    ]
+    said = "1 met, 1 skipped, 1 not heard"
+    await chat.say("maya", "status buddies")
+    assert _field(chat.replies["maya"][-1], "Sessions") == said
+    await chat.say("maya", "digest preview buddies")
+    assert _field(chat.replies["maya"][-1], "Sessions so far") == said
+    [row] = await _export(chat, "buddies")
+    assert (row["meetings_met"], row["sessions_skipped"], row["sessions_not_heard"]) == (
+        "1",
+        "1",
+        "1",
+    )
+    assert row["session"] == "4 of 6"
+
+
+async def test_skipping_the_last_session_completes_the_pair_with_every_session_accounted(
+    chat: Chat,
+) -> None:
+    await programme_with_pair(chat)
+    for _ in range(5):
+        await chat.say("ben", "met")
+    assert await chat.say("ana", "met skipped") == (
+        "Noted: you skipped session 6. That was the last session, so your pairing is complete."
+    )
+    pair = await _pair(chat)
+    assert (pair.status, pair.end_reason, pair.session_index) == (PairStatus.ENDED, "completed", 6)
+    assert chat.kinds("ben")[-1] == "closing"
