@@ -89,7 +89,11 @@ async def test_a_session_that_falls_due_unlogged_asks_whether_they_met_and_stays
         "We skipped it",
         "Report a concern",
     ]
-    assert "session 1 of 6" in await chat.say("ben", "status")
+    status = " ".join((await chat.say("ben", "status")).split())
+    assert (
+        "session 1 of 6: Getting to know each other (was due Mon 9 Mar; did you meet? "
+        "It stays open until Thu 12 Mar)"
+    ) in status
     assert await _logged(chat) == []
     reply = await chat.press("ana", "We met", kind="meet_due")
     assert reply.startswith("Logged session 1 as met"), reply
