@@ -146,6 +146,7 @@ AGGREGATE_QUERIES = (
     ("pairs", "figures: live / new / active / stalled (pairs)"),
     ("concerns", "figures: open concerns"),
     ("enrolments", "figures: participants (enrolments)"),
+    ("pairs", "figures: sessions met / skipped / not heard (pairs ⋈ meetings by session)"),
     ("enrolments", "departments: people"),
     ("enrolments", "departments: pairs and met (enrolments ⋈ pairs)"),
     ("enrolments", "departments: mentees waiting (enrolments, NOT EXISTS pairs)"),

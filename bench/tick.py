@@ -60,6 +60,7 @@ CADENCE_DAYS = 14
 TICK_TARGET_SECONDS = 2.0
 RATIO_TARGET = 3.0
 DUE_COLUMNS = (
+    Pair.session_due_at,
     Pair.next_agenda_at,
     Pair.nudge_at,
     Pair.next_pulse_at,
@@ -117,8 +118,9 @@ class Seed:
 def instance(*, pairs: int, due: float, seed: int, now: datetime = NOW) -> Seed:
     """Active pairs mid-programme; ``due`` of them owe an agenda now, some a nudge or pulse.
 
-    Every pair's previous session was met (a meeting row), so a due pair moves on
-    rather than waiting as stalled, and a due nudge is wanted (this session is not met).
+    Every pair's earlier sessions were met (a meeting row each), so a due pair moves on
+    rather than waiting as stalled, or completes after its last session, and a due nudge
+    is wanted (this session is not met).
     """
     rng = random.Random(seed)
     day = timedelta(days=1)
@@ -172,7 +174,8 @@ def instance(*, pairs: int, due: float, seed: int, now: datetime = NOW) -> Seed:
         nudge_at: datetime | None = started + CADENCE_DAYS / 2 * day
         pulse_at = now + rng.uniform(1, 60) * day
         draw = rng.random()
-        if draw < due:  # due for an agenda: the cadence ran out a little while ago
+        passes = draw < due
+        if passes:  # due for an agenda: the session passed unheard a little while ago
             agenda_at, nudge_at = now - rng.uniform(0, 6) * timedelta(hours=1), None
             due_agenda += 1
         elif draw < 1.5 * due:  # half-way through the session: the nudge is due
@@ -200,7 +203,10 @@ def instance(*, pairs: int, due: float, seed: int, now: datetime = NOW) -> Seed:
                 "last_met_at": started if index else None,
                 "created_at": now - 250 * day,
                 "pinned": False,
-                "next_agenda_at": agenda_at,
+                # A session falls due (session_due_at), then passes a grace period later
+                # (next_agenda_at): a pair has one of the two armed.
+                "session_due_at": None if passes else agenda_at,
+                "next_agenda_at": agenda_at if passes else None,
                 "nudge_at": nudge_at,
                 "next_pulse_at": pulse_at,
                 "pulses_sent": rng.randint(0, 3),
@@ -209,16 +215,16 @@ def instance(*, pairs: int, due: float, seed: int, now: datetime = NOW) -> Seed:
                 "auto_pause_at": None,
             }
         )
-        if index:
-            meetings.append(
-                {
-                    "pair_id": i + 1,
-                    "session_index": index - 1,
-                    "outcome": MeetingOutcome.MET,
-                    "logged_by_id": None,
-                    "logged_at": started,
-                }
-            )
+        meetings += [
+            {
+                "pair_id": i + 1,
+                "session_index": earlier,
+                "outcome": MeetingOutcome.MET,
+                "logged_by_id": None,
+                "logged_at": started - (index - 1 - earlier) * CADENCE_DAYS * day,
+            }
+            for earlier in range(index)
+        ]
     return Seed(
         workspace=workspace,
         programmes=programmes,

@@ -113,7 +113,8 @@ class SessionRef:
 
 @dataclass(frozen=True, slots=True)
 class MeetingAnswer:
-    """ "We met", "Not yet" or "Rescheduled" for a session: ``"<pair>:<session>:<outcome>"``."""
+    """ "We met", "Not yet", "Rescheduled" or "We skipped it" for a session:
+    ``"<pair>:<session>:<outcome>"``. Only an answer a person may give decodes."""
 
     pair_id: int
     session: int
@@ -132,6 +133,8 @@ class MeetingAnswer:
             chosen = MeetingOutcome(outcome)
         except ValueError:
             raise OutOfDate from None
+        if not chosen.said_by_people:
+            raise OutOfDate
         return cls(_number(pair), _number(session), chosen)
 
 

@@ -63,6 +63,7 @@ class Kind(StrEnum):
     JOINED = "joined"
     KEPT_GOING = "kept_going"
     LEFT = "left"
+    MEET_DUE = "meet_due"
     MEET_NUDGE = "meet_nudge"
     MEETING_LOGGED = "meeting_logged"
     MENTOR_CHOICE = "mentor_choice"

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.context import EngineSettings
@@ -19,8 +18,6 @@ from conversations.curriculum import Curriculum, Library
 from conversations.messages import Message
 from conversations.registry import Renderer
 from storage.models import (
-    Meeting,
-    MeetingOutcome,
     OutboxMessage,
     Pair,
     Person,
@@ -56,19 +53,6 @@ class Job:
     @property
     def ref(self) -> int:
         return self.row.ref_index if self.row.ref_index is not None else -1
-
-    async def met(self, index: int) -> bool:
-        assert self.pair is not None
-        return (
-            await self.session.scalar(
-                select(Meeting.id).where(
-                    Meeting.pair_id == self.pair.id,
-                    Meeting.session_index == index,
-                    Meeting.outcome == MeetingOutcome.MET,
-                )
-            )
-            is not None
-        )
 
 
 async def render(job: Job, renderers: Mapping[str, Renderer]) -> Message | None:

@@ -115,9 +115,24 @@ class EndReason(StrEnum):
 
 
 class MeetingOutcome(StrEnum):
+    """What is on record for one session of a pair (a ``Meeting`` row).
+
+    ``met``, ``skipped`` and ``not_heard`` close a session; ``not_yet`` and ``rescheduled``
+    are answers that keep it open. A session's outcome is the strongest of its rows
+    (``conversations.features.pairing.tally``): a late "we met" outranks "not heard"."""
+
     MET = "met"
     NOT_YET = "not_yet"
     RESCHEDULED = "rescheduled"
+    SKIPPED = "skipped"
+    """The pair said they skipped this session."""
+    NOT_HEARD = "not_heard"
+    """The session passed its grace period with nothing logged; only the planner writes it."""
+
+    @property
+    def said_by_people(self) -> bool:
+        """An answer a person may give (a button, ``met``); ``not_heard`` is the planner's."""
+        return self is not MeetingOutcome.NOT_HEARD
 
 
 class OutboxStatus(StrEnum):
@@ -270,6 +285,7 @@ class Pair(Base):
         Index("ix_pairs_programme_status", "programme_id", "status"),
         # The planner's claims: each due time, within a programme's active pairs.
         Index("ix_pairs_due_agenda", "programme_id", "status", "next_agenda_at"),
+        Index("ix_pairs_due_session", "programme_id", "status", "session_due_at"),
         Index("ix_pairs_due_pulse", "programme_id", "status", "next_pulse_at"),
         Index("ix_pairs_due_silence", "programme_id", "status", "inactive_at"),
         Index("ix_pairs_due_pause", "programme_id", "status", "auto_pause_at"),
@@ -301,7 +317,13 @@ class Pair(Base):
     paused_by: Mapped[PauseReason | None] = mapped_column(TextEnum(PauseReason, 16))
     """Why it is paused, which decides who may resume it (see ``PauseReason``)."""
     # The durable schedule: when each kind of prompt next falls due (NULL: not armed).
+    session_due_at: Mapped[datetime | None] = mapped_column(info=DUE)
+    """When the open session falls due (one cadence after it began): the pair is asked
+    whether they met, and the grace period starts."""
     next_agenda_at: Mapped[datetime | None] = mapped_column(info=DUE)
+    """When the open session passes unheard and the next agenda goes out, unless a meeting
+    or a skip is logged first: armed when the session falls due, a grace period later.
+    With ``session_due_at`` also empty, an active pair is waiting (see the lifecycle)."""
     nudge_at: Mapped[datetime | None] = mapped_column(info=DUE)
     next_pulse_at: Mapped[datetime | None] = mapped_column(info=DUE)
     pulses_sent: Mapped[int] = mapped_column(Integer, default=0)

@@ -38,7 +38,9 @@ keys = st.from_regex(r"\A[a-z0-9][a-z0-9-]{1,39}\Z")
 VALUES: dict[type[Any], st.SearchStrategy[Any]] = {
     Ref: st.builds(Ref, ids),
     SessionRef: st.builds(SessionRef, ids, ids),
-    MeetingAnswer: st.builds(MeetingAnswer, ids, ids, st.sampled_from(MeetingOutcome)),
+    MeetingAnswer: st.builds(
+        MeetingAnswer, ids, ids, st.sampled_from([o for o in MeetingOutcome if o.said_by_people])
+    ),
     PulseAnswer: st.builds(PulseAnswer, ids, ids),
     ConductAnswer: st.builds(ConductAnswer, ids, ids),
     JoinStart: st.builds(JoinStart, keys, st.sampled_from(["mentor", "mentee"])),
@@ -115,6 +117,7 @@ HOSTILE: list[tuple[type[Any], str]] = [
     (MeetingAnswer, "1:x:met"),
     (MeetingAnswer, "1:0:danced"),
     (MeetingAnswer, "1:0:MET"),
+    (MeetingAnswer, "1:0:not_heard"),  # the planner's outcome: no button may claim it
     (MeetingAnswer, "1:0"),
     (MeetingAnswer, "1:0:met:met"),
     (MeetingAnswer, "1634002963269:0:met"),

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from conversations.delivery import DeliveryError
 from storage.models import (
+    Meeting,
     OutboxMessage,
     OutboxStatus,
     Pair,
@@ -69,9 +70,9 @@ async def test_everything_reaches_each_person_in_their_own_working_hours_across_
 async def test_a_pair_with_no_shared_working_hours_hears_while_both_are_awake(chat: Chat) -> None:
     await _pair(chat, mentor="ana", mentee="dev")  # Toronto and Kolkata
     await chat.hours(24 * 8)
-    [agenda] = _delivered(chat, "agenda", who="dev")
+    [asked] = _delivered(chat, "meet_due", who="dev")  # session 1 fell due on day 7
     for zone in ("America/Toronto", "Asia/Kolkata"):
-        assert 7 <= agenda.astimezone(ZoneInfo(zone)).hour < 21
+        assert 7 <= asked.astimezone(ZoneInfo(zone)).hour < 21
 
 
 @pytest.mark.slow
@@ -101,9 +102,16 @@ async def test_after_downtime_what_is_useful_goes_once_and_nothing_bursts(chat: 
     await _pair(chat)
     chat.clock.advance(timedelta(days=35))  # five cadences pass with no process running
     await chat.hours(24)
-    assert len(_delivered(chat, "agenda")) == 1
+    # Asked once whether they met; the session stays open for its grace period from now.
+    assert len(_delivered(chat, "meet_due")) == 1
+    assert _delivered(chat, "agenda") == []
     assert len(_delivered(chat, "meet_nudge")) <= 1
     assert len(_delivered(chat, "stall", who="maya")) == 1
+    async with chat.app.sessions() as session:
+        pair = await session.scalar(select(Pair))
+    assert pair is not None and pair.session_index == 0
+    await chat.hours(72)  # then it passes unheard: one agenda, not five
+    assert len(_delivered(chat, "agenda")) == 1
     async with chat.app.sessions() as session:
         pair = await session.scalar(select(Pair))
     assert pair is not None and pair.session_index == 1
@@ -245,17 +253,35 @@ async def test_failed_messages_stay_visible_and_can_be_retried(chat: Chat) -> No
 
 async def test_two_planners_at_once_advance_each_pair_once(chat: Chat) -> None:
     await _pair(chat)
-    chat.clock.advance(timedelta(days=7))
-    results = await asyncio.gather(
-        chat.app.engine.tick(), chat.app.engine.tick(), return_exceptions=True
-    )
-    assert not [r for r in results if isinstance(r, Exception)], results
-    async with chat.app.sessions() as session:
-        pair = await session.scalar(select(Pair))
-        agendas = await session.scalar(
-            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "agenda")
+
+    async def both_tick() -> tuple[Pair, dict[str, int]]:
+        results = await asyncio.gather(
+            chat.app.engine.tick(), chat.app.engine.tick(), return_exceptions=True
         )
-    assert pair is not None and pair.session_index == 1 and agendas == 1
+        assert not [r for r in results if isinstance(r, Exception)], results
+        async with chat.app.sessions() as session:
+            pair = await session.scalar(select(Pair))
+            queued = dict(
+                (
+                    await session.execute(
+                        select(OutboxMessage.kind, func.count(OutboxMessage.id))
+                        .where(OutboxMessage.kind.in_(("meet_due", "agenda")))
+                        .group_by(OutboxMessage.kind)
+                    )
+                ).all()
+            )
+        assert pair is not None
+        return pair, queued
+
+    chat.clock.advance(timedelta(days=7))  # session 1 falls due: asked once, stays open
+    pair, queued = await both_tick()
+    assert pair.session_index == 0 and queued == {"meet_due": 1}
+    chat.clock.advance(timedelta(days=4))  # and passes unheard: moved on once
+    pair, queued = await both_tick()
+    assert pair.session_index == 1 and queued == {"meet_due": 1, "agenda": 1}
+    async with chat.app.sessions() as session:
+        unheard = await session.scalar(select(func.count()).select_from(Meeting))
+    assert unheard == 1
 
 
 @pytest.mark.slow

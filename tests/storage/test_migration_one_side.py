@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from storage import db, migrate
@@ -71,15 +72,21 @@ async def test_doubles_keep_the_side_with_a_pair_and_the_other_is_marked_left(
             enrol(cleo, "mentor")  # Cleo mentors Ben… and left as a mentee long ago
             enrol(cleo, "mentee", status="left")
             enrol(dev, "mentor")
-            session.add(
-                Pair(
+            # Only the columns a pair had at 0009 (later migrations add more).
+            await session.execute(
+                sa.insert(Pair.__table__).values(
                     programme_id=programme.id,
                     mentor_id=cleo.id,
                     mentee_id=ana.id,
                     status="active",
+                    reason="",
+                    session_index=0,
+                    pulses_sent=0,
+                    pinned=False,
                     created_at=NOW,
                 )
             )
+
         await migrate.upgrade(engine)
         async with sessions() as session:
             rows = await session.execute(

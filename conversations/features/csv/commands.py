@@ -36,6 +36,7 @@ from conversations.features.csv.csv_import import (
     parse_participants,
 )
 from conversations.features.enrolment.enrolment import enrol
+from conversations.features.pairing import tally
 from conversations.features.programmes.commands import COORDINATING
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
@@ -45,8 +46,6 @@ from storage.models import (
     CheckIn,
     Enrolment,
     EnrolmentStatus,
-    Meeting,
-    MeetingOutcome,
     Pair,
     PairStatus,
     Person,
@@ -78,6 +77,8 @@ EXPORT_COLUMNS = (
     "started_at",
     "session",
     "meetings_met",
+    "sessions_skipped",
+    "sessions_not_heard",
     "check_ins",
     "last_met_at",
     "ended_at",
@@ -486,24 +487,20 @@ def _date(moment: datetime | None, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).date().isoformat() if moment else ""
 
 
-async def _counts(ctx: Context, pair_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
-    """Meetings met and check-ins per pair: numbers only, never a rating or a note."""
+async def _counts(
+    ctx: Context, pair_ids: list[int]
+) -> tuple[dict[int, tally.Tally], dict[int, int]]:
+    """Sessions met, skipped and not heard, and check-ins, per pair: numbers only, never a
+    rating or a note."""
     if not pair_ids:
         return {}, {}
-    met = await ctx.session.execute(
-        select(Meeting.pair_id, func.count(Meeting.id))
-        .where(Meeting.pair_id.in_(pair_ids), Meeting.outcome == MeetingOutcome.MET)
-        .group_by(Meeting.pair_id)
-    )
+    sessions = await tally.count(ctx.session, per="pair", ids=pair_ids)
     check_ins = await ctx.session.execute(
         select(CheckIn.pair_id, func.count(CheckIn.id))
         .where(CheckIn.pair_id.in_(pair_ids))
         .group_by(CheckIn.pair_id)
     )
-    return (
-        {pair_id: int(n) for pair_id, n in met.all()},
-        {pair_id: int(n) for pair_id, n in check_ins.all()},
-    )
+    return sessions, {pair_id: int(n) for pair_id, n in check_ins.all()}
 
 
 @verb(
@@ -521,7 +518,7 @@ async def export(ctx: Context, args: Args) -> Reply:
         .order_by(Pair.id)
     )
     pairs = list(found.unique())
-    met, check_ins = await _counts(ctx, [p.id for p in pairs])
+    sessions, check_ins = await _counts(ctx, [p.id for p in pairs])
     curriculum = ctx.library.get(programme.curriculum_key)
     total = len(curriculum.sessions) if curriculum else 0
     zone = ctx.actor.timezone
@@ -531,6 +528,7 @@ async def export(ctx: Context, args: Args) -> Reply:
     for pair in pairs:
         at = pair.session_index + 1
         session = f"{min(at, total)} of {total}" if total else str(at)
+        counted = sessions[pair.id]
         writer.writerow(
             [
                 programme.key,
@@ -543,7 +541,9 @@ async def export(ctx: Context, args: Args) -> Reply:
                 pair.status,
                 _date(pair.started_at or pair.created_at, zone),
                 session,
-                met.get(pair.id, 0),
+                counted.met,
+                counted.skipped,
+                counted.not_heard,
                 check_ins.get(pair.id, 0),
                 _date(pair.last_met_at, zone),
                 _date(pair.ended_at, zone),

@@ -111,6 +111,7 @@ def _fields(fig: Figures) -> tuple[CardField, ...]:
             if rating is not None
             else "no check-ins this week",
         ),
+        CardField(label="Sessions so far", value=fig.sessions.words()),
         CardField(label="Milestone check-ins", value=str(fig.milestones[0])),
         CardField(label="Joined / left", value=f"{fig.joined[0]} / {fig.left[0]}"),
         CardField(

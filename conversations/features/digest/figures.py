@@ -19,6 +19,8 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.features.enrolment import standing
+from conversations.features.pairing import tally
+from conversations.features.pairing.tally import Tally
 from conversations.kinds import Kind
 from storage.models import (
     CheckIn,
@@ -73,6 +75,9 @@ class Figures:
     """Concerns not yet resolved (a count, never their content)."""
     participants: int = 0
     """People with a current enrolment."""
+    sessions: Tally = field(default_factory=Tally)
+    """Sessions met, skipped and passed unheard so far (the count ``status`` and ``export``
+    give too)."""
 
     def __add__(self, other: Figures) -> Figures:
         values: dict[str, Any] = {}
@@ -288,8 +293,11 @@ async def figures(
         .where(Enrolment.programme_id.in_(programme_ids), Enrolment.status != EnrolmentStatus.LEFT)
         .group_by(Enrolment.programme_id)
     )
-    for people_programme, count in people_rows:
-        values[int(people_programme)]["participants"] = int(count)
+    for people_programme, people in people_rows:
+        values[int(people_programme)]["participants"] = int(people)
+    sessions = await tally.count(session, per="programme", ids=programme_ids, until=end)
+    for pid, counted in sessions.items():
+        values[pid]["sessions"] = counted
     return {pid: Figures(**found) for pid, found in values.items()}
 
 

@@ -185,9 +185,14 @@ def _pair_line(ctx: Context, pair: Pair) -> CardField:
         due = cards.local_date(
             started + timedelta(days=pair.programme.cadence_days), ctx.actor.timezone
         )
+        when = f"next by {due}"
+        if pair.session_due_at is None and pair.next_agenda_at is not None:
+            # It fell due with nothing logged: open for its grace period, then it passes.
+            until = cards.local_date(pair.next_agenda_at, ctx.actor.timezone)
+            when = f"was due {due}; did you meet? It stays open until {until}"
         where = (
             f"session {pair.session_index + 1} of {total}: "
-            f"{curriculum.sessions[pair.session_index].title} (next by {due})"
+            f"{curriculum.sessions[pair.session_index].title} ({when})"
         )
     else:
         where = "finished"

@@ -26,18 +26,21 @@ OUTCOMES = {
     "notyet": MeetingOutcome.NOT_YET,
     "no": MeetingOutcome.NOT_YET,
     "rescheduled": MeetingOutcome.RESCHEDULED,
+    "skipped": MeetingOutcome.SKIPPED,
+    "skip": MeetingOutcome.SKIPPED,
 }
 
 
 @verb(
     "met",
-    summary="tell me whether you met for this session",
+    summary="tell me whether you met for this session (or skipped it)",
     arguments=(
         arg.choice(
             "answer",
             "yes",
             "not-yet",
             "rescheduled",
+            "skipped",
             optional=True,
             aliases={word: word for word in OUTCOMES},
             default="yes",

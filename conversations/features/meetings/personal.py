@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.personal_data import iso
 from conversations.registry import personal_data
-from storage.models import Meeting, Pair, Person
+from storage.models import Meeting, MeetingOutcome, Pair, Person
 
 
 @personal_data("meetings", order=40)
@@ -31,6 +31,8 @@ async def meetings(session: AsyncSession, person: Person) -> list[dict[str, Any]
     )
 
     def who(meeting: Meeting) -> str:
+        if meeting.outcome == MeetingOutcome.NOT_HEARD:
+            return "nobody: the session passed without an answer"
         if meeting.logged_by_id == person.id:
             return "you"
         if meeting.logged_by_id == partners[meeting.pair_id]:

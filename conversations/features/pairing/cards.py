@@ -19,15 +19,21 @@ MEETING_BUTTONS: tuple[tuple[str, MeetingOutcome, Literal["primary"] | None], ..
     ("Not yet", MeetingOutcome.NOT_YET, None),
     ("Rescheduled", MeetingOutcome.RESCHEDULED, None),
 )
+SKIP_BUTTON = ("We skipped it", MeetingOutcome.SKIPPED, None)
+"""Offered when we ask whether they met, not on every agenda: skipping is an answer."""
 
 
 def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
 
-def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
-    """The buttons of a pair message about a session: the three answers to "did you meet?",
-    then "Report a concern", so every message a pair shares offers a private way out."""
+def meeting_buttons(
+    pair: Pair, session_index: int, *, skip: bool = False, late: int | None = None
+) -> tuple[Button, ...]:
+    """The buttons of a pair message about a session: the answers to "did you meet?" (with
+    "We skipped it" when ``skip``, and "We met for session N" for a session ``late`` that
+    passed unheard), then "Report a concern", so every message a pair shares offers a
+    private way out."""
     answers = tuple(
         Button(
             label=label,
@@ -35,9 +41,48 @@ def meeting_buttons(pair: Pair, session_index: int) -> tuple[Button, ...]:
             value=codec.MeetingAnswer(pair.id, session_index, outcome).encode(),
             style=style,
         )
-        for label, outcome, style in MEETING_BUTTONS
+        for label, outcome, style in (*MEETING_BUTTONS, *((SKIP_BUTTON,) if skip else ()))
     )
+    if late is not None:
+        answers += (late_meeting_button(pair, late),)
     return (*answers, concern_cards.pair_report_button(pair))
+
+
+def late_meeting_button(pair: Pair, session_index: int) -> Button:
+    """ "We met for session N": a meeting logged after its session passed unheard counts
+    for that session, not for the one the pair is on now."""
+    return Button(
+        label=f"We met for session {session_index + 1}",
+        action="meeting.log",
+        value=codec.MeetingAnswer(pair.id, session_index, MeetingOutcome.MET).encode(),
+    )
+
+
+def session_due(
+    *, pair: Pair, programme: Programme, curriculum: Curriculum, passes: datetime
+) -> Message:
+    """The session fell due with nothing logged: did they meet? It stays open until
+    ``passes``; the answer counts for this session whenever it comes."""
+    index = pair.session_index
+    title = curriculum.sessions[index].title
+    until = cards.local_date(passes, pair.mentee.timezone)
+    return Message(
+        text=f"{programme.name}: session {index + 1} ({title}) was due about now. "
+        "Did you two meet?",
+        card=Card(
+            header="Did you meet?",
+            sections=(
+                Section(
+                    text=f"*Session {index + 1}: {title}* was due about now. Did you meet? "
+                    "If you decided to skip this one, say so and I'll send the next agenda. "
+                    f"The session stays open until {until}; if I haven't heard by then, "
+                    "I'll move you on to the next one, no harm done."
+                ),
+            ),
+            buttons=meeting_buttons(pair, index, skip=True),
+        ),
+        kind=Kind.MEET_DUE,
+    )
 
 
 def session_sections(session: Session, *, number: int, total: int) -> tuple[Section, ...]:
@@ -104,15 +149,19 @@ def agenda(
     previous_logged: bool,
     due: datetime,
 ) -> Message:
+    """The current session's agenda. ``previous_logged`` is False when the session before
+    passed unheard: the card says so and offers to log it late, for that session."""
     index = pair.session_index
     session = curriculum.sessions[index]
     total = len(curriculum.sessions)
     lead = "Here is the agenda for your next conversation"
+    late = None
     if not previous_logged and index > 0:
         lead = (
             f"I didn't hear whether you met for session {index}; that's fine, life happens. "
-            "If you did, press 'We met' on its message. Here is the next one"
+            f"If you did, press 'We met for session {index}'. Here is the next one"
         )
+        late = index - 1
     when = cards.local_date(due, pair.mentee.timezone)
     sections = (
         Section(text=f"{lead}, ideally before {when}."),
@@ -123,7 +172,7 @@ def agenda(
         card=Card(
             header="Your next session",
             sections=sections,
-            buttons=meeting_buttons(pair, index),
+            buttons=meeting_buttons(pair, index, late=late),
         ),
         kind=Kind.AGENDA,
     )

@@ -1,4 +1,5 @@
-"""A pair's timed prompts: agendas, pulses, nudges, reminders, stalls and silence.
+"""A pair's timed prompts: sessions due and passing, pulses, nudges, reminders, stalls
+and silence.
 
 Each is one ``UPDATE … WHERE <due> RETURNING`` over the pairs' schedule columns (the
 claim: with several instances ticking, each due row moves on in exactly one of them),
@@ -12,18 +13,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, not_, select, update
+from sqlalchemy import and_, case, exists, insert, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Library
-from conversations.features.pairing import lifecycle, schedule
+from conversations.features.pairing import lifecycle, schedule, tally
 from conversations.features.pairing.holds import pair_in
 from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.planner import insert_ignoring, insert_planned, planned_row, running_in
 from conversations.registry import Tick, timed
 from storage.models import (
-    EndReason,
     Meeting,
     MeetingOutcome,
     Pair,
@@ -35,53 +35,126 @@ from storage.models import (
     RoleGrant,
 )
 
+CHUNK = 1000
+"""Pair ids per statement when acting on pairs a claim returned (a bound IN list)."""
 
-def _met(index: Any) -> Any:
+
+def _closed(index: Any, *outcomes: MeetingOutcome) -> Any:
+    """SQL: the pair's session ``index`` has a row with one of these outcomes."""
     return exists().where(
         Meeting.pair_id == Pair.id,
         Meeting.session_index == index,
-        Meeting.outcome == MeetingOutcome.MET,
+        Meeting.outcome.in_(outcomes or tally.CLOSING),
     )
 
 
+def _met(index: Any) -> Any:
+    return _closed(index, MeetingOutcome.MET)
+
+
+async def _fell_due(session: AsyncSession, programme: Programme, now: datetime) -> int:
+    """Sessions that fell due with nothing logged: ask whether the pair met, and give them
+    the grace period to answer. The pair stays on the session."""
+    asked = (
+        await session.execute(
+            update(Pair)
+            .where(
+                Pair.programme_id == programme.id,
+                Pair.status == PairStatus.ACTIVE,
+                Pair.session_due_at <= now,
+            )
+            .values(**lifecycle.fell_due_values(programme, now))
+            .returning(Pair.id, Pair.session_index, Pair.next_agenda_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    rows = [
+        planned_row(
+            workspace_id=programme.workspace_id,
+            key=f"pair:{pid}:session:{index}:due",
+            kind=Kind.MEET_DUE,
+            now=now,
+            ref_index=index,
+            pair_id=pid,
+            expires_at=passes,
+            holds=(pair_in(pid, PairStatus.ACTIVE, session=index),),
+        )
+        for pid, index, passes in asked
+    ]
+    return await insert_planned(session, rows)
+
+
 async def _agendas(session: AsyncSession, programme: Programme, total: int, now: datetime) -> int:
+    """Sessions whose grace period ran out with nothing logged pass unheard (a ``not_heard``
+    row), and the pair moves on to the next session, or completes after the last one."""
     due = and_(
         Pair.programme_id == programme.id,
         Pair.status == PairStatus.ACTIVE,
         Pair.next_agenda_at <= now,
     )
-    # Two sessions in a row without a meeting: wait (stalled) instead of marching on.
+    # The session before passed unheard too: wait (stalled) instead of marching on.
     await session.execute(
         update(Pair)
         .where(
             due,
             Pair.session_index > 0,
-            not_(_met(Pair.session_index)),
-            not_(_met(Pair.session_index - 1)),
+            not_(_closed(Pair.session_index)),
+            not_(_closed(Pair.session_index - 1, MeetingOutcome.MET, MeetingOutcome.SKIPPED)),
         )
         .values(next_agenda_at=None)
         .execution_options(synchronize_session=False)
     )
-    finished = await lifecycle.end_where(
-        session,
-        due,
-        Pair.session_index + 1 >= total,
-        reason=EndReason.COMPLETED,
-        now=now,
-        also={"session_index": Pair.session_index + 1},
-    )
-    moved = (
+    # The claim: each due pair passes in exactly one planner, however many tick at once.
+    claimed = (
         await session.execute(
             update(Pair)
             .where(due)
-            .values(
-                session_index=Pair.session_index + 1,
-                **lifecycle.session_values(programme, now),
-            )
-            .returning(Pair.id, Pair.session_index)
+            .values(next_agenda_at=None)
+            .returning(Pair.id)
             .execution_options(synchronize_session=False)
         )
-    ).all()
+    ).scalars()
+    ids = list(claimed)
+    finished: list[int] = []
+    moved: list[tuple[int, int]] = []
+    for start in range(0, len(ids), CHUNK):
+        mine = Pair.id.in_(ids[start : start + CHUNK])
+        unheard = select(Pair.id, Pair.session_index).where(mine, not_(_closed(Pair.session_index)))
+        records = [
+            {
+                "pair_id": pid,
+                "session_index": index,
+                "outcome": MeetingOutcome.NOT_HEARD,
+                "logged_by_id": None,
+                "logged_at": now,
+            }
+            for pid, index in await session.execute(unheard)
+        ]
+        if records:
+            await session.execute(insert(Meeting), records)
+        finished += await lifecycle.complete_where(
+            session,
+            mine,
+            Pair.session_index + 1 >= total,
+            total=total,
+            now=now,
+            also={"session_index": Pair.session_index + 1},
+        )
+        # A pair whose last session is behind it but an earlier one is unaccounted for
+        # (data from before the record was kept) cannot complete: it is left waiting.
+        moved += [
+            (pid, index)
+            for pid, index in await session.execute(
+                update(Pair)
+                .where(mine, Pair.status == PairStatus.ACTIVE, Pair.session_index + 1 < total)
+                .values(
+                    session_index=Pair.session_index + 1,
+                    **lifecycle.session_values(programme, now),
+                )
+                .returning(Pair.id, Pair.session_index)
+                .execution_options(synchronize_session=False)
+            )
+        ]
     ws = programme.workspace_id
     rows = [
         planned_row(
@@ -117,7 +190,7 @@ async def _nudges(session: AsyncSession, workspaces: dict[int, int], now: dateti
             update(Pair)
             .where(due, not_(_met(Pair.session_index)))
             .values(nudge_at=None)
-            .returning(Pair.id, Pair.programme_id, Pair.session_index, Pair.next_agenda_at)
+            .returning(Pair.id, Pair.programme_id, Pair.session_index, Pair.session_due_at)
             .execution_options(synchronize_session=False)
         )
     ).all()
@@ -360,7 +433,8 @@ async def _due(tick: Tick, *columns: str) -> bool:
 
 @timed("agenda", order=10)
 async def agendas(tick: Tick) -> int:
-    """Each active pair whose cadence has passed moves to its next session (or ends)."""
+    """Each active pair whose session passed unheard moves to its next session (or
+    completes, once every session is behind it)."""
     if not await _due(tick, "next_agenda_at"):
         return 0
     done = 0
@@ -368,6 +442,19 @@ async def agendas(tick: Tick) -> int:
         curriculum = tick.library.get(programme.curriculum_key)
         if curriculum is not None:
             done += await _agendas(tick.session, programme, len(curriculum.sessions), tick.now)
+    return done
+
+
+@timed("session_due", order=12)
+async def sessions_due(tick: Tick) -> int:
+    """Each active pair whose session fell due with nothing logged is asked whether they
+    met; the session stays open for the grace period."""
+    if not await _due(tick, "session_due_at"):
+        return 0
+    done = 0
+    for programme in await running_in(tick):
+        if tick.library.get(programme.curriculum_key) is not None:
+            done += await _fell_due(tick.session, programme, tick.now)
     return done
 
 

@@ -2,9 +2,12 @@
 
 The pair's position (``session_index``) and the clock it started on
 (``session_started_at``) are columns, so any process can pick up where another
-left off. A session moves on when the pair logs that they met, or when the
-programme's cadence has elapsed; after the last session the pair receives the
-closing reflection and ends as completed.
+left off. A session moves on when the pair logs that they met or that they skipped
+it, or when it passes unheard: one cadence after it began it falls due and the pair
+is asked whether they met, and a grace period later, with nothing logged, the
+planner records it as not heard. A meeting always counts for the session it was
+about, never a later one. After the last session the pair receives the closing
+reflection and completes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from conversations.curriculum import Curriculum
 from conversations.errors import UserError
 from conversations.features.matching.candidates import DepartmentMode, candidate
 from conversations.features.pairing import cards as pair_cards
-from conversations.features.pairing import explain, lifecycle, schedule
+from conversations.features.pairing import explain, lifecycle, schedule, tally
 from conversations.features.pairing.holds import (
     pair_active,
     pair_at,
@@ -174,16 +177,17 @@ async def advance(
     curriculum: Curriculum,
     now: datetime,
 ) -> None:
-    """Move the pair to its next session and send it; after the last, close the pair.
+    """The current session was met or skipped: move the pair to its next session and send
+    it; after the last, the pair completes (the lifecycle checks every session first).
 
-    The planner does the same for many pairs at once in SQL (``conversations.planner``);
-    this is the path for a pair whose meeting was just logged.
+    The planner does the same, set-based, for sessions that pass unheard
+    (``conversations.features.pairing.jobs``).
     """
     pair.session_index += 1
     outbox = Outbox(session, now)
     workspace_id = pair.programme.workspace_id
     if pair.session_index >= len(curriculum.sessions):
-        lifecycle.end(pair, reason=lifecycle.EndReason.COMPLETED, now=now)
+        await lifecycle.complete(session, pair, total=len(curriculum.sessions), now=now)
         await outbox.planned(
             workspace_id=workspace_id,
             kind=Kind.CLOSING,
@@ -214,19 +218,40 @@ async def log_meeting(
     curriculum: Curriculum,
     now: datetime,
 ) -> str:
-    """Record what happened for one session; returns the sentence to say back."""
+    """Record what happened for one session; returns the sentence to say back.
+
+    The answer counts for the session it names (the one the button was about, or the
+    pair's current one for ``met``), never a later one. Met or skipped, the current
+    session closes and the next begins; an earlier session (one that passed unheard) is
+    corrected in place and the pair stays where it is."""
     total = len(curriculum.sessions)
     if pair.status == PairStatus.ENDED:
         raise UserError("This pairing has ended, so there's nothing to log for it.")
     if pair.status == PairStatus.PAUSED:
         raise UserError("This pairing is paused. Type resume to pick it up again first.")
-    if session_index < 0 or session_index > pair.session_index or session_index >= total:
+    if (
+        not outcome.said_by_people
+        or session_index < 0
+        or session_index > pair.session_index
+        or session_index >= total
+    ):
         raise UserError(
             "That button belongs to a session that isn't open. Type status to see where you are."
         )
     number = session_index + 1
-    if await _met(session, pair, session_index):
+    current = session_index == pair.session_index
+    closed = await tally.outcome(session, pair_id=pair.id, index=session_index)
+    if closed is MeetingOutcome.MET:
+        if outcome is MeetingOutcome.SKIPPED:
+            return f"Session {number} is already logged as met, so there's nothing to skip."
         return f"Session {number} is already logged as met. Thank you, nothing more to do."
+    if outcome in (MeetingOutcome.NOT_YET, MeetingOutcome.RESCHEDULED) and not current:
+        return (
+            f"Session {number} has already passed, and you're on session "
+            f"{pair.session_index + 1} now. If you did meet for it, press 'We met'."
+        )
+    if outcome is MeetingOutcome.SKIPPED and closed is MeetingOutcome.SKIPPED:
+        return f"Session {number} is already noted as skipped. Nothing more to do."
     session.add(
         Meeting(
             pair_id=pair.id,
@@ -237,13 +262,43 @@ async def log_meeting(
         )
     )
     if outcome is MeetingOutcome.NOT_YET:
+        lifecycle.postponed(pair, pair.programme, now)
         return (
             f"No problem. Session {number} is still open; press 'We met' or type met "
             "when you've talked."
         )
     if outcome is MeetingOutcome.RESCHEDULED:
+        lifecycle.postponed(pair, pair.programme, now)
         return f"Thanks for letting me know. Session {number} stays open until you meet."
-    lifecycle.meeting_logged(pair, pair.programme, now)
+    if outcome is MeetingOutcome.SKIPPED:
+        lifecycle.activity(pair, pair.programme, now)
+        said = f"Noted: you skipped session {number}."
+        if current and number < total:
+            said += f" I've sent you both the agenda for session {number + 1}."
+        elif current:
+            said += " That was the last session, so your pairing is complete."
+    else:
+        lifecycle.meeting_logged(pair, pair.programme, now)
+        await _ask_for_checkins(
+            session, pair=pair, curriculum=curriculum, session_index=session_index, now=now
+        )
+        said = f"Logged session {number} as met. I've sent you both a short check-in."
+    if current:
+        await advance(session, pair=pair, curriculum=curriculum, now=now)
+    elif lifecycle.waiting(pair):
+        # A waiting (stalled) pair answered for an earlier session: its rhythm starts again.
+        lifecycle.session_began(pair, pair.programme, now)
+    return said
+
+
+async def _ask_for_checkins(
+    session: AsyncSession,
+    *,
+    pair: Pair,
+    curriculum: Curriculum,
+    session_index: int,
+    now: datetime,
+) -> None:
     outbox = Outbox(session, now)
     for person in (pair.mentor, pair.mentee):
         await ask(
@@ -261,13 +316,6 @@ async def log_meeting(
             key=f"pair:{pair.id}:session:{session_index}:checkin:{person.id}",
             holds=(pair_going_or_completed(pair),),
         )
-
-    if session_index == pair.session_index:
-        await advance(session, pair=pair, curriculum=curriculum, now=now)
-    elif pair.next_agenda_at is None:
-        # A waiting (stalled) pair logged an earlier meeting: its rhythm starts again.
-        lifecycle.session_began(pair, pair.programme, now)
-    return f"Logged session {number} as met. I've sent you both a short check-in."
 
 
 async def ask(

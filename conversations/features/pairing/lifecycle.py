@@ -6,6 +6,13 @@ pause reason and end reason goes through a function here, so the due times the p
 looks for (``DUE_TIMES``) are armed and disarmed with the status and cannot drift from it:
 an ended or paused pair has nothing due; an active one has its clocks running.
 
+A session falls due one cadence after it began (``session_due_at``: the pair is asked
+whether they met) and passes unheard a grace period later (``next_agenda_at``). With both
+empty an active pair is *waiting*: it missed two sessions running and stays where it is
+until someone logs something. A pair completes only through :func:`complete` or
+:func:`complete_where`, once every session is met, skipped or passed unheard: never
+because the clock ran.
+
 Two shapes of each transition: one for a pair loaded in the session, one set-based
 (``*_where``) for the planner, which moves many pairs in one ``UPDATE … RETURNING``.
 ``tests/features/pairing/test_lifecycle.py`` scans the code and fails if any other module
@@ -22,7 +29,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.curriculum import Curriculum
-from conversations.features.pairing import schedule
+from conversations.features.pairing import schedule, tally
 from storage.models import EndReason, Pair, PairStatus, PauseReason, Programme
 
 __all__ = [
@@ -32,17 +39,22 @@ __all__ = [
     "PauseReason",
     "activate",
     "activity",
+    "complete",
+    "complete_where",
     "earliest_due",
     "end",
     "end_where",
+    "fell_due_values",
     "meeting_logged",
     "pause",
     "pause_where",
+    "postponed",
     "proposed",
     "restart",
     "resume",
     "session_began",
     "session_values",
+    "waiting",
 ]
 
 DUE_TIMES = tuple(column.key for column in Pair.__table__.columns if column.info.get("due"))
@@ -136,9 +148,33 @@ def _restart(pair: Pair, programme: Programme, now: datetime) -> None:
     pair.next_pulse_at = now + timedelta(days=schedule.PULSE_EVERY_DAYS)
 
 
+def _not_completion(reason: EndReason) -> None:
+    if reason is EndReason.COMPLETED:
+        raise IllegalTransition("a pair completes through complete(), never end()")
+
+
 def end(pair: Pair, *, reason: EndReason, now: datetime) -> None:
-    """active or paused → ended, for good: nothing is due for it any more."""
+    """active or paused → ended, for good: nothing is due for it any more. Completing is
+    :func:`complete`: it checks every session first."""
     _require(pair, _LIVE, "ended")
+    _not_completion(reason)
+    _ended(pair, reason=reason, now=now)
+
+
+async def complete(session: AsyncSession, pair: Pair, *, total: int, now: datetime) -> None:
+    """active → ended as completed, after its last session. Raises unless each of its
+    ``total`` sessions was met, skipped or passed unheard."""
+    _require(pair, (PairStatus.ACTIVE,), "completed")
+    await session.flush()
+    closed = await session.scalar(select(tally.passed(pair.id, total)))
+    if pair.session_index < total or (closed or 0) < total:
+        raise IllegalTransition(
+            f"pair {pair.id} has {closed} of {total} sessions behind it; it cannot complete"
+        )
+    _ended(pair, reason=EndReason.COMPLETED, now=now)
+
+
+def _ended(pair: Pair, *, reason: EndReason, now: datetime) -> None:
     pair.status = PairStatus.ENDED
     pair.paused_by = None
     pair.ended_at = now
@@ -152,14 +188,40 @@ def session_began(pair: Pair, programme: Programme, now: datetime) -> None:
         setattr(pair, column, value)
 
 
-def session_values(programme: Programme, now: datetime) -> dict[str, datetime]:
-    """The columns a beginning session sets, for a set-based UPDATE of many pairs."""
+def session_values(programme: Programme, now: datetime) -> dict[str, datetime | None]:
+    """The columns a beginning session sets, for a set-based UPDATE of many pairs: it falls
+    due after one cadence, with a nudge half-way; it cannot pass before it falls due."""
     cadence = timedelta(days=programme.cadence_days)
     return {
         "session_started_at": now,
-        "next_agenda_at": now + cadence,
+        "session_due_at": now + cadence,
+        "next_agenda_at": None,
         "nudge_at": now + cadence / 2,
     }
+
+
+def fell_due_values(programme: Programme, now: datetime) -> dict[str, datetime | None]:
+    """The columns a session that falls due unlogged sets (set-based): the pair has been
+    asked whether they met, and the session passes unheard after the grace period."""
+    return {"session_due_at": None, "next_agenda_at": now + schedule.grace(programme)}
+
+
+def postponed(pair: Pair, programme: Programme, now: datetime) -> None:
+    """The pair said "not yet" or "rescheduled" for a session that already fell due: it
+    stays open for another grace period from now."""
+    _require(pair, (PairStatus.ACTIVE,), "given more time")
+    if pair.session_due_at is None and pair.next_agenda_at is not None:
+        pair.next_agenda_at = max(pair.next_agenda_at, now + schedule.grace(programme))
+
+
+def waiting(pair: Pair) -> bool:
+    """An active pair that missed two sessions running waits where it is: nothing moves it
+    on until someone logs a meeting or a skip, or its clocks restart."""
+    return (
+        pair.status == PairStatus.ACTIVE
+        and pair.session_due_at is None
+        and pair.next_agenda_at is None
+    )
 
 
 def meeting_logged(pair: Pair, programme: Programme, now: datetime) -> None:
@@ -209,6 +271,36 @@ async def end_where(
     """End every live pair matching ``where`` in one statement; the ids it ended.
 
     Safe from several processes at once: a pair is claimed, and so ended, by one run."""
+    _not_completion(reason)
+    return await _ended_where(session, where, reason=reason, now=now, also=also)
+
+
+async def complete_where(
+    session: AsyncSession,
+    *where: ColumnElement[bool],
+    total: int,
+    now: datetime,
+    also: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Complete every active pair matching ``where`` whose ``total`` sessions are each
+    met, skipped or passed unheard, in one statement; the ids it completed."""
+    return await _ended_where(
+        session,
+        (Pair.status == PairStatus.ACTIVE, tally.passed(Pair.id, total) >= total, *where),
+        reason=EndReason.COMPLETED,
+        now=now,
+        also=also,
+    )
+
+
+async def _ended_where(
+    session: AsyncSession,
+    where: tuple[ColumnElement[bool], ...],
+    *,
+    reason: EndReason,
+    now: datetime,
+    also: Mapping[str, Any] | None,
+) -> list[int]:
     return await _claim(
         session,
         (Pair.status.in_(_LIVE), *where),

@@ -11,12 +11,12 @@ from datetime import timedelta
 from conversations import cards, codec
 from conversations.durations import elapsed
 from conversations.features.pairing import cards as pair_cards
-from conversations.features.pairing import schedule
+from conversations.features.pairing import schedule, tally
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, Input, Message, Section
 from conversations.registry import renders
 from conversations.rendering import Job
-from storage.models import PairStatus, PauseReason, Prompt
+from storage.models import MeetingOutcome, PairStatus, PauseReason, Prompt
 
 
 def _active(job: Job) -> bool:
@@ -31,12 +31,34 @@ async def agenda(job: Job) -> Message | None:
     if job.pair.session_index != job.ref or job.ref >= len(curriculum.sessions):
         return None  # the pair has moved on since this was queued
     started = job.pair.session_started_at or job.now
+    before = None if job.ref == 0 else await _outcome(job, job.ref - 1)
     return pair_cards.agenda(
         pair=job.pair,
         programme=job.pair.programme,
         curriculum=curriculum,
-        previous_logged=job.ref == 0 or await job.met(job.ref - 1),
+        previous_logged=job.ref == 0 or before is not MeetingOutcome.NOT_HEARD,
         due=started + timedelta(days=job.pair.programme.cadence_days),
+    )
+
+
+async def _outcome(job: Job, index: int) -> MeetingOutcome | None:
+    assert job.pair is not None
+    return await tally.outcome(job.session, pair_id=job.pair.id, index=index)
+
+
+@renders(Kind.MEET_DUE)
+async def session_due(job: Job) -> Message | None:
+    """Did they meet? Only while the session is still open and waiting for an answer."""
+    curriculum = job.curriculum
+    pair = job.pair
+    if not _active(job) or pair is None or curriculum is None:
+        return None
+    if pair.session_index != job.ref or pair.next_agenda_at is None:
+        return None
+    if await _outcome(job, job.ref) is not None:
+        return None
+    return pair_cards.session_due(
+        pair=pair, programme=pair.programme, curriculum=curriculum, passes=pair.next_agenda_at
     )
 
 
@@ -53,7 +75,9 @@ async def meet_nudge(job: Job) -> Message | None:
     curriculum = job.curriculum
     if not _active(job) or job.pair is None or curriculum is None:
         return None
-    if job.pair.session_index != job.ref or await job.met(job.ref):
+    if job.pair.session_index != job.ref or job.pair.session_due_at is None:
+        return None  # moved on, or the session fell due and "did you meet?" took over
+    if await _outcome(job, job.ref) is not None:
         return None
     title = curriculum.sessions[job.ref].title
     return Message(
@@ -66,7 +90,7 @@ async def meet_nudge(job: Job) -> Message | None:
                     "quick answer helps me send the right thing next."
                 ),
             ),
-            buttons=pair_cards.meeting_buttons(job.pair, job.ref),
+            buttons=pair_cards.meeting_buttons(job.pair, job.ref, skip=True),
         ),
         kind=Kind.MEET_NUDGE,
     )

@@ -1,4 +1,4 @@
-"""The timings of a programme: stall and silence periods, pulse days, reminders.
+"""The timings of a programme: grace, stall and silence periods, pulse days, reminders.
 
 Every time-based prompt is a column on the pair (next agenda, mid-cycle nudge,
 next pulse, stall check, inactivity notice, auto-pause); the pair lifecycle
@@ -28,6 +28,16 @@ def setting(programme: Programme, name: str, default: int) -> int:
         return int(programme.settings.get(name, default))
     except (TypeError, ValueError):
         return default
+
+
+def grace(programme: Programme) -> timedelta:
+    """How long a session that fell due stays open for an answer before it passes unheard:
+    the programme's ``grace_days``, else half its cadence."""
+    try:
+        days = float(programme.settings.get("grace_days", 0))
+    except (TypeError, ValueError):
+        days = 0
+    return timedelta(days=days) if days > 0 else timedelta(days=programme.cadence_days) / 2
 
 
 def pulse_days(curriculum: Curriculum | None) -> list[int]:

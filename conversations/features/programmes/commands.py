@@ -16,7 +16,7 @@ from conversations.durations import describe, describe_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.enrolment import standing
-from conversations.features.pairing import journeys, lifecycle
+from conversations.features.pairing import journeys, lifecycle, tally
 from conversations.features.programmes.holds import programme_open
 from conversations.grammar import MAX_COMMAND_LENGTH, channel_ref
 from conversations.kinds import Kind
@@ -29,8 +29,6 @@ from storage.models import (
     EndReason,
     Enrolment,
     EnrolmentStatus,
-    Meeting,
-    MeetingOutcome,
     Pair,
     PairStatus,
     Programme,
@@ -431,14 +429,7 @@ async def summary(ctx: Context, programme: Programme) -> Message:
             )
         ).all()
     )
-    met = (
-        await ctx.session.scalar(
-            select(func.count(Meeting.id))
-            .join(Pair, Pair.id == Meeting.pair_id)
-            .where(Pair.programme_id == programme.id, Meeting.outcome == MeetingOutcome.MET)
-        )
-        or 0
-    )
+    sessions = (await tally.count(ctx.session, per="programme", ids=[programme.id]))[programme.id]
     rating = await ctx.session.scalar(
         select(func.avg(CheckIn.rating))
         .join(Pair, Pair.id == CheckIn.pair_id)
@@ -505,7 +496,7 @@ async def summary(ctx: Context, programme: Programme) -> Message:
             f"{pairs.get('paused', 0)} paused, {pairs.get('ended', 0)} ended, "
             f"{pairs.get('proposed', 0)} proposed",
         ),
-        CardField(label="Meetings logged", value=str(met)),
+        CardField(label="Sessions", value=sessions.words()),
         CardField(label="Check-ins", value=str(checkins)),
         CardField(
             label="Average rating",

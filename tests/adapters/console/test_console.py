@@ -58,7 +58,9 @@ async def test_a_whole_pairing_can_be_run_from_the_console(chat: Chat) -> None:
     assert "Logged session 1 as met" in transcript
     assert "Logged session 2 as met" in transcript
     assert "… 1 week later, the clock is now Mon 09 Mar 2026" in transcript
-    assert "session 4 of 6: People worth" in transcript  # a week on: the next agenda came
+    # A week on, session 3 fell due unlogged: the pair is asked, and stays on it.
+    assert "┌─ Did you meet?" in transcript
+    assert "session 3 of 6: How things really" in transcript
     assert "There's no button 9 on your last card." in transcript
 
 

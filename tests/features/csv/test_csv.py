@@ -472,6 +472,8 @@ async def test_the_pairs_export_has_progress_but_never_ratings_or_private_notes(
         "started_at": "2026-03-02",
         "session": "2 of 6",
         "meetings_met": "1",
+        "sessions_skipped": "0",
+        "sessions_not_heard": "0",
         "check_ins": "1",
         "last_met_at": "2026-03-02",
         "ended_at": "",

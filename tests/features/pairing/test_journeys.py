@@ -141,12 +141,17 @@ async def test_checkin_before_any_meeting_is_explained(chat: Chat) -> None:
     assert "You haven't logged a meeting yet" in await chat.say("ben", "checkin 4")
 
 
-async def test_when_the_cadence_elapses_the_next_agenda_arrives_gently(chat: Chat) -> None:
+async def test_when_the_cadence_elapses_the_pair_is_asked_then_moved_on_gently(chat: Chat) -> None:
     await programme_with_pair(chat)  # weekly
     await chat.wait(days=6)
-    assert chat.kinds("ben") == ["introduction"]
+    assert chat.kinds("ben", only=("introduction", "agenda", "meet_due")) == ["introduction"]
     await chat.wait(days=1)
-    assert chat.kinds("ben") == ["introduction", "agenda"]
+    assert chat.kinds("ben", only=("introduction", "agenda", "meet_due")) == [
+        "introduction",
+        "meet_due",
+    ]
+    await chat.wait(days=4)  # half a week's grace, then the session passes unheard
+    assert chat.kinds("ben")[-1] == "agenda"
     lead = chat.last("ben", "agenda").card.sections[0].text  # type: ignore[union-attr]
     assert lead.startswith("I didn't hear whether you met for session 1; that's fine")
 
@@ -190,7 +195,7 @@ async def test_pausing_tells_the_partner_and_stops_agendas_until_resumed(chat: C
     await chat.say("ben", "resume")
     assert chat.kinds("ana")[-1] == "resume_notice"
     await chat.wait(days=7)
-    assert chat.kinds("ben")[-1] == "agenda"
+    assert chat.kinds("ben")[-1] == "meet_due"  # the session falls due a cadence on
 
 
 async def test_leaving_is_a_no_fault_exit(chat: Chat) -> None:
@@ -219,7 +224,8 @@ async def test_status_shows_participants_their_place_and_coordinators_the_health
     health = await chat.say("maya", "status buddies")
     assert "enrolled 1 mentor, 1 mentee" in health
     assert "pairs 1 active (0 stalled), 0 paused, 0 ended, 0 proposed" in health
-    assert "meetings logged 1" in health and "average rating 4.0 / 5" in health
+    assert "sessions 1 met, 0 skipped, 0 not heard" in health
+    assert "average rating 4.0 / 5" in health
 
 
 async def test_agenda_shows_the_current_session(chat: Chat) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from conversations.features.pairing import lifecycle
-from storage.models import EndReason, Pair, PairStatus, PauseReason, Programme
+from storage.models import EndReason, Meeting, Pair, PairStatus, PauseReason, Programme
 
 ROOT = Path(__file__).resolve().parents[3]
 LIFECYCLE = ROOT / "conversations" / "features" / "pairing" / "lifecycle.py"
@@ -98,6 +98,7 @@ def test_the_scan_finds_each_kind_of_write(tmp_path: Path) -> None:
 def test_the_schedule_is_every_column_the_model_marks_due() -> None:
     """A new timed prompt's column, marked ``info=DUE``, is disarmed with the rest."""
     assert set(lifecycle.DUE_TIMES) == {
+        "session_due_at",
         "next_agenda_at",
         "nudge_at",
         "next_pulse_at",
@@ -134,10 +135,13 @@ def test_transitions_arm_and_disarm_the_schedule() -> None:
     pair = lifecycle.proposed(programme_id=1, mentor_id=1, mentee_id=2, reason="", now=NOW)
     lifecycle.activate(pair, programme=programme, curriculum=None, now=NOW)
     assert pair.status == PairStatus.ACTIVE
-    assert pair.next_agenda_at == NOW + timedelta(days=14)
+    assert pair.session_due_at == NOW + timedelta(days=14)
+    assert pair.next_agenda_at is None  # armed when the session falls due, not before
     assert pair.nudge_at == NOW + timedelta(days=7)
     assert pair.next_pulse_at == NOW + timedelta(days=30)
-    assert all(getattr(pair, c) is not None for c in lifecycle.DUE_TIMES if c != "auto_pause_at")
+    unarmed = ("auto_pause_at", "next_agenda_at")
+    assert all(getattr(pair, c) is not None for c in lifecycle.DUE_TIMES if c not in unarmed)
+    assert not lifecycle.waiting(pair)
 
     assert lifecycle.pause(pair, PauseReason.PARTICIPANT) is True
     assert (pair.status, pair.paused_by) == (PairStatus.PAUSED, PauseReason.PARTICIPANT)
@@ -149,7 +153,7 @@ def test_transitions_arm_and_disarm_the_schedule() -> None:
     later = NOW + timedelta(days=3)
     lifecycle.resume(pair, programme=programme, now=later)
     assert (pair.status, pair.paused_by) == (PairStatus.ACTIVE, None)
-    assert pair.next_agenda_at == later + timedelta(days=14)
+    assert pair.session_due_at == later + timedelta(days=14)
 
     lifecycle.end(pair, reason=EndReason.LEFT, now=later)
     assert (pair.status, pair.end_reason, pair.ended_at) == (PairStatus.ENDED, "left", later)
@@ -169,6 +173,8 @@ def test_transitions_arm_and_disarm_the_schedule() -> None:
         (PairStatus.ENDED, "end"),
         (PairStatus.ENDED, "activate"),
         (PairStatus.PAUSED, "meeting"),
+        (PairStatus.ACTIVE, "complete by ending"),
+        (PairStatus.PAUSED, "complete by ending"),
     ],
 )
 def test_illegal_transitions_raise(status: PairStatus, move: str) -> None:
@@ -180,6 +186,7 @@ def test_illegal_transitions_raise(status: PairStatus, move: str) -> None:
         "end": lambda: lifecycle.end(pair, reason=EndReason.COMPLETED, now=NOW),
         "activate": lambda: lifecycle.activate(pair, programme=programme, curriculum=None, now=NOW),
         "meeting": lambda: lifecycle.meeting_logged(pair, programme, NOW),
+        "complete by ending": lambda: lifecycle.end(pair, reason=EndReason.COMPLETED, now=NOW),
     }
     with pytest.raises(lifecycle.IllegalTransition):
         moves[move]()
@@ -202,18 +209,47 @@ async def test_set_based_transitions_claim_each_pair_once(chat: Any) -> None:
     assert (first, second) == ([pair.id], [])
     async with sessions.begin() as session:
         ended = await lifecycle.end_where(
-            session, Pair.id == pair.id, reason=EndReason.COMPLETED, now=NOW
+            session, Pair.id == pair.id, reason=EndReason.ENDED_BY_TEAM, now=NOW
         )
         again = await lifecycle.end_where(
-            session, Pair.id == pair.id, reason=EndReason.COMPLETED, now=NOW
+            session, Pair.id == pair.id, reason=EndReason.ENDED_BY_TEAM, now=NOW
         )
     async with sessions() as session:
         row = (await session.scalars(select(Pair).where(Pair.id == pair.id))).one()
     assert (ended, again) == ([pair.id], [])
     assert (row.status, row.end_reason, row.paused_by) == (
         PairStatus.ENDED,
-        EndReason.COMPLETED,
+        EndReason.ENDED_BY_TEAM,
         None,
     )
     assert isinstance(row.end_reason, EndReason)
     assert all(getattr(row, c) is None for c in lifecycle.DUE_TIMES)
+
+
+async def test_a_pair_completes_only_once_every_session_is_met_skipped_or_passed_unheard(
+    chat: Any,
+) -> None:
+    """Regression (issue 15): pairs "completed" their sessions because the clock ran."""
+    await _paired(chat)  # six sessions
+    sessions = chat.app.sessions
+    outcomes = ["met", "skipped", "not_heard", "met", "not_yet"]
+    async with sessions.begin() as session:
+        pair = (await session.scalars(select(Pair))).one()
+        pair.session_index = 6  # the clock says it is over; the record says otherwise
+        for index, outcome in enumerate(outcomes):
+            session.add(
+                Meeting(pair_id=pair.id, session_index=index, outcome=outcome, logged_at=NOW)
+            )
+        with pytest.raises(lifecycle.IllegalTransition):
+            await lifecycle.complete(session, pair, total=6, now=NOW)
+        assert await lifecycle.complete_where(session, Pair.id == pair.id, total=6, now=NOW) == []
+        with pytest.raises(lifecycle.IllegalTransition):
+            await lifecycle.end_where(
+                session, Pair.id == pair.id, reason=EndReason.COMPLETED, now=NOW
+            )
+        assert pair.status == PairStatus.ACTIVE
+        # Session 5 said "not yet", then passed unheard; session 6 was skipped.
+        session.add(Meeting(pair_id=pair.id, session_index=4, outcome="not_heard", logged_at=NOW))
+        session.add(Meeting(pair_id=pair.id, session_index=5, outcome="skipped", logged_at=NOW))
+        await lifecycle.complete(session, pair, total=6, now=NOW)
+        assert (pair.status, pair.end_reason) == (PairStatus.ENDED, EndReason.COMPLETED)

@@ -187,8 +187,8 @@ async def test_withdrawing_a_guardians_consent_pauses_the_pairing_until_the_team
     assert len(since) == 4  # paused, then resumed, to each of them
     assert not [said for said in since if "guardian" in said or "consent" in said]
     resumed = len(chat.inbox("ben"))
-    await chat.wait(days=15)  # the rhythm restarted: the next agenda comes
-    assert "agenda" in [m.kind for m in chat.inbox("ben")[resumed:]]
+    await chat.wait(days=15)  # the rhythm restarted: the session falls due, "did you meet?"
+    assert "meet_due" in [m.kind for m in chat.inbox("ben")[resumed:]]
 
 
 async def test_marking_someone_under_18_pauses_a_pairing_they_may_not_be_in(chat: Chat) -> None:
@@ -240,11 +240,12 @@ async def test_an_expired_clearance_pauses_the_pairing_once_and_tells_coordinato
         assert [m.text for m in chat.inbox(handle) if m.kind == "paused_by_team"] == [PAUSED]
     assert not [m for m in chat.inbox("ben") if "clearance" in everything_in(m).lower()]
     paused = len(chat.inbox("ben"))
-    await chat.wait(days=15)  # a paused pair gets no agenda; the others carry on
+    await chat.wait(days=15)  # a paused pair is asked nothing; the others carry on
     await chat.hours(24)
     assert await check_clearances(chat) == 0
-    assert "agenda" not in [m.kind for m in chat.inbox("ben")[paused:]]
-    assert "agenda" in chat.kinds("eve") and "agenda" in chat.kinds("dev")
+    prompts = ("agenda", "meet_due")
+    assert not [m for m in chat.inbox("ben")[paused:] if m.kind in prompts]
+    assert "meet_due" in chat.kinds("eve") and "meet_due" in chat.kinds("dev")
     assert chat.kinds("maya", only=("clearance_lapsed",)) == ["clearance_lapsed"]
 
 
@@ -281,8 +282,8 @@ async def test_a_renewed_clearance_lets_the_coordinator_resume_the_pairing(chat:
     assert await check_clearances(chat) == 0
     assert await pairs(chat) == {"Ana + Ben": ("active", None)}
     resumed = len(chat.inbox("ben"))
-    await chat.wait(days=15)
-    assert "agenda" in [m.kind for m in chat.inbox("ben")[resumed:]]
+    await chat.wait(days=15)  # the rhythm restarted: the session falls due, "did you meet?"
+    assert "meet_due" in [m.kind for m in chat.inbox("ben")[resumed:]]
 
 
 async def test_a_revoked_clearance_holds_the_pairing_even_if_someone_types_resume(
