@@ -235,6 +235,10 @@ SAMPLE_SCRIPT = [
     ("maya", "export career"),
     ("cleo", "block <@dev|Dev>"),
     ("ben", "frobnicate"),
+    ("ben", "checkin 9"),
+    ("ben", "hi"),
+    ("ben", "I can't make it 'this week"),
+    ("ana", "It went really well, thank you"),
     ("ben", "pair a b c"),
 ]
 

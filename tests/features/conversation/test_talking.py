@@ -7,10 +7,21 @@ never answered as if it were a command typed wrongly.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import select
 
 from conversations.events import CommandSent
-from storage.models import CheckIn, Meeting, MeetingOutcome, OutboxMessage, Prompt
+from storage.models import (
+    CheckIn,
+    HeldReply,
+    Meeting,
+    MeetingOutcome,
+    OutboxMessage,
+    Person,
+    Prompt,
+)
 from tests.support.harness import Chat, programme_with_pair
 from tests.support.talking import (
     GRAMMAR_ERRORS,
@@ -21,9 +32,9 @@ from tests.support.talking import (
 )
 
 
-async def _rows(chat: Chat, model: type) -> list:  # type: ignore[type-arg]
+async def _rows(chat: Chat, model: Any) -> list[Any]:
     async with chat.app.sessions() as session:
-        return list((await session.scalars(select(model).order_by(model.id))).unique())  # type: ignore[attr-defined]
+        return list((await session.scalars(select(model).order_by(model.id))).unique())
 
 
 async def _passed_on(chat: Chat) -> list[OutboxMessage]:
@@ -74,8 +85,6 @@ async def test_a_reply_whose_nudging_coordinator_has_gone_reaches_every_coordina
 
 
 async def _id_of(chat: Chat, handle: str) -> int:
-    from storage.models import Person
-
     async with chat.app.sessions() as session:
         found = await session.scalar(select(Person.id).where(Person.platform_user_id == handle))
     assert found is not None
@@ -116,6 +125,10 @@ async def test_in_a_channel_a_non_command_is_still_refused_as_a_command(chat: Ch
         CommandSent(actor=chat.actor("ben"), text="frobnicate the widget", direct=False)
     )
     assert "I don't know the command 'frobnicate'" in reply.text
+    [hello] = await chat.app.engine.handle(
+        CommandSent(actor=chat.actor("ben"), text="hi", direct=False)
+    )
+    assert hello.kind == "greeting" and "help" in hello.text
     assert await _passed_on(chat) == []
 
 
@@ -235,3 +248,41 @@ async def test_an_unknown_word_gets_a_kind_answer_with_the_closest_commands(chat
     plain = await chat.say("ben", "frobnicate")
     assert plain.startswith("I didn't understand that."), plain
     assert "help" in plain
+
+
+# --- words held for one more answer ---------------------------------------------------------
+
+
+async def _my_data(chat: Chat, handle: str) -> dict[str, Any]:
+    [reply] = await chat.app.engine.handle(
+        CommandSent(actor=chat.actor(handle), text="my-data", direct=True)
+    )
+    [file] = reply.attachments
+    data: dict[str, Any] = json.loads(file.data.decode("utf-8"))
+    return data
+
+
+async def test_words_waiting_for_a_rating_are_in_my_data_and_gone_after_a_week(
+    chat: Chat,
+) -> None:
+    await programme_with_pair(chat)
+    await chat.say("ana", "met")
+    said = "It helped me to hear how Ana started out"
+    assert "from 1 to 5" in await chat.say("ben", said)
+    data = await _my_data(chat, "ben")
+    assert [w["you_wrote"] for w in data["words_waiting_for_you"]] == [said]
+    assert [w["you_wrote"] for w in (await _my_data(chat, "ana"))["words_waiting_for_you"]] == []
+    await chat.wait(days=8)  # the retention job runs on a tick
+    assert await _rows(chat, HeldReply) == []
+    assert "out of date" in await chat.press("ben", "4", kind="checkin_rating")
+
+
+async def test_forgetting_someone_deletes_their_words_waiting_for_an_answer(chat: Chat) -> None:
+    await programme_with_pair(chat)
+    await chat.say("ana", "met")
+    await chat.say("ben", "Honestly a bit awkward at first")
+    assert len(await _rows(chat, HeldReply)) == 1
+    await chat.say("ben", "forget-me")
+    done = await chat.press("ben", "Yes, delete my data", kind="forget_confirm")
+    assert "deleted" in done.lower(), done
+    assert await _rows(chat, HeldReply) == []
