@@ -35,6 +35,8 @@ async def conversation(ctx: Context, said: FreeText) -> Reply | None:
         return [_greeting(ctx, greeted)]
     if not said.direct:
         return None
+    if not said.words:
+        return [_not_understood(ctx, said)]  # only quotes: nothing to answer or pass on
     found = await waiting(ctx.session, person=ctx.actor, now=ctx.now)
     if len(found) == 1:
         return await answers.answer(ctx, found[0], said.text, held=None)

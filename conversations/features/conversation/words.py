@@ -54,8 +54,8 @@ def greeting(text: str) -> Greeting | None:
     if not words or len(words) > 8:
         return None
     said = " ".join(words)
-    if not _GREETING.match(said):
-        return None
+    if not _GREETING.match(said) or meeting_answer(text) is not None:
+        return None  # "thanks, done" answers a question: it is no mere greeting
     if re.search(rf"\b(?:{_THANKS})\b", said):
         return Greeting.THANKS
     if re.search(rf"\b(?:{_HELLO})\b", said):
