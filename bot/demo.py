@@ -226,7 +226,8 @@ async def run_demo(*, database: Path, full: bool, write: Callable[[str], None]) 
 
     async def command(handle: str, text: str) -> list[Message]:
         return await say(
-            CommandSent(actor=actor(handle), text=link_mentions(text, PEOPLE_NAMES)), text
+            CommandSent(actor=actor(handle), text=link_mentions(text, PEOPLE_NAMES), direct=True),
+            text,
         )
 
     write("mentorbot demo: Northwind runs six months of cross-department career mentoring.")

@@ -218,6 +218,49 @@ class ConcernAbout:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldFor:
+    """ "This pairing": which pair words someone wrote, held until they chose, are about:
+    ``"<held reply>:<pair>"``."""
+
+    held_id: int
+    pair_id: int
+
+    def encode(self) -> str:
+        return f"{_encode_number(self.held_id)}:{_encode_number(self.pair_id)}"
+
+    @classmethod
+    def decode(cls, value: str) -> Self:
+        held, pair = _parts(value, 2)
+        return cls(_number(held), _number(pair))
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRating:
+    """A rating from 1 to 5 for a session's check-in whose note is words someone wrote,
+    held until they rated it: ``"<held reply>:<pair>:<session>:<rating>"``."""
+
+    held_id: int
+    pair_id: int
+    session: int
+    rating: int
+
+    def encode(self) -> str:
+        if not 1 <= self.rating <= 5:
+            raise ValueError(f"a rating is from 1 to 5, not {self.rating}")
+        return (
+            f"{_encode_number(self.held_id)}:{_encode_number(self.pair_id)}:"
+            f"{_encode_number(self.session)}:{self.rating}"
+        )
+
+    @classmethod
+    def decode(cls, value: str) -> Self:
+        held, pair, session, rating = _parts(value, 4)
+        if rating not in ("1", "2", "3", "4", "5"):
+            raise OutOfDate
+        return cls(_number(held), _number(pair), _number(session), int(rating))
+
+
+@dataclass(frozen=True, slots=True)
 class FormOpen:
     """What an "open the form" button carries: the action and value of the form's
     submit button, from which the engine rebuilds the form (``Engine.form``). Written

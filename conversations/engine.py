@@ -29,13 +29,13 @@ from conversations.events import (
     FormSubmitted,
     PersonJoined,
 )
-from conversations.grammar import split_words
+from conversations.grammar import BrokenQuotes, loose_words, prose, split_words
 from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
-from conversations.registry import Registry
+from conversations.registry import FreeText, Registry
 from storage import repositories as repo
 from storage.models import Person, Role, RoleGrant, Workspace
 from storage.outage import database_unreachable, reason
@@ -291,7 +291,7 @@ class Engine:
     async def _dispatch(self, ctx: Context, event: Event) -> list[Message]:
         if isinstance(event, CommandSent):
             ctx.attachments = event.attachments
-            return await self._command(ctx, event.text)
+            return await self._command(ctx, event.text, direct=event.direct)
         if isinstance(event, ButtonPressed | FormSubmitted):
             values = event.values if isinstance(event, FormSubmitted) else {}
             action = self.registry.actions.get(event.action)
@@ -302,16 +302,26 @@ class Engine:
             return await self._greet(ctx)
         raise UserError("I didn't understand that.")
 
-    async def _command(self, ctx: Context, text: str) -> list[Message]:
-        words = split_words(text)
+    async def _command(self, ctx: Context, text: str, *, direct: bool) -> list[Message]:
+        try:
+            words = split_words(text)
+        except BrokenQuotes:
+            loose = loose_words(text)
+            verb, _ = self.registry.find(loose)
+            if verb is not None:
+                raise UserError(
+                    f"That's not quite how {verb.name} works: words that belong together go "
+                    'between a pair of double quotes, one at each end, like "a good talk".',
+                    usage=verb.usage,
+                ) from None
+            return await self._free_text(ctx, text, loose, direct=direct)
         if not words:
             return [self._overview(ctx)]
         verb, rest = self.registry.find(words)
         if verb is None:
-            family = [v.usage for v in self.registry.family(words[0])]
-            if family:
-                raise UserError("Which one? " + "; ".join(family))
-            raise _unknown(words[0], self.registry)
+            if len(words) == 1:
+                self._which_one(words[0])
+            return await self._free_text(ctx, text, words, direct=direct)
         if verb.role is not None and verb.role not in ctx.roles:
             who = await repo.people_with_role(
                 ctx.session, workspace_id=ctx.workspace.id, role=verb.role
@@ -319,6 +329,28 @@ class Engine:
             ask = f" Ask {repo.names(who)} if you need it done." if who else ""
             raise NotAllowed(f"Only {verb.role}s can use {verb.name}.{ask}")
         return await verb.handler(ctx, verb.signature.parse(rest))
+
+    async def _free_text(
+        self, ctx: Context, text: str, words: list[str], *, direct: bool
+    ) -> list[Message]:
+        """Words that name no command: the feature that declares ``@free_text`` answers
+        them (a reply to a question, a greeting); otherwise, or when it passes, they are
+        refused as an unknown command."""
+        if self.registry.conversation is not None:
+            said = FreeText(text=prose(text), words=tuple(words), direct=direct)
+            reply = await self.registry.conversation(ctx, said)
+            if reply is not None:
+                return reply
+        if not words:
+            return [self._overview(ctx)]
+        self._which_one(words[0])
+        raise _unknown(words[0], self.registry)
+
+    def _which_one(self, word: str) -> None:
+        """``program`` alone: the two-word commands it starts."""
+        family = [v.usage for v in self.registry.family(word)]
+        if family:
+            raise UserError("Which one? " + "; ".join(family))
 
     def _overview(self, ctx: Context) -> Message:
         if self.registry.overview is not None:

@@ -27,12 +27,17 @@ class Actor:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandSent:
-    """The person typed a command, e.g. ``pair @ana @ben career``."""
+    """The person typed something to the bot: a command, e.g. ``pair @ana @ben career``,
+    or, in a private chat, anything else they wanted to say."""
 
     actor: Actor
     text: str
     attachments: tuple[Attachment, ...] = ()
     """Files sent with the command (e.g. a CSV to import), already downloaded by the adapter."""
+    direct: bool = False
+    """Written in a private chat with the bot (a Slack DM, a Teams personal chat, the
+    console), where words that name no command are conversation (a reply, a greeting);
+    False for a slash command or a message in a channel."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

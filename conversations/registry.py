@@ -1,7 +1,8 @@
 """One registry, built at start-up: what the engine can do, gathered from the features.
 
-Each feature declares its verbs, button actions, forms, renderers, timed jobs and
-personal-data hooks next to the code that handles them, with the decorators below.
+Each feature declares its verbs, button actions, forms, renderers, timed jobs,
+personal-data hooks and what free text gets next to the code that handles them, with the
+decorators below.
 A decorator only labels the function it decorates: nothing is registered anywhere by
 importing a module. :meth:`Registry.discover` walks ``conversations.features`` at start-up
 and collects every labelled function into one object, which the engine, the planner, the
@@ -123,6 +124,23 @@ HomeSection = Callable[["Context"], Awaitable[list[Message]]]
 """Part of a person's home screen (the Slack App Home; ``home`` elsewhere)."""
 Overview = Callable[["Context"], Message]
 """What an empty command shows: what this person can ask."""
+
+
+@dataclass(frozen=True, slots=True)
+class FreeText:
+    """Something a person wrote that names no command: a reply, a greeting, a question."""
+
+    text: str
+    """What they wrote, cleaned (``conversations.inbound``), without a leading ``/mentor``."""
+    words: tuple[str, ...]
+    """Its words, split at spaces whatever its quotes (``grammar.loose_words``)."""
+    direct: bool
+    """Written in a private chat with the bot (its DM, its personal chat, the console),
+    where free text is conversation; False for a slash command or a channel."""
+
+
+Conversation = Callable[["Context", FreeText], Awaitable["Reply | None"]]
+"""What free text gets; None leaves it to the engine's "I don't know the command"."""
 Unreachable = Callable[[AsyncSession, "Person", datetime], Awaitable[None]]
 """Told when the platform says someone can no longer be reached."""
 
@@ -216,6 +234,11 @@ def overview(function: Overview) -> Overview:
     return _label(function, _Declared("overview", "overview"))
 
 
+def free_text(function: Conversation) -> Conversation:
+    """Declare what free text gets: words that name no command (one feature does)."""
+    return _label(function, _Declared("free_text", "free_text"))
+
+
 def when_unreachable(function: Unreachable) -> Unreachable:
     """Declare what happens when the platform says someone can no longer be reached."""
     return _label(function, _Declared("unreachable", function.__qualname__))
@@ -264,6 +287,7 @@ class Registry:
     conditions: dict[str, Condition] = field(default_factory=dict)
     home: list[tuple[int, HomeSection]] = field(default_factory=list)
     overview: Overview | None = None
+    conversation: Conversation | None = None
     unreachable: list[Unreachable] = field(default_factory=list)
 
     @classmethod
@@ -311,6 +335,10 @@ class Registry:
             if self.overview is not None:
                 raise DuplicateDeclaration("two features declare the overview")
             self.overview = function
+        elif declared.kind == "free_text":
+            if self.conversation is not None:
+                raise DuplicateDeclaration("two features declare what free text gets")
+            self.conversation = function
         elif declared.kind == "unreachable":
             self.unreachable.append(function)
         elif declared.kind == "personal_data":

@@ -492,7 +492,8 @@ class MatchOffer(Base):
 
 
 class Prompt(Base):
-    """A question we asked someone (check-in, pulse) and whether they answered."""
+    """A question we asked someone (check-in, pulse, a coordinator's nudge) and whether
+    they answered."""
 
     __tablename__ = "prompts"
     __table_args__ = (
@@ -503,8 +504,9 @@ class Prompt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(12))
-    """"checkin" (ref: session index) or "pulse" (ref: day of the programme)."""
+    kind: Mapped[str] = mapped_column(String(40))
+    """"checkin" (ref: session index), "pulse" (ref: day of the programme) or
+    "coordinator_nudge" (ref: the id of the coordinator who asked, whom replies reach)."""
     ref_index: Mapped[int] = mapped_column(Integer)
     asked_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
@@ -526,6 +528,20 @@ class PulseResponse(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     """Private to its author, like a check-in reflection."""
     created_at: Mapped[datetime]
+
+
+class HeldReply(Base):
+    """Words someone wrote to the bot that wait for one more answer from them: which
+    pairing they are about, or the rating of the check-in they are the note of. Private to
+    their author, and kept for a few days at most."""
+
+    __tablename__ = "held_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class InboundEvent(Base):

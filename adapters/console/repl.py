@@ -152,7 +152,9 @@ class Console:
             return True
         attachments = attached_files(text) if word == "import" else ()
         await self._send(
-            CommandSent(actor=self.actor, text=link_mentions(text), attachments=attachments)
+            CommandSent(
+                actor=self.actor, text=link_mentions(text), attachments=attachments, direct=True
+            )
         )
         return True
 

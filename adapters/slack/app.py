@@ -546,7 +546,12 @@ class SlackAdapter(PlatformAdapter):
             replies = [files]
         else:
             replies = await self.run(
-                CommandSent(actor=actor, text=str(event.get("text", "")), attachments=files)
+                CommandSent(
+                    actor=actor,
+                    text=str(event.get("text", "")),
+                    attachments=files,
+                    direct=True,  # the bot's own DM: words that name no command are talk
+                )
             )
         for reply in replies:
             await client.chat_postMessage(

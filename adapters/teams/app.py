@@ -243,7 +243,14 @@ class TeamsAdapter(PlatformAdapter):
         if isinstance(shared, Message):  # a file that could not be read: nothing is imported
             replies = [shared]
         else:
-            replies = await self.run(CommandSent(actor=actor, text=text, attachments=shared))
+            replies = await self.run(
+                CommandSent(
+                    actor=actor,
+                    text=text,
+                    attachments=shared,
+                    direct=conversation_kind(activity) == "personal",
+                )
+            )
         await self._remember(turn)
         await self._reply(turn, actor, replies)
 

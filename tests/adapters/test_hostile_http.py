@@ -630,7 +630,7 @@ async def test_a_direct_message_far_too_long_gets_a_friendly_answer_in_the_dm(
     status, _ = await _slack(slack, json.dumps(message).encode(), JSON)
     assert status == 200
     [answer] = slack.fake.posts_in("DUBEN")
-    assert "That command is too long (40,005 characters)" in str(answer.text)
+    assert "That message is too long (40,005 characters)" in str(answer.text)
     assert await snapshot(slack.app, ignore=frozenset({"inbound_events"})) == before
     assert errors.new() == []
 

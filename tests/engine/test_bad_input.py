@@ -10,7 +10,7 @@ from conversations.registry import Registry
 from tests.support.harness import Chat, programme_with_pair
 
 CASES = [
-    ("ben", "frobnicate", "I don't know the command 'frobnicate'. Type help"),
+    ("ben", "frobnicate", "I didn't understand that. Type help to see what I can do"),
     ("ben", "mett", "Did you mean met?"),
     ("ben", "program", "Which one? program create"),
     ("maya", "pair @ana", "That's not quite how pair works.\nUsage: pair @mentor @mentee"),
@@ -36,7 +36,12 @@ CASES = [
     ("maya", "enroll @ben buddies wizard", "'wizard' isn't a role here"),
     ("maya", "admin grant @ben overlord", "'overlord' isn't a role"),
     ("maya", "pair <@U1|x> buddies", "That's not quite how pair works"),
-    ("ben", 'checkin 4 "unclosed', "A quote is missing its partner"),
+    (
+        "ben",
+        'checkin 4 "unclosed',
+        "That's not quite how checkin works: words that belong together go between a pair "
+        'of double quotes, one at each end, like "a good talk".\nUsage: checkin <1-5>',
+    ),
     ("ben", "checkin 9", "Rate the session with a number from 1 (not useful) to 5"),
     ("ben", "checkin", "That's not quite how checkin works"),
     ("ben", "met maybe", "I can't find a programme called 'maybe'"),
@@ -51,7 +56,7 @@ CASES = [
         'join buddies mentee --skills "' + ", ".join(f"s{i}" for i in range(25)) + '"',
         "skills: list at most 20",
     ),
-    ("dev", "x" * 5000, "That command is too long (5,000 characters)"),
+    ("dev", "x" * 5000, "That message is too long (5,000 characters)"),
     ("dev", "met", "You don't have a mentoring partner right now."),
     ("dev", "pause", "nothing to pause"),
     ("dev", "help nonsense", "There's no command called 'nonsense'"),

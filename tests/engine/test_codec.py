@@ -18,6 +18,8 @@ from conversations.codec import (
     ConcernAbout,
     ConductAnswer,
     FormOpen,
+    HeldFor,
+    HeldRating,
     JoinStart,
     MeetingAnswer,
     OutOfDate,
@@ -46,6 +48,8 @@ VALUES: dict[type[Any], st.SearchStrategy[Any]] = {
     JoinStart: st.builds(JoinStart, keys, st.sampled_from(["mentor", "mentee"])),
     ConcernAbout: st.builds(ConcernAbout, st.sampled_from(["pair", "programme"]), ids),
     FormOpen: st.builds(FormOpen, st.text(max_size=60), st.text(max_size=200)),
+    HeldFor: st.builds(HeldFor, ids, ids),
+    HeldRating: st.builds(HeldRating, ids, ids, ids, st.integers(min_value=1, max_value=5)),
 }
 TYPES = sorted(VALUES, key=lambda t: t.__name__)
 
@@ -153,6 +157,14 @@ HOSTILE: list[tuple[type[Any], str]] = [
     (FormOpen, '{"a":"join","v":null}'),
     (FormOpen, '{"a":"join","v":"buddies","x":1}'),
     (FormOpen, "[" * 100_000),
+    (HeldFor, "1"),
+    (HeldFor, "1:²"),
+    (HeldFor, "1:2:3"),
+    (HeldRating, "1:2:0:0"),
+    (HeldRating, "1:2:0:6"),
+    (HeldRating, "1:2:0:05"),
+    (HeldRating, "1:2:0"),
+    (HeldRating, "1:2:0:4:4"),
 ]
 
 
@@ -198,6 +210,8 @@ def test_a_value_too_big_for_a_button_is_never_written() -> None:
         SessionRef(1, -1).encode()
     with pytest.raises(ValueError, match="not a join button"):
         JoinStart("Not A Key", "mentee").encode()
+    with pytest.raises(ValueError, match="a rating is from 1 to 5"):
+        HeldRating(1, 2, 0, 6).encode()
 
 
 # --- mentions ------------------------------------------------------------------------------

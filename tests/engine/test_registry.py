@@ -89,9 +89,15 @@ def test_discovery_finds_every_feature_and_orders_the_jobs() -> None:
     features = {
         path.parent.name for path in (ROOT / "conversations" / "features").glob("*/__init__.py")
     }
-    declared_in = {verb.handler.__module__.split(".")[2] for verb in registry.verbs.values()}
+    handlers = [
+        *(verb.handler for verb in registry.verbs.values()),
+        *registry.actions.values(),
+        *([registry.conversation] if registry.conversation else []),
+    ]
+    declared_in = {handler.__module__.split(".")[2] for handler in handlers}
     assert len(features) >= 10
-    assert declared_in == features  # every feature folder was walked, and each has verbs
+    assert declared_in == features  # every feature folder was walked, and each declares
+    assert registry.conversation is not None  # what words that name no command get
     jobs = [job.name for job in registry.jobs]
     assert jobs[0] == "clearance_pause"  # a lapsed clearance pauses a pair before anything else
     assert jobs.index("agenda") < jobs.index("stall") < jobs.index("retention_purge")

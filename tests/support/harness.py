@@ -86,8 +86,10 @@ class Chat:
         return replies
 
     async def say(self, handle: str, text: str) -> str:
-        """Send a command; returns the text of the replies, joined."""
-        replies = await self._run(handle, CommandSent(actor=self.actor(handle), text=text))
+        """Write to the bot in a private chat (the console); returns the replies' text."""
+        replies = await self._run(
+            handle, CommandSent(actor=self.actor(handle), text=text, direct=True)
+        )
         return "\n".join(r.text for r in replies)
 
     async def hello(self, handle: str) -> str:
@@ -233,6 +235,10 @@ SAMPLE_SCRIPT = [
     ("maya", "export career"),
     ("cleo", "block <@dev|Dev>"),
     ("ben", "frobnicate"),
+    ("ben", "checkin 9"),
+    ("ben", "hi"),
+    ("ben", "I can't make it 'this week"),
+    ("ana", "It went really well, thank you"),
     ("ben", "pair a b c"),
 ]
 

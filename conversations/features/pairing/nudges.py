@@ -18,7 +18,7 @@ from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from conversations.registry import action, form, verb
-from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, PulseResponse
+from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, Prompt, PulseResponse
 
 
 async def _pair(ctx: Context, pair_id: int) -> Pair:
@@ -106,6 +106,7 @@ async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         key=f"pair:{pair.id}:nudged:{stamp}",
         holds=(pair_still_quiet(pair),),
     )
+    await _asked_by(ctx, pair)
     await ctx.audit(
         "stall.nudge", programme=pair.programme, target=f"{pair.mentor.label} + {pair.mentee.label}"
     )
@@ -116,6 +117,34 @@ async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             kind=Kind.STALL_HANDLED,
         )
     ]
+
+
+async def _asked_by(ctx: Context, pair: Pair) -> None:
+    """Note that this coordinator asked both people something: a reply in words from either
+    of them reaches whoever asked (``conversations.features.conversation``). Nudging again
+    asks afresh."""
+    for person_id in (pair.mentor_id, pair.mentee_id):
+        asked = await ctx.session.scalar(
+            select(Prompt).where(
+                Prompt.pair_id == pair.id,
+                Prompt.person_id == person_id,
+                Prompt.kind == Kind.COORDINATOR_NUDGE,
+                Prompt.ref_index == ctx.actor.id,
+            )
+        )
+        if asked is None:
+            ctx.session.add(
+                Prompt(
+                    pair_id=pair.id,
+                    person_id=person_id,
+                    kind=Kind.COORDINATOR_NUDGE,
+                    ref_index=ctx.actor.id,
+                    asked_at=ctx.now,
+                    next_reminder_at=None,  # a person's nudge is never reminded by the bot
+                )
+            )
+        else:
+            asked.asked_at, asked.answered_at = ctx.now, None
 
 
 @action("stall.pause")

@@ -208,6 +208,15 @@ async def _forget_prompts(forgetting: Forgetting) -> None:
     )
 
 
+def _about(prompt: Prompt) -> int | str:
+    """The session a check-in asks about, the day of a pulse; who sent a nudge, in words."""
+    if prompt.kind == Kind.CHECKIN:
+        return prompt.ref_index + 1
+    if prompt.kind == Kind.COORDINATOR_NUDGE:
+        return "a message from the programme team"
+    return prompt.ref_index
+
+
 @personal_data("prompts", forget=_forget_prompts, order=52)
 async def prompts(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
     rows = await session.scalars(
@@ -217,7 +226,7 @@ async def prompts(session: AsyncSession, person: Person) -> list[dict[str, Any]]
         {
             "pair": p.pair_id,
             "kind": p.kind,
-            "about": p.ref_index + 1 if p.kind == Kind.CHECKIN else p.ref_index,
+            "about": _about(p),
             "asked_at": iso(p.asked_at),
             "answered_at": iso(p.answered_at),
             "reminders_sent": p.reminders_sent,
