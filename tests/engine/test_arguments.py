@@ -266,7 +266,7 @@ def test_every_verb_parses_anything_or_refuses_it_with_its_own_usage(name: str) 
 @pytest.mark.parametrize(
     ("name", "usage"),
     [
-        ("checkin", 'checkin <1-5> ["a private note"] [program]'),
+        ("checkin", 'checkin <1-5> [@partner] ["a private note"] [program]'),
         ("pair", 'pair @mentor @mentee <program> [--why "what they have in common"]'),
         ("snooze", "snooze <1d|1w|2w…>|off"),
         ("outbox retry", "outbox retry <number>|all"),

@@ -21,6 +21,11 @@ MEETING_BUTTONS: tuple[tuple[str, MeetingOutcome, Literal["primary"] | None], ..
 )
 
 
+def both(pair: Pair) -> str:
+    """A pair message's greeting, so someone in several pairs sees which one it is about."""
+    return f"{pair.mentor.label} and {pair.mentee.label}"
+
+
 def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
@@ -107,11 +112,11 @@ def agenda(
     index = pair.session_index
     session = curriculum.sessions[index]
     total = len(curriculum.sessions)
-    lead = "Here is the agenda for your next conversation"
+    lead = f"{both(pair)}, here is the agenda for your next conversation"
     if not previous_logged and index > 0:
         lead = (
-            f"I didn't hear whether you met for session {index}; that's fine, life happens. "
-            "If you did, press 'We met' on its message. Here is the next one"
+            f"{both(pair)}, I didn't hear whether you met for session {index}; that's fine, "
+            "life happens. If you did, press 'We met' on its message. Here is the next one"
         )
     when = cards.local_date(due, pair.mentee.timezone)
     sections = (
@@ -119,7 +124,7 @@ def agenda(
         *session_sections(session, number=index + 1, total=total),
     )
     return Message(
-        text=f"{programme.name}: session {index + 1} of {total}, {session.title}.",
+        text=f"{both(pair)}: {programme.name}, session {index + 1} of {total}, {session.title}.",
         card=Card(
             header="Your next session",
             sections=sections,
@@ -179,7 +184,7 @@ def checkin_form(
 def closing(*, pair: Pair, programme: Programme, curriculum: Curriculum) -> Message:
     end = curriculum.closing
     return Message(
-        text=f"You've completed {programme.name} together. {end.title}.",
+        text=f"{both(pair)}: you've completed {programme.name} together. {end.title}.",
         card=Card(
             header=end.title,
             sections=(

@@ -198,7 +198,7 @@ async def test_the_report_verb_finds_the_pair_or_asks_for_the_programme(chat: Ch
     await chat.say("maya", "program create career --curriculum cross-department-career")
     assert await chat.say("dev", "report") == (
         "Which programme is it about? Type report and its name: buddies, career.\n"
-        "Usage: report [program]"
+        "Usage: report [@partner] [program]"
     )
     form = await chat.say("dev", "report career")
     assert "nobody else is told" in form

@@ -41,7 +41,7 @@ async def _two_mentees(chat: Chat) -> None:
 async def _two_programmes(chat: Chat) -> None:
     """Ben is Ana's mentee in buddies and Dev's mentee in career."""
     await programme_with_pair(chat)
-    await chat.say("maya", "program create career --curriculum cross-department-career")
+    await chat.say("maya", "program create career --curriculum cross-department-career --name Career")
     await chat.say("maya", "program open career")
     await chat.say("dev", "join career mentor --department Legal")
     await chat.say("ben", "join career mentee --department Sales")
@@ -223,7 +223,7 @@ async def test_someone_paired_in_two_programmes_chooses_by_partner_and_programme
     await _two_programmes(chat)
     await chat.say("ben", "met")
     asked = chat.last("ben", "which")
-    assert [b.label for b in asked.buttons()] == ["Ana (Buddies)", "Dev (Career)"]
+    assert [b.label for b in asked.buttons()] == ["Ana (New-hire buddy)", "Dev (Career)"]
     reply = await chat.press("ben", "Dev (Career)", kind="which")
     assert reply.startswith("Logged session 1 as met"), reply
     assert await _met_sessions(chat, "dev", "ben", "career") == [0]
@@ -242,7 +242,7 @@ async def test_the_same_two_people_in_two_programmes_are_told_apart_by_programme
     chat: Chat,
 ) -> None:
     await programme_with_pair(chat)
-    await chat.say("maya", "program create career --curriculum cross-department-career")
+    await chat.say("maya", "program create career --curriculum cross-department-career --name Career")
     await chat.say("maya", "program open career")
     await chat.say("ana", "join career mentor --department Engineering")
     await chat.say("ben", "join career mentee --department Sales")
@@ -251,7 +251,7 @@ async def test_the_same_two_people_in_two_programmes_are_told_apart_by_programme
     await chat.say("maya", "pair @ana @ben career")
     await chat.say("ben", "met @ana")
     asked = chat.last("ben", "which")
-    assert [b.label for b in asked.buttons()] == ["Ana (Buddies)", "Ana (Career)"]
+    assert [b.label for b in asked.buttons()] == ["Ana (New-hire buddy)", "Ana (Career)"]
     assert (await chat.press("ben", "Ana (Career)", kind="which")).startswith("Logged")
     assert await _met_sessions(chat, "ana", "ben", "career") == [0]
     assert await _met_sessions(chat, "ana", "ben") == []
@@ -297,7 +297,7 @@ async def test_leave_with_a_partner_ends_only_that_pairing(chat: Chat) -> None:
     reply = await chat.say("ana", "leave @cleo")
     assert (await _pair(chat, "ana", "cleo")).status == PairStatus.ENDED
     assert await _enrolment_status(chat, "ana") == EnrolmentStatus.LEFT
-    assert "Buddies" in reply
+    assert "you've left New-hire buddy" in reply, reply
 
 
 async def test_leave_with_a_partner_and_block_blocks_only_that_partner(chat: Chat) -> None:
