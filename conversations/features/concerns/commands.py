@@ -257,7 +257,8 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         await outbox.to_person(
             person,
             Message(
-                text=f"Your pairing in {programme.name} is paused by the programme team.",
+                text=f"Your pairing with {pair.other(person.id).label} in {programme.name} is "
+                "paused by the programme team.",
                 kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:concern-pause:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",

@@ -382,10 +382,11 @@ async def record_checkin(
 def held(pair: Pair, now: datetime) -> str | None:
     """Why a paused pair stays paused whatever its people type (the end of a sentence
     about it), or None if one of them may resume it."""
-    if pair.paused_by is not None and pair.paused_by.held_by_team:
+    # One sentence whatever the reason: people are told only that the team holds it.
+    if (pair.paused_by is not None and pair.paused_by.held_by_team) or safeguarding.obstacles(
+        pair, now
+    ):
         return "stays paused by the programme team; they'll tell you when it can carry on"
-    if safeguarding.obstacles(pair, now):
-        return "stays paused until the programme team's safeguarding checks are in place"
     return None
 
 
