@@ -381,7 +381,9 @@ async def record_checkin(
 
 def held(pair: Pair, now: datetime) -> str | None:
     """Why a paused pair stays paused whatever its people type (the end of a sentence
-    about it), or None if one of them may resume it."""
+    about it), or None if it is not paused or one of them may resume it."""
+    if pair.status != PairStatus.PAUSED:
+        return None
     # One sentence whatever the reason: people are told only that the team holds it.
     if (pair.paused_by is not None and pair.paused_by.held_by_team) or safeguarding.obstacles(
         pair, now

@@ -60,8 +60,10 @@ async def _pair(chat: Chat, mentor: str, mentee: str, key: str = "buddies") -> P
             .join(Programme, Programme.id == Pair.programme_id)
             .where(
                 Programme.key == key,
-                Pair.mentor_id == select(Person.id).where(Person.platform_user_id == mentor),
-                Pair.mentee_id == select(Person.id).where(Person.platform_user_id == mentee),
+                Pair.mentor_id
+                == select(Person.id).where(Person.platform_user_id == mentor).scalar_subquery(),
+                Pair.mentee_id
+                == select(Person.id).where(Person.platform_user_id == mentee).scalar_subquery(),
             )
             .order_by(Pair.id.desc())
         )
@@ -393,3 +395,30 @@ async def test_every_message_a_mentor_with_two_mentees_receives_names_which_ment
             continue
         named = {name for name in ("Ben", "Cleo") if re.search(rf"\b{name}\b", message.text)}
         assert len(named) == 1, (message.kind, message.text)
+
+
+async def test_resuming_one_pairing_the_programme_team_holds_is_refused_kindly(
+    chat: Chat,
+) -> None:
+    await _two_mentees(chat)
+    await chat.say("ana", "met yes @ben")
+    await chat.wait(days=22)  # Cleo's pair has not met: the coordinator is told it stalled
+    stalled = next(m for m in chat.inbox("maya") if m.kind == "stall" and "Cleo" in m.text)
+    button = next(b for b in stalled.buttons() if b.label == "Pause the pair")
+    await chat.app.engine.handle(
+        ButtonPressed(actor=chat.actor("maya"), action=button.action, value=button.value)
+    )
+    await chat.dispatcher.drain()
+    cleo = await _pair(chat, "ana", "cleo")
+    assert (cleo.status, cleo.paused_by) == (PairStatus.PAUSED, "programme team")
+    told = chat.last("cleo", "paused_by_team").text
+    assert told.startswith("Your pairing with Ana in New-hire buddy has been paused"), told
+    before = await chat.snapshot()
+    reply = await chat.say("ana", "resume @cleo")
+    assert reply == (
+        "Your pairing with Cleo in New-hire buddy stays paused by the programme team; they'll "
+        "tell you when it can carry on."
+    )
+    assert await chat.snapshot() == before
+    assert "stays paused by the programme team" in await chat.say("ana", "resume")
+    assert (await _pair(chat, "ana", "cleo")).status == PairStatus.PAUSED
