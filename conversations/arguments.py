@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import enum
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -79,6 +80,9 @@ class Param:
     """At most this many words for a repeated or rest argument."""
     joined: bool = False
     """Given only together with the optional argument before it (``quiet add <date>``)."""
+    anywhere: bool = False
+    """An optional argument whose word may come anywhere among the others (an optional
+    person, mentioned with @: ``met buddies @ben`` as well as ``met @ben buddies``)."""
     low: int = 0
     high: int = MAX_ROW_ID
     choices: tuple[str, ...] = ()
@@ -292,10 +296,17 @@ def programme(
     return Param(name, Type.PROGRAMME, "program", optional=optional, also=also, longest=200)
 
 
-def person(name: str = "person", *, label: str | None = None, optional: bool = False) -> Param:
+def person(
+    name: str = "person",
+    *,
+    label: str | None = None,
+    optional: bool = False,
+    anywhere: bool = False,
+) -> Param:
     """Someone named the way platforms send them (``<@U1|ana>``, ``@ana``); the handler
-    finds them with ``ctx.person``. An optional person must be mentioned with @."""
-    return Param(name, Type.PERSON, label or f"@{name}", optional=optional)
+    finds them with ``ctx.person``. An optional person must be mentioned with @; with
+    ``anywhere``, the mention may come before or after the other words."""
+    return Param(name, Type.PERSON, label or f"@{name}", optional=optional, anywhere=anywhere)
 
 
 def channel(name: str = "channel", *, optional: bool = False) -> Param:
@@ -490,6 +501,12 @@ class Signature:
                 raise ValueError(f"{self.verb}: {param.name} joins an optional argument")
             if (param.repeated or param.rest) and param is not self.params[-1]:
                 raise ValueError(f"{self.verb}: only the last argument may take many words")
+            single = not (param.repeated or param.rest or param.joined)
+            if param.anywhere and not (param.optional and param.picky and single):
+                raise ValueError(
+                    f"{self.verb}: only an optional argument of one word that recognises "
+                    "its own words may come anywhere"
+                )
 
     @property
     def usage(self) -> str:
@@ -519,8 +536,9 @@ class Signature:
         usage = self.usage
         words = self._grouped(words)
         tokens = parse_args(words, allowed_flags=self.flags, switches=self.switches, usage=usage)
+        written: dict[str, list[str]] = {}
         try:
-            values = self._positionals(tokens.words)
+            values = self._positionals(tokens.words, written)
             given: dict[str, Any] = {}
             for option in self.options:
                 if option.name not in tokens.flags:
@@ -534,7 +552,7 @@ class Signature:
                 given[option.name] = values[option.attribute]
         except UserError as refusal:
             raise UserError(refusal.message, usage=refusal.usage or usage) from None
-        return Args(values, given)
+        return Args(values, given, written=written, flags=tokens.flags)
 
     def _grouped(self, words: list[str]) -> list[str]:
         """The words with each duration option's value as one word, however many it was
@@ -554,14 +572,62 @@ class Signature:
                 position += count
         return grouped
 
-    def _positionals(self, words: list[str]) -> dict[str, Any]:
-        counts = self._arrangement(words, strict=True) or self._arrangement(words, strict=False)
+    def line(
+        self,
+        args: Args,
+        instead: Mapping[str, str | None] | None = None,
+        *,
+        quote: Callable[[str], str] = shlex.quote,
+    ) -> str:
+        """The command that gives ``args`` again, as a person would type it, with some
+        arguments given ``instead`` (a word, or None to leave it out): what a button that
+        runs the command once more carries (``met yes`` + a partner: ``met yes '<@U2|Ben>'``).
+        Splitting it gives back the same words, so it parses to the same arguments (with
+        ``quote`` other than ``shlex.quote``, it is for showing, not for running)."""
+        instead = instead or {}
+        unknown = set(instead) - {param.attribute for param in self.params}
+        if unknown:
+            raise ValueError(f"{self.verb} has no argument called {sorted(unknown)}")
+        parts = [self.verb]
+        for param in self.params:
+            if param.attribute in instead:
+                chosen = instead[param.attribute]
+                taken = [chosen] if chosen is not None else []
+            else:
+                taken = args.as_written(param.attribute)
+            parts += [quote(word) for word in taken]
+        for option in self.options:
+            raw = args.flag_as_written(option.name)
+            if raw is not None:
+                bare = option.value is None and raw == "yes"
+                parts.append(quote(f"--{option.name}" if bare else f"--{option.name}={raw}"))
+        return " ".join(parts)
+
+    def _positionals(self, words: list[str], written: dict[str, list[str]]) -> dict[str, Any]:
+        # An argument that may come anywhere takes the first word it recognises, wherever
+        # it is; the others are arranged without it.
+        placed: dict[str, str] = {}
+        for param in self.params:
+            if param.anywhere:
+                found = next((w for w in words if param.recognises(w)), None)
+                if found is not None:
+                    placed[param.attribute] = found
+                    words = list(words)
+                    words.remove(found)
+        counts = self._arrangement(words, strict=True, placed=placed) or self._arrangement(
+            words, strict=False, placed=placed
+        )
         if counts is None:
             raise UserError(f"That's not quite how {self.verb} works.")
         values: dict[str, Any] = {}
         position = 0
         for param, count in zip(self.params, counts, strict=True):
+            if param.attribute in placed:
+                written[param.attribute] = [placed[param.attribute]]
+                values[param.attribute] = param.value(placed[param.attribute])
+                continue
             taken = words[position : position + count]
+            written[param.attribute] = taken
             position += count
             if not taken:
                 values[param.attribute] = _empty(param)
@@ -573,10 +639,13 @@ class Signature:
                 values[param.attribute] = param.value(taken[0])
         return values
 
-    def _arrangement(self, words: list[str], *, strict: bool) -> tuple[int, ...] | None:
-        """How many words each argument takes: the best arrangement that fits, or None."""
+    def _arrangement(
+        self, words: list[str], *, strict: bool, placed: Mapping[str, str]
+    ) -> tuple[int, ...] | None:
+        """How many words each argument takes: the best arrangement that fits, or None
+        (an argument already ``placed`` takes none of ``words``)."""
         best: tuple[tuple[int, tuple[bool, ...]], tuple[int, ...]] | None = None
-        for counts in self._counts(len(words)):
+        for counts in self._counts(len(words), placed):
             if not self._fits(words, counts, strict=strict):
                 continue
             filled = tuple(c > 0 for c in counts)
@@ -586,9 +655,12 @@ class Signature:
                 best = (score, counts)
         return best[1] if best else None
 
-    def _counts(self, total: int) -> Iterator[tuple[int, ...]]:
+    def _counts(self, total: int, placed: Mapping[str, str]) -> Iterator[tuple[int, ...]]:
         choices = []
         for param in self.params:
+            if param.attribute in placed:
+                choices.append(range(0, 1))
+                continue
             least = 0 if param.optional else 1
             most = 1 if not (param.repeated or param.rest) else (param.most or max(total, 1))
             if param.type == Type.DURATION:
@@ -626,13 +698,20 @@ class Args:
     or its declared default); a name the verb did not declare is an ``AttributeError``.
     """
 
-    __slots__ = ("_given", "_values")
+    __slots__ = ("_flags", "_given", "_values", "_written")
 
     def __init__(
-        self, values: Mapping[str, Any] | None = None, given: Mapping[str, Any] | None = None
+        self,
+        values: Mapping[str, Any] | None = None,
+        given: Mapping[str, Any] | None = None,
+        *,
+        written: Mapping[str, list[str]] | None = None,
+        flags: Mapping[str, str] | None = None,
     ) -> None:
         self._values = dict(values or {})
         self._given = dict(given or {})
+        self._written = {name: list(taken) for name, taken in (written or {}).items()}
+        self._flags = dict(flags or {})
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -644,6 +723,15 @@ class Args:
     def options(self) -> dict[str, Any]:
         """The ``--options`` given, by name as typed (``choice-window``), with their values."""
         return dict(self._given)
+
+    def as_written(self, name: str) -> list[str]:
+        """The words the argument called ``name`` took, as the person wrote them (for
+        :meth:`Signature.line`; handlers read the typed value, ``args.<name>``)."""
+        return list(self._written.get(name, []))
+
+    def flag_as_written(self, name: str) -> str | None:
+        """The option ``--name``'s value as written, ``"yes"`` for a bare switch, or None."""
+        return self._flags.get(name)
 
     def __repr__(self) -> str:
         return f"Args({self._values!r})"

@@ -27,6 +27,14 @@ def open_form_button(label: str, *, action: str, value: str) -> Button:
     return Button(label=label, action=OPEN_FORM, value=codec.FormOpen(action, value).encode())
 
 
+def command_button(label: str, command: str) -> Button:
+    """A button that runs ``command`` as if its presser had typed it (``codec.COMMAND``);
+    check ``codec.fits(command)`` first."""
+    if not codec.fits(command):
+        raise ValueError(f"a command of {len(command):,} characters does not fit a button")
+    return Button(label=label, action=codec.COMMAND, value=command)
+
+
 def local_date(moment: datetime, timezone: str) -> str:
     """The reader's own date, e.g. "Tue 14 Jan", in their time zone."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%a %d %b").replace(" 0", " ")

@@ -36,6 +36,21 @@ refuses to look up a bigger one), and no session, day or version comes near it."
 OPEN_FORM = "form.open"
 """The action of a button that opens a form (see ``conversations.cards.OPEN_FORM``)."""
 
+COMMAND = "command"
+"""The action of a button that runs a command as if its presser had typed it: its value is
+the command's text. The engine checks the presser's permissions as it does for anything
+typed, so a forged value can do nothing its presser could not type."""
+
+MAX_VALUE = 2000
+"""The longest value a button may carry (Slack's limit); a command longer than this is
+asked for in words instead (``fits``)."""
+
+
+def fits(value: str) -> bool:
+    """Whether ``value`` fits in a button on every platform."""
+    return len(value) <= MAX_VALUE
+
+
 Side = Literal["mentor", "mentee"]
 ConcernKind = Literal["pair", "programme"]
 _SIDES: tuple[str, ...] = get_args(Side)

@@ -20,7 +20,7 @@ from conversations.clock import Clock
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
 from conversations.delivery import Delivery
-from conversations.errors import NotAllowed, UserError
+from conversations.errors import Choose, NotAllowed, UserError
 from conversations.events import (
     Actor,
     ButtonPressed,
@@ -32,7 +32,7 @@ from conversations.events import (
 from conversations.grammar import BrokenQuotes, loose_words, prose, split_words
 from conversations.holds import ALWAYS
 from conversations.kinds import Kind
-from conversations.messages import Message
+from conversations.messages import Card, Message, Section
 from conversations.outbox import Outbox, acting
 from conversations.profiles import valid_timezone
 from conversations.registry import FreeText, Registry
@@ -292,6 +292,10 @@ class Engine:
         if isinstance(event, CommandSent):
             ctx.attachments = event.attachments
             return await self._command(ctx, event.text, direct=event.direct)
+        if isinstance(event, ButtonPressed) and event.action == codec.COMMAND:
+            # A "run this command" button: the value is typed for its presser, with their
+            # permissions, so a forged one does nothing they could not type.
+            return await self._command(ctx, event.value, direct=False)
         if isinstance(event, ButtonPressed | FormSubmitted):
             values = event.values if isinstance(event, FormSubmitted) else {}
             action = self.registry.actions.get(event.action)
@@ -387,6 +391,12 @@ def _refusal(error: UserError) -> Message:
     text = error.message
     if error.usage:
         text += f"\nUsage: {error.usage}"
+    if isinstance(error, Choose) and error.buttons:
+        return Message(
+            text=text,
+            card=Card(sections=(Section(text=text),), buttons=error.buttons),
+            kind=Kind.WHICH,
+        )
     return Message(
         text=text, kind=Kind.NOT_ALLOWED if isinstance(error, NotAllowed) else Kind.ERROR
     )

@@ -120,6 +120,8 @@ class Kind(StrEnum):
     STATUS = "status"
     UNPAIRED = "unpaired"
     WELCOME = "welcome"
+    WHICH = "which"
+    """A refusal that asks which one was meant, with a button per answer."""
     WHICH_PAIR = "which_pair"
 
     @property
@@ -131,7 +133,7 @@ class Kind(StrEnum):
     @property
     def refusal(self) -> bool:
         """A reply saying no: nothing was changed (platforms keep the card as it was)."""
-        return self in (Kind.ERROR, Kind.NOT_ALLOWED)
+        return self in (Kind.ERROR, Kind.NOT_ALLOWED, Kind.WHICH)
 
 
 _WORDS = {

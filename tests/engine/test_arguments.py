@@ -288,7 +288,7 @@ def test_every_verb_parses_anything_or_refuses_it_with_its_own_usage(name: str) 
 @pytest.mark.parametrize(
     ("name", "usage"),
     [
-        ("checkin", 'checkin <1-5> ["a private note"] [program]'),
+        ("checkin", 'checkin <1-5> [@partner] ["a private note"] [program]'),
         ("pair", 'pair @mentor @mentee <program> [--why "what they have in common"]'),
         ("snooze", "snooze <30m|2d|1w|1mo…>|off"),
         ("outbox retry", "outbox retry <number>|all"),
@@ -394,3 +394,79 @@ def test_no_module_under_conversations_reads_words_by_position() -> None:
     for path in sorted((ROOT / "conversations").rglob("*.py")):
         found += _positional_reads(path.read_text(), str(path.relative_to(ROOT)))
     assert found == []
+
+
+# -- a person anywhere, and writing a command back ---------------------------------------------
+
+PAIRED = Signature(
+    "met",
+    params=(
+        arg.choice("answer", "yes", "not-yet", optional=True, default="yes"),
+        arg.person("partner", optional=True, anywhere=True),
+        arg.text("note", label='"a note"', optional=True),
+        arg.programme(optional=True),
+    ),
+    options=(arg.switch("block"), arg.flag(arg.text("why", label='"..."'))),
+)
+
+
+WITH_PARTNER = Signature(
+    "met",
+    params=(
+        arg.choice("answer", "yes", "not-yet", optional=True, default="yes"),
+        arg.person("partner", optional=True, anywhere=True),
+        arg.programme(optional=True),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "text", ["yes @ben buddies", "yes buddies @ben", "@ben yes buddies", "@ben buddies"]
+)
+def test_an_optional_person_marked_anywhere_may_come_before_or_after_the_other_words(
+    text: str,
+) -> None:
+    parsed = _parse(WITH_PARTNER, text)
+    assert (parsed.answer, parsed.partner, parsed.program) == ("yes", "@ben", "buddies")
+    assert WITH_PARTNER.usage == "met [yes|not-yet] [@partner] [program]"
+    assert _parse(WITH_PARTNER, "buddies").partner is None
+
+
+def test_only_an_optional_argument_that_recognises_its_words_may_come_anywhere() -> None:
+    with pytest.raises(ValueError, match="anywhere"):
+        Signature("x", params=(arg.person("who", anywhere=True),))
+    with pytest.raises(ValueError, match="anywhere"):
+        Signature("x", params=(arg.Param("note", arg.Type.TEXT, "note", True, anywhere=True),))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not-yet",
+        "yes 'a note with \"quotes\" and it''s odd' buddies --block",
+        "@ben 'x y' --why='because, really' ",
+        "yes buddies --block=no",
+    ],
+)
+def test_a_command_written_back_parses_to_the_same_arguments(text: str) -> None:
+    parsed = _parse(PAIRED, text)
+    line = PAIRED.line(parsed)
+    assert line.startswith("met")
+    again = PAIRED.parse(split_words(line)[1:])
+    for name in ("answer", "partner", "note", "program", "block", "why"):
+        assert getattr(again, name) == getattr(parsed, name), (name, line)
+
+
+def test_a_command_written_back_with_an_argument_given_instead() -> None:
+    parsed = _parse(PAIRED, 'yes "long note here" buddies')
+    line = PAIRED.line(parsed, {"partner": "<@U2|Ben O'Neil>", "program": None})
+    again = PAIRED.parse(split_words(line)[1:])
+    assert (again.answer, again.partner, again.note, again.program) == (
+        "yes",
+        "<@U2|Ben O'Neil>",
+        "long note here",
+        None,
+    )
+    with pytest.raises(ValueError, match="no argument"):
+        PAIRED.line(parsed, {"nobody": "x"})

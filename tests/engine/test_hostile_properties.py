@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from adapters.teams.cards import DATA_KEY
 from adapters.teams.connector import TeamsConfig
+from conversations import codec
 from conversations.engine import SORRY
 from conversations.events import ButtonPressed, CommandSent, Event, FormSubmitted
 from conversations.features.csv.csv_import import (
@@ -58,7 +59,7 @@ from tests.support.teams_world import TeamsWorld, activity, teams_world
 REGISTRY = Registry.discover()
 VERBS, ACTIONS, FORMS = REGISTRY.verbs, REGISTRY.actions, REGISTRY.forms
 VERB_USAGES = {name: (verb.usage, verb.flags) for name, verb in VERBS.items()}
-REFUSALS = ("error", "not_allowed")
+REFUSALS = ("error", "not_allowed", "which")
 
 
 @pytest.fixture
@@ -167,11 +168,15 @@ async def test_any_button_or_form_submission_is_answered_kindly(
     chat: Chat, errors: ErrorLog, who: str, data: st.DataObject
 ) -> None:
     await _once(chat)
-    action = data.draw(st.one_of(st.sampled_from(sorted(ACTIONS)), hostile_text), label="action")
+    action = data.draw(
+        st.one_of(st.sampled_from(sorted({*ACTIONS, codec.COMMAND})), hostile_text),
+        label="action",
+    )
     value = data.draw(
         st.one_of(
             st.sampled_from(_action_values(chat)),
             hostile_text,
+            command_text(VERB_USAGES),  # what a "run this command" button may carry, forged
             st.integers(min_value=-(10**30), max_value=10**30).map(str),
             st.sampled_from(["²", "١", "9" * 5000, "1:" + "9" * 30, " 1", "1 ", "+1", "0x1"]),
         ),

@@ -240,6 +240,15 @@ SAMPLE_SCRIPT = [
     ("ben", "I can't make it 'this week"),
     ("ana", "It went really well, thank you"),
     ("ben", "pair a b c"),
+    # Ben is paired in a second programme too: a command that could mean either asks which.
+    ("maya", "program create buddies --curriculum new-hire-buddy"),
+    ("maya", "program open buddies"),
+    ("dev", "join buddies mentor --department Legal"),
+    ("ben", "join buddies mentee --department Sales"),
+    ("dev", "conduct buddies agree"),
+    ("ben", "conduct buddies agree"),
+    ("maya", "pair @dev @ben buddies"),
+    ("ben", "agenda"),
 ]
 
 

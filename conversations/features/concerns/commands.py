@@ -24,7 +24,7 @@ from conversations.errors import NotAllowed, UserError
 from conversations.features.concerns import cards as concern_cards
 from conversations.features.concerns import concerns
 from conversations.features.concerns.concerns import Status, Step, Target
-from conversations.features.pairing import lifecycle
+from conversations.features.pairing import choosing, lifecycle
 from conversations.features.pairing.holds import pair_paused
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
@@ -70,11 +70,16 @@ async def _concern(ctx: Context, concern_id: int) -> tuple[Concern, Programme | 
     return concern, programme, pair
 
 
-async def _target(ctx: Context, word: str | None) -> Target:
-    """What a typed ``report`` is about: the pair in the named programme, or the person's
-    only pair, or the one programme they (or the workspace) have; else ask which."""
-    if word is not None:
-        programme = await ctx.programme(word)
+async def _target(ctx: Context, args: Args) -> Target:
+    """What a typed ``report`` is about: the pairing with the partner named, the pair in the
+    named programme (or the programme, when it holds several or none of theirs), the
+    person's only pair, or the one programme they (or the workspace) have; else ask which,
+    with a button per pairing and one per programme."""
+    if args.partner is not None:
+        pair = await choosing.one_pair(ctx, args, verb="report")
+        return Target(programme=pair.programme, pair=pair)
+    if args.program is not None:
+        programme = await ctx.programme(args.program)
         pairs = await repo.live_pairs_of(
             ctx.session, person_id=ctx.actor.id, programme_id=programme.id
         )
@@ -83,6 +88,14 @@ async def _target(ctx: Context, word: str | None) -> Target:
     if len(pairs) == 1:
         return Target(programme=pairs[0].programme, pair=pairs[0])
     programmes = {p.programme.id: p.programme for p in pairs}
+    if len(pairs) > 1:
+        as_a_whole = [
+            concern_cards.report_button(
+                Target(programme=programme).value, label=f"{programme.name} in general"
+            )
+            for programme in programmes.values()
+        ]
+        raise choosing.which(ctx, args, verb="report", pairs=pairs, also=as_a_whole)
     if not programmes:
         for enrolment in await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
             if enrolment.status != EnrolmentStatus.LEFT:
@@ -111,10 +124,10 @@ async def _target(ctx: Context, word: str | None) -> Target:
     "report",
     summary="tell the programme team privately that something worries you; your partner is "
     "not told",
-    arguments=(arg.programme(optional=True),),
+    arguments=(choosing.PARTNER, arg.programme(optional=True)),
 )
 async def report(ctx: Context, args: Args) -> Reply:
-    chosen = await _target(ctx, args.program)
+    chosen = await _target(ctx, args)
     return [concerns.report_form(chosen, ctx.actor)]
 
 
@@ -245,7 +258,8 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         await outbox.to_person(
             person,
             Message(
-                text=f"Your pairing in {programme.name} is paused by the programme team.",
+                text=f"Your pairing with {pair.other(person.id).label} in {programme.name} is "
+                "paused by the programme team.",
                 kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:concern-pause:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",

@@ -18,7 +18,7 @@ from conversations.features.enrolment.enrolment import enrol, refuse_other_side
 from conversations.features.matching import eligibility
 from conversations.features.matching.eligibility import conduct_accepted
 from conversations.features.pairing import cards as pair_cards
-from conversations.features.pairing import journeys
+from conversations.features.pairing import choosing, journeys
 from conversations.features.programmes import commands as programmes
 from conversations.kinds import Kind
 from conversations.messages import Card, CardField, Message, Section
@@ -306,101 +306,128 @@ async def status_of(ctx: Context, key: str | None) -> Reply:
     return replies
 
 
-async def single_pair(ctx: Context, key: str | None) -> Pair:
-    """This person's one live pair (in the programme called ``key``, when given)."""
-    programme = await _optional_programme(ctx, key)
-    pairs = await repo.live_pairs_of(
-        ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
-    )
-    if not pairs:
-        raise UserError(
-            "You don't have a mentoring partner right now."
-            + (" Type status to see your programmes." if programme is None else "")
-        )
-    if len(pairs) > 1:
-        keys = ", ".join(sorted({p.programme.key for p in pairs}))
-        raise UserError(
-            f"You're paired in more than one programme ({keys}). "
-            "Add the programme, e.g. met career."
-        )
-    return pairs[0]
-
-
 @home(order=10)
 async def home_status(ctx: Context) -> list[Message]:
     """Where they are (without the programme health a coordinator's status adds), then the
     agenda of each pair they are in, with its buttons."""
     shown = [m for m in await status_of(ctx, None) if m.kind != Kind.PROGRAMME_STATUS]
     for pair in await repo.live_pairs_of(ctx.session, person_id=ctx.actor.id):
-        shown += await agenda_of(ctx, pair.programme.key)
+        shown.append(agenda_card(ctx, pair))
     return shown
 
 
 @verb(
     "agenda",
     summary="show your current session's agenda",
-    arguments=(arg.programme(optional=True),),
+    arguments=(choosing.PARTNER, arg.programme(optional=True)),
 )
 async def show_agenda(ctx: Context, args: Args) -> Reply:
-    return await agenda_of(ctx, args.program)
+    return [agenda_card(ctx, await choosing.one_pair(ctx, args, verb="agenda"))]
 
 
-async def agenda_of(ctx: Context, key: str | None) -> Reply:
-    """This person's current agenda (in the programme called ``key``, when given)."""
-    pair = await single_pair(ctx, key)
+def agenda_card(ctx: Context, pair: Pair) -> Message:
+    """The pair's current agenda, or its closing once the last session is behind it."""
     curriculum = ctx.curriculum(pair.programme)
     if pair.session_index >= len(curriculum.sessions):
-        return [pair_cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)]
+        return pair_cards.closing(pair=pair, programme=pair.programme, curriculum=curriculum)
     started = pair.session_started_at or pair.created_at
-    return [
-        pair_cards.agenda(
-            pair=pair,
-            programme=pair.programme,
-            curriculum=curriculum,
-            previous_logged=True,
-            due=started + timedelta(days=pair.programme.cadence_days),
-        )
-    ]
+    return pair_cards.agenda(
+        pair=pair,
+        programme=pair.programme,
+        curriculum=curriculum,
+        previous_logged=True,
+        due=started + timedelta(days=pair.programme.cadence_days),
+    )
+
+
+def _with(pair: Pair, person: Person) -> str:
+    return f"{pair.other(person.id).label} in {pair.programme.name}"
+
+
+def _your_pairings(ctx: Context, pairs: list[Pair], state: str) -> str:
+    """``Your pairing with Ben in Buddies is paused``, or several pairings."""
+    if len(pairs) == 1:
+        return f"Your pairing with {_with(pairs[0], ctx.actor)} is {state}"
+    return f"Your pairings with {choosing.partners(pairs, ctx.actor)} are {state}"
+
+
+def _told(ctx: Context, pairs: list[Pair], how: str) -> str:
+    """``Ben has been told``, ``Ben and Cleo have been told`` (``how`` after a comma)."""
+    told = choosing.names([p.other(ctx.actor.id).label for p in pairs])
+    have = "has" if len(pairs) == 1 else "have"
+    return f"{told} {have} been told{',' + how if how else ''}."
 
 
 @verb(
     "pause",
-    summary="take a break; your partner is told kindly",
-    arguments=(arg.programme(optional=True),),
+    summary="take a break (@partner: pause just that pairing); your partner is told kindly",
+    arguments=(choosing.PARTNER, arg.programme(optional=True)),
 )
 async def pause(ctx: Context, args: Args) -> Reply:
+    if args.partner is not None:
+        pair = await choosing.one_pair(ctx, args, verb="pause")
+        if not await journeys.pause_pair(ctx.session, person=ctx.actor, pair=pair, now=ctx.now):
+            raise UserError(f"Your pairing with {_with(pair, ctx.actor)} is already paused.")
+        other = pair.other(ctx.actor.id).label
+        return [
+            Message(
+                text=f"Paused your pairing with {_with(pair, ctx.actor)}. No agendas or "
+                f"nudges for it until you type resume @{other}. {other} has been told, "
+                "without any reason given.",
+                kind=Kind.PAUSED,
+            )
+        ]
     programme = await _optional_programme(ctx, args.program)
     changed = await journeys.set_paused(
         ctx.session, person=ctx.actor, programme=programme, paused=True, now=ctx.now
     )
     if not changed and not await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
         raise UserError("You're not in a programme, so there's nothing to pause.")
-    return [
-        Message(
-            text="Paused. No agendas or nudges until you type resume. Your partner "
-            "has been told, without any reason given.",
-            kind=Kind.PAUSED,
+    said = "Paused. No agendas or nudges until you type resume."
+    if changed:
+        said += f" {_your_pairings(ctx, changed, 'paused')}; " + _told(
+            ctx, changed, " without any reason given"
         )
-    ]
+    return [Message(text=said, kind=Kind.PAUSED)]
 
 
 @verb(
     "resume",
-    summary="pick up again after a pause",
-    arguments=(arg.programme(optional=True),),
+    summary="pick up again after a pause (@partner: just that pairing)",
+    arguments=(choosing.PARTNER, arg.programme(optional=True)),
 )
 async def resume(ctx: Context, args: Args) -> Reply:
+    if args.partner is not None:
+        pair = await choosing.one_pair(ctx, args, verb="resume")
+        held = journeys.held(pair, ctx.now)
+        if held is not None:
+            raise UserError(f"Your pairing with {_with(pair, ctx.actor)} {held}.")
+        if not await journeys.resume_pair(ctx.session, person=ctx.actor, pair=pair, now=ctx.now):
+            raise UserError(f"Your pairing with {_with(pair, ctx.actor)} isn't paused.")
+        other = pair.other(ctx.actor.id).label
+        return [
+            Message(
+                text=f"Welcome back to your pairing with {_with(pair, ctx.actor)}. I'll send "
+                f"your next agenda on the usual rhythm; {other} has been told.",
+                kind=Kind.RESUMED,
+            )
+        ]
     programme = await _optional_programme(ctx, args.program)
     changed = await journeys.set_paused(
         ctx.session, person=ctx.actor, programme=programme, paused=False, now=ctx.now
     )
     if not changed and not await repo.enrolments_of(ctx.session, person_id=ctx.actor.id):
         raise UserError("You're not in a programme, so there's nothing to resume.")
-    return [
-        Message(
-            text="Welcome back. I'll send your next agenda on the usual rhythm.", kind=Kind.RESUMED
-        )
-    ]
+    said = "Welcome back. I'll send your next agenda on the usual rhythm."
+    if changed:
+        said += f" {_your_pairings(ctx, changed, 'going again')}; " + _told(ctx, changed, "")
+    for pair in await repo.live_pairs_of(
+        ctx.session, person_id=ctx.actor.id, programme_id=programme.id if programme else None
+    ):
+        held = journeys.held(pair, ctx.now)
+        if held is not None:
+            said += f" Your pairing with {_with(pair, ctx.actor)} {held}."
+    return [Message(text=said, kind=Kind.RESUMED)]
 
 
 async def _block(ctx: Context, other: Person) -> blocking.Blocked:
@@ -456,12 +483,16 @@ async def block(ctx: Context, args: Args) -> Reply:
 
 @verb(
     "leave",
-    summary="step out of a programme, no reason needed (--block: never be paired with your "
-    "partner there again)",
-    arguments=(arg.programme(),),
+    summary="step out of a programme, or (@partner) end just that pairing, no reason needed "
+    "(--block: never be paired with that partner again)",
+    arguments=(choosing.PARTNER, arg.programme(optional=True)),
     options=(arg.switch("block"),),
 )
 async def leave(ctx: Context, args: Args) -> Reply:
+    if args.partner is not None:
+        return await _leave_pair(ctx, args)
+    if args.program is None:
+        raise await _which_to_leave(ctx)
     programme = await ctx.programme(args.program)
     enrolments = [
         e
@@ -495,6 +526,49 @@ async def leave(ctx: Context, args: Args) -> Reply:
             kind=Kind.LEFT,
         )
     ]
+
+
+async def _leave_pair(ctx: Context, args: Args) -> Reply:
+    """``leave @partner``: end that one pairing; the enrolment stays while other pairs
+    in that programme do."""
+    pair = await choosing.one_pair(ctx, args, verb="leave")
+    other, programme = pair.other(ctx.actor.id), pair.programme
+    if args.block:
+        # Blocking first ends the pairing with the block's wording, so the partner
+        # hears only that it ended, not that anyone left it.
+        said = _blocked_sentence(other, await _block(ctx, other))
+    else:
+        said = (
+            f"Your pairing with {other.label} in {programme.name} has ended. Thank you for "
+            "the time you gave it; no reason is needed."
+        )
+    staying = await journeys.leave_pair(ctx.session, person=ctx.actor, pair=pair, now=ctx.now)
+    if staying:
+        said += (
+            f" You're still in {programme.name} with "
+            f"{choosing.names([p.other(ctx.actor.id).label for p in staying])}."
+        )
+    else:
+        said += (
+            f" It was your only pairing in {programme.name}, so you've left {programme.name}; "
+            "you're welcome back any time."
+        )
+    return [Message(text=said, kind=Kind.LEFT)]
+
+
+async def _which_to_leave(ctx: Context) -> UserError:
+    """``leave`` alone: say how to leave a programme or one pairing, with their own names."""
+    usage = ctx.registry.verbs["leave"].usage
+    enrolments = await repo.enrolments_of(ctx.session, person_id=ctx.actor.id)
+    programme = await ctx.session.get(Programme, enrolments[0].programme_id) if enrolments else None
+    if programme is None:
+        return UserError("You're not in a programme, so there's nothing to leave.")
+    said = f"Say what to leave: leave {programme.key} steps out of {programme.name}"
+    pairs = await repo.live_pairs_of(ctx.session, person_id=ctx.actor.id)
+    if pairs:
+        other = pairs[0].other(ctx.actor.id).label
+        said += f"; leave @{other} ends just your pairing with {other}"
+    return UserError(said + ".", usage=usage)
 
 
 @form("join")

@@ -9,9 +9,8 @@ from conversations import codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.errors import UserError
-from conversations.features.enrolment.commands import single_pair
 from conversations.features.pairing import cards as pair_cards
-from conversations.features.pairing import journeys
+from conversations.features.pairing import choosing, journeys
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.registry import action, form, verb
@@ -45,12 +44,13 @@ OUTCOMES = {
             aliases={word: word for word in OUTCOMES},
             default="yes",
         ),
+        choosing.PARTNER,
         arg.programme(optional=True),
     ),
 )
 async def met(ctx: Context, args: Args) -> Reply:
     outcome = OUTCOMES[args.answer]
-    pair = await single_pair(ctx, args.program)
+    pair = await choosing.one_pair(ctx, args, verb="met")
     said = await journeys.log_meeting(
         ctx.session,
         pair=pair,
@@ -96,6 +96,7 @@ CHECKIN = arg.Signature(
     "checkin",
     params=(
         arg.number("rating", low=1, high=5, label="1-5", read=lambda word: _score(word)),
+        choosing.PARTNER,
         arg.text(
             "note",
             label='"a private note"',
@@ -132,7 +133,7 @@ async def checkin(ctx: Context, args: Args) -> Reply:
     note, key = args.note, args.program
     if key is None and note is not None and await _is_programme(ctx, note):
         note, key = None, note  # one word after the rating: a programme's key, when it is one
-    pair = await _checkin_pair(ctx, key)
+    pair = await _checkin_pair(ctx, args, key)
     said = await journeys.record_checkin(
         ctx.session,
         pair=pair,
@@ -152,20 +153,25 @@ async def _is_programme(ctx: Context, word: str) -> bool:
     )
 
 
-async def _checkin_pair(ctx: Context, key: str | None) -> Pair:
+async def _checkin_pair(ctx: Context, args: Args, key: str | None) -> Pair:
+    """The live pair the check-in is about or, with none (with that partner), the pair
+    they most recently completed: the closing session is checked in after it ends."""
     try:
-        return await single_pair(ctx, key)
-    except UserError:
-        recent = await ctx.session.scalars(
-            select(Pair)
-            .where(
-                (Pair.mentor_id == ctx.actor.id) | (Pair.mentee_id == ctx.actor.id),
-                Pair.status == PairStatus.ENDED,
-                Pair.end_reason == "completed",
-            )
-            .order_by(Pair.ended_at.desc())
-            .limit(1)
+        return await choosing.one_pair(ctx, args, verb="checkin", program=key)
+    except choosing.NoPair:
+        query = select(Pair).where(
+            (Pair.mentor_id == ctx.actor.id) | (Pair.mentee_id == ctx.actor.id),
+            Pair.status == PairStatus.ENDED,
+            Pair.end_reason == "completed",
         )
+        if args.partner is not None:
+            partner = await ctx.person(args.partner)
+            if partner.id == ctx.actor.id:
+                raise
+            query = query.where((Pair.mentor_id == partner.id) | (Pair.mentee_id == partner.id))
+        if key is not None:
+            query = query.where(Pair.programme_id == (await ctx.programme(key)).id)
+        recent = await ctx.session.scalars(query.order_by(Pair.ended_at.desc()).limit(1))
         found = recent.unique().first()
         if found is None:
             raise

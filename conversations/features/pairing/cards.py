@@ -23,6 +23,11 @@ SKIP_BUTTON = ("We skipped it", MeetingOutcome.SKIPPED, None)
 """Offered when we ask whether they met, not on every agenda: skipping is an answer."""
 
 
+def both(pair: Pair) -> str:
+    """A pair message's greeting, so someone in several pairs sees which one it is about."""
+    return f"{pair.mentor.label} and {pair.mentee.label}"
+
+
 def _bullets(lines: Sequence[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
@@ -67,13 +72,14 @@ def session_due(
     title = curriculum.sessions[index].title
     until = cards.local_date(passes, pair.mentee.timezone)
     return Message(
-        text=f"{programme.name}: session {index + 1} ({title}) was due about now. "
-        "Did you two meet?",
+        text=f"{both(pair)}: {programme.name}, session {index + 1} ({title}) was due about "
+        "now. Did you two meet?",
         card=Card(
             header="Did you meet?",
             sections=(
                 Section(
-                    text=f"*Session {index + 1}: {title}* was due about now. Did you meet? "
+                    text=f"{both(pair)}, *session {index + 1}: {title}* was due about now. "
+                    "Did you meet? "
                     "If you decided to skip this one, say so and I'll send the next agenda. "
                     f"The session stays open until {until}; if I haven't heard by then, "
                     "I'll move you on to the next one, no harm done."
@@ -154,12 +160,12 @@ def agenda(
     index = pair.session_index
     session = curriculum.sessions[index]
     total = len(curriculum.sessions)
-    lead = "Here is the agenda for your next conversation"
+    lead = f"{both(pair)}, here is the agenda for your next conversation"
     late = None
     if not previous_logged and index > 0:
         lead = (
-            f"I didn't hear whether you met for session {index}; that's fine, life happens. "
-            f"If you did, press 'We met for session {index}'. Here is the next one"
+            f"{both(pair)}, I didn't hear whether you met for session {index}; that's fine, "
+            f"life happens. If you did, press 'We met for session {index}'. Here is the next one"
         )
         late = index - 1
     when = cards.local_date(due, pair.mentee.timezone)
@@ -168,7 +174,7 @@ def agenda(
         *session_sections(session, number=index + 1, total=total),
     )
     return Message(
-        text=f"{programme.name}: session {index + 1} of {total}, {session.title}.",
+        text=f"{both(pair)}: {programme.name}, session {index + 1} of {total}, {session.title}.",
         card=Card(
             header="Your next session",
             sections=sections,
@@ -228,7 +234,7 @@ def checkin_form(
 def closing(*, pair: Pair, programme: Programme, curriculum: Curriculum) -> Message:
     end = curriculum.closing
     return Message(
-        text=f"You've completed {programme.name} together. {end.title}.",
+        text=f"{both(pair)}: you've completed {programme.name} together. {end.title}.",
         card=Card(
             header=end.title,
             sections=(

@@ -427,6 +427,70 @@ async def record_checkin(
     return f"Thanks for checking in on session {session_index + 1} ({rating}/5).{kept}"
 
 
+def held(pair: Pair, now: datetime) -> str | None:
+    """Why a paused pair stays paused whatever its people type (the end of a sentence
+    about it), or None if it is not paused or one of them may resume it."""
+    if pair.status != PairStatus.PAUSED:
+        return None
+    # One sentence whatever the reason: people are told only that the team holds it.
+    if (pair.paused_by is not None and pair.paused_by.held_by_team) or safeguarding.obstacles(
+        pair, now
+    ):
+        return "stays paused by the programme team; they'll tell you when it can carry on"
+    return None
+
+
+async def _pause_or_resume(
+    outbox: Outbox, *, person: Person, pair: Pair, paused: bool, now: datetime, one: bool
+) -> bool:
+    """Pause or resume one pair for ``person`` and tell the partner; False if it was not
+    in the state to (or, to resume, held by the programme team)."""
+    if pair.status != (PairStatus.ACTIVE if paused else PairStatus.PAUSED):
+        return False
+    if not paused and held(pair, now) is not None:
+        return False  # held by the programme team: only a coordinator resumes it (pair resume)
+    if paused:
+        lifecycle.pause(pair, lifecycle.PauseReason.PARTICIPANT)
+    else:
+        lifecycle.resume(pair, programme=pair.programme, now=now)
+    if one:
+        verb = "paused mentoring with you" if paused else "picked up again with you"
+    else:
+        verb = "paused mentoring" if paused else "picked up again"
+    what = (
+        "Nothing you need to do; I'll let you know when you can carry on."
+        if paused
+        else "I'll send your next agenda on the usual rhythm."
+    )
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    await outbox.to_person(
+        pair.other(person.id),
+        cards.partner_notice(
+            text=f"{person.label} has {verb} in {pair.programme.name}. {what}",
+            kind=Kind.PAUSE_NOTICE if paused else Kind.RESUME_NOTICE,
+        ),
+        key=f"pair:{pair.id}:{'pause' if paused else 'resume'}:{stamp}",
+        holds=(pair_paused(pair) if paused else pair_active(pair),),
+    )
+    return True
+
+
+async def pause_pair(session: AsyncSession, *, person: Person, pair: Pair, now: datetime) -> bool:
+    """Pause one of a person's pairs (``pause @partner``), not their enrolment; the partner
+    is told. False if it was not active."""
+    return await _pause_or_resume(
+        Outbox(session, now), person=person, pair=pair, paused=True, now=now, one=True
+    )
+
+
+async def resume_pair(session: AsyncSession, *, person: Person, pair: Pair, now: datetime) -> bool:
+    """Resume one of a person's pairs (``resume @partner``); the partner is told. False if
+    it was not paused, or the programme team holds it."""
+    return await _pause_or_resume(
+        Outbox(session, now), person=person, pair=pair, paused=False, now=now, one=True
+    )
+
+
 async def set_paused(
     session: AsyncSession,
     *,
@@ -435,45 +499,70 @@ async def set_paused(
     paused: bool,
     now: datetime,
 ) -> list[Pair]:
-    """Pause or resume a person's pairs (and enrolments); tell partners and coordinators."""
+    """A break (or the end of one): pause or resume a person's pairs and enrolments (in
+    one programme, or all); partners are told. Returns the pairs that changed."""
     changed: list[Pair] = []
-    wanted_from = PairStatus.ACTIVE if paused else PairStatus.PAUSED
     outbox = Outbox(session, now)
     for pair in await repo.live_pairs_of(
         session, person_id=person.id, programme_id=programme.id if programme else None
     ):
-        if pair.status != wanted_from:
-            continue
-        if not paused and (
-            (pair.paused_by is not None and pair.paused_by.held_by_team)
-            or safeguarding.obstacles(pair, now)
+        if await _pause_or_resume(
+            outbox, person=person, pair=pair, paused=paused, now=now, one=False
         ):
-            continue  # held by the programme team: only a coordinator resumes it (pair resume)
-        if paused:
-            lifecycle.pause(pair, lifecycle.PauseReason.PARTICIPANT)
-        else:
-            lifecycle.resume(pair, programme=pair.programme, now=now)
-        changed.append(pair)
-        verb = "paused mentoring" if paused else "picked up again"
-        what = (
-            "Nothing you need to do; I'll let you know when you can carry on."
-            if paused
-            else "I'll send your next agenda on the usual rhythm."
-        )
-        stamp = now.strftime("%Y%m%dT%H%M%S")
-        await outbox.to_person(
-            pair.other(person.id),
-            cards.partner_notice(
-                text=f"{person.label} has {verb} in {pair.programme.name}. {what}",
-                kind=Kind.PAUSE_NOTICE if paused else Kind.RESUME_NOTICE,
-            ),
-            key=f"pair:{pair.id}:{'pause' if paused else 'resume'}:{stamp}",
-            holds=(pair_paused(pair) if paused else pair_active(pair),),
-        )
+            changed.append(pair)
     for enrolment in await repo.enrolments_of(session, person_id=person.id):
         if programme is None or enrolment.programme_id == programme.id:
             enrolment.status = EnrolmentStatus.PAUSED if paused else EnrolmentStatus.ACTIVE
     return changed
+
+
+async def _left(outbox: Outbox, *, person: Person, pair: Pair, whole: bool, now: datetime) -> None:
+    """End a pair someone stepped out of, no fault; tell the partner and coordinators."""
+    programme = pair.programme
+    lifecycle.end(pair, reason=lifecycle.EndReason.LEFT, now=now)
+    other = pair.other(person.id)
+    await outbox.to_person(
+        other,
+        cards.partner_notice(
+            text=f"Your pairing with {person.label} in {programme.name} has come to an end. "
+            "People step back for all sorts of reasons, and it says nothing about you. "
+            "The programme team will be in touch about what comes next.",
+            kind=Kind.PARTNER_LEFT,
+        ),
+        key=f"pair:{pair.id}:left",
+        holds=ALWAYS,  # it says the pairing ended, which stays true
+    )
+    did = (
+        f"has left {programme.name}"
+        if whole
+        else f"has ended their pairing with {other.label} in {programme.name}"
+    )
+    await outbox.to_coordinators(
+        programme.workspace_id,
+        cards.partner_notice(
+            text=f"{person.label} {did}. {other.label} is now without a partner and may need "
+            "a new match.",
+            kind=Kind.COORDINATOR_LEFT_NOTICE,
+        ),
+        key=f"pair:{pair.id}:left:coordinators",
+        holds=ALWAYS,
+    )
+
+
+async def _leave_enrolments(
+    session: AsyncSession, *, person: Person, programme: Programme, now: datetime, side: Side | None
+) -> None:
+    enrolments = await session.scalars(
+        select(Enrolment).where(
+            Enrolment.programme_id == programme.id,
+            Enrolment.person_id == person.id,
+            Enrolment.status != EnrolmentStatus.LEFT,
+        )
+    )
+    for enrolment in enrolments.unique():
+        if side is None or enrolment.side == side:
+            enrolment.status = EnrolmentStatus.LEFT
+            enrolment.left_at = now
 
 
 async def leave(
@@ -487,42 +576,33 @@ async def leave(
     outbox = Outbox(session, now)
     ended: list[Pair] = []
     for pair in await repo.live_pairs_of(session, person_id=person.id, programme_id=programme.id):
-        lifecycle.end(pair, reason=lifecycle.EndReason.LEFT, now=now)
+        await _left(outbox, person=person, pair=pair, whole=True, now=now)
         ended.append(pair)
-        other = pair.other(person.id)
-        await outbox.to_person(
-            other,
-            cards.partner_notice(
-                text=f"Your pairing with {person.label} in {programme.name} has come to an end. "
-                "People step back for all sorts of reasons, and it says nothing about you. "
-                "The programme team will be in touch about what comes next.",
-                kind=Kind.PARTNER_LEFT,
-            ),
-            key=f"pair:{pair.id}:left",
-            holds=ALWAYS,  # it says the pairing ended, which stays true
-        )
-        await outbox.to_coordinators(
-            programme.workspace_id,
-            cards.partner_notice(
-                text=f"{person.label} has left {programme.name}. {other.label} is now "
-                "without a partner and may need a new match.",
-                kind=Kind.COORDINATOR_LEFT_NOTICE,
-            ),
-            key=f"pair:{pair.id}:left:coordinators",
-            holds=ALWAYS,
-        )
-
-    enrolments = await session.scalars(
-        select(Enrolment).where(
-            Enrolment.programme_id == programme.id,
-            Enrolment.person_id == person.id,
-            Enrolment.status != EnrolmentStatus.LEFT,
-        )
-    )
-    for enrolment in enrolments.unique():
-        enrolment.status = EnrolmentStatus.LEFT
-        enrolment.left_at = now
+    await _leave_enrolments(session, person=person, programme=programme, now=now, side=None)
     return ended
+
+
+async def leave_pair(
+    session: AsyncSession, *, person: Person, pair: Pair, now: datetime
+) -> list[Pair]:
+    """A no-fault end of one pairing (``leave @partner``); the partner and coordinators are
+    told. The person stays enrolled on that side while they have other live pairs there;
+    with none left, they have left the programme on that side. Returns those other pairs."""
+    if pair.status in (PairStatus.ACTIVE, PairStatus.PAUSED):
+        await _left(Outbox(session, now), person=person, pair=pair, whole=False, now=now)
+    side = Side.MENTOR if pair.mentor_id == person.id else Side.MENTEE
+    others = [
+        p
+        for p in await repo.live_pairs_of(
+            session, person_id=person.id, programme_id=pair.programme_id
+        )
+        if p.id != pair.id and (p.mentor_id if side == Side.MENTOR else p.mentee_id) == person.id
+    ]
+    if not others:
+        await _leave_enrolments(
+            session, person=person, programme=pair.programme, now=now, side=side
+        )
+    return others
 
 
 async def end_by_team(session: AsyncSession, *, pair: Pair, now: datetime) -> None:

@@ -159,8 +159,9 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         await outbox.to_person(
             person,
             Message(
-                text=f"Your pairing in {pair.programme.name} has been paused by the programme "
-                "team. Nothing you need to do.",
+                text=f"Your pairing with {pair.other(person.id).label} in "
+                f"{pair.programme.name} has been paused by the programme team. Nothing you "
+                "need to do.",
                 kind=Kind.PAUSED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:team-pause:{ctx.now:%Y%m%dT%H%M}:{person.id}",

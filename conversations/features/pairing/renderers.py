@@ -81,12 +81,14 @@ async def meet_nudge(job: Job) -> Message | None:
         return None
     title = curriculum.sessions[job.ref].title
     return Message(
-        text=f"A gentle check: have you two met for session {job.ref + 1} ({title}) yet?",
+        text=f"{pair_cards.both(job.pair)}, a gentle check: have you two met for session "
+        f"{job.ref + 1} ({title}) yet?",
         card=Card(
             header="Did you meet?",
             sections=(
                 Section(
-                    text=f"Have you met for *session {job.ref + 1}: {title}* yet? No pressure; a "
+                    text=f"{pair_cards.both(job.pair)}, have you met for *session "
+                    f"{job.ref + 1}: {title}* in {job.pair.programme.name} yet? No pressure; a "
                     "quick answer helps me send the right thing next."
                 ),
             ),
@@ -98,6 +100,9 @@ async def meet_nudge(job: Job) -> Message | None:
 
 def pulse_form(job: Job, day: int) -> Message:
     assert job.pair is not None
+    about = job.pair.programme.name
+    if job.person is not None and job.pair.includes(job.person.id):
+        about += f", with {job.pair.other(job.person.id).label}"
     milestone = next(
         (m for m in (job.curriculum.milestones if job.curriculum else ()) if m.day == day), None
     )
@@ -106,10 +111,13 @@ def pulse_form(job: Job, day: int) -> Message:
         list(milestone.questions) if milestone else ["Is this mentoring useful to you so far?"]
     )
     return Message(
-        text=f"{job.pair.programme.name}, {title}. Reply to the form, it takes a minute.",
+        text=f"{about}: {title}. Reply to the form, it takes a minute.",
         card=Card(
             header=title,
-            sections=(Section(text="\n".join(f"• {q}" for q in questions)),),
+            sections=(
+                Section(text=f"*{about}*"),
+                Section(text="\n".join(f"• {q}" for q in questions)),
+            ),
             inputs=(
                 cards.rating_input(
                     "How is your mentoring going?",
@@ -216,16 +224,17 @@ async def inactivity_notice(job: Job) -> Message | None:
         return None
     when = cards.local_date(pair.auto_pause_at, pair.mentee.timezone)
     return Message(
-        text=f"It's been a while since either of you logged a meeting in "
-        f"{pair.programme.name}. I'll pause your pairing on {when} unless you'd like to keep "
-        "going.",
+        text=f"{pair_cards.both(pair)}: it's been a while since either of you logged a meeting "
+        f"in {pair.programme.name}. I'll pause your pairing on {when} unless you'd like to "
+        "keep going.",
         card=Card(
             header="Still meeting?",
             sections=(
                 Section(
-                    text=f"It's been a while since you logged a meeting. To keep things "
-                    f"tidy I'll pause your pairing on {when}, with no fuss. Press *Keep going* "
-                    "or log a meeting if you're still in touch."
+                    text=f"{pair_cards.both(pair)}, it's been a while since you logged a "
+                    f"meeting in {pair.programme.name}. To keep things tidy I'll pause your "
+                    f"pairing on {when}, with no fuss. Press *Keep going* or log a meeting if "
+                    "you're still in touch."
                 ),
             ),
             buttons=(
@@ -248,7 +257,9 @@ async def auto_paused(job: Job) -> Message | None:
     if pair is None or pair.status != PairStatus.PAUSED or pair.paused_by != PauseReason.INACTIVITY:
         return None
     return Message(
-        text=f"I've paused your pairing in {pair.programme.name} after a long quiet spell. "
-        "Type resume whenever you'd like to pick it up again.",
+        text=f"{pair_cards.both(pair)}: I've paused your pairing in {pair.programme.name} after "
+        f"a long quiet spell. Either of you can pick it up again whenever you like: "
+        f"{pair.mentor.label}, type resume @{pair.mentee.label}; {pair.mentee.label}, type "
+        f"resume @{pair.mentor.label}.",
         kind=Kind.AUTO_PAUSED,
     )

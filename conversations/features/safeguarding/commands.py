@@ -246,8 +246,9 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
         await outbox.to_person(
             person,
             Message(
-                text=f"Your pairing in {programme.name} can carry on: the programme team has "
-                "resumed it. I'll send your next agenda on the usual rhythm.",
+                text=f"Your pairing with {pair.other(person.id).label} in {programme.name} can "
+                "carry on: the programme team has resumed it. I'll send your next agenda on "
+                "the usual rhythm.",
                 kind=Kind.RESUMED_BY_TEAM,
             ),
             key=f"pair:{pair.id}:team-resume:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",

@@ -77,11 +77,11 @@ def resume_command(pair: Pair) -> str:
     )
 
 
-def paused_notice(pair: Pair) -> Message:
-    """What each person in a paused pair is told: who paused it, and never why."""
+def paused_notice(pair: Pair, person: Person) -> Message:
+    """What each person in a paused pair is told: which pairing, who paused it, never why."""
     return Message(
-        text=f"Your pairing in {pair.programme.name} has been paused by the programme team. "
-        "Nothing you need to do.",
+        text=f"Your pairing with {pair.other(person.id).label} in {pair.programme.name} has "
+        "been paused by the programme team. Nothing you need to do.",
         kind=Kind.PAUSED_BY_TEAM,
     )
 
@@ -93,7 +93,7 @@ async def _tell_pairs(session: AsyncSession, pairs: Sequence[Pair], now: datetim
         for person in (pair.mentor, pair.mentee):
             await outbox.to_person(
                 person,
-                paused_notice(pair),
+                paused_notice(pair, person),
                 key=f"pair:{pair.id}:safeguarding-pause:{stamp}:{person.id}",
                 holds=(pair_paused(pair),),
             )

@@ -27,6 +27,7 @@ async def test_everything_a_programme_says_renders_for_slack(chat: Chat) -> None
         "error",
         "not_allowed",
         "stall",
+        "which",
     } <= kinds, kinds
     for message in messages:
         assert_slack_accepts(message_blocks(message), most=50)

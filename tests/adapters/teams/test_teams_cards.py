@@ -30,7 +30,9 @@ from tests.support.harness import Chat, everything_a_programme_says
 async def test_everything_a_programme_says_renders_for_teams(chat: Chat) -> None:
     messages = await everything_a_programme_says(chat)
     kinds = {m.kind for m in messages}
-    assert {"introduction", "agenda", "checkin", "proposal", "help", "error"} <= kinds, kinds
+    assert {"introduction", "agenda", "checkin", "proposal", "help", "error", "which"} <= kinds, (
+        kinds
+    )
     for message in messages:
         card = adaptive_card(message)
         assert_teams_accepts(card)

@@ -198,7 +198,7 @@ async def test_the_report_verb_finds_the_pair_or_asks_for_the_programme(chat: Ch
     await chat.say("maya", "program create career --curriculum cross-department-career")
     assert await chat.say("dev", "report") == (
         "Which programme is it about? Type report and its name: buddies, career.\n"
-        "Usage: report [program]"
+        "Usage: report [@partner] [program]"
     )
     form = await chat.say("dev", "report career")
     assert "nobody else is told" in form
@@ -268,10 +268,12 @@ async def test_acknowledge_pause_and_resolve_each_move_it_on_once_and_are_audite
     await chat.say("ben", "resume")  # the team's hold is not the participants' to lift
     async with chat.app.sessions() as session:
         assert await session.scalar(select(Pair.status)) == PairStatus.PAUSED
-    for handle, before in (("ana", ana_before), ("ben", ben_before)):
+    for handle, before, partner in (("ana", ana_before, "Ben"), ("ben", ben_before, "Ana")):
         assert chat.kinds(handle) == [*before, "paused_by_team"]
         told = chat.last(handle, "paused_by_team")
-        assert told.text == "Your pairing in New-hire buddy is paused by the programme team."
+        assert told.text == (
+            f"Your pairing with {partner} in New-hire buddy is paused by the programme team."
+        )
         assert told.card is None
 
     assert await chat.press("maya", "Resolve", kind="concern") == (

@@ -153,7 +153,7 @@ async def test_when_the_cadence_elapses_the_pair_is_asked_then_moved_on_gently(c
     await chat.wait(days=4)  # half a week's grace, then the session passes unheard
     assert chat.kinds("ben")[-1] == "agenda"
     lead = chat.last("ben", "agenda").card.sections[0].text  # type: ignore[union-attr]
-    assert lead.startswith("I didn't hear whether you met for session 1; that's fine")
+    assert lead.startswith("Ana and Ben, I didn't hear whether you met for session 1; that's fine")
 
 
 async def test_a_pair_that_misses_two_sessions_waits_instead_of_marching_on(chat: Chat) -> None:
@@ -242,7 +242,7 @@ async def test_help_lists_what_this_person_can_do(chat: Chat) -> None:
     assert "Running programmes" not in chat.replies["ben"][-1].text
     detail = await chat.say("ben", "help checkin")
     assert detail.startswith("checkin: rate your last session")
-    assert 'Usage: checkin <1-5> ["a private note"] [program]' in detail
+    assert 'Usage: checkin <1-5> [@partner] ["a private note"] [program]' in detail
 
 
 async def test_a_programme_lifecycle_runs_from_draft_to_closed(chat: Chat) -> None:

@@ -31,7 +31,12 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.harness import START, Chat, accept_conduct, programme_with_pair
 
 STEM = "Women in STEM youth mentoring"
-PAUSED = f"Your pairing in {STEM} has been paused by the programme team. Nothing you need to do."
+PAUSED = {
+    handle: f"Your pairing with {partner} in {STEM} has been paused by the programme team. "
+    "Nothing you need to do."
+    for handle, partner in (("ana", "Ben"), ("ben", "Ana"))
+}
+"""What Ana and Ben are each told when the team pauses their pairing: which pairing, not why."""
 
 
 async def youth_pair(chat: Chat, *, cleared_until: str = "2027-06-30") -> None:
@@ -159,7 +164,7 @@ async def test_withdrawing_a_guardians_consent_pauses_the_pairing_until_the_team
     )
     assert await pairs(chat) == {"Ana + Ben": ("paused", "programme team")}
     for handle in ("ana", "ben"):
-        assert chat.last(handle, "paused_by_team").text == PAUSED
+        assert chat.last(handle, "paused_by_team").text == PAUSED[handle]
     assert chat.last("cleo", "safeguarding_notice").text == (
         f"Maya withdrew the guardian's consent for Ben, so I've paused Ana with Ben in {STEM}. "
         "Both people were told only that the programme team paused it."
@@ -178,10 +183,10 @@ async def test_withdrawing_a_guardians_consent_pauses_the_pairing_until_the_team
         "the usual rhythm."
     )
     assert await pairs(chat) == {"Ana + Ben": ("active", None)}
-    for handle in ("ana", "ben"):
+    for handle, partner in (("ana", "Ben"), ("ben", "Ana")):
         assert chat.last(handle, "resumed_by_team").text == (
-            f"Your pairing in {STEM} can carry on: the programme team has resumed it. I'll send "
-            "your next agenda on the usual rhythm."
+            f"Your pairing with {partner} in {STEM} can carry on: the programme team has "
+            "resumed it. I'll send your next agenda on the usual rhythm."
         )
     since = [everything_in(m).lower() for h in earlier for m in chat.inbox(h)[earlier[h] :]]
     assert len(since) == 4  # paused, then resumed, to each of them
@@ -237,7 +242,9 @@ async def test_an_expired_clearance_pauses_the_pairing_once_and_tells_coordinato
         "carry on with: pair resume @ana @ben stem."
     )
     for handle in ("ana", "ben"):
-        assert [m.text for m in chat.inbox(handle) if m.kind == "paused_by_team"] == [PAUSED]
+        assert [m.text for m in chat.inbox(handle) if m.kind == "paused_by_team"] == [
+            PAUSED[handle]
+        ]
     assert not [m for m in chat.inbox("ben") if "clearance" in everything_in(m).lower()]
     paused = len(chat.inbox("ben"))
     await chat.wait(days=15)  # a paused pair is asked nothing; the others carry on
