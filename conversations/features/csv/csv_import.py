@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from conversations import inbound
 from conversations.errors import UserError
 from conversations.grammar import person_ref
 from conversations.profiles import Profile, parse_profile, side
@@ -205,7 +206,7 @@ def parse_participants(text: str, *, known: Directory | None = None) -> ImportRe
             f"once. Split it into files of up to {MAX_ROWS:,} rows and import each one."
         )
     text = text.removeprefix("\ufeff")
-    records = iter(_Rows(text))
+    records = iter(_Rows(inbound.text(text)))  # no NULs or lone surrogates: they get stored
     header: dict[int, str] | None = None
     for line, record in records:
         if any(cell.strip() for cell in record):

@@ -162,7 +162,23 @@ async def test_importing_again_updates_people_instead_of_duplicating_them(chat: 
     assert (mentor.department, mentor.capacity) == ("Research", 2)  # blank keeps the capacity
 
 
+async def test_a_nul_in_a_cell_is_dropped_not_a_database_error(chat: Chat) -> None:
+    """Regression (found by the hostile CSV property on PostgreSQL): a NUL byte in a cell
+    reached the database, which refuses it, so the person got "something went wrong"."""
+    await _programme(chat)
+    first = "email,role,goals\r\np0@example.org,mentee,learn\r\np1@example.org,mentee,x\r\n"
+    await _import(chat, first)
+    reply = await _import(
+        chat,
+        b"email,role,goals\r\np0@example.org,mentee,learn\r\np1@example.org,mentee,\x03a\x00b\r\n",
+    )
+    assert reply.startswith("Imported 2 people into New-hire buddy: 0 new, 2 updated."), reply
+    mentee = (await _enrolments(chat))[("p1@example.org", "mentee")]
+    assert mentee.goals == "\x03ab"
+
+
 async def test_ids_alone_emails_alone_and_a_mix_all_find_the_right_people(chat: Chat) -> None:
+
     await _programme(chat)
     await chat.say("dev", "help")  # Dev already talks to the bot
     reply = await _import(chat, "ID,Role , Department\ndev,mentee,Finance\n")
