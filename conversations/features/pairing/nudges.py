@@ -41,7 +41,20 @@ async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Repl
     if comment is not None and len(comment) > 2000:
         raise UserError("Keep the comment under 2,000 characters.")
     day = answer.day
+    asked = await ctx.session.scalar(
+        select(Prompt.id).where(
+            Prompt.pair_id == pair.id,
+            Prompt.person_id == ctx.actor.id,
+            Prompt.kind == Kind.PULSE,
+            Prompt.ref_index == day,
+        )
+    )
+    if asked is None:  # a form nobody sent this person: a forged or mistaken day
+        raise codec.OutOfDate
+    if pair.status == PairStatus.ENDED:
+        raise UserError("This pairing has ended, so there's nothing more to answer for it.")
     done = await ctx.session.scalar(
+
         select(PulseResponse.id).where(
             PulseResponse.pair_id == pair.id,
             PulseResponse.person_id == ctx.actor.id,
