@@ -22,6 +22,7 @@ from conversations.registry import Forgetting, personal_data
 from storage import repositories as repo
 from storage.models import (
     CheckIn,
+    DoNotPair,
     EndReason,
     Pair,
     PairStatus,
@@ -90,6 +91,23 @@ async def _forget_pairs(forgetting: Forgetting) -> None:
     forgetting.after.append(tell)
 
 
+async def _told_end(session: AsyncSession, pair: Pair, person: Person) -> str | None:
+    """Why the pairing ended, as this person was told it. Someone whose partner blocked
+    them heard only that it ended, so their copy says no more (issue 16: my-data returns
+    what the person may know); the one who blocked sees that they did."""
+    if pair.end_reason != EndReason.BLOCKED:
+        return pair.end_reason
+    blocked_by_them = await session.scalar(
+        select(DoNotPair.id).where(
+            DoNotPair.source == "blocked",
+            DoNotPair.created_by_id == person.id,
+            DoNotPair.first_id == min(pair.mentor_id, pair.mentee_id),
+            DoNotPair.second_id == max(pair.mentor_id, pair.mentee_id),
+        )
+    )
+    return pair.end_reason if blocked_by_them is not None else "ended"
+
+
 @personal_data("pairs", forget=_forget_pairs, order=30)
 async def pairs(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
     return [
@@ -105,7 +123,7 @@ async def pairs(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
             "started_at": iso(pair.started_at),
             "last_met_at": iso(pair.last_met_at),
             "ended_at": iso(pair.ended_at),
-            "end_reason": pair.end_reason,
+            "end_reason": await _told_end(session, pair, person),
         }
         for pair in await _pairs_of(session, person)
     ]

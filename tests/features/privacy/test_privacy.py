@@ -312,7 +312,28 @@ async def test_his_copy_leaves_out_her_private_words(chat: NamedChat) -> None:
         assert hers not in text
 
 
+async def test_whoever_was_blocked_learns_from_their_copy_only_that_the_pairing_ended(
+    chat: NamedChat,
+) -> None:
+    """Regression: the blocked person was told only that the pairing ended, but their
+    my-data file said ``end_reason: blocked``. A copy holds what its reader may know."""
+    await _mentoring(chat)
+    await chat.say("ben", "block @ana")
+
+    async def end_reason(handle: str) -> object:
+        replies = await chat.app.engine.handle(
+            CommandSent(actor=chat.actor(handle), text="my-data")
+        )
+        data = json.loads(replies[0].attachments[0].data.decode("utf-8"))
+        [pair] = data["pairs"]
+        return pair["end_reason"]
+
+    assert await end_reason("ana") == "ended"
+    assert await end_reason("ben") == "blocked"
+
+
 # -- forget-me -------------------------------------------------------------------------------
+
 
 
 @pytest.mark.slow
