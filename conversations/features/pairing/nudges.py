@@ -54,7 +54,6 @@ async def submit_pulse(ctx: Context, value: str, values: dict[str, str]) -> Repl
     if pair.status == PairStatus.ENDED:
         raise UserError("This pairing has ended, so there's nothing more to answer for it.")
     done = await ctx.session.scalar(
-
         select(PulseResponse.id).where(
             PulseResponse.pair_id == pair.id,
             PulseResponse.person_id == ctx.actor.id,

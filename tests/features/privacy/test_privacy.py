@@ -335,7 +335,6 @@ async def test_whoever_was_blocked_learns_from_their_copy_only_that_the_pairing_
 # -- forget-me -------------------------------------------------------------------------------
 
 
-
 @pytest.mark.slow
 async def test_forget_me_asks_first_and_changes_nothing_until_she_confirms(
     chat: NamedChat,
