@@ -414,6 +414,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    travels_with: Mapped[str | None] = mapped_column(String(255))
+    """The idempotency key its message goes out under, set just before the send: another
+    row's when it travels in a card grouping several notices (``conversations.grouping``).
+    After a crash, the platform is asked whether a message with this key arrived."""
 
 
 class DoNotPair(Base):
