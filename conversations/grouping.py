@@ -18,6 +18,7 @@ blocks, Teams' 40 KB); more make a second card.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
@@ -41,8 +42,8 @@ TEXT_PER_ROW = 2_000
 """Text longer than this is shown in more than one piece (Teams splits at 2,000)."""
 BUTTONS_PER_ROW = 6
 """Teams shows at most six buttons in a row (Slack 25)."""
-CHARACTERS_PER_BUTTON = 400
-"""What a button costs a card (its label, action and value, and their wrapping)."""
+BUTTON_WRAPPING = 160
+"""What a button costs a card besides its label, action and value (Teams' JSON around them)."""
 
 T = TypeVar("T")
 
@@ -78,15 +79,25 @@ def lines(message: Message) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+def _json(text: str) -> int:
+    """What ``text`` costs in a card's JSON (a letter outside ASCII is escaped, six bytes)."""
+    return len(json.dumps(text)) - 2
+
+
 def _cost(message: Message) -> tuple[int, int]:
-    """(rows, characters) the message's lines take in a card."""
+    """(rows, characters) the message's lines take in a card: at least what Slack's blocks
+    and Teams' bytes need for them."""
     rows = characters = 0
     for section in lines(message):
-        text = len(section.text) + sum(len(f.label) + len(f.value) for f in section.fields)
         rows += max(1, math.ceil(len(section.text) / TEXT_PER_ROW))
         rows += math.ceil(len(section.fields) / 10)
         rows += math.ceil(len(section.buttons) / BUTTONS_PER_ROW)
-        characters += text + CHARACTERS_PER_BUTTON * len(section.buttons)
+        characters += _json(section.text)
+        characters += sum(_json(f.label) + _json(f.value) for f in section.fields)
+        characters += sum(
+            _json(b.label) + _json(b.action) + _json(b.value) + BUTTON_WRAPPING
+            for b in section.buttons
+        )
     return rows, characters
 
 
