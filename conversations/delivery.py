@@ -10,6 +10,10 @@ them, first asking the platform (where it can say) whether the message already
 arrived, so it is not sent twice. Failures retry with exponential backoff and
 jitter, honouring ``Retry-After``; after the last attempt a row is kept as
 ``dead`` with its error, for coordinators to see and retry.
+
+Rows to one person of a kind declared ``@renders(..., grouped=...)`` that fall due together
+go as one card (``conversations.grouping``) under the first row's key, which each of them
+records just before the send (``travels_with``), so a recovery asks the platform about it.
 """
 
 from __future__ import annotations
@@ -124,8 +128,8 @@ class Claim:
     """(person, kind) when it may travel in one card with others of its kind to that
     person (a kind declared ``@renders(..., grouped=...)``)."""
     travels_with: str | None = None
-    """The key its message went out under when it was last sent (another row's, in a
-    grouped card): what a recovery asks the platform about."""
+    """The key of the grouped card it was last about to go out in (the first row's): what
+    a recovery asks the platform about. None: its own key."""
 
 
 class _Row(NamedTuple):
@@ -369,15 +373,20 @@ class Dispatcher:
                 return reason
         return None
 
-    async def _renew(self, rows: Sequence[tuple[int, str]]) -> tuple[list[int], dict[int, str]]:
+    async def _renew(
+        self, batch: Sequence[tuple[Claim, Delivery]]
+    ) -> tuple[list[int], dict[int, str]]:
         """Extend our lease on rows that go out together, just before the send, and record on
-        each the key they go out under: the first's that is still ours (``travels_with``).
+        each the key they go out under (``travels_with``): the first's that is still ours;
+        none (its own) for a row that goes alone.
 
         Returns the rows still ours and true, in order, and why each other's message is no
         longer true (their holds are checked again, in this transaction). A row in neither
         is no longer ours."""
+        if len(batch) == 1:
+            return await self._renew_one(*batch[0])
         now = self.clock.now()
-        ids = [outbox_id for outbox_id, _ in rows]
+        ids = [claim.outbox_id for claim, _ in batch]
         untrue: dict[int, str] = {}
         async with self.sessions.begin() as session:
             stored: dict[int, Any] = dict(
@@ -394,19 +403,14 @@ class Dispatcher:
                 reason = await self._untrue(session, held) if held else None
                 if reason is not None:
                     untrue[outbox_id] = reason
-            true = [(i, key) for i, key in rows if i not in untrue]
+            true = [(c.outbox_id, d.key) for c, d in batch if c.outbox_id not in untrue]
             if not true:
                 return [], untrue
-            mine = (
-                OutboxMessage.leased_by == self.worker,
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.lease_expires_at > now,
-            )
             renewed = set(
                 (
                     await session.execute(
                         update(OutboxMessage)
-                        .where(OutboxMessage.id.in_([i for i, _ in true]), *mine)
+                        .where(OutboxMessage.id.in_([i for i, _ in true]), *self._leased(now))
                         .values(lease_expires_at=now + self.lease, travels_with=true[0][1])
                         .returning(OutboxMessage.id)
                         .execution_options(synchronize_session=False)
@@ -425,6 +429,37 @@ class Dispatcher:
                     .execution_options(synchronize_session=False)
                 )
             return kept, untrue
+
+    async def _renew_one(
+        self, claim: Claim, delivery: Delivery
+    ) -> tuple[list[int], dict[int, str]]:
+        """``_renew`` for a row that goes alone (most rows: kept to two statements)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            stored = await session.scalar(
+                select(OutboxMessage.holds).where(OutboxMessage.id == claim.outbox_id)
+            )
+            untrue = await self._untrue(session, stored) if stored else None
+            if untrue is not None:
+                return [], {claim.outbox_id: untrue}
+            values: dict[str, Any] = {"lease_expires_at": now + self.lease}
+            if claim.travels_with is not None:
+                values["travels_with"] = None  # it once travelled in a card; now alone
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == claim.outbox_id, *self._leased(now))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return ([claim.outbox_id] if getattr(result, "rowcount", 0) else []), {}
+
+    def _leased(self, now: datetime) -> tuple[Any, ...]:
+        """Still leased by us, and the lease not run out."""
+        return (
+            OutboxMessage.leased_by == self.worker,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.lease_expires_at > now,
+        )
 
     async def _finish(self, outbox_id: int, **values: Any) -> bool:
         """Record an outcome, only if this worker still holds the lease."""
@@ -570,7 +605,7 @@ class Dispatcher:
     async def _send(self, batch: Sequence[tuple[Claim, Delivery]]) -> int:
         """Send one row's message, or several rows' as one card under the first's key;
         returns how many rows were sent."""
-        kept, untrue = await self._renew([(c.outbox_id, d.key) for c, d in batch])
+        kept, untrue = await self._renew(batch)
         for claim, _ in batch:
             if claim.outbox_id in untrue:
                 await self._skip(claim, untrue[claim.outbox_id])

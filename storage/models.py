@@ -415,9 +415,9 @@ class OutboxMessage(Base):
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
     travels_with: Mapped[str | None] = mapped_column(String(255))
-    """The idempotency key its message goes out under, set just before the send: another
-    row's when it travels in a card grouping several notices (``conversations.grouping``).
-    After a crash, the platform is asked whether a message with this key arrived."""
+    """When it travels in a card grouping several notices (``conversations.grouping``), the
+    key that card goes out under (the first row's), set just before the send; None when it
+    goes alone, under its own. After a crash, the platform is asked about this key."""
 
 
 class DoNotPair(Base):
