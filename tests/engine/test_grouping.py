@@ -73,7 +73,7 @@ def test_the_plain_text_lists_every_notice() -> None:
 def test_a_form_is_never_inlined_but_opened_from_its_line() -> None:
     card = combine(
         [checkin("Ben", 1), checkin("Cleo", 2)],
-        header="A gentle reminder: 2 forms are waiting for you",
+        header="2 forms are waiting for your answer",
         kind=Kind.REMINDER,
     )
     assert card.card is not None and card.card.inputs == () and card.card.submit is None
@@ -119,5 +119,5 @@ def test_a_notice_too_long_to_share_a_card_goes_alone() -> None:
 def test_stalls_and_reminders_group_and_pulses_do_not() -> None:
     groups = Registry.discover().groups
     assert groups[Kind.STALL](3) == "3 pairs may need a hand"
-    assert groups[Kind.REMINDER](2) == "A gentle reminder: 2 forms are waiting for you"
+    assert groups[Kind.REMINDER](2) == "2 forms are waiting for your answer"
     assert Kind.PULSE not in groups  # a first ask is the form itself, answered where it is

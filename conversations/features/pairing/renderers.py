@@ -116,7 +116,7 @@ async def pulse(job: Job) -> Message | None:
     return pulse_form(job, job.ref)
 
 
-@renders(Kind.REMINDER, grouped=lambda n: f"A gentle reminder: {n} forms are waiting for you")
+@renders(Kind.REMINDER, grouped=lambda n: f"{n} forms are waiting for your answer")
 async def reminder(job: Job) -> Message | None:
     prompt = await job.session.get(Prompt, job.ref)
     pair = job.pair

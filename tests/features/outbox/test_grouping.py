@@ -132,6 +132,7 @@ async def test_a_mentor_with_two_mentees_gets_one_card_for_two_reminders(chat: C
     assert [m.kind for m in reminders] == [Kind.REMINDER]  # one card, not two
     [card] = reminders
     assert card.card is not None and card.card.inputs == ()  # a form is opened, not inlined
+    assert card.card.header == "2 forms are waiting for your answer"
     said = lines(card)
     assert len(said) == 2
     assert any("Ben" in line for line in said) and any("Cleo" in line for line in said)
