@@ -652,11 +652,17 @@ class Dispatcher:
 
     async def _sent(self, outbox_ids: Sequence[int], platform_id: str | None) -> None:
         """Record rows as sent (one message: one platform id), in one transaction."""
+        # One row (most): "=", which SQLAlchemy need not rewrite for each list as it does "IN".
+        which = (
+            OutboxMessage.id.in_(outbox_ids)
+            if len(outbox_ids) > 1
+            else OutboxMessage.id == outbox_ids[0]
+        )
         async with self.sessions.begin() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id.in_(outbox_ids),
+                    which,
                     OutboxMessage.leased_by == self.worker,
                     OutboxMessage.status == OutboxStatus.SENDING,
                 )
