@@ -66,6 +66,8 @@ class App:
             settings=self.engine.settings,
             renderers=self.engine.registry.renderers,
             conditions=self.engine.registry.conditions,
+            groups=self.engine.registry.groups,
+            forms=frozenset(self.engine.registry.forms),
             limiter=limiter,
             concurrency=concurrency or self.settings.outbox_concurrency,
             platforms=platforms,

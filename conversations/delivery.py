@@ -10,6 +10,10 @@ them, first asking the platform (where it can say) whether the message already
 arrived, so it is not sent twice. Failures retry with exponential backoff and
 jitter, honouring ``Retry-After``; after the last attempt a row is kept as
 ``dead`` with its error, for coordinators to see and retry.
+
+Rows to one person of a kind declared ``@renders(..., grouped=...)`` that fall due together
+go as one card (``conversations.grouping``) under the first row's key, which each of them
+records just before the send (``travels_with``), so a recovery asks the platform about it.
 """
 
 from __future__ import annotations
@@ -20,18 +24,20 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import holds, logcontext, rendering, timing
+from conversations import grouping, holds, logcontext, rendering, timing
 from conversations.clock import Clock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
+from conversations.grouping import Header
+from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.ratelimit import RateLimiter
 from conversations.registry import Condition, Registry, Renderer
@@ -116,6 +122,49 @@ class Claim:
     outbox_id: int
     recovered: bool
     """Claimed from a process whose lease ran out: it may already have been sent."""
+    conversation: str = "none"
+    """Where it lands (``Delivery.conversation``): messages to one go in order."""
+    group: tuple[int, str] | None = None
+    """(person, kind) when it may travel in one card with others of its kind to that
+    person (a kind declared ``@renders(..., grouped=...)``)."""
+    travels_with: str | None = None
+    """The key of the grouped card it was last about to go out in (the first row's): what
+    a recovery asks the platform about. None: its own key."""
+
+
+class _Row(NamedTuple):
+    """What claiming reads of a due row."""
+
+    id: int
+    status: str
+    channel: str | None
+    person_id: int | None
+    pair_id: int | None
+    kind: str
+    planned: bool
+    travels_with: str | None
+
+    @property
+    def conversation(self) -> str:
+        if self.channel:
+            return f"channel:{self.channel}"
+        return f"person:{self.person_id}" if self.person_id else f"pair:{self.pair_id}"
+
+
+def _units(claims: Sequence[Claim]) -> list[list[Claim]]:
+    """The claims in order, each alone or, for rows that may travel together, with the
+    others of its group (at the place of the first)."""
+    units: list[list[Claim]] = []
+    groups: dict[tuple[int, str], list[Claim]] = {}
+    for claim in claims:
+        if claim.group is None:
+            units.append([claim])
+        elif claim.group in groups:
+            groups[claim.group].append(claim)
+        else:
+            groups[claim.group] = [claim]
+            units.append(groups[claim.group])
+    return units
 
 
 def _due(now: datetime) -> Any:
@@ -148,6 +197,12 @@ class Dispatcher:
         default_factory=lambda: Registry.discover().conditions
     )
     """The checks behind each row's holds (the engine's registry's conditions)."""
+    groups: Mapping[str, Header] = field(default_factory=lambda: Registry.discover().groups)
+    """Kinds whose rows to one person that fall due together go as one card, and its header
+    (the engine's registry's groups)."""
+    forms: Collection[str] = field(default_factory=lambda: set(Registry.discover().forms))
+    """Forms the engine can build again from their submit action: a grouped card can offer
+    these with a button that opens them (the engine's registry's forms)."""
     limiter: RateLimiter | None = None
     worker: str = field(default_factory=worker_id)
     lease: timedelta = timedelta(seconds=60)
@@ -165,7 +220,7 @@ class Dispatcher:
         return (await self.deliver_batch(limit=limit))[1]
 
     async def deliver_batch(self, *, limit: int | None = None) -> tuple[int, int]:
-        """Claim a batch and work through it: (rows claimed, messages sent).
+        """Claim a batch and work through it: (rows claimed, rows sent).
 
         Batches are small (a few per conversation slot) so that several processes share a
         backlog instead of one taking it all.
@@ -174,20 +229,23 @@ class Dispatcher:
         if not claims:
             return 0, 0
         # Messages to one conversation go in order; conversations go side by side.
-        queues: dict[str, list[Claim]] = {}
-        conversation = await self._conversations([c.outbox_id for c in claims])
-        for claim in claims:
-            queues.setdefault(conversation.get(claim.outbox_id, "none"), []).append(claim)
+        queues: dict[str, list[list[Claim]]] = {}
+        for unit in _units(claims):
+            queues.setdefault(unit[0].conversation, []).append(unit)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def run(queue: list[Claim]) -> int:
+        async def run(queue: list[list[Claim]]) -> int:
             sent = 0
             async with gate:
-                for claim in queue:
+                for unit in queue:
                     if self.stopping:
-                        await self._finish(claim.outbox_id, status=OutboxStatus.PENDING)
+                        for claim in unit:
+                            await self._finish(claim.outbox_id, status=OutboxStatus.PENDING)
                         continue
-                    sent += await self._deliver(claim)
+                    if len(unit) == 1:
+                        sent += await self._deliver(unit[0])
+                    else:
+                        sent += await self._deliver_group(unit)
             return sent
 
         # Every queue runs to its end even if another fails (the database dropping, say):
@@ -214,10 +272,23 @@ class Dispatcher:
         self.stopping = True
 
     async def _claim(self, limit: int) -> list[Claim]:
+        """Lease up to ``limit`` due rows, and with them every other due row that may travel
+        in one card with one of them (same person, same grouped kind)."""
         now = self.clock.now()
+        columns = (
+            OutboxMessage.id,
+            OutboxMessage.status,
+            OutboxMessage.channel,
+            OutboxMessage.person_id,
+            OutboxMessage.pair_id,
+            OutboxMessage.kind,
+            OutboxMessage.planned,
+            OutboxMessage.travels_with,
+        )
         async with self.sessions.begin() as session:
+            postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
             query = (
-                select(OutboxMessage.id, OutboxMessage.status)
+                select(*columns)
                 .where(_due(now))
                 .order_by(OutboxMessage.not_before, OutboxMessage.id)
                 .limit(limit)
@@ -228,16 +299,40 @@ class Dispatcher:
                         select(Workspace.id).where(Workspace.platform.in_(self.platforms))
                     )
                 )
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
+            if postgres:
                 query = query.with_for_update(skip_locked=True)
-            candidates = (await session.execute(query)).all()
+            candidates = [_Row(*row) for row in (await session.execute(query)).all()]
             if not candidates:
                 return []
+            groups = {g for g in (self._group(c) for c in candidates) if g is not None}
+            if groups:
+                # The rest of each group: the same person, already in these platforms.
+                taken = [c.id for c in candidates]
+                more = (
+                    select(*columns)
+                    .where(
+                        _due(now),
+                        OutboxMessage.planned.is_(True),
+                        OutboxMessage.channel.is_(None),
+                        OutboxMessage.person_id.in_({person for person, _ in groups}),
+                        OutboxMessage.kind.in_({kind for _, kind in groups}),
+                        OutboxMessage.id.not_in(taken),
+                    )
+                    .order_by(OutboxMessage.not_before, OutboxMessage.id)
+                    .limit(grouping.MAX_LINES * len(groups))
+                )
+                if postgres:
+                    more = more.with_for_update(skip_locked=True)
+                candidates += [
+                    row
+                    for row in (_Row(*found) for found in (await session.execute(more)).all())
+                    if self._group(row) in groups
+                ]
             claimed = set(
                 (
                     await session.execute(
                         update(OutboxMessage)
-                        .where(OutboxMessage.id.in_([c[0] for c in candidates]), _due(now))
+                        .where(OutboxMessage.id.in_([c.id for c in candidates]), _due(now))
                         .values(
                             status=OutboxStatus.SENDING,
                             leased_by=self.worker,
@@ -251,26 +346,21 @@ class Dispatcher:
                 .all()
             )
         return [
-            Claim(outbox_id=i, recovered=status == OutboxStatus.SENDING)
-            for i, status in candidates
-            if i in claimed
+            Claim(
+                outbox_id=c.id,
+                recovered=c.status == OutboxStatus.SENDING,
+                conversation=c.conversation,
+                group=self._group(c),
+                travels_with=c.travels_with,
+            )
+            for c in candidates
+            if c.id in claimed
         ]
 
-    async def _conversations(self, ids: list[int]) -> dict[int, str]:
-        async with self.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        OutboxMessage.id,
-                        OutboxMessage.channel,
-                        OutboxMessage.person_id,
-                        OutboxMessage.pair_id,
-                    ).where(OutboxMessage.id.in_(ids))
-                )
-            ).all()
-        return {
-            i: (f"channel:{c}" if c else f"person:{p}" if p else f"pair:{q}") for i, c, p, q in rows
-        }
+    def _group(self, row: _Row) -> tuple[int, str] | None:
+        """(person, kind) when the row may travel in one card with others like it."""
+        grouped = row.planned and row.channel is None and row.kind in self.groups
+        return (row.person_id, row.kind) if grouped and row.person_id is not None else None
 
     async def _untrue(self, session: AsyncSession, stored: object) -> str | None:
         """Why a row's message is no longer true (its first hold that fails), or None."""
@@ -283,29 +373,93 @@ class Dispatcher:
                 return reason
         return None
 
-    async def _renew(self, outbox_id: int) -> bool | str:
-        """Extend our lease just before sending: False if the row is no longer ours, or why
-        its message is no longer true (its holds are checked again, in this transaction)."""
+    async def _renew(
+        self, batch: Sequence[tuple[Claim, Delivery]]
+    ) -> tuple[list[int], dict[int, str]]:
+        """Extend our lease on rows that go out together, just before the send, and record on
+        each the key they go out under (``travels_with``): the first's that is still ours;
+        none (its own) for a row that goes alone.
+
+        Returns the rows still ours and true, in order, and why each other's message is no
+        longer true (their holds are checked again, in this transaction). A row in neither
+        is no longer ours."""
+        if len(batch) == 1:
+            return await self._renew_one(*batch[0])
+        now = self.clock.now()
+        ids = [claim.outbox_id for claim, _ in batch]
+        untrue: dict[int, str] = {}
+        async with self.sessions.begin() as session:
+            stored: dict[int, Any] = dict(
+                (
+                    await session.execute(
+                        select(OutboxMessage.id, OutboxMessage.holds).where(
+                            OutboxMessage.id.in_(ids)
+                        )
+                    )
+                ).all()
+            )
+            for outbox_id in ids:
+                held = stored.get(outbox_id)
+                reason = await self._untrue(session, held) if held else None
+                if reason is not None:
+                    untrue[outbox_id] = reason
+            true = [(c.outbox_id, d.key) for c, d in batch if c.outbox_id not in untrue]
+            if not true:
+                return [], untrue
+            renewed = set(
+                (
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_([i for i, _ in true]), *self._leased(now))
+                        .values(lease_expires_at=now + self.lease, travels_with=true[0][1])
+                        .returning(OutboxMessage.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            kept = [i for i, _ in true if i in renewed]
+            lead = next((key for i, key in true if i in renewed), None)
+            if kept and lead != true[0][1]:  # the first is no longer ours: the next leads
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(kept))
+                    .values(travels_with=lead)
+                    .execution_options(synchronize_session=False)
+                )
+            return kept, untrue
+
+    async def _renew_one(
+        self, claim: Claim, delivery: Delivery
+    ) -> tuple[list[int], dict[int, str]]:
+        """``_renew`` for a row that goes alone (most rows: kept to two statements)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             stored = await session.scalar(
-                select(OutboxMessage.holds).where(OutboxMessage.id == outbox_id)
+                select(OutboxMessage.holds).where(OutboxMessage.id == claim.outbox_id)
             )
             untrue = await self._untrue(session, stored) if stored else None
             if untrue is not None:
-                return untrue
+                return [], {claim.outbox_id: untrue}
+            values: dict[str, Any] = {"lease_expires_at": now + self.lease}
+            if claim.travels_with is not None:
+                values["travels_with"] = None  # it once travelled in a card; now alone
             result = await session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == outbox_id,
-                    OutboxMessage.leased_by == self.worker,
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.lease_expires_at > now,
-                )
-                .values(lease_expires_at=now + self.lease)
+                .where(OutboxMessage.id == claim.outbox_id, *self._leased(now))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            return bool(getattr(result, "rowcount", 0))
+            return ([claim.outbox_id] if getattr(result, "rowcount", 0) else []), {}
+
+    def _leased(self, now: datetime) -> tuple[Any, ...]:
+        """Still leased by us, and the lease not run out."""
+        return (
+            OutboxMessage.leased_by == self.worker,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.lease_expires_at > now,
+        )
 
     async def _finish(self, outbox_id: int, **values: Any) -> bool:
         """Record an outcome, only if this worker still holds the lease."""
@@ -392,22 +546,52 @@ class Dispatcher:
             return await self._deliver_claim(claim)
 
     async def _deliver_claim(self, claim: Claim) -> int:
+        delivery = await self._ready(claim)
+        if delivery is None:
+            return 0
+        return await self._send([(claim, delivery)])
+
+    async def _deliver_group(self, claims: Sequence[Claim]) -> int:
+        """Rows of one grouped kind to one person, due together: each is prepared on its own
+        (skipped, deferred or already sent as it would be alone); those ready go as one
+        card, or a few when they are too many for one (``grouping.batches``)."""
+        ready: list[tuple[Claim, Delivery]] = []
+        for claim in claims:
+            with logcontext.about(outbox_id=claim.outbox_id):
+                delivery = await self._ready(claim)
+            if delivery is not None:
+                ready.append((claim, delivery))
+        together = [item for item in ready if grouping.combinable(item[1].message, self.forms)]
+        batches = [[item] for item in ready if item not in together]
+        batches += grouping.batches(together, lambda item: item[1].message)
+        sent = 0
+        for batch in batches:
+            with logcontext.about(outbox_id=batch[0][0].outbox_id):
+                sent += await self._send(batch)
+        return sent
+
+    async def _ready(self, claim: Claim) -> Delivery | None:
+        """The row's delivery, or None when it is not to be sent now: skipped or deferred
+        (and recorded so), no longer ours, or found already sent after a crash."""
         prepared = await self._prepare(claim)
         if prepared is None:
-            return 0
+            return None
         if isinstance(prepared, str):
-            return await self._skip(claim, prepared.removeprefix("skip:"))
+            await self._skip(claim, prepared.removeprefix("skip:"))
+            return None
         if isinstance(prepared, datetime):
             self.stats.deferred += 1
             await self._finish(claim.outbox_id, status=OutboxStatus.PENDING, not_before=prepared)
-            return 0
+            return None
         delivery = prepared
         logcontext.bind(
             platform=delivery.workspace.platform, workspace=delivery.workspace.external_id
         )
         confirm = getattr(self.transport, "confirm", None)
         if claim.recovered and confirm is not None:
-            already = await confirm(delivery)
+            # It may have travelled in a card under another row's key: ask about that one.
+            key = claim.travels_with or delivery.key
+            already = await confirm(replace(delivery, key=key))
             if already:
                 await self._finish(
                     claim.outbox_id,
@@ -415,14 +599,29 @@ class Dispatcher:
                     platform_message_id=already,
                     sent_at=self.clock.now(),
                 )
-                return 0
-        renewed = await self._renew(claim.outbox_id)
-        if isinstance(renewed, str):
-            return await self._skip(claim, renewed)
-        if not renewed:
-            # Our turn came after the lease ran out and another process has taken this row
-            # over: it will send it, so we must not.
+                return None
+        return delivery
+
+    async def _send(self, batch: Sequence[tuple[Claim, Delivery]]) -> int:
+        """Send one row's message, or several rows' as one card under the first's key;
+        returns how many rows were sent."""
+        kept, untrue = await self._renew(batch)
+        for claim, _ in batch:
+            if claim.outbox_id in untrue:
+                await self._skip(claim, untrue[claim.outbox_id])
+        going = [(claim, delivery) for claim, delivery in batch if claim.outbox_id in kept]
+        if not going:
+            # Our turn came after the lease ran out and another process has taken these rows
+            # over: it will send them, so we must not.
             return 0
+        claim, delivery = going[0]
+        if len(going) > 1:
+            assert claim.group is not None
+            kind = claim.group[1]
+            card = grouping.combine(
+                [d.message for _, d in going], header=self.groups[kind](len(going)), kind=Kind(kind)
+            )
+            delivery = replace(delivery, message=card, pair=None)  # about several pairs
         if self.limiter is not None:
             # Last before the send, so the platform sees messages spaced as we counted them.
             await self.limiter.acquire(
@@ -430,65 +629,96 @@ class Dispatcher:
                 conversation=delivery.conversation,
                 workspace=str(delivery.workspace.id),
             )
+        rows = [d for _, d in going]
         try:
             platform_id = await self.transport.send(delivery)
         except DeliveryError as exc:
             if exc.person is not None and delivery.person is None:
                 delivery = replace(delivery, person=exc.person)  # so the engine knows who
+                rows = [replace(d, person=exc.person) for d in rows]
             await self._failed(
-                delivery, str(exc), retry_after=exc.retry_after, permanent=exc.permanent
+                rows, delivery, str(exc), retry_after=exc.retry_after, permanent=exc.permanent
             )
             return 0
         except Exception as exc:  # an adapter's bug must not stop the queue
             log.exception("transport failed on outbox row %s", delivery.outbox_id)
             await self._failed(
-                delivery, f"{type(exc).__name__}: {exc}", retry_after=None, permanent=False
+                rows, delivery, f"{type(exc).__name__}: {exc}", retry_after=None, permanent=False
             )
             return 0
-        await self._finish(
-            claim.outbox_id,
-            status=OutboxStatus.SENT,
-            sent_at=self.clock.now(),
-            platform_message_id=platform_id,
-            attempts=delivery.attempt,
-            last_error=None,
+        await self._sent([d.outbox_id for d in rows], platform_id)
+        self.stats.sent += len(rows)
+        return len(rows)
+
+    async def _sent(self, outbox_ids: Sequence[int], platform_id: str | None) -> None:
+        """Record rows as sent (one message: one platform id), in one transaction."""
+        # One row (most): "=", which SQLAlchemy need not rewrite for each list as it does "IN".
+        which = (
+            OutboxMessage.id.in_(outbox_ids)
+            if len(outbox_ids) > 1
+            else OutboxMessage.id == outbox_ids[0]
         )
-        self.stats.sent += 1
-        return 1
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    which,
+                    OutboxMessage.leased_by == self.worker,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=self.clock.now(),
+                    platform_message_id=platform_id,
+                    attempts=OutboxMessage.attempts + 1,
+                    lease_expires_at=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     async def _failed(
-        self, delivery: Delivery, reason: str, *, retry_after: float | None, permanent: bool
+        self,
+        rows: Sequence[Delivery],
+        sent: Delivery,
+        reason: str,
+        *,
+        retry_after: float | None,
+        permanent: bool,
     ) -> None:
-        self.stats.failed += 1
+        """``sent`` (the message of ``rows``, one or a grouped card) failed: each row is
+        retried or dead on its own attempts, all after the same wait, so a card tried again
+        goes again as one."""
+        self.stats.failed += len(rows)
         if retry_after is not None:
             self.stats.rate_limited += 1
-        if permanent or delivery.attempt >= MAX_ATTEMPTS:
-            self.stats.dead += 1
-            log.warning(
-                "outbox row %s dead after %s attempts: %s",
-                delivery.outbox_id,
-                delivery.attempt,
-                reason,
-            )
-            await self._finish(
-                delivery.outbox_id,
-                status=OutboxStatus.DEAD,
-                attempts=delivery.attempt,
-                last_error=reason[:2000],
-            )
-            if self.on_dead is not None:
-                try:
-                    await self.on_dead(delivery, reason)
-                except Exception:
-                    log.exception(
-                        "handling the failure of outbox row %s failed", delivery.outbox_id
-                    )
-            return
-        wait = retry_after if retry_after is not None else backoff(delivery.attempt)
-        await self._finish(
-            delivery.outbox_id,
-            status=OutboxStatus.PENDING,
-            attempts=delivery.attempt,
-            last_error=reason[:2000],
-            not_before=self.clock.now() + timedelta(seconds=wait),
-        )
+        wait = retry_after if retry_after is not None else backoff(sent.attempt)
+        dead: list[Delivery] = []
+        for row in rows:
+            if permanent or row.attempt >= MAX_ATTEMPTS:
+                self.stats.dead += 1
+                log.warning(
+                    "outbox row %s dead after %s attempts: %s", row.outbox_id, row.attempt, reason
+                )
+                await self._finish(
+                    row.outbox_id,
+                    status=OutboxStatus.DEAD,
+                    attempts=row.attempt,
+                    last_error=reason[:2000],
+                )
+                dead.append(row)
+            else:
+                await self._finish(
+                    row.outbox_id,
+                    status=OutboxStatus.PENDING,
+                    attempts=row.attempt,
+                    last_error=reason[:2000],
+                    not_before=self.clock.now() + timedelta(seconds=wait),
+                )
+        if dead and self.on_dead is not None:
+            # Told once, about the message that failed (a card for many rows: one notice).
+            told = replace(sent, outbox_id=dead[0].outbox_id)
+            try:
+                await self.on_dead(told, reason)
+            except Exception:
+                log.exception("handling the failure of outbox row %s failed", told.outbox_id)

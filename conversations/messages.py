@@ -29,13 +29,6 @@ class CardField(_Frozen):
     value: str
 
 
-class Section(_Frozen):
-    """A block of text, optionally followed by fields."""
-
-    text: str = ""
-    fields: tuple[CardField, ...] = ()
-
-
 class Button(_Frozen):
     """A button: pressing it sends ``action`` and ``value`` back to the engine."""
 
@@ -43,6 +36,17 @@ class Button(_Frozen):
     action: str
     value: str = ""
     style: Literal["primary", "danger"] | None = None
+
+
+class Section(_Frozen):
+    """A block of text, optionally followed by fields, then by buttons of its own.
+
+    A section's buttons belong to it and are shown right after it: a card that groups
+    several notices (``conversations.grouping``) has a line for each, with its buttons."""
+
+    text: str = ""
+    fields: tuple[CardField, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 class Option(_Frozen):
@@ -149,11 +153,13 @@ class Message(_Frozen):
         return cls.model_validate_json(json.dumps(data))
 
     def buttons(self) -> tuple[Button, ...]:
-        """Every pressable thing: the card's buttons, then its form submit."""
+        """Every pressable thing, in the order shown: each section's own buttons, then the
+        card's buttons, then its form submit."""
         if self.card is None:
             return ()
         extra = (self.card.submit,) if self.card.submit else ()
-        return self.card.buttons + extra
+        within = tuple(b for section in self.card.sections for b in section.buttons)
+        return within + self.card.buttons + extra
 
 
 Audience = Literal["person", "pair", "coordinators"]

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.arguments import Option, Param, Signature
 from conversations.curriculum import Library
+from conversations.grouping import Header
 from conversations.messages import Message
 
 if TYPE_CHECKING:
@@ -212,9 +213,14 @@ def form(name: str) -> Callable[[FormBuilder], FormBuilder]:
     return lambda builder: _label(builder, _Declared("form", name))
 
 
-def renders(kind: str) -> Callable[[Renderer], Renderer]:
-    """Declare the renderer of planned outbox rows of this kind."""
-    return lambda renderer: _label(renderer, _Declared("renderer", str(kind)))
+def renders(kind: str, *, grouped: Header | None = None) -> Callable[[Renderer], Renderer]:
+    """Declare the renderer of planned outbox rows of this kind.
+
+    ``grouped``: rows of this kind to one person that fall due together are delivered as
+    one card with this header for ``n`` of them (``lambda n: f"{n} pairs may need a
+    hand"``), a line and buttons for each (see :mod:`conversations.grouping`)."""
+    details = {"grouped": grouped}
+    return lambda renderer: _label(renderer, _Declared("renderer", str(kind), details))
 
 
 def timed(name: str, *, order: int) -> Callable[[TimedRun], TimedRun]:
@@ -282,6 +288,8 @@ class Registry:
     actions: dict[str, Action] = field(default_factory=dict)
     forms: dict[str, FormBuilder] = field(default_factory=dict)
     renderers: dict[str, Renderer] = field(default_factory=dict)
+    groups: dict[str, Header] = field(default_factory=dict)
+    """The kinds whose rows to one person travel together, and the header of their card."""
     jobs: list[TimedJob] = field(default_factory=list)
     personal_data: list[PersonalData] = field(default_factory=list)
     conditions: dict[str, Condition] = field(default_factory=dict)
@@ -320,6 +328,8 @@ class Registry:
         elif declared.kind == "renderer":
             _unique(self.renderers, name, "renderer")
             self.renderers[name] = function
+            if details.get("grouped") is not None:
+                self.groups[name] = details["grouped"]
         elif declared.kind == "condition":
             _unique(self.conditions, name, "condition")
             self.conditions[name] = function

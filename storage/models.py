@@ -436,6 +436,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
+    travels_with: Mapped[str | None] = mapped_column(String(255))
+    """When it travels in a card grouping several notices (``conversations.grouping``), the
+    key that card goes out under (the first row's), set just before the send; None when it
+    goes alone, under its own. After a crash, the platform is asked about this key."""
 
 
 class DoNotPair(Base):

@@ -41,11 +41,18 @@ def render(message: Message, *, compact: bool = False) -> str:
             )
         return "\n".join(lines)
     lines = [f"┌─ {plain(card.header)}" if card.header else "┌─"]
+    number = 0
     for section in card.sections:
         if section.text:
             lines += _wrap(section.text, "│ ")
         for field in section.fields:
             lines += _wrap(f"{field.label}: {field.value}", "│   ")
+        if section.buttons:  # a line's own buttons, numbered with the rest
+            lines.append(
+                "│ "
+                + "  ".join(f"[{number + n}] {b.label}" for n, b in enumerate(section.buttons, 1))
+            )
+            number += len(section.buttons)
         lines.append("│")
     for item in card.inputs:
         detail = ""
@@ -55,9 +62,11 @@ def render(message: Message, *, compact: bool = False) -> str:
         lines += _wrap(f"▭ {item.label}{required}{detail}", "│ ")
         if item.hint:
             lines += _wrap(f"  {item.hint}", "│ ")
-    buttons = message.buttons()
+    buttons = message.buttons()[number:]
     if buttons:
-        lines.append("│ " + "  ".join(f"[{n}] {b.label}" for n, b in enumerate(buttons, 1)))
+        lines.append(
+            "│ " + "  ".join(f"[{number + n}] {b.label}" for n, b in enumerate(buttons, 1))
+        )
     elif lines[-1] == "│":
         lines.pop()
     lines.append("└─")

@@ -472,7 +472,8 @@ class SlackAdapter(PlatformAdapter):
         actor: Actor,
         replies: list[Message],
     ) -> None:
-        """Replace the buttons on the original message, so nobody answers it twice."""
+        """Replace the buttons on the original message, so nobody answers it twice: all of
+        them, or only the pressed line's on a card grouping several notices."""
         container = body.get("container") or {}
         channel, ts = container.get("channel_id"), container.get("message_ts")
         original = body.get("message") or {}
@@ -483,15 +484,14 @@ class SlackAdapter(PlatformAdapter):
         if any(r.kind.refusal for r in replies):
             return  # a refusal changes nothing, the message included
         label = (element.get("text") or {}).get("text", "answered")
-        kept = [b for b in original.get("blocks", []) if b.get("type") != "actions"]
-        kept.append(
-            {
-                "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": f"✓ {label} ({codec.mention(actor.user_id)})"}
-                ],
-            }
-        )
+        note = {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"✓ {label} ({codec.mention(actor.user_id)})"}],
+        }
+        blocks_now = original.get("blocks", [])
+        kept = blocks.answered_line(blocks_now, str(element.get("block_id", "")), note)
+        if kept is None:
+            kept = [b for b in blocks_now if b.get("type") != "actions"] + [note]
         try:
             await client.chat_update(
                 channel=channel, ts=ts, text=original.get("text", ""), blocks=kept

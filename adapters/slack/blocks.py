@@ -11,7 +11,9 @@ Pure functions, no network. What Slack refuses is kept out by construction:
 - buttons: at most 25 per actions block (more make a second block), text at most
   75 characters, value at most 2,000. ``action_id`` is ``"<engine action>:<n>"``,
   ``n`` being the button's position in ``Message.buttons()``, so it is unique in
-  the message and ``decode_action`` gets the engine's action back;
+  the message and ``decode_action`` gets the engine's action back. A section's own
+  buttons (a line of a card grouping several notices) follow it in their own actions
+  block; pressing one answers that line only (``answered_line``);
 - inputs cannot live in a message: a card with a form shows its sections and an
   "Open the form" button (``form.open:<n>``) whose value carries the submit
   button's action and value as compact JSON. Pressing it lets the adapter rebuild
@@ -77,6 +79,8 @@ FORM_CALLBACK = "mentorbot.form"
 """The ``callback_id`` of every form modal (what a ``view_submission`` handler matches)."""
 OPEN_FORM_LABEL = "Open the form"
 CLOSE_LABEL = "Cancel"
+LINE = "line:"
+"""The start of the ``block_id`` of a section's own buttons (a line of a grouped card)."""
 
 
 _BOLD = re.compile(r"\*([^*\n]+)\*")
@@ -279,10 +283,13 @@ def _more(kind: str, more: str | None) -> Block:
 def message_blocks(message: Message, *, more: str | None = None, start: int = 0) -> list[Block]:
     """Block Kit for ``chat.postMessage`` (``message.text`` remains the notification text).
 
-    Content beyond 50 blocks is dropped from the end of the sections, keeping the
-    header and the buttons, and a context block says which command shows the rest:
-    ``more``, or the one for the message's kind in ``MORE_COMMANDS``. Buttons are
-    numbered from ``start`` (``home_view`` numbers them across its messages).
+    A section's own buttons follow it in an actions block whose ``block_id`` is
+    ``line:<start>.<section>:<n>`` (``answered_line`` finds a pressed button's line by it); the
+    card's buttons come last. Content beyond 50 blocks is dropped from the end of the
+    sections, keeping the header and the card's buttons, and a context block says which
+    command shows the rest: ``more``, or the one for the message's kind in
+    ``MORE_COMMANDS``. Buttons are numbered from ``start`` (``home_view`` numbers them
+    across its messages) in ``Message.buttons()`` order.
     """
     card = message.card
     head: list[Block] = []
@@ -293,15 +300,41 @@ def message_blocks(message: Message, *, more: str | None = None, start: int = 0)
             raise ValueError(f"the {message.kind} form has inputs but no submit button")
         if card.header.strip():
             head.append({"type": "header", "text": _plain_object(card.header, MAX_HEADER)})
-        for section in card.sections:
+        pressed = start
+        for number, section in enumerate(card.sections):
             body += section_blocks(section)
-        tail = _buttons(card, message.buttons(), start=start)
+            if section.buttons:
+                rows = _buttons(card, section.buttons, start=pressed)
+                for part, row in enumerate(rows):
+                    row["block_id"] = f"{LINE}{start}.{number}:{part}"  # unique in a view
+                body += rows
+                pressed += len(section.buttons)
+        tail = _buttons(card, card.buttons + ((card.submit,) if card.submit else ()), start=pressed)
     if not body:
         body = _text_blocks(message.text)
     room = MAX_MESSAGE_BLOCKS - len(head) - len(tail)
     if len(body) > room:
         body = [*body[: room - 1], _more(message.kind, more)]
     return head + body + tail
+
+
+def answered_line(blocks: Sequence[Block], block_id: str, note: Block) -> list[Block] | None:
+    """The message's blocks once one line's button was pressed: that line's buttons give
+    way to ``note``, the other lines keep theirs. None when the press was not on a line
+    (the whole message is answered)."""
+    if not block_id.startswith(LINE):
+        return None
+    line = block_id.rsplit(":", 1)[0] + ":"
+    kept: list[Block] = []
+    noted = False
+    for block in blocks:
+        if block.get("type") == "actions" and str(block.get("block_id", "")).startswith(line):
+            if not noted:
+                kept.append(note)
+                noted = True
+            continue
+        kept.append(block)
+    return kept
 
 
 def form_metadata(message: Message) -> str:

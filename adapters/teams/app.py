@@ -332,21 +332,28 @@ class TeamsAdapter(PlatformAdapter):
     async def _redraw(
         self, turn: TurnContext, action: str, value: str, actor: Actor
     ) -> dict[str, Any] | None:
-        """The answered card, from the message the bot stored when it posted it."""
+        """The answered card, from the message the bot stored when it posted it. On a card
+        grouping several notices only the pressed line is answered, and what is stored
+        becomes the card as now shown, for the next line's press."""
         activity = turn.activity
         if not activity.reply_to_id or activity.conversation is None:
             return None
+        conversation, posted = str(activity.conversation.id), str(activity.reply_to_id)
         async with self.app.sessions() as session:
-            original = await store.answerable(
-                session, str(activity.conversation.id), str(activity.reply_to_id)
-            )
+            original = await store.answerable(session, conversation, posted)
         if original is None:
             return None
-        label = next(
-            (b.label for b in original.buttons() if b.action == action and b.value == value),
-            "answered",
+        pressed = next(
+            (b for b in original.buttons() if b.action == action and b.value == value), None
         )
-        return cards.answered_card(original, label=label, by=actor.display_name or "you")
+        by = actor.display_name or "you"
+        line = cards.answered_line(original, pressed, by=by) if pressed is not None else None
+        if line is not None:
+            async with self.app.sessions.begin() as session:
+                await store.now_shown(session, conversation, posted, line)
+            return cards.adaptive_card(line)
+        label = pressed.label if pressed is not None else "answered"
+        return cards.answered_card(original, label=label, by=by)
 
     # -- installs and references ---------------------------------------------------------
 

@@ -10,7 +10,9 @@ refuses or hides is kept out by construction:
   TextBlocks at line boundaries and fields into FactSets of ``MAX_FACTS``, so
   trimming drops pieces rather than whole sections;
 - Teams shows at most ``MAX_ACTIONS`` card actions. A card with more buttons puts
-  them all in ActionSets of that size at the end of the body instead;
+  them all in ActionSets of that size at the end of the body instead. A section's own
+  buttons (a line of a card grouping several notices) are an ActionSet right after it;
+  pressing one answers that line only (``answered_line``);
 - inputs live in the card itself (unlike Slack, no modal): Input.Text (multiline
   when asked), Input.ChoiceSet (compact) and Input.Number, each with ``id`` = the
   input's name, and an ``errorMessage`` when required. A hint, which Adaptive Cards
@@ -238,10 +240,16 @@ def _build(message: Message, *, more: str | None, answer: str | None) -> dict[st
             )
         for section in card.sections:
             body += section_elements(section)
+            if section.buttons and answer is None:
+                own = _actions(card, section.buttons)
+                body += [
+                    {"type": "ActionSet", "actions": own[start : start + MAX_ACTIONS]}
+                    for start in range(0, len(own), MAX_ACTIONS)
+                ]
         if answer is None:
             for item in card.inputs:
                 tail += input_elements(item)
-            actions = _actions(card, message.buttons())
+            actions = _actions(card, card.buttons + ((card.submit,) if card.submit else ()))
     if not body:
         body = _text_blocks(message.text) or [_text_block(" ")]
     if answer is not None:
@@ -302,6 +310,24 @@ def answered_card(
 ) -> dict[str, Any]:
     """The card once answered: no inputs, no buttons, and a final "✓ <label> (<by>)"."""
     return _build(message, more=more, answer=f"✓ {label} ({by})")
+
+
+def answered_line(message: Message, pressed: Button, *, by: str) -> Message | None:
+    """A card grouping several notices once one line's button was pressed: that line's
+    buttons give way to "✓ <label> (<by>)", the other lines keep theirs. None when the
+    button is not a line's (the whole card is answered: ``answered_card``)."""
+    card = message.card
+    if card is None or not any(pressed in section.buttons for section in card.sections):
+        return None
+    sections = tuple(
+        section.model_copy(
+            update={"text": f"{section.text}\n✓ {pressed.label} ({by})", "buttons": ()}
+        )
+        if pressed in section.buttons
+        else section
+        for section in card.sections
+    )
+    return message.model_copy(update={"card": card.model_copy(update={"sections": sections})})
 
 
 def _text_value(value: Any) -> str | None:

@@ -232,6 +232,23 @@ async def answerable(
     return Message.from_json(dict(stored)) if stored else None
 
 
+async def now_shown(
+    session: AsyncSession, conversation_id: str, activity_id: str, message: Message
+) -> None:
+    """Keep ``message`` as what a posted card now shows (one line of it answered), so the
+    next press redraws from it."""
+    await session.execute(
+        update(TeamsMessage)
+        .where(
+            TeamsMessage.conversation_id == conversation_id,
+            TeamsMessage.activity_id == activity_id,
+            TeamsMessage.message.is_not(None),
+        )
+        .values(message=message.to_json())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def person_reference(session: AsyncSession, person_id: int) -> dict[str, Any] | None:
     """The person's own 1:1 chat reference, as stored now (not as the delivery loaded it)."""
     person = await session.get(Person, person_id)

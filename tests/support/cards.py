@@ -15,6 +15,10 @@ import jsonschema
 import pytest
 from slack_sdk.models.blocks import Block
 
+from conversations import codec
+from conversations.grouping import batches, combine
+from conversations.kinds import Kind
+from conversations.messages import Button, Card, Message, Section
 from tests.support.paths import SCHEMAS
 
 
@@ -88,3 +92,39 @@ def press(card: dict[str, Any], title: str, inputs: dict[str, str]) -> dict[str,
     assert set(inputs) <= ids, f"{set(inputs) - ids} are not inputs of the card"
     (pressed,) = [a for a in all_actions(card) if a["title"] == title]
     return {**pressed["data"], **inputs}
+
+
+def grouped_stalls(count: int, *, name: str = "Ana") -> list[Message]:
+    """Cards grouping ``count`` stalled-pair notices shaped like the real ones (three
+    buttons each), as the dispatcher packs them (``grouping.batches``): one card, or more
+    when one cannot hold them all. ``name`` is each person's name (make it long to fill)."""
+    notices = []
+    for n in range(1, count + 1):
+        text = (
+            f"{name} {n} and {name} {n + 1000} in New-hire buddy haven't logged a meeting in "
+            "the 3 weeks since they started."
+        )
+        ref = codec.Ref(n).encode()
+        notices.append(
+            Message(
+                text=text,
+                card=Card(
+                    header="A pair may need a hand",
+                    sections=(Section(text=text + " A friendly nudge is often all it takes."),),
+                    buttons=(
+                        Button(
+                            label="Nudge both", action="stall.nudge", value=ref, style="primary"
+                        ),
+                        Button(label="Pause the pair", action="stall.pause", value=ref),
+                        Button(label="End the pair", action="stall.end", value=ref, style="danger"),
+                    ),
+                ),
+                kind=Kind.STALL,
+            )
+        )
+    return [
+        combine(batch, header=f"{len(batch)} pairs may need a hand", kind=Kind.STALL)
+        if len(batch) > 1
+        else batch[0]
+        for batch in batches(notices, lambda m: m)
+    ]

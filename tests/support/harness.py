@@ -108,11 +108,19 @@ class Chat:
     def kinds(self, handle: str, *, only: tuple[str, ...] = ()) -> list[str]:
         return [m.kind for m in self.inbox(handle) if not only or m.kind in only]
 
-    async def press(self, handle: str, label: str, *, kind: str) -> str:
-        """Press the button with this label on the newest message of that kind."""
+    async def press(self, handle: str, label: str, *, kind: str, line: str | None = None) -> str:
+        """Press the button with this label on the newest message of that kind; given
+        ``line``, the one in the card's section whose text contains it (a card that groups
+        several notices has a line, and buttons, for each)."""
         message = self.last(handle, kind)
-        button = next((b for b in message.buttons() if b.label == label), None)
-        assert button is not None, f"no {label!r} button on {kind}"
+        buttons = message.buttons()
+        if line is not None:
+            sections = message.card.sections if message.card is not None else ()
+            buttons = tuple(b for s in sections if line in s.text for b in s.buttons)
+        button = next((b for b in buttons if b.label == label), None)
+        assert button is not None, f"no {label!r} button on {kind}" + (
+            f" in the line about {line!r}" if line else ""
+        )
         replies = await self._run(
             handle,
             ButtonPressed(actor=self.actor(handle), action=button.action, value=button.value),
@@ -161,6 +169,18 @@ class Chat:
                 found = await session.execute(select(table).order_by(*table.primary_key))
                 rows[table.name] = [tuple(r) for r in found.all()]
         return rows
+
+
+@asynccontextmanager
+async def delivery_behind(chat: Chat) -> AsyncIterator[None]:
+    """Nothing is delivered inside the block; everything due is delivered when it ends."""
+    platforms = chat.dispatcher.platforms
+    chat.dispatcher.platforms = frozenset()  # claims nothing
+    try:
+        yield
+    finally:
+        chat.dispatcher.platforms = platforms
+    await chat.dispatcher.drain()
 
 
 @asynccontextmanager

@@ -137,13 +137,21 @@ class SlackWorld:
         )
         return next((r for r in self.fake.responses if r["url"] == name), {})
 
-    def button(self, user: str, post: Post, label: str) -> dict[str, Any]:
-        """``block_actions_button.json`` for ``user`` pressing ``label`` on a bot's post."""
+    def button(
+        self, user: str, post: Post, label: str, *, line: str | None = None
+    ) -> dict[str, Any]:
+        """``block_actions_button.json`` for ``user`` pressing ``label`` on a bot's post;
+        given ``line``, the one under the section whose text contains it."""
         blocks = post.blocks or []
-        button = next(
-            e
-            for b in blocks
-            if b.get("type") == "actions"
+        after = [
+            (block, previous)
+            for previous, block in zip([{}, *blocks], blocks, strict=False)
+            if block.get("type") == "actions"
+        ]
+        block, button = next(
+            (b, e)
+            for b, previous in after
+            if line is None or line in str((previous.get("text") or {}).get("text", ""))
             for e in b["elements"]
             if e["text"]["text"] == label
         )
@@ -159,12 +167,20 @@ class SlackWorld:
         action.update(
             action_id=button["action_id"], text=button["text"], value=button.get("value", "")
         )
+        if "block_id" in block:  # as Slack says which block the button was in
+            action["block_id"] = block["block_id"]
         if "value" not in button:
             del action["value"]
         return body
 
     async def press(
-        self, user: str, post: int | Post, label: str, *, until: Callable[[], bool] | None = None
+        self,
+        user: str,
+        post: int | Post,
+        label: str,
+        *,
+        until: Callable[[], bool] | None = None,
+        line: str | None = None,
     ) -> None:
         """Press a button on a message the bot posted (block_actions, as Slack sends it).
 
@@ -172,7 +188,7 @@ class SlackWorld:
         or until ``until()`` when given."""
         if isinstance(post, int):
             post = self.fake.posts[post]
-        body = self.button(user, post, label)
+        body = self.button(user, post, label, line=line)
         name = f"a{self.sequence}"
         updates = self.fake.counts["chat.update"]
         response = await self.post(interaction(body))

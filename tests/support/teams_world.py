@@ -112,20 +112,39 @@ class TeamsWorld:
         status, _ = await self.post(body)
         return status
 
-    def card_with(self, user: str, title: str) -> tuple[str, dict[str, Any]]:
-        """The newest message in ``user``'s chat with a button ``title``: (id, its data)."""
+    def card_with(
+        self, user: str, title: str, *, line: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The newest message in ``user``'s chat with a button ``title``: (id, its data);
+        given ``line``, the button in the ActionSet under the text that contains it."""
         for sent in reversed(self.fake.messages(chat(user))):
             for attachment in sent.activity.get("attachments") or []:
-                for found in card_actions(attachment.get("content") or {}):
+                content = attachment.get("content") or {}
+                places: list[Any] = [content]
+                if line is not None:
+                    body = content.get("body") or []
+                    places = [
+                        element
+                        for previous, element in zip([{}, *body], body, strict=False)
+                        if element.get("type") == "ActionSet"
+                        and line in str(previous.get("text", ""))
+                    ]
+                for found in card_actions(places):
                     if found.get("title") == title:
                         return sent.activity_id, dict(found["data"])
         raise AssertionError(f"no card with {title!r} in {self.fake.texts(chat(user))}")
 
     async def press(
-        self, user: str, title: str, inputs: dict[str, str] | None = None
+        self,
+        user: str,
+        title: str,
+        inputs: dict[str, str] | None = None,
+        *,
+        line: str | None = None,
     ) -> tuple[int, Any]:
-        """``user`` presses ``title`` on the newest card that has it (``Action.Submit``)."""
-        activity_id, data = self.card_with(user, title)
+        """``user`` presses ``title`` on the newest card that has it (``Action.Submit``);
+        given ``line``, the one under that line of a card grouping several notices."""
+        activity_id, data = self.card_with(user, title, line=line)
         body = activity("message_submit", replyToId=activity_id, **self._who(user))
         body["value"] = {**data, **(inputs or {})}
         return await self.post(body)

@@ -148,7 +148,7 @@ async def pulse(job: Job) -> Message | None:
     return pulse_form(job, job.ref)
 
 
-@renders(Kind.REMINDER)
+@renders(Kind.REMINDER, grouped=lambda n: f"{n} forms are waiting for your answer")
 async def reminder(job: Job) -> Message | None:
     prompt = await job.session.get(Prompt, job.ref)
     pair = job.pair
@@ -172,7 +172,7 @@ async def reminder(job: Job) -> Message | None:
     return form.model_copy(update={"text": "A gentle reminder: " + form.text, "kind": kind})
 
 
-@renders(Kind.STALL)
+@renders(Kind.STALL, grouped=lambda n: f"{n} pairs may need a hand")
 async def stall(job: Job) -> Message | None:
     pair = job.pair
     if not _active(job) or pair is None:

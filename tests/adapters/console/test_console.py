@@ -13,6 +13,7 @@ from adapters.console.render import render
 from adapters.console.repl import link_mentions
 from bot.demo import JOINS
 from conversations.messages import Button, Card, CardField, Input, Message, Option, Section
+from tests.support.cards import grouped_stalls
 from tests.support.console import scripted_console
 from tests.support.harness import Chat
 
@@ -108,6 +109,21 @@ def test_cards_render_with_numbered_buttons_and_form_fields() -> None:
 
 @pytest.mark.process
 @pytest.mark.slow
+def test_a_grouped_card_numbers_each_lines_buttons_under_it() -> None:
+    [card] = grouped_stalls(2)
+    shown = render(card).splitlines()
+    assert shown[0] == "┌─ 2 pairs may need a hand"
+    first = next(n for n, line in enumerate(shown) if "Ana 1 and" in line)
+    second = next(n for n, line in enumerate(shown) if "Ana 2 and" in line)
+    buttons = [line for line in shown if line.startswith("│ [")]
+    assert buttons == [
+        "│ [1] Nudge both  [2] Pause the pair  [3] End the pair",
+        "│ [4] Nudge both  [5] Pause the pair  [6] End the pair",
+    ]
+    assert first < shown.index(buttons[0]) < second < shown.index(buttons[1])
+    assert [b.label for b in card.buttons()][3] == "Nudge both"  # [4] presses the second line's
+
+
 def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(

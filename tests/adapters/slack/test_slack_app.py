@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -23,7 +24,8 @@ from bot.app import build
 from bot.config import load_settings
 from bot.server import make_web_app
 from conversations.clock import VirtualClock
-from storage.models import CheckIn, InboundEvent, OutboxStatus, Person
+from storage.models import CheckIn, InboundEvent, OutboxStatus, Pair, Person
+from tests.support.cards import assert_slack_accepts
 from tests.support.fake_slack import FakeSlack, Reply
 from tests.support.harness import START
 from tests.support.local_server import LocalServer
@@ -683,3 +685,49 @@ async def test_a_private_channels_announcement_keeps_its_buttons_whatever_its_id
         )
     )
     assert slack.fake.counts["chat.update"] == 0
+
+
+async def test_a_card_for_two_stalled_pairs_is_answered_one_line_at_a_time(
+    slack: SlackWorld,
+) -> None:
+    """Maya's two pairs stall together: one card, and pressing one pair's button leaves the
+    other pair's buttons in place."""
+    await _paired(slack)
+    await slack.command(
+        "UMAYA", 'program create spring --curriculum new-hire-buddy --name "Spring"'
+    )
+    await slack.command("UMAYA", "program open spring")
+    for user, side in (("UANA", "mentor"), ("UBEN", "mentee")):
+        await slack.command(user, f"join spring {side}")
+        name = f"c{slack.sequence}"  # the welcome, then the code of conduct
+        await slack.fake.wait_until(
+            lambda n=name: sum(r["url"] == n for r in slack.fake.responses) == 2
+        )
+        agreed = await slack.command(user, "conduct spring agree")
+        assert str(agreed["text"]).startswith("Thank you for accepting"), agreed
+    reply = await slack.command("UMAYA", "pair <@UANA|ana> <@UBEN|ben> spring")
+    assert str(reply["text"]).startswith("Paired Ana (mentor) with Ben (mentee)")
+    await slack.dispatcher.drain()
+    slack.app.clock.advance(timedelta(days=22))
+    await slack.app.engine.tick()
+    await slack.dispatcher.drain()
+    [card] = [
+        p
+        for p in slack.fake.posts_in(FakeSlack.conversation_id("UMAYA"))
+        if "pairs may need a hand" in str(p.text)
+    ]
+    assert str(card.text).startswith("2 pairs may need a hand:")
+    assert card.blocks is not None
+    assert_slack_accepts(card.blocks, most=50)
+    assert sum(b["type"] == "actions" for b in card.blocks) == 2
+    await slack.press("UMAYA", card, "Pause the pair", line="in Spring")
+    [update] = slack.fake.calls_to("chat.update")
+    kinds = [b["type"] for b in update.params["blocks"]]
+    assert kinds == ["header", "section", "actions", "section", "context"]
+    assert "in New-hire buddy" in update.params["blocks"][1]["text"]["text"]
+    assert "✓ Pause the pair" in update.params["blocks"][4]["elements"][0]["text"]
+    async with slack.app.sessions() as session:
+        statuses = [
+            (p.programme.key, p.status) for p in (await session.scalars(select(Pair))).all()
+        ]
+    assert sorted(statuses) == [("buddies", "active"), ("spring", "paused")]

@@ -25,7 +25,7 @@ from conversations.features.pairing import renderers
 from conversations.messages import Button, Card, CardField, Message, Section
 from conversations.registry import Registry
 from storage.models import Enrolment, MatchOffer, OutboxMessage, Pair, Person, Programme, Role
-from tests.support.cards import assert_slack_accepts, elements
+from tests.support.cards import assert_slack_accepts, elements, grouped_stalls
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LIBRARY = Library.load()
@@ -589,3 +589,58 @@ def test_an_empty_home_tab_still_says_something() -> None:
     view = slack.home_view([])
     View(**view).validate_json()
     assert len(view["blocks"]) == 1
+
+
+# --- cards grouping several notices ----------------------------------------------------------
+
+
+def test_a_grouped_card_shows_each_lines_buttons_right_after_it() -> None:
+    [card] = grouped_stalls(3)
+    blocks = slack.message_blocks(card)
+    assert_slack_accepts(blocks, most=50)
+    assert [b["type"] for b in blocks] == ["header"] + ["section", "actions"] * 3
+    for number, (section, actions) in enumerate(zip(blocks[1::2], blocks[2::2], strict=True)):
+        assert f"Ana {number + 1} and" in section["text"]["text"]
+        assert [e["text"]["text"] for e in actions["elements"]] == [
+            "Nudge both",
+            "Pause the pair",
+            "End the pair",
+        ]
+        assert {e["value"] for e in actions["elements"]} == {str(number + 1)}
+    ids = [e["action_id"] for e in elements(blocks)]
+    assert ids == [f"{b.action}:{n}" for n, b in enumerate(card.buttons())]
+
+
+@pytest.mark.parametrize("name", ["Ana", "Bartholomew-Alexandre Featherstonehaugh-Ó Dálaigh"])
+def test_as_many_notices_as_a_card_holds_are_all_shown_whole(name: str) -> None:
+    """Nothing of a grouped card may be cut: its rows are all sent, so every line shows."""
+    cards = grouped_stalls(60, name=name)
+    assert len(cards) > 1
+    for card in cards:
+        blocks = slack.message_blocks(card)
+        assert_slack_accepts(blocks, most=50)
+        assert not any(b["type"] == "context" for b in blocks)  # no "…more"
+        assert len(elements(blocks)) == len(card.buttons())
+        assert card.card is not None
+        assert sum(b["type"] == "section" for b in blocks) == len(card.card.sections)
+
+
+def test_pressing_one_lines_button_answers_that_line_only() -> None:
+    [card] = grouped_stalls(3)
+    blocks = slack.message_blocks(card)
+    pressed = blocks[4]  # the second line's buttons
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": "✓ Pause the pair"}]}
+    after = slack.answered_line(blocks, pressed["block_id"], note)
+    assert after is not None
+    assert [b["type"] for b in after] == [
+        "header",
+        "section",
+        "actions",
+        "section",
+        "context",
+        "section",
+        "actions",
+    ]
+    assert after[4] == note and after[2] == blocks[2] and after[6] == blocks[6]
+    assert slack.answered_line(after, after[2]["block_id"], note) is not None  # and the next
+    assert slack.answered_line(blocks, "b1", note) is None  # not a line: the whole message

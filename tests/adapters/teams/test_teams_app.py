@@ -36,6 +36,7 @@ from storage.models import (
     CheckIn,
     InboundEvent,
     OutboxStatus,
+    Pair,
     Person,
     TeamsConversation,
 )
@@ -955,3 +956,49 @@ async def test_an_executive_gets_the_weekly_digest_with_its_chart_in_the_card(
     assert image["url"].startswith("data:image/png;base64,")
     adaptive_card_validator().validate(weekly)
     assert _consent_cards(teams, "29:maya") == []  # a picture is not offered as a file
+
+
+async def test_a_card_for_two_stalled_pairs_is_answered_one_line_at_a_time(
+    teams: TeamsWorld,
+) -> None:
+    """Maya's two pairs stall together: one card; pressing one pair's button redraws that
+    line only, and the next press on the other line builds on what is now shown."""
+    await _paired(teams)
+    await teams.say("29:maya", 'program create spring --curriculum new-hire-buddy --name "Spring"')
+    await teams.say("29:maya", "program open spring")
+    for user, side in (("29:ana", "mentor"), ("29:ben", "mentee")):
+        await teams.say(user, f"join spring {side}")
+        [agreed] = await teams.say(user, "conduct spring agree")
+        assert agreed.startswith("Thank you for accepting"), agreed
+    [said] = await teams.say("29:maya", "pair ana ben spring")
+    assert said.startswith("Paired Ana (mentor) with Ben (mentee)"), said
+    await teams.dispatcher.drain()
+    teams.app.clock.advance(timedelta(days=22))
+    await teams.app.engine.tick()
+    await teams.dispatcher.drain()
+    [card] = [
+        c for c in teams.fake.cards(chat("29:maya")) if "pairs may need a hand" in json.dumps(c)
+    ]
+    adaptive_card_validator().validate(card)
+    assert len(card_actions(card)) == 6
+
+    status, _ = await teams.press("29:maya", "Pause the pair", line="in Spring")
+    assert status == 200
+    [update] = teams.fake.updates(chat("29:maya"))
+    redrawn = update.activity["attachments"][0]["content"]
+    adaptive_card_validator().validate(redrawn)
+    assert len(card_actions(redrawn)) == 3  # the other pair's buttons are still there
+    assert "✓ Pause the pair (Maya)" in json.dumps(redrawn, ensure_ascii=False)
+
+    status, _ = await teams.press("29:maya", "Nudge both", line="in New-hire buddy")
+    assert status == 200
+    [_, again] = teams.fake.updates(chat("29:maya"))
+    redrawn = again.activity["attachments"][0]["content"]
+    assert card_actions(redrawn) == []
+    shown = json.dumps(redrawn, ensure_ascii=False)
+    assert "✓ Pause the pair (Maya)" in shown and "✓ Nudge both (Maya)" in shown
+    async with teams.app.sessions() as session:
+        statuses = [
+            (p.programme.key, p.status) for p in (await session.scalars(select(Pair))).all()
+        ]
+    assert sorted(statuses) == [("buddies", "active"), ("spring", "paused")]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters.teams.cards import adaptive_card, answered_card, submitted
+from adapters.teams.cards import adaptive_card, answered_card, answered_line, submitted
 from conversations.features.digest.chart import chart_png
 from conversations.messages import (
     Attachment,
@@ -22,7 +22,7 @@ from conversations.messages import (
     Option,
     Section,
 )
-from tests.support.cards import all_actions, assert_teams_accepts, press
+from tests.support.cards import all_actions, assert_teams_accepts, grouped_stalls, press
 from tests.support.harness import Chat, everything_a_programme_says
 
 
@@ -194,3 +194,54 @@ def test_a_picture_too_big_for_a_card_is_left_out_and_the_words_stay() -> None:
     assert_teams_accepts(card)
     assert not [e for e in card["body"] if e["type"] == "Image"]
     assert "Active pairs" in json.dumps(card)
+
+
+# -- cards grouping several notices ---------------------------------------------------------
+
+
+def test_a_grouped_card_shows_each_lines_buttons_right_after_it() -> None:
+    [card] = grouped_stalls(3)
+    made = adaptive_card(card)
+    assert_teams_accepts(made)
+    assert "actions" not in made
+    body = made["body"]
+    assert [e["type"] for e in body] == ["TextBlock"] + ["TextBlock", "ActionSet"] * 3
+    for number, (text, actions) in enumerate(zip(body[1::2], body[2::2], strict=True)):
+        assert f"Ana {number + 1} and" in text["text"]
+        assert [a["title"] for a in actions["actions"]] == [
+            "Nudge both",
+            "Pause the pair",
+            "End the pair",
+        ]
+        assert {a["data"]["mentorbot"]["value"] for a in actions["actions"]} == {str(number + 1)}
+        assert all("associatedInputs" not in a for a in actions["actions"])
+
+
+@pytest.mark.parametrize("name", ["Ana", "Bartholomew-Alexandre Featherstonehaugh-Ó Dálaigh"])
+def test_as_many_notices_as_a_card_holds_are_all_shown_whole(name: str) -> None:
+    cards = grouped_stalls(60, name=name)
+    assert len(cards) > 1
+    for card in cards:
+        made = adaptive_card(card)
+        assert_teams_accepts(made)
+        assert "…more" not in json.dumps(made, ensure_ascii=False)
+        assert len(all_actions(made)) == len(card.buttons())
+
+
+def test_pressing_one_lines_button_answers_that_line_only() -> None:
+    [card] = grouped_stalls(3)
+    assert card.card is not None
+    pressed = card.card.sections[1].buttons[1]
+    after = answered_line(card, pressed, by="Maya")
+    assert after is not None and after.card is not None
+    first, second, third = after.card.sections
+    assert second.buttons == () and second.text.endswith("\n✓ Pause the pair (Maya)")
+    assert first == card.card.sections[0] and third == card.card.sections[2]
+    made = adaptive_card(after)
+    assert_teams_accepts(made)
+    assert len(all_actions(made)) == 6
+    again = answered_line(after, third.buttons[0], by="Maya")  # the next press builds on it
+    assert again is not None and again.card is not None
+    assert [len(s.buttons) for s in again.card.sections] == [3, 0, 0]
+    whole = Message(text="x", card=Card(buttons=(pressed,)))
+    assert answered_line(whole, pressed, by="Maya") is None  # not a line: the whole card

@@ -8,8 +8,7 @@ recipient's working hours, a backlog, a retry), and then let delivery catch up.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -21,19 +20,7 @@ from conversations.kinds import Kind
 from conversations.messages import Message
 from storage import repositories as repo
 from storage.models import OutboxMessage, OutboxStatus, Programme, Workspace
-from tests.support.harness import Chat, accept_conduct
-
-
-@asynccontextmanager
-async def delivery_behind(chat: Chat) -> AsyncIterator[None]:
-    """Nothing is delivered inside the block; everything due is delivered when it ends."""
-    platforms = chat.dispatcher.platforms
-    chat.dispatcher.platforms = frozenset()  # claims nothing
-    try:
-        yield
-    finally:
-        chat.dispatcher.platforms = platforms
-    await chat.dispatcher.drain()
+from tests.support.harness import Chat, accept_conduct, delivery_behind
 
 
 async def rows(chat: Chat, kind: str) -> list[OutboxMessage]:
