@@ -31,12 +31,14 @@ async def nudge_every_stalled_pair(chat: Chat, coordinator: str = "maya") -> int
     for message in chat.inbox(coordinator):
         if message.kind != "stall":
             continue
-        nudge = next(b for b in message.buttons() if b.label == "Nudge both")
-        [reply] = await chat.app.engine.handle(
-            ButtonPressed(actor=chat.actor(coordinator), action=nudge.action, value=nudge.value)
-        )
-        assert reply.text.startswith("Nudged"), reply.text
-        pressed += 1
+        # A card may group several stalled pairs (a line and buttons each): press every one.
+        for nudge in [b for b in message.buttons() if b.label == "Nudge both"]:
+            [reply] = await chat.app.engine.handle(
+                ButtonPressed(actor=chat.actor(coordinator), action=nudge.action, value=nudge.value)
+            )
+            assert reply.text.startswith("Nudged"), reply.text
+            pressed += 1
+
     await chat.dispatcher.drain()
     return pressed
 

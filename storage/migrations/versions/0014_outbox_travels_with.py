@@ -4,8 +4,8 @@ Notices to one person that fall due together go out as one card under the first 
 idempotency key; each of the others records that key just before the send, so a process
 recovering a row after a crash asks the platform about the message it travelled in.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-08
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
