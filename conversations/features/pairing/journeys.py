@@ -228,7 +228,10 @@ async def log_meeting(
     if pair.status == PairStatus.ENDED:
         raise UserError("This pairing has ended, so there's nothing to log for it.")
     if pair.status == PairStatus.PAUSED:
-        raise UserError("This pairing is paused. Type resume to pick it up again first.")
+        partner = pair.other(actor.id) if pair.includes(actor.id) else None
+        again = f"resume @{partner.label}" if partner is not None else "resume"
+        raise UserError(f"This pairing is paused. Type {again} to pick it up again first.")
+
     if (
         not outcome.said_by_people
         or session_index < 0

@@ -191,7 +191,9 @@ async def test_pausing_tells_the_partner_and_stops_agendas_until_resumed(chat: C
     await chat.wait(days=21)
     assert "agenda" not in chat.kinds("ben")
     assert "paused" in await chat.say("ana", "status")
-    assert "This pairing is paused" in await chat.say("ana", "met")
+    assert "This pairing is paused. Type resume @Ben to pick it up again first." in await chat.say(
+        "ana", "met"
+    )
     await chat.say("ben", "resume")
     assert chat.kinds("ana")[-1] == "resume_notice"
     await chat.wait(days=7)
