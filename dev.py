@@ -5,7 +5,7 @@
     python3 dev.py test              set everything up, then run ruff, mypy and the whole
                                      test suite, in parallel on every core
     python3 dev.py test --fast       the same, but only the in-process tests (no `slow`,
-                                     no `process` marker): about 1 min on SQLite, under 2 with
+                                     no `process` marker): about 1¼ min on SQLite, 2½ with
                                      TEST_DATABASE_URL too, on an idle 2-core machine
     python3 dev.py test <pytest args>  e.g. tests/engine -q -x, or -n 0 to run serially
     python3 dev.py <args>            set everything up, then run `mentorbot <args>`

@@ -124,6 +124,7 @@ def test_a_grouped_card_numbers_each_lines_buttons_under_it() -> None:
     assert [b.label for b in card.buttons()][3] == "Nudge both"  # [4] presses the second line's
 
 
+@pytest.mark.process
 def test_the_demo_runs_a_whole_programme_from_a_fresh_install(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(
