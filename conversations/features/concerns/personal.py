@@ -6,14 +6,31 @@ reporter is forgotten their concerns stay, as safety records, without the link t
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.personal_data import iso
+from conversations.personal_data import iso, rowcount
 from conversations.registry import Forgetting, personal_data
 from storage.models import Concern, Person
+
+
+async def _purge_words(session: AsyncSession, now: datetime, retention: timedelta) -> int:
+    """A concern's words go once it has been resolved for the retention period: the record
+    that it was raised, when, and how it was handled stays."""
+    result = await session.execute(
+        update(Concern)
+        .where(
+            Concern.resolved_at.is_not(None),
+            Concern.resolved_at <= now - retention,
+            Concern.description != "",
+        )
+        .values(description="")
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
 
 
 async def _unlink(forgetting: Forgetting) -> None:
@@ -25,7 +42,7 @@ async def _unlink(forgetting: Forgetting) -> None:
     )
 
 
-@personal_data("concerns_you_reported", forget=_unlink, order=60)
+@personal_data("concerns_you_reported", forget=_unlink, purge=_purge_words, order=60)
 async def concerns_you_reported(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(Concern).where(Concern.reporter_id == person.id).order_by(Concern.id)

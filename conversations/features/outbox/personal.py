@@ -3,16 +3,43 @@ and mentions of them in messages to others."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.personal_data import iso, replacer, scrub_mentions
+from conversations.personal_data import iso, replacer, rowcount, scrub_mentions
 from conversations.registry import Forgetting, personal_data
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person
 
 UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DEAD)
+KEPT_AFTER_DELIVERY = timedelta(days=7)
+"""How long what a delivered (or skipped) message said stays in the outbox: long enough to
+look into a complaint about it, short enough that a ``my-data`` file, a profile in an
+introduction or a forwarded reply does not sit in the database for months."""
+
+
+async def _purge_words(session: AsyncSession, now: datetime, retention: timedelta) -> int:
+    """What messages said is emptied once it has served: a week after it was delivered or
+    skipped, and a message that failed for good after the retention period (a coordinator
+    may still retry it until then). The row stays, with its kind and times, so counts stay
+    true. Only rows still holding words are touched."""
+    holding = and_(OutboxMessage.planned.is_(False), cast(OutboxMessage.payload, Text) != "{}")
+    done = and_(
+        OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.SKIPPED)),
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) <= now - KEPT_AFTER_DELIVERY,
+    )
+    given_up = and_(
+        OutboxMessage.status == OutboxStatus.DEAD, OutboxMessage.created_at <= now - retention
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(holding, or_(done, given_up))
+        .values(payload={})
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
 
 
 def _theirs(person_id: int, pair_ids: list[int]) -> ColumnElement[bool]:
@@ -54,7 +81,7 @@ async def _forget_messages(forgetting: Forgetting) -> None:
         )
 
 
-@personal_data("messages_to_you", forget=_forget_messages, order=90)
+@personal_data("messages_to_you", forget=_forget_messages, purge=_purge_words, order=90)
 async def messages_to_you(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
     pair_ids = list(
         await session.scalars(
