@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import logcontext
 from conversations.curriculum import Curriculum, Library
-from conversations.errors import UserError
+from conversations.errors import NotAllowed, UserError
 from conversations.grammar import person_ref
 from conversations.messages import Attachment, Message
 from conversations.registry import Registry
@@ -115,6 +115,10 @@ class Context:
         )
         if pair is None:
             raise UserError(f"{mentor.label} isn't mentoring {mentee.label} in {programme.name}.")
+        if self.actor.id in (mentor.id, mentee.id):
+            # Nobody acts on a pair they are in: the programme team's decisions about it
+            # (resuming what a concern paused, ending it) are someone else's to make.
+            raise NotAllowed("You're in this pairing, so another coordinator needs to do that.")
         return mentor, mentee, programme, pair
 
     async def person(self, word: str) -> Person:

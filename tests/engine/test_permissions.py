@@ -237,3 +237,32 @@ async def _first_refused(chat: Chat) -> None:
     assert [p.platform_user_id for p in coordinators] == ["maya"]
     assert "You're a coordinator here" in await chat.hello("maya")
     assert "coordinator" not in await chat.hello("ana")
+
+
+async def test_a_coordinator_in_a_pair_cannot_act_on_it_or_clear_themselves(
+    database_url: str,
+) -> None:
+    """Regression (issue 16 item 3): a coordinator who mentors in the programme could lift
+    the pause a concern put on their own pair with ``pair resume``, end it with ``unpair``,
+    and record their own background check."""
+    async with open_chat(database_url) as chat:
+        await chat.say("maya", "program create career --curriculum new-hire-buddy")
+        await chat.say("maya", "program open career")
+        await chat.hello("ben")
+        await chat.hello("ana")
+        assert "Ana is now a coordinator" in await chat.say("maya", "admin grant @ana coordinator")
+        await chat.say("maya", "join career mentor --department IT --skills data")
+        await chat.say("ben", "join career mentee --department Sales --interests data")
+        for handle in ("maya", "ben"):
+            await chat.say(handle, "conduct career agree")
+        assert (await chat.say("maya", "pair @maya @ben career")).startswith("Paired")
+        before = await chat.snapshot()
+        for command in (
+            "pair resume @maya @ben career",
+            "unpair @maya @ben career",
+            "clearance record @maya --expires 2030-01-01",
+        ):
+            refused = await chat.say("maya", command)
+            assert "another coordinator" in refused, (command, refused)
+        assert await chat.snapshot() == before
+        assert "Recorded" in await chat.say("ana", "clearance record @maya --expires 2030-01-01")

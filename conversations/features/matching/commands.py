@@ -626,6 +626,11 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
 )
 async def clearance_record(ctx: Context, args: Args) -> Reply:
     person = await ctx.person(args.person)
+    if person.id == ctx.actor.id:
+        raise NotAllowed(
+            "A background check is recorded by someone else: ask another coordinator to "
+            "record yours."
+        )
     expires = None if args.expires is None else datetime.combine(args.expires, time(), tzinfo=UTC)
     if expires is not None and expires <= ctx.now:
         raise UserError("That date has already passed; record a clearance that is still valid.")
