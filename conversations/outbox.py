@@ -151,13 +151,19 @@ class Outbox:
         *,
         key: str,
         holds: Sequence[Hold],
+        about: Pair | None = None,
         urgent: bool = False,
     ) -> int:
-        """One row per coordinator, so each delivery succeeds or retries on its own."""
+        """One row per coordinator, so each delivery succeeds or retries on its own. A
+        notice ``about`` a pair never goes to a coordinator who is in it: nobody sees the
+        handling of a pair they are in."""
         sent = 0
+        inside = {about.mentor_id, about.mentee_id} if about is not None else set()
         for person in await repo.people_with_role(
             self.session, workspace_id=workspace_id, role=Role.COORDINATOR
         ):
+            if person.id in inside:
+                continue
             sent += await self.to_person(
                 person, message, key=f"{key}:to:{person.id}", holds=holds, urgent=urgent
             )

@@ -33,10 +33,14 @@ def oauth_states(database: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
 
 
 async def coordinator_copy(sessions: async_sessionmaker[AsyncSession], pair: Pair) -> str | None:
-    """The coordinator added to a safeguarded pair's space (a group DM): in safeguarded
-    programmes a coordinator is part of every pair space."""
+    """The adult added to a safeguarded pair's space (a group DM): a coordinator, else a
+    safeguarding contact, who is not in the pair (a coordinator who mentors in it is not
+    the safeguard of their own pairing)."""
     async with sessions() as session:
-        coordinators = await repo.people_with_role(
-            session, workspace_id=pair.programme.workspace_id, role=Role.COORDINATOR
-        )
-    return coordinators[0].platform_user_id if coordinators else None
+        for role in (Role.COORDINATOR, Role.SAFEGUARDING):
+            for person in await repo.people_with_role(
+                session, workspace_id=pair.programme.workspace_id, role=role
+            ):
+                if person.id not in (pair.mentor_id, pair.mentee_id):
+                    return person.platform_user_id
+    return None

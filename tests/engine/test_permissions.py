@@ -266,3 +266,9 @@ async def test_a_coordinator_in_a_pair_cannot_act_on_it_or_clear_themselves(
             assert "another coordinator" in refused, (command, refused)
         assert await chat.snapshot() == before
         assert "Recorded" in await chat.say("ana", "clearance record @maya --expires 2030-01-01")
+        # Blocked by her mentee, Maya hears only that the pairing ended, like anyone would;
+        # the coordinators' notice (who blocked whom) goes to Ana alone.
+        await chat.say("ben", "block @maya")
+        assert "pairing_ended" in chat.kinds("maya")
+        assert "coordinator_block_notice" not in chat.kinds("maya")
+        assert "coordinator_block_notice" in chat.kinds("ana")

@@ -111,6 +111,7 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
             ),
             key=f"pair:{pair.id}:ended:coordinators",
             holds=ALWAYS,
+            about=pair,  # a coordinator who was blocked is not told who blocked them
         )
 
     if proposed:

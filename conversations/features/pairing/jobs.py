@@ -326,7 +326,7 @@ async def _stalls(session: AsyncSession, workspaces: dict[int, int], now: dateti
             update(Pair)
             .where(Pair.status == PairStatus.ACTIVE, Pair.stall_at <= now)
             .values(stall_at=None)
-            .returning(Pair.id, Pair.programme_id, Pair.last_met_at)
+            .returning(Pair.id, Pair.programme_id, Pair.last_met_at, Pair.mentor_id, Pair.mentee_id)
             .execution_options(synchronize_session=False)
         )
     ).all()
@@ -343,7 +343,7 @@ async def _stalls(session: AsyncSession, workspaces: dict[int, int], now: dateti
     ).all():
         coordinators.setdefault(workspace_id, []).append(person_id)
     rows = []
-    for pid, prog, last_met in stalled:
+    for pid, prog, last_met, mentor_id, mentee_id in stalled:
         ws = workspaces.get(prog)
         if ws is None:
             continue
@@ -360,6 +360,7 @@ async def _stalls(session: AsyncSession, workspaces: dict[int, int], now: dateti
                 holds=(pair_in(pid, PairStatus.ACTIVE),),
             )
             for coordinator in coordinators.get(ws, [])
+            if coordinator not in (mentor_id, mentee_id)  # not about a pair they are in
         ]
     return await insert_planned(session, rows)
 

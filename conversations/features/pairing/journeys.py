@@ -549,6 +549,7 @@ async def _left(outbox: Outbox, *, person: Person, pair: Pair, whole: bool, now:
         ),
         key=f"pair:{pair.id}:left:coordinators",
         holds=ALWAYS,
+        about=pair,
     )
 
 

@@ -86,6 +86,7 @@ async def _forget_pairs(forgetting: Forgetting) -> None:
                 ),
                 key=f"pair:{pair.id}:forgotten:coordinators",
                 holds=ALWAYS,
+                about=pair,
             )
 
     forgetting.after.append(tell)
