@@ -27,6 +27,7 @@ from conversations.context import Context, Reply
 from conversations.errors import UserError
 from conversations.features.conversation import words
 from conversations.features.conversation.questions import Waiting, waiting
+from conversations.features.meetings import commands as meetings
 from conversations.features.pairing import cards as pair_cards
 from conversations.features.pairing import journeys
 from conversations.holds import ALWAYS
@@ -50,16 +51,7 @@ async def answer(ctx: Context, waits: Waiting, text: str, *, held: HeldReply | N
     outcome = words.meeting_answer(text)
     if waits.meeting is not None and outcome is not None:
         await _let_go(ctx, held)
-        said = await journeys.log_meeting(
-            ctx.session,
-            pair=pair,
-            actor=ctx.actor,
-            session_index=waits.meeting,
-            outcome=outcome,
-            curriculum=ctx.curriculum(pair.programme),
-            now=ctx.now,
-        )
-        return [Message(text=said, kind=Kind.MEETING_LOGGED)]
+        return await meetings.logged(ctx, pair, waits.meeting, outcome)
     if waits.checkin is not None:
         return await _checkin(ctx, pair, waits.checkin, text, held=held)
     await _let_go(ctx, held)

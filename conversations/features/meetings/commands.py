@@ -51,11 +51,17 @@ OUTCOMES = {
 async def met(ctx: Context, args: Args) -> Reply:
     outcome = OUTCOMES[args.answer]
     pair = await choosing.one_pair(ctx, args, verb="met")
+    return await logged(ctx, pair, pair.session_index, outcome)
+
+
+async def logged(ctx: Context, pair: Pair, session_index: int, outcome: MeetingOutcome) -> Reply:
+    """Log what the person said happened for one session (a command, a button, words in
+    reply to the question) and say it back."""
     said = await journeys.log_meeting(
         ctx.session,
         pair=pair,
         actor=ctx.actor,
-        session_index=pair.session_index,
+        session_index=session_index,
         outcome=outcome,
         curriculum=ctx.curriculum(pair.programme),
         now=ctx.now,
@@ -79,16 +85,7 @@ async def pair_of(ctx: Context, pair_id: int) -> Pair:
 async def press_meeting(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     answer = codec.MeetingAnswer.decode(value)
     pair = await pair_of(ctx, answer.pair_id)
-    said = await journeys.log_meeting(
-        ctx.session,
-        pair=pair,
-        actor=ctx.actor,
-        session_index=answer.session,
-        outcome=answer.outcome,
-        curriculum=ctx.curriculum(pair.programme),
-        now=ctx.now,
-    )
-    return [Message(text=said, kind=Kind.MEETING_LOGGED)]
+    return await logged(ctx, pair, answer.session, answer.outcome)
 
 
 RATE = "Rate the session with a number from 1 (not useful) to 5 (very useful)."
