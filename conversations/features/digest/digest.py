@@ -90,8 +90,18 @@ def _oldest_first(values: tuple[int, ...] | list[int | None]) -> list[int | None
     return list(reversed(list(values)))
 
 
-def _fields(fig: Figures) -> tuple[CardField, ...]:
-    rating = fig.rating()
+def _rating(fig: Figures, min_group: int) -> str:
+    """The week's average rating, shown only when at least ``min_group`` check-ins gave
+    one, at every scope: an average of one or two ratings is those people's ratings."""
+    rating, count = fig.rating(), fig.rating_count[0]
+    if rating is None:
+        return "no check-ins this week"
+    if count < min_group:
+        return f"fewer than {min_group} check-ins this week, so not shown"
+    return f"{rating:.1f} / 5 ({count} check-ins)"
+
+
+def _fields(fig: Figures, min_group: int) -> tuple[CardField, ...]:
     return (
         CardField(label="Active pairs", value=f"{fig.active} ({fig.new[0]} new this week)"),
         CardField(
@@ -105,12 +115,7 @@ def _fields(fig: Figures) -> tuple[CardField, ...]:
             if fig.asked[0]
             else "none asked for this week",
         ),
-        CardField(
-            label="Average session rating",
-            value=f"{rating:.1f} / 5 ({fig.rating_count[0]} check-ins)"
-            if rating is not None
-            else "no check-ins this week",
-        ),
+        CardField(label="Average session rating", value=_rating(fig, min_group)),
         CardField(label="Sessions so far", value=fig.sessions.words()),
         CardField(label="Milestone check-ins", value=str(fig.milestones[0])),
         CardField(label="Joined / left", value=f"{fig.joined[0]} / {fig.left[0]}"),
@@ -298,7 +303,7 @@ async def compose(
         f"({met_series[0]} → {met_series[-1]})\n"
         f"Check-ins answered: {sparkline(rate_series)}"
     )
-    sections = [Section(fields=_fields(fig)), Section(text=trend)]
+    sections = [Section(fields=_fields(fig, min_group)), Section(text=trend)]
     if len(programmes) > 1:
         lines = _programme_lines(programmes, by_programme, min_group)
         sections.append(Section(text="*By programme*\n" + "\n".join(lines)))
