@@ -37,6 +37,7 @@ from conversations.clock import Clock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
 from conversations.grouping import Header
+from conversations.holds import Hold
 from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.ratelimit import RateLimiter
@@ -64,6 +65,8 @@ class Delivery:
     pair: Pair | None = None
     channel: str | None = None
     attempt: int = 1
+    holds: tuple[Hold, ...] = ()
+    """What must still be true when it is sent, as queued (checked again just before)."""
 
     @property
     def recipients(self) -> tuple[Person, ...]:
@@ -362,9 +365,9 @@ class Dispatcher:
         grouped = row.planned and row.channel is None and row.kind in self.groups
         return (row.person_id, row.kind) if grouped and row.person_id is not None else None
 
-    async def _untrue(self, session: AsyncSession, stored: object) -> str | None:
+    async def _untrue(self, session: AsyncSession, held: Sequence[Hold]) -> str | None:
         """Why a row's message is no longer true (its first hold that fails), or None."""
-        for hold in holds.decode(stored):
+        for hold in held:
             check = self.conditions.get(hold.what)
             if check is None:
                 return f"it depends on something this version does not know ({hold.what})"
@@ -386,23 +389,12 @@ class Dispatcher:
         if len(batch) == 1:
             return await self._renew_one(*batch[0])
         now = self.clock.now()
-        ids = [claim.outbox_id for claim, _ in batch]
         untrue: dict[int, str] = {}
         async with self.sessions.begin() as session:
-            stored: dict[int, Any] = dict(
-                (
-                    await session.execute(
-                        select(OutboxMessage.id, OutboxMessage.holds).where(
-                            OutboxMessage.id.in_(ids)
-                        )
-                    )
-                ).all()
-            )
-            for outbox_id in ids:
-                held = stored.get(outbox_id)
-                reason = await self._untrue(session, held) if held else None
+            for claim, delivery in batch:
+                reason = await self._untrue(session, delivery.holds)
                 if reason is not None:
-                    untrue[outbox_id] = reason
+                    untrue[claim.outbox_id] = reason
             true = [(c.outbox_id, d.key) for c, d in batch if c.outbox_id not in untrue]
             if not true:
                 return [], untrue
@@ -436,10 +428,7 @@ class Dispatcher:
         """``_renew`` for a row that goes alone (most rows: kept to two statements)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            stored = await session.scalar(
-                select(OutboxMessage.holds).where(OutboxMessage.id == claim.outbox_id)
-            )
-            untrue = await self._untrue(session, stored) if stored else None
+            untrue = await self._untrue(session, delivery.holds)
             if untrue is not None:
                 return [], {claim.outbox_id: untrue}
             values: dict[str, Any] = {"lease_expires_at": now + self.lease}
@@ -490,7 +479,7 @@ class Dispatcher:
                 return None
             if row.expires_at is not None and row.expires_at <= now:
                 return "skip:stale: its moment passed while it waited"
-            untrue = await self._untrue(session, row.holds)
+            untrue = await self._untrue(session, holds.decode(row.holds))
             if untrue is not None:
                 return f"skip:{untrue}"
             workspace = await session.get(Workspace, row.workspace_id)
@@ -521,6 +510,7 @@ class Dispatcher:
                 pair=pair,
                 channel=row.channel,
                 attempt=row.attempts + 1,
+                holds=tuple(holds.decode(row.holds)),
             )
             if row.timing == "working" and delivery.recipients:
                 hours = pair.programme.settings.get("working_hours") if pair else None

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.holds import Hold
 from conversations.registry import condition
-from storage.models import Enrolment, EnrolmentStatus, Person, Programme, ProgrammeStatus
+from storage.models import Person, Programme, ProgrammeStatus
 
 
 @condition("not_agreed")
@@ -21,16 +20,11 @@ async def not_agreed_holds(session: AsyncSession, fields: Mapping[str, Any]) -> 
         return "the programme has closed"
     if programme.conduct_version != fields.get("version"):
         return "a newer code of conduct has replaced this one"
-    enrolments = list(
-        (
-            await session.scalars(
-                select(Enrolment).where(
-                    Enrolment.programme_id == programme.id,
-                    Enrolment.person_id == fields.get("person"),
-                    Enrolment.status != EnrolmentStatus.LEFT,
-                )
-            )
-        ).unique()
+    # Imported here: conduct.py imports this module to state its card's hold.
+    from conversations.features.conduct.conduct import live_enrolments
+
+    enrolments = await live_enrolments(
+        session, programme_id=programme.id, person_id=fields.get("person")
     )
     if not enrolments:
         return "they are no longer in the programme"
