@@ -87,7 +87,8 @@ async def grant(
                 workspace_id=space.id,
                 actor_id=None,
                 action="role.grant",
-                target=person.label,
+                target="{0}",
+                people=(person,),
                 at=now,
                 after={"role": str(chosen), "by": "the server's operator"},
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,8 +53,11 @@ class Context:
         programme: Programme | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
+        people: Sequence[Person] = (),
     ) -> None:
-        """Record what this person just did in the workspace's audit log."""
+        """Record what this person just did in the workspace's audit log. Anyone it is
+        about is passed in ``people`` and named ``{0}``, ``{1}``… in ``target`` and the
+        changes, never by their name (see ``repo.audit``)."""
         await repo.audit(
             self.session,
             workspace_id=self.workspace.id,
@@ -64,6 +68,7 @@ class Context:
             at=self.now,
             before=before,
             after=after,
+            people=people,
         )
 
     @property

@@ -179,6 +179,7 @@ class Engine:
                 Message(text=text, kind=Kind.DELIVERY_PROBLEM),
                 key=f"failed:{delivery.outbox_id}",
                 holds=ALWAYS,  # it reports a failure that happened
+                about=person,
             )
 
     async def tick(self) -> int:
@@ -262,7 +263,8 @@ class Engine:
                 workspace_id=workspace.id,
                 actor_id=person.id,
                 action="role.bootstrap",
-                target=person.label,
+                target="{0}",
+                people=(person,),
                 at=now,
                 after={"role": "coordinator"},
             )

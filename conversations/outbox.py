@@ -41,6 +41,22 @@ def acting(person_id: int) -> Iterator[None]:
         _acting.reset(token)
 
 
+About = Pair | Person | Sequence[Person] | None
+"""Who else a message names besides its recipient: a pair (both its people), a person, or
+several. Stored by id with the row (``OutboxMention``), so a person's messages are found,
+exported and forgotten by id, never by looking for their name in the text."""
+
+
+def mentioned(about: About) -> set[int]:
+    if about is None:
+        return set()
+    if isinstance(about, Pair):
+        return {about.mentor_id, about.mentee_id}
+    if isinstance(about, Person):
+        return {about.id}
+    return {person.id for person in about}
+
+
 def _timing_for(*person_ids: int) -> str:
     actor = _acting.get()
     return "now" if actor is not None and actor in person_ids else "working"
@@ -59,6 +75,7 @@ class Outbox:
         key: str,
         holds: Sequence[Hold],
         urgent: bool = False,
+        about: About = None,
     ) -> bool:
         return await repo.enqueue(
             self.session,
@@ -71,6 +88,7 @@ class Outbox:
             created_at=self.now,
             holds=encode(holds),
             timing="now" if urgent else _timing_for(person.id),
+            mentions=mentioned(about),
         )
 
     async def to_pair(
@@ -151,20 +169,25 @@ class Outbox:
         *,
         key: str,
         holds: Sequence[Hold],
-        about: Pair | None = None,
+        about: About = None,
         urgent: bool = False,
     ) -> int:
         """One row per coordinator, so each delivery succeeds or retries on its own. A
-        notice ``about`` a pair never goes to a coordinator who is in it: nobody sees the
-        handling of a pair they are in."""
+        notice ``about`` a pair or a person never goes to a coordinator it is about: nobody
+        sees the handling of a pair they are in."""
         sent = 0
-        inside = {about.mentor_id, about.mentee_id} if about is not None else set()
+        inside = mentioned(about)
         for person in await repo.people_with_role(
             self.session, workspace_id=workspace_id, role=Role.COORDINATOR
         ):
             if person.id in inside:
                 continue
             sent += await self.to_person(
-                person, message, key=f"{key}:to:{person.id}", holds=holds, urgent=urgent
+                person,
+                message,
+                key=f"{key}:to:{person.id}",
+                holds=holds,
+                urgent=urgent,
+                about=about,
             )
         return sent

@@ -1,4 +1,4 @@
-"""What every personal-data hook shares: dates as text, and finding a person in free text.
+"""What every personal-data hook shares: dates as text, and spelling a person's mentions.
 
 Each feature keeps the hook for its own tables beside its code (``@personal_data`` and
 ``@forgets`` in :mod:`conversations.registry`); the privacy feature runs them for
@@ -7,17 +7,16 @@ Each feature keeps the hook for its own tables beside its code (``@personal_data
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, or_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import Person
+from storage.models import OutboxMention, Person
 
 PLACEHOLDER_NAME = "a former participant"
 """What a forgotten person is called everywhere from then on."""
@@ -54,14 +53,10 @@ def name_pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
-def may_mention(column: Any, needles: Sequence[str]) -> ColumnElement[bool]:
-    """A broad SQL filter for rows that may mention a needle (checked exactly in Python).
-
-    JSON columns are compared as text, where a name may be stored with ``\\u`` escapes.
-    """
-    text = cast(column, Text)
-    variants = {v for n in needles for v in (n, json.dumps(n)[1:-1])}
-    return or_(*(text.icontains(v, autoescape=True) for v in sorted(variants)))
+def outbox_rows_naming(person_id: int) -> Select[int]:
+    """The ids of the outbox rows that name this person (their recipient, the people of the
+    pair they are about, anyone else they mention): found by id, never by name."""
+    return select(OutboxMention.outbox_id).where(OutboxMention.person_id == person_id)
 
 
 def replacer(pattern: re.Pattern[str], *, sentences: bool) -> Callable[[str], str]:
@@ -95,18 +90,17 @@ async def scrub_mentions(
     *,
     model: Any,
     columns: Sequence[InstrumentedAttribute[Any]],
-    workspace_id: int,
-    needles: Sequence[str],
+    where: ColumnElement[bool],
     replace: Callable[[str], str],
 ) -> int:
-    """Replace mentions in these columns of the workspace's rows; returns rows changed."""
+    """Replace mentions in these columns of the rows ``where`` picks; returns rows changed.
+
+    ``where`` must find the rows by id (an outbox row that names the person, say): the
+    name is only how the mention is spelled inside a row already known to be about them.
+    Looking for the name across a table would rewrite records about anyone else who shares
+    it, or who renamed themselves to it."""
     rows = await session.scalars(
-        select(model)
-        .where(
-            model.workspace_id == workspace_id,
-            or_(*(may_mention(column, needles) for column in columns)),
-        )
-        .execution_options(populate_existing=True)
+        select(model).where(where).execution_options(populate_existing=True)
     )
     changed = 0
     for row in rows.unique():

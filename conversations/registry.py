@@ -110,9 +110,8 @@ class Forgetting:
     pair_ids: Sequence[int]
     """Their pairs that are kept (as anonymous history): messages to these are theirs too."""
     names: re.Pattern[str] | None
-    """Whole-word matches of how they were named and mailed; None when they had no name."""
-    needles: Sequence[str]
-    """The plain strings behind ``names``, for a broad SQL filter before the exact match."""
+    """Whole-word matches of how they were named and mailed; None when they had no name.
+    Only for spelling their mentions inside rows found by id (``scrub_mentions``)."""
     now: datetime
     ended: list[int] = field(default_factory=list)
     """Pairs a hook ended because of this (the reply counts them)."""

@@ -442,6 +442,21 @@ class OutboxMessage(Base):
     goes alone, under its own. After a crash, the platform is asked about this key."""
 
 
+class OutboxMention(Base):
+    """Someone an outbox message names, by id: its recipient, the people of the pair it is
+    about, and anyone else it mentions. ``my-data`` and ``forget-me`` find a person's
+    messages through these rows, never by looking for their name in the text."""
+
+    __tablename__ = "outbox_mentions"
+
+    outbox_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class DoNotPair(Base):
     """Two people who must never be proposed together. Confidential to coordinators."""
 
@@ -593,6 +608,21 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class AuditPerson(Base):
+    """Who an audit entry is about, by id. The entry's target and its before/after name
+    them by position (``{0}``, ``{1}``…) and their names are filled in when it is read, so
+    a rename or a forgotten person shows as they are now, and finding someone's records
+    never depends on what anyone is called."""
+
+    __tablename__ = "audit_people"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_log.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
 
 
 # Slack installations (multi-workspace distribution), in the exact shape slack_sdk's

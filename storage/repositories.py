@@ -6,7 +6,7 @@ and a refused or failed event rolls back whole.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import (
     AuditEntry,
+    AuditPerson,
     Enrolment,
     EnrolmentStatus,
     InboundEvent,
+    OutboxMention,
     OutboxMessage,
     OutboxStatus,
     Pair,
@@ -202,9 +204,12 @@ async def enqueue(
     expires_at: datetime | None = None,
     planned: bool = False,
     holds: list[dict[str, Any]] | None = None,
+    mentions: Iterable[int] = (),
 ) -> bool:
     """Add an outbox row unless one with this idempotency key exists. True if added.
-    ``holds``: what must still be true when it is sent (``conversations.holds``)."""
+    ``holds``: what must still be true when it is sent (``conversations.holds``);
+    ``mentions``: the ids of everyone it names besides its recipients, so that a person's
+    messages are found by id (``my-data``, ``forget-me``), never by their name."""
     values = {
         "holds": holds or [],
         "workspace_id": workspace_id,
@@ -229,9 +234,23 @@ async def enqueue(
         insert(OutboxMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
     )
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    added = (await session.execute(statement)).scalar_one_or_none()
+    if added is None:
+        return False
+    named = set(mentions) | ({person_id} if person_id is not None else set())
+    if pair_id is not None:
+        pair = await session.get(Pair, pair_id)
+        if pair is not None:
+            named |= {pair.mentor_id, pair.mentee_id}
+    if named:
+        await session.execute(
+            insert(OutboxMention).values(
+                [{"outbox_id": added, "person_id": person} for person in sorted(named)]
+            )
+        )
+    return True
 
 
 async def audit(
@@ -245,19 +264,29 @@ async def audit(
     programme_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    people: Sequence[Person] = (),
 ) -> None:
-    session.add(
-        AuditEntry(
-            workspace_id=workspace_id,
-            actor_id=actor_id,
-            programme_id=programme_id,
-            action=action,
-            target=target[:200],  # the column's length: a target names someone, briefly
-            before=before,
-            after=after,
-            created_at=at,
-        )
+    """Record an action. ``people`` are who it is about: ``target``, ``before`` and
+    ``after`` name them as ``{0}``, ``{1}``… and the names are filled in when the entry is
+    read (``conversations.features.admin.entries``), so it is found by id and shows a
+    rename or a forgotten person as they are now."""
+    entry = AuditEntry(
+        workspace_id=workspace_id,
+        actor_id=actor_id,
+        programme_id=programme_id,
+        action=action,
+        target=target[:200],  # the column's length: a target names someone, briefly
+        before=before,
+        after=after,
+        created_at=at,
     )
+    session.add(entry)
+    if people:
+        await session.flush()
+        session.add_all(
+            AuditPerson(entry_id=entry.id, position=position, person_id=person.id)
+            for position, person in enumerate(people)
+        )
 
 
 def names(people: Sequence[Person]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, null, select, update
+from sqlalchemy import Text, cast, delete, func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,7 +22,7 @@ from conversations.holds import ALWAYS
 from conversations.kinds import Kind
 from conversations.messages import Attachment, Message
 from conversations.outbox import Outbox
-from conversations.personal_data import replacer, scrub_mentions
+from conversations.personal_data import outbox_rows_naming, replacer, scrub_mentions
 from conversations.registry import Forgetting, PersonalData, Registry
 from storage.models import OutboxMessage, Pair, Person, TeamsConversation, TeamsMessage, Workspace
 
@@ -380,8 +380,13 @@ KEPT_FOR = timedelta(days=14)
 
 
 async def forget_person(forgetting: Forgetting) -> None:
-    """Their copies go; their partner's copies of pair messages lose what they said; files
-    waiting for anyone that mention them are dropped; names in what is left are replaced."""
+    """Everything here is found by id, never by looking for their name: their own copies
+    go; their partner's copies of pair messages lose what they said; copies of messages
+    that name them (the outbox says so, by id) have the mention replaced. Every file still
+    waiting in the workspace is dropped (an export may list them; whoever it was for can
+    ask again), and so is every kept copy of a direct reply (a reply is linked to nobody
+    by id, and may have named them; the copy only serves to redraw an answered card).
+    Conversations stored from their own activities forget them."""
     session, person = forgetting.session, forgetting.person
     if forgetting.pair_ids:
         keys = select(OutboxMessage.idempotency_key).where(
@@ -401,51 +406,52 @@ async def forget_person(forgetting: Forgetting) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    await session.execute(
+        update(TeamsMessage)
+        .where(
+            TeamsMessage.workspace_id == person.workspace_id,
+            TeamsMessage.message.is_not(None),
+            or_(
+                cast(TeamsMessage.message, Text).contains('"media_type"'),
+                TeamsMessage.outbox_key.is_(None),
+            ),
+        )
+        .values(message=null())
+        .execution_options(synchronize_session=False)
+    )
+    await _forget_in_conversations(forgetting)
     if forgetting.names is None:
         return
-    await _drop_waiting_files(session, workspace_id=person.workspace_id, forgetting=forgetting)
-    for model, columns, sentences in (
-        (TeamsMessage, (TeamsMessage.message,), True),
-        (TeamsConversation, (TeamsConversation.name, TeamsConversation.reference), False),
-    ):
-        await scrub_mentions(
-            session,
-            model=model,
-            columns=columns,
-            workspace_id=person.workspace_id,
-            needles=forgetting.needles,
-            replace=replacer(forgetting.names, sentences=sentences),
-        )
+    named = select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.id.in_(outbox_rows_naming(person.id))
+    )
+    await scrub_mentions(
+        session,
+        model=TeamsMessage,
+        columns=(TeamsMessage.message,),
+        where=TeamsMessage.outbox_key.in_(named),
+        replace=replacer(forgetting.names, sentences=True),
+    )
 
 
-async def _drop_waiting_files(
-    session: AsyncSession, *, workspace_id: int, forgetting: Forgetting
-) -> None:
-    """Files waiting for someone to accept them (an export, say) that mention the person
-    are dropped; whoever it was for is told it is no longer available and can ask again."""
-    assert forgetting.names is not None
-    rows = await session.execute(
-        select(TeamsMessage.id, TeamsMessage.message).where(
-            TeamsMessage.workspace_id == workspace_id,
-            TeamsMessage.message.is_not(None),
-            cast(TeamsMessage.message, Text).contains('"media_type"'),
+async def _forget_in_conversations(forgetting: Forgetting) -> None:
+    """Their 1:1 chat's stored reference goes (nobody can write to them any more); in any
+    other conversation stored from one of their activities, the reference's ``user`` (their
+    id and name, as Teams sent them) is dropped: posting to a channel does not need it."""
+    session = forgetting.session
+    rows = await session.scalars(
+        select(TeamsConversation).where(
+            TeamsConversation.workspace_id == forgetting.person.workspace_id
         )
     )
-    drop = []
-    for row_id, stored in rows:
-        if not isinstance(stored, dict):
+    for row in rows:
+        user = row.reference.get("user") if isinstance(row.reference, dict) else None
+        if not isinstance(user, dict) or user.get("id") != forgetting.platform_user_id:
             continue
-        message = Message.from_json(stored)
-        text = " ".join(a.data.decode("utf-8", "replace") for a in message.attachments)
-        if forgetting.names.search(text):
-            drop.append(row_id)
-    if drop:
-        await session.execute(
-            update(TeamsMessage)
-            .where(TeamsMessage.id.in_(drop))
-            .values(message=null())
-            .execution_options(synchronize_session=False)
-        )
+        if row.kind == "personal":
+            await session.delete(row)
+        else:
+            row.reference = {k: v for k, v in row.reference.items() if k != "user"}
 
 
 async def purge_copies(session: AsyncSession, now: datetime, retention: timedelta) -> int:

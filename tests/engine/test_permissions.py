@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conversations.events import CommandSent
 from conversations.registry import Registry
@@ -272,3 +272,46 @@ async def test_a_coordinator_in_a_pair_cannot_act_on_it_or_clear_themselves(
         assert "pairing_ended" in chat.kinds("maya")
         assert "coordinator_block_notice" not in chat.kinds("maya")
         assert "coordinator_block_notice" in chat.kinds("ana")
+
+
+async def test_a_coordinator_in_a_pair_sees_none_of_the_handling_of_a_concern_about_it(
+    database_url: str,
+) -> None:
+    """Regression (issue 16 item 3): a coordinator who mentors saw ``concern.pause concern
+    #1`` in ``audit`` and the contacts' concern cards in ``outbox``, for a concern her mentee
+    raised about their own pair."""
+    async with open_chat(database_url) as chat:
+        await chat.say("maya", "program create career --curriculum new-hire-buddy")
+        await chat.say("maya", "program open career")
+        await chat.hello("ben")
+        await chat.hello("ana")
+        await chat.say("maya", "admin grant @ana coordinator")
+        await chat.say("maya", "join career mentor --department IT --skills data")
+        await chat.say("ben", "join career mentee --department Sales --interests data")
+        for handle in ("maya", "ben"):
+            await chat.say(handle, "conduct career agree")
+        await chat.say("maya", "pair @maya @ben career")
+        await chat.press("ben", "Report a concern", kind="introduction")
+        await chat.submit(
+            "ben",
+            {"category": "safety", "urgent": "no", "description": "She keeps cancelling"},
+            kind="concern_form",
+        )
+        assert "concern" not in chat.kinds("maya")
+        await chat.press("ana", "Pause the pair", kind="concern")
+        async with chat.app.sessions.begin() as session:
+            # the contacts' cards fail to deliver, so they sit in the outbox for a retry
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.kind == "concern")
+                .values(status="dead", last_error="channel_not_found")
+            )
+
+        assert "concern." in await chat.say("ana", "audit")
+        assert "concern to Ana" in await chat.say("ana", "outbox failed")
+        mine = await chat.say("maya", "audit")
+        assert "concern" not in mine and "Maya + Ben" in mine  # her own pairing is hers
+        assert "concern" not in await chat.say("maya", "outbox failed")
+        before = await chat.snapshot()
+        assert "no failed message" in await chat.say("maya", "outbox retry all")
+        assert await chat.snapshot() == before

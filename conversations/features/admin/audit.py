@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from conversations import arguments as arg
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.features.admin import entries
 from conversations.features.programmes.commands import COORDINATING
 from conversations.kinds import Kind
 from conversations.messages import Card, Message, Section
@@ -50,9 +51,18 @@ async def show(ctx: Context, args: Args) -> Reply:
     limit = PAGE if args.limit is None else args.limit
     actor = aliased(Person)
     query = (
-        select(AuditEntry, actor.display_name, actor.platform_user_id)
+        select(AuditEntry, actor)
         .outerjoin(actor, actor.id == AuditEntry.actor_id)
-        .where(AuditEntry.workspace_id == ctx.workspace.id)
+        .where(
+            AuditEntry.workspace_id == ctx.workspace.id,
+            # nobody sees how they themselves were handled (a concern about their pair, a
+            # block, a stall), even a coordinator: what others did about them stays out
+            or_(
+                AuditEntry.actor_id == ctx.actor.id,
+                AuditEntry.actor_id.is_(None),
+                AuditEntry.id.not_in(entries.about(ctx.actor.id)),
+            ),
+        )
         .order_by(AuditEntry.id.desc())
         .limit(limit)
     )
@@ -64,12 +74,14 @@ async def show(ctx: Context, args: Args) -> Reply:
     rows = (await ctx.session.execute(query)).all()
     if not rows:
         return [Message(text="Nothing has been recorded yet.", kind=Kind.AUDIT)]
+    by = {entry.id: person for entry, person in rows}
     lines = []
-    for entry, name, user_id in rows:
-        who = name or user_id or "someone since removed"
+    for named in await entries.named(ctx.session, (entry for entry, _ in rows)):
+        entry, person = named.entry, by[named.entry.id]
+        who = person.label if person is not None else "the server's operator"
         when = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
-        change = _change(entry.before, entry.after)
-        target = f" {entry.target}" if entry.target else ""
+        change = _change(named.before, named.after)
+        target = f" {named.target}" if entry.target else ""
         lines.append(
             f"• {when} · {who} · {entry.action}{target}" + (f" ({change})" if change else "")
         )

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.personal_data import (
-    iso,
-    may_mention,
-    name_pattern,
-    needles,
-    replacer,
-    scrub_mentions,
-)
+from conversations.features.admin import entries
+from conversations.personal_data import iso
 from conversations.registry import Forgetting, personal_data
 from storage.models import AuditEntry, Person, Programme, RoleGrant
 
@@ -45,51 +39,39 @@ def _confidential(action: str) -> bool:
     return action.startswith(CONFIDENTIAL_ACTIONS)
 
 
-async def _scrub_audit(forgetting: Forgetting) -> None:
-    """Entries stay (what was done stays true); mentions of them become the placeholder."""
-    if forgetting.names is None:
-        return
-    await scrub_mentions(
-        forgetting.session,
-        model=AuditEntry,
-        columns=(AuditEntry.target, AuditEntry.before, AuditEntry.after),
-        workspace_id=forgetting.person.workspace_id,
-        needles=forgetting.needles,
-        replace=replacer(forgetting.names, sentences=False),
-    )
-
-
-@personal_data("audit_log", forget=_scrub_audit, order=80)
+@personal_data("audit_log", order=80)
 async def audit_log(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    """What they did, and what was done to them, except confidential records others made."""
-    found_needles = needles(person)
-    names = name_pattern(found_needles)
-    clauses: list[ColumnElement[bool]] = [AuditEntry.actor_id == person.id]
-    if names is not None:
-        clauses.append(may_mention(AuditEntry.target, found_needles))
+    """What they did, and what was done about them (found by id: entries name people by
+    id, see ``entries``), except confidential records others made. Nothing is rewritten
+    when they are forgotten: the entries name them as they are called then."""
     actor = aliased(Person, name="actor")
     rows = await session.execute(
-        select(AuditEntry, Programme.key, actor.display_name, actor.platform_user_id)
+        select(AuditEntry, Programme.key, actor)
         .outerjoin(Programme, Programme.id == AuditEntry.programme_id)
         .outerjoin(actor, actor.id == AuditEntry.actor_id)
-        .where(AuditEntry.workspace_id == person.workspace_id, or_(*clauses))
+        .where(
+            AuditEntry.workspace_id == person.workspace_id,
+            or_(AuditEntry.actor_id == person.id, AuditEntry.id.in_(entries.about(person.id))),
+        )
         .order_by(AuditEntry.id)
     )
     found = []
-    for entry, key, actor_name, actor_id in rows:
+    listed = rows.all()
+    context = {entry.id: (key, by) for entry, key, by in listed}
+    for named in await entries.named(session, (entry for entry, _, _ in listed)):
+        entry = named.entry
+        key, by = context[entry.id]
         by_them = entry.actor_id == person.id
-        if not by_them and (
-            names is None or not names.search(entry.target) or _confidential(entry.action)
-        ):
+        if not by_them and _confidential(entry.action):
             continue
         found.append(
             {
                 "action": entry.action,
-                "by": "you" if by_them else (actor_name or actor_id or "the bot"),
-                "target": entry.target,
+                "by": "you" if by_them else (by.label if by is not None else "the bot"),
+                "target": named.target,
                 "programme": key,
-                "before": entry.before,
-                "after": entry.after,
+                "before": named.before,
+                "after": named.after,
                 "at": iso(entry.created_at),
             }
         )

@@ -49,7 +49,7 @@ async def grant(ctx: Context, args: Args) -> Reply:
             granted_at=ctx.now,
         )
     )
-    await ctx.audit("role.grant", target=person.label, after={"role": str(role)})
+    await ctx.audit("role.grant", target="{0}", people=(person,), after={"role": str(role)})
     return [Message(text=f"{person.label} is now {_a(role)}.", kind=Kind.ROLE_GRANTED)]
 
 
@@ -81,5 +81,5 @@ async def revoke(ctx: Context, args: Args) -> Reply:
                 "That would leave nobody to run the bot here. Grant another coordinator first."
             )
     await ctx.session.delete(grant_row)
-    await ctx.audit("role.revoke", target=person.label, before={"role": str(role)})
+    await ctx.audit("role.revoke", target="{0}", people=(person,), before={"role": str(role)})
     return [Message(text=f"{person.label} is no longer {_a(role)}.", kind=Kind.ROLE_REVOKED)]

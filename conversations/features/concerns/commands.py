@@ -175,9 +175,11 @@ async def _unchanged(ctx: Context, concern: Concern) -> Reply:
     return [Message(text=said, kind=Kind.CONCERN_UNCHANGED)]
 
 
-async def _step(ctx: Context, concern: Concern, programme: Programme | None, step: Step) -> bool:
-    """Take one lifecycle step and audit it (never the description); False if it no
-    longer applies."""
+async def _step(
+    ctx: Context, concern: Concern, programme: Programme | None, pair: Pair | None, step: Step
+) -> bool:
+    """Take one lifecycle step and audit it (never the description), as about the pair's
+    two people (so neither sees its handling); False if it no longer applies."""
     before = concern.status
     if not await concerns.take(ctx.session, concern, step, by=ctx.actor, now=ctx.now):
         return False
@@ -185,6 +187,7 @@ async def _step(ctx: Context, concern: Concern, programme: Programme | None, ste
         f"concern.{step}",
         target=f"concern #{concern.id}",
         programme=programme,
+        people=(pair.mentor, pair.mentee) if pair is not None else (),
         before={"status": before},
         after={"status": concern.status},
     )
@@ -194,8 +197,8 @@ async def _step(ctx: Context, concern: Concern, programme: Programme | None, ste
 @action(concerns.ACKNOWLEDGE)
 async def acknowledge(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     _require_contact(ctx)
-    concern, programme, _ = await _concern(ctx, codec.Ref.decode(value).id)
-    if not await _step(ctx, concern, programme, Step.ACKNOWLEDGE):
+    concern, programme, pair = await _concern(ctx, codec.Ref.decode(value).id)
+    if not await _step(ctx, concern, programme, pair, Step.ACKNOWLEDGE):
         return await _unchanged(ctx, concern)
     escalating = " It won't be passed on to anyone else." if concern.urgent else ""
     return [
@@ -210,8 +213,8 @@ async def acknowledge(ctx: Context, value: str, values: dict[str, str]) -> Reply
 @action(concerns.RESOLVE)
 async def resolve(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     _require_contact(ctx)
-    concern, programme, _ = await _concern(ctx, codec.Ref.decode(value).id)
-    if not await _step(ctx, concern, programme, Step.RESOLVE):
+    concern, programme, pair = await _concern(ctx, codec.Ref.decode(value).id)
+    if not await _step(ctx, concern, programme, pair, Step.RESOLVE):
         return await _unchanged(ctx, concern)
     return [
         Message(text=f"Concern #{concern.id} is resolved. Thank you.", kind=Kind.CONCERN_RESOLVED)
@@ -231,7 +234,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
         )
     if concern.status == Status.RESOLVED:
         return await _unchanged(ctx, concern)
-    acknowledged = await _step(ctx, concern, programme, Step.ACKNOWLEDGE)
+    acknowledged = await _step(ctx, concern, programme, pair, Step.ACKNOWLEDGE)
     also = f" I've acknowledged concern #{concern.id} for you." if acknowledged else ""
     who = f"{pair.mentor.label} and {pair.mentee.label}"
     if pair.status not in (PairStatus.ACTIVE, PairStatus.PAUSED) or (
@@ -264,12 +267,14 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             ),
             key=f"pair:{pair.id}:concern-pause:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",
             holds=(pair_paused(pair),),
+            about=pair,
         )
 
     await ctx.audit(
         "concern.pause",
         target=f"concern #{concern.id}",
         programme=programme,
+        people=(pair.mentor, pair.mentee),
         before=before,
         after={"pair": "paused", "paused by": PauseReason.PROGRAMME_TEAM},
     )

@@ -389,6 +389,13 @@ class Filed:
     """The same report was sent moments ago: nothing new was stored or sent."""
 
 
+def named_in(pair: Pair | None, reporter: Person | None) -> list[Person]:
+    """Who a concern's card names: the pair's two people and the reporter (by id, so their
+    copies are found when one of them asks for their data or to be forgotten)."""
+    named = [pair.mentor, pair.mentee] if pair is not None else []
+    return named + ([reporter] if reporter is not None else [])
+
+
 async def file(
     session: AsyncSession,
     *,
@@ -455,6 +462,7 @@ async def file(
             key=f"concern:{concern.id}:to:{reader.id}",
             holds=(concern_open(concern),),
             urgent=report.urgent,
+            about=named_in(chosen.pair, reporter),
         )
     return Filed(concern=concern, readers=readers)
 
@@ -595,5 +603,6 @@ async def escalate_due(session: AsyncSession, *, now: datetime, minutes: int) ->
             key=f"concern:{concern.id}:escalation:{level}:to:{reader.id}",
             holds=(concern_unacknowledged(concern),),
             urgent=True,
+            about=named_in(pair, reporter),
         )
     return queued

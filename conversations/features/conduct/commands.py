@@ -66,7 +66,8 @@ async def _agree(ctx: Context, programme: Programme) -> Reply:
     await ctx.audit(
         "conduct.accept",
         programme=programme,
-        target=ctx.actor.label,
+        target="{0}",
+        people=(ctx.actor,),
         after={"version": programme.conduct_version},
     )
     paired = await repo.live_pairs_of(

@@ -122,6 +122,7 @@ async def _pass_on(ctx: Context, waits: Waiting, text: str) -> Reply:
             message,
             key=f"{key}:to:{coordinator.id}",
             holds=ALWAYS,  # it reports what someone said, which stays said
+            about=pair,
         )
     await ctx.session.execute(
         update(Prompt)

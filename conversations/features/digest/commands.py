@@ -67,7 +67,8 @@ async def subscribe(ctx: Context, args: Args) -> Reply:
     await ctx.audit(
         "digest.subscribe",
         programme=programme,
-        target=person.label,
+        target="{0}",
+        people=(person,),
         after={"scope": scope, "when": f"{day} {at}"},
     )
     what = programme.name if programme else "all programmes"
@@ -102,7 +103,9 @@ async def unsubscribe(ctx: Context, args: Args) -> Reply:
         raise UserError(f"{person.label} isn't subscribed to a digest.")
     for subscription in found:
         await ctx.session.delete(subscription)
-    await ctx.audit("digest.unsubscribe", target=person.label, after={"removed": len(found)})
+    await ctx.audit(
+        "digest.unsubscribe", target="{0}", people=(person,), after={"removed": len(found)}
+    )
     return [
         Message(
             text=f"Stopped {len(found)} weekly digest(s) for {person.label}.",

@@ -100,6 +100,7 @@ async def block(session: AsyncSession, *, blocker: Person, other: Person, now: d
             ),
             key=f"pair:{pair.id}:ended",
             holds=ALWAYS,  # it says the pairing ended, which stays true
+            about=pair,
         )
         await outbox.to_coordinators(
             programme.workspace_id,

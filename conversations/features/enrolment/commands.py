@@ -438,11 +438,12 @@ async def _block(ctx: Context, other: Person) -> blocking.Blocked:
             await ctx.audit(
                 "block",
                 programme=pair.programme,
-                target=other.label,
+                target="{0}",
+                people=(other,),
                 after={"pairing ended": True},
             )
     elif done.new:
-        await ctx.audit("block", target=other.label, after={"pairing ended": False})
+        await ctx.audit("block", target="{0}", people=(other,), after={"pairing ended": False})
     return done
 
 

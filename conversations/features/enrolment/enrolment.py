@@ -115,7 +115,8 @@ async def enrol(
         await ctx.audit(
             "enrol",
             programme=programme,
-            target=f"{person.label} as {side}",
+            target=f"{{0}} as {side}",
+            people=(person,),
             after={"side": str(side)},
         )
     return enrolment, fresh

@@ -326,7 +326,8 @@ async def swap(ctx: Context, args: Args) -> Reply:
     second = await _proposed_for(ctx, programme, await ctx.person(args.second))
     if first.id == second.id:
         raise UserError("Name two different mentees to swap.")
-    before = {"first": first.mentor.label, "second": second.mentor.label}
+    before = {"first": "{2}", "second": "{3}"}
+    earlier = (first.mentor, second.mentor)
     new_first_mentor, new_second_mentor = second.mentor, first.mentor
     pool = await load_pool(
         ctx.session, programme=programme, curriculum=ctx.curriculum(programme), now=ctx.now
@@ -344,9 +345,10 @@ async def swap(ctx: Context, args: Args) -> Reply:
     await ctx.audit(
         "match.swap",
         programme=programme,
-        target=f"{first.mentee.label} and {second.mentee.label}",
+        target="{0} and {1}",
         before=before,
-        after={"first": first.mentor.label, "second": second.mentor.label},
+        after={"first": "{4}", "second": "{5}"},
+        people=(first.mentee, second.mentee, *earlier, first.mentor, second.mentor),
     )
     return [
         Message(
@@ -372,7 +374,13 @@ async def remove(ctx: Context, args: Args) -> Reply:
     programme.settings = {**programme.settings, "rejected": rejected}
     label = f"{pair.mentor.label} → {pair.mentee.label}"
     await ctx.session.delete(pair)
-    await ctx.audit("match.remove", programme=programme, target=label, before={"pair": label})
+    await ctx.audit(
+        "match.remove",
+        programme=programme,
+        target="{0} → {1}",
+        before={"pair": "{0} → {1}"},
+        people=(pair.mentor, pair.mentee),
+    )
     return [
         Message(
             text=f"Removed {label} from the proposal; it won't be proposed again. "
@@ -428,8 +436,9 @@ async def pin(ctx: Context, args: Args) -> Reply:
     await ctx.audit(
         "match.pin",
         programme=programme,
-        target=f"{pair.mentor.label} → {pair.mentee.label}",
+        target="{0} → {1}",
         after={"pinned": True},
+        people=(pair.mentor, pair.mentee),
     )
     return [Message(text=text, kind=Kind.PROPOSAL_CHANGED)]
 
@@ -448,8 +457,9 @@ async def unpin(ctx: Context, args: Args) -> Reply:
     await ctx.audit(
         "match.unpin",
         programme=programme,
-        target=f"{pair.mentor.label} → {pair.mentee.label}",
+        target="{0} → {1}",
         after={"pinned": False},
+        people=(pair.mentor, pair.mentee),
     )
     return [
         Message(
@@ -524,7 +534,8 @@ async def unpair(ctx: Context, args: Args) -> Reply:
     await ctx.audit(
         "unpair",
         programme=programme,
-        target=f"{mentor.label} + {mentee.label}",
+        target="{0} + {1}",
+        people=(mentor, mentee),
         before={"status": "active"},
         after={"status": "ended"},
     )
@@ -570,7 +581,7 @@ async def do_not_pair(ctx: Context, args: Args) -> Reply:
                 created_at=ctx.now,
             )
         )
-        await ctx.audit("do-not-pair.add", target=f"{a.label} + {b.label}")
+        await ctx.audit("do-not-pair.add", target="{0} + {1}", people=(a, b))
     return [
         Message(
             text=f"{a.label} and {b.label} will never be proposed together. Nobody else is told.",
@@ -601,7 +612,7 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
     if row.source == "blocked":
         raise UserError("One of them blocked the other; that can't be undone by a coordinator.")
     await ctx.session.delete(row)
-    await ctx.audit("do-not-pair.remove", target=f"{a.label} + {b.label}")
+    await ctx.audit("do-not-pair.remove", target="{0} + {1}", people=(a, b))
     return [
         Message(
             text=f"{a.label} and {b.label} can be proposed together again.", kind=Kind.DO_NOT_PAIR
@@ -645,7 +656,8 @@ async def clearance_record(ctx: Context, args: Args) -> Reply:
     until = f" until {expires:%d %b %Y}" if expires else ""
     await ctx.audit(
         "clearance.record",
-        target=person.label,
+        target="{0}",
+        people=(person,),
         before=before,
         after={"expires": expires.date().isoformat() if expires else None, "recorded": True},
     )
@@ -673,7 +685,8 @@ async def clearance_revoke(ctx: Context, args: Args) -> Reply:
     person.clearance_expires_at = None
     await ctx.audit(
         "clearance.revoke",
-        target=person.label,
+        target="{0}",
+        people=(person,),
         before={"recorded": True},
         after={"recorded": False},
     )

@@ -104,6 +104,7 @@ async def publish_offers(session: AsyncSession, *, programme: Programme, now: da
             choice_card(programme, offers),
             key=f"offers:{programme.id}:{offers[0].mentee_id}:{offers[0].id}",
             holds=(programme_open(programme), offer_open(offers[0])),
+            about=[offer.mentor for offer in offers],
         )
     return len(by_mentee)
 
@@ -151,6 +152,7 @@ async def _ask(
         ),
         key=f"offer:{offer.id}:ask",
         holds=(programme_open(programme), offer_open(offer)),
+        about=offer.mentee,
     )
 
 
@@ -314,12 +316,14 @@ async def _move_on(
             ),
             key=f"offer:{offer.id}:exhausted",
             holds=(programme_open(programme),),
+            about=offer.mentee,
         )
     await outbox.to_person(
         offer.mentee,
         Message(text=text, kind=Kind.OFFER_UPDATE),
         key=f"offer:{offer.id}:moved-on",
         holds=(programme_open(programme),),
+        about=remaining[0].mentor if remaining else None,
     )
 
 

@@ -6,7 +6,7 @@ with the platform's reason, until a coordinator retries it.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from conversations import arguments as arg
 from conversations import codec
@@ -17,8 +17,9 @@ from conversations.features.programmes.commands import COORDINATING
 from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
+from conversations.personal_data import outbox_rows_naming
 from conversations.registry import action, verb
-from storage.models import OutboxMessage, OutboxStatus, Person, Role
+from storage.models import OutboxMessage, OutboxStatus, Pair, Person, Role
 
 SHOWN = 10
 
@@ -28,6 +29,22 @@ def _words(kind: str) -> str:
         return Kind(kind).words
     except ValueError:  # a kind from an older version, no longer known
         return kind.replace("_", " ")
+
+
+def _not_about_them(ctx: Context) -> ColumnElement[bool]:
+    """Nobody sees, or retries, messages about a pair they are in (a concern card, a block
+    or stall notice) that were meant for others: what is addressed to them, they may see."""
+    me = ctx.actor.id
+    return or_(
+        OutboxMessage.person_id == me,
+        and_(
+            OutboxMessage.person_id.is_(None),
+            OutboxMessage.pair_id.in_(
+                select(Pair.id).where(or_(Pair.mentor_id == me, Pair.mentee_id == me))
+            ),
+        ),
+        OutboxMessage.id.not_in(outbox_rows_naming(me)),
+    )
 
 
 async def _counts(ctx: Context) -> dict[str, int]:
@@ -72,7 +89,11 @@ async def show(ctx: Context, args: Args) -> Reply:
     rows = (
         await ctx.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.workspace_id == ctx.workspace.id, OutboxMessage.status == status)
+            .where(
+                OutboxMessage.workspace_id == ctx.workspace.id,
+                OutboxMessage.status == status,
+                _not_about_them(ctx),
+            )
             .order_by(OutboxMessage.id.desc())
             .limit(SHOWN)
         )
@@ -125,7 +146,9 @@ async def show(ctx: Context, args: Args) -> Reply:
 
 async def _retry(ctx: Context, which: str) -> Reply:
     query = update(OutboxMessage).where(
-        OutboxMessage.workspace_id == ctx.workspace.id, OutboxMessage.status == OutboxStatus.DEAD
+        OutboxMessage.workspace_id == ctx.workspace.id,
+        OutboxMessage.status == OutboxStatus.DEAD,
+        _not_about_them(ctx),
     )
     if which != "all":
         number = whole_number(which.lstrip("#"))

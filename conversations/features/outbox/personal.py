@@ -6,10 +6,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.personal_data import iso, replacer, rowcount, scrub_mentions
+from conversations.personal_data import (
+    iso,
+    outbox_rows_naming,
+    replacer,
+    rowcount,
+    scrub_mentions,
+)
 from conversations.registry import Forgetting, personal_data
 from storage.models import OutboxMessage, OutboxStatus, Pair, Person
 
@@ -55,8 +71,9 @@ def _theirs(person_id: int, pair_ids: list[int]) -> ColumnElement[bool]:
 async def _forget_messages(forgetting: Forgetting) -> None:
     """Messages to them, or to their pairs, that were never delivered are dropped; those
     delivered keep their kind and times (so counts stay true) but lose what they said.
-    Mentions of them in what others were sent become the placeholder. Runs after the
-    adapters' hooks, which find their copies through these rows."""
+    Mentions of them in what others were sent (rows that name them, by id) become the
+    placeholder. Runs after the adapters' hooks, which find their copies through these
+    rows."""
     session = forgetting.session
     theirs = _theirs(forgetting.person.id, list(forgetting.pair_ids))
     await session.execute(
@@ -75,8 +92,7 @@ async def _forget_messages(forgetting: Forgetting) -> None:
             session,
             model=OutboxMessage,
             columns=(OutboxMessage.payload, OutboxMessage.last_error),
-            workspace_id=forgetting.person.workspace_id,
-            needles=forgetting.needles,
+            where=OutboxMessage.id.in_(outbox_rows_naming(forgetting.person.id)),
             replace=replacer(forgetting.names, sentences=True),
         )
 

@@ -188,8 +188,8 @@ async def pair(ctx: Context, args: Args) -> Reply:
     await ctx.audit(
         "pair",
         programme=programme,
-        target=f"{mentor.label} + {mentee.label}",
-        after={"pair_id": created.id, "mentor_id": mentor.id, "mentee_id": mentee.id},
+        target="{0} + {1}",
+        people=(mentor, mentee),
     )
     return [
         Message(

@@ -318,6 +318,7 @@ async def _ask_for_checkins(
             ),
             key=f"pair:{pair.id}:session:{session_index}:checkin:{person.id}",
             holds=(pair_going_or_completed(pair),),
+            about=pair,
         )
 
 
@@ -474,6 +475,7 @@ async def _pause_or_resume(
         ),
         key=f"pair:{pair.id}:{'pause' if paused else 'resume'}:{stamp}",
         holds=(pair_paused(pair) if paused else pair_active(pair),),
+        about=pair,
     )
     return True
 
@@ -534,6 +536,7 @@ async def _left(outbox: Outbox, *, person: Person, pair: Pair, whole: bool, now:
         ),
         key=f"pair:{pair.id}:left",
         holds=ALWAYS,  # it says the pairing ended, which stays true
+        about=pair,
     )
     did = (
         f"has left {programme.name}"
@@ -624,4 +627,5 @@ async def end_by_team(session: AsyncSession, *, pair: Pair, now: datetime) -> No
             ),
             key=f"pair:{pair.id}:unpaired:{person.id}",
             holds=ALWAYS,
+            about=pair,
         )

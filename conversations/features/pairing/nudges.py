@@ -120,7 +120,10 @@ async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     )
     await _asked_by(ctx, pair)
     await ctx.audit(
-        "stall.nudge", programme=pair.programme, target=f"{pair.mentor.label} + {pair.mentee.label}"
+        "stall.nudge",
+        programme=pair.programme,
+        target="{0} + {1}",
+        people=(pair.mentor, pair.mentee),
     )
     return [
         Message(
@@ -178,12 +181,14 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
             ),
             key=f"pair:{pair.id}:team-pause:{ctx.now:%Y%m%dT%H%M}:{person.id}",
             holds=(pair_paused(pair),),
+            about=pair,
         )
 
     await ctx.audit(
         "stall.pause",
         programme=pair.programme,
-        target=f"{pair.mentor.label} + {pair.mentee.label}",
+        target="{0} + {1}",
+        people=(pair.mentor, pair.mentee),
         before={"status": "active"},
         after={"status": "paused"},
     )
@@ -202,7 +207,8 @@ async def end_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     await ctx.audit(
         "stall.end",
         programme=pair.programme,
-        target=f"{pair.mentor.label} + {pair.mentee.label}",
+        target="{0} + {1}",
+        people=(pair.mentor, pair.mentee),
         before={"status": "active"},
         after={"status": "ended"},
     )

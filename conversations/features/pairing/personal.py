@@ -76,6 +76,7 @@ async def _forget_pairs(forgetting: Forgetting) -> None:
                 ),
                 key=f"pair:{pair.id}:forgotten",
                 holds=ALWAYS,
+                about=pair,
             )
             await outbox.to_coordinators(
                 workspace_id,

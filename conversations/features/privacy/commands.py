@@ -43,7 +43,7 @@ async def my_data(ctx: Context, args: Args) -> Reply:
         now=ctx.now,
         hooks=ctx.registry.personal_data,
     )
-    await ctx.audit("privacy.my-data", target=ctx.actor.label)
+    await ctx.audit("privacy.my-data", target="{0}", people=(ctx.actor,))
     file = Attachment(
         name="my-data.json", media_type="application/json", data=privacy.as_json_file(data)
     )

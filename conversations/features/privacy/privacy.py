@@ -146,7 +146,6 @@ async def forget(
         platform_user_id=person.platform_user_id,
         pair_ids=list(kept),
         names=name_pattern(found),
-        needles=found,
         now=now,
     )
     for hook in hooks:
@@ -185,7 +184,8 @@ async def forget(
         workspace_id=person.workspace_id,
         actor_id=person.id,
         action="privacy.forget",
-        target=PLACEHOLDER_NAME,
+        target="{0}",
+        people=(person,),
         at=now,
     )
     return Forgotten(pairs_ended=len(forgetting.ended))

@@ -92,7 +92,8 @@ async def minor(ctx: Context, args: Args) -> Reply:
     person.is_minor = marking
     await ctx.audit(
         "minor.mark" if marking else "minor.unmark",
-        target=person.label,
+        target="{0}",
+        people=(person,),
         before={"minor": not marking},
         after={"minor": marking},
     )
@@ -165,7 +166,8 @@ async def guardian_consent(ctx: Context, args: Args) -> Reply:
     person.guardian_consent_at = given
     await ctx.audit(
         "guardian.consent",
-        target=person.label,
+        target="{0}",
+        people=(person,),
         before={"consent": before.date().isoformat() if before else None},
         after={"consent": day.isoformat()},
     )
@@ -194,7 +196,8 @@ async def guardian_revoke(ctx: Context, args: Args) -> Reply:
     person.guardian_consent_at = None
     await ctx.audit(
         "guardian.revoke",
-        target=person.label,
+        target="{0}",
+        people=(person,),
         before={"consent": before.date().isoformat()},
         after={"consent": None},
     )
@@ -253,12 +256,14 @@ async def pair_resume(ctx: Context, args: Args) -> Reply:
             ),
             key=f"pair:{pair.id}:team-resume:{ctx.now:%Y%m%dT%H%M%S}:{person.id}",
             holds=(pair_active(pair),),
+            about=pair,
         )
 
     await ctx.audit(
         "pair.resume",
         programme=programme,
-        target=f"{mentor.label} + {mentee.label}",
+        target="{0} + {1}",
+        people=(mentor, mentee),
         before={"status": "paused", "paused by": before},
         after={"status": "active"},
     )

@@ -96,6 +96,7 @@ async def _tell_pairs(session: AsyncSession, pairs: Sequence[Pair], now: datetim
                 paused_notice(pair, person),
                 key=f"pair:{pair.id}:safeguarding-pause:{stamp}:{person.id}",
                 holds=(pair_paused(pair),),
+                about=pair,
             )
 
 
@@ -216,6 +217,7 @@ async def clearance_expired(session: AsyncSession, *, now: datetime) -> int:
             ),
             key=f"safeguarding:clearance:{mentor.id}:{stamp}:{mentor_pairs[0].id}",
             holds=ALWAYS,  # it reports what was paused, and why
+            about=[p for each in mentor_pairs for p in (each.mentor, each.mentee)],
         )
 
     return len(pairs)

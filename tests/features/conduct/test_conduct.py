@@ -54,7 +54,11 @@ async def _pairs(chat: Chat) -> list[tuple[str, str, str, str | None]]:
 
 
 async def _without_outbox(chat: Chat) -> dict[str, list[tuple[object, ...]]]:
-    return {name: rows for name, rows in (await chat.snapshot()).items() if name != "outbox"}
+    return {
+        name: rows
+        for name, rows in (await chat.snapshot()).items()
+        if name not in ("outbox", "outbox_mentions")
+    }
 
 
 async def test_joining_shows_the_code_with_an_i_agree_button(chat: Chat) -> None:

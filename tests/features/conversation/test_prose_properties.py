@@ -126,7 +126,7 @@ async def test_prose_after_a_nudge_only_passes_replies_on_and_notes_the_answer(
         assert said, text
     after = await chat.snapshot()
     changed = {table for table in before if before[table] != after[table]}
-    assert changed <= {"outbox", "prompts"}, changed
+    assert changed <= {"outbox", "outbox_mentions", "prompts"}, changed
     async with chat.app.sessions() as session:
         new = (
             await session.scalars(

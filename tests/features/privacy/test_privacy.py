@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import func, select
 
 from conversations.events import Actor, ButtonPressed, CommandSent
+from conversations.features.admin import entries
 from conversations.features.privacy.privacy import PLACEHOLDER_NAME, purge_expired
 from conversations.messages import Attachment, Button, Card, Message
+from storage import repositories as repo
 from storage.models import (
     AuditEntry,
     Base,
@@ -29,6 +31,8 @@ from storage.models import (
     Concern,
     DoNotPair,
     Meeting,
+    OutboxMention,
+    OutboxMessage,
     Pair,
     PairStatus,
     Person,
@@ -163,13 +167,28 @@ async def _teams_copies(chat: Chat) -> None:
             ),
         ),
     ).to_json()
+    ben = await _person(chat, "ben")
     async with chat.app.sessions.begin() as session:
-        for recipient, message in (("ana", with_button), ("ben", with_button), ("maya", export)):
+        # his copy of a message the outbox knows names her (by id), and a direct reply
+        naming = await session.scalar(
+            select(OutboxMessage.idempotency_key)
+            .join(OutboxMention, OutboxMention.outbox_id == OutboxMessage.id)
+            .where(OutboxMessage.person_id == ben.id, OutboxMention.person_id == ana.id)
+            .limit(1)
+        )
+        assert naming is not None
+        for recipient, message, key in (
+            ("ana", with_button, None),
+            ("ben", with_button, naming),
+            ("ben", with_button, None),
+            ("maya", export, None),
+        ):
             session.add(
                 TeamsMessage(
                     workspace_id=ana.workspace_id,
                     conversation_id=f"chat-{recipient}",
-                    activity_id=f"activity-{recipient}",
+                    activity_id=f"activity-{recipient}-{key}",
+                    outbox_key=key,
                     recipient=recipient,
                     message=message,
                     sent_at=chat.clock.now(),
@@ -181,7 +200,7 @@ async def _teams_copies(chat: Chat) -> None:
                 conversation_id="19:general",
                 kind="channel",
                 name="General",
-                reference={"user": {"id": "29:ana", "name": "Anastasia Quillfeather"}},
+                reference={"user": {"id": ana.platform_user_id, "name": "Anastasia Quillfeather"}},
                 updated_at=chat.clock.now(),
             )
         )
@@ -190,16 +209,17 @@ async def _teams_copies(chat: Chat) -> None:
 async def _confided(chat: Chat, *, by: str, about: str) -> None:
     """Audit entries someone made in confidence about another person: a block, a report."""
     actor = await _person(chat, by)
+    other = await _person(chat, about)
     async with chat.app.sessions.begin() as session:
         for action in ("block", "concern.report"):
-            session.add(
-                AuditEntry(
-                    workspace_id=actor.workspace_id,
-                    actor_id=actor.id,
-                    action=action,
-                    target=about,
-                    created_at=chat.clock.now(),
-                )
+            await repo.audit(
+                session,
+                workspace_id=actor.workspace_id,
+                actor_id=actor.id,
+                action=action,
+                target="{0}",
+                people=(other,),
+                at=chat.clock.now(),
             )
 
 
@@ -267,7 +287,7 @@ async def test_my_data_is_a_json_file_of_her_own_data_and_nobody_elses(chat: Nam
     await _mentoring(chat)
     await _concern(chat, reporter="ana", words=ANA_CONCERN)
     await _concern(chat, reporter="ben", words=BEN_CONCERN)
-    await _confided(chat, by="ben", about="Anastasia Quillfeather")
+    await _confided(chat, by="ben", about="ana")
 
     replies = await chat.app.engine.handle(CommandSent(actor=chat.actor("ana"), text="my-data"))
     (reply,) = replies
@@ -402,16 +422,16 @@ async def test_once_she_confirms_she_is_gone_from_every_table_and_the_figures_st
         (forgotten,) = (
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.forget"))
         ).all()
-        assert (forgotten.target, forgotten.before, forgotten.after) == (
-            PLACEHOLDER_NAME,
-            None,
-            None,
+        assert (forgotten.before, forgotten.after, forgotten.programme_id) == (None, None, None)
+        (read,) = await entries.named(session, [forgotten])
+        assert read.target == PLACEHOLDER_NAME
+        paired = await session.scalars(select(AuditEntry).where(AuditEntry.action == "pair"))
+        # nothing was rewritten: the entry names people by id, read as they are now
+        assert [e.target for e in paired.all()] == ["{0} + {1}"]
+        mentions = await entries.named(
+            session, await session.scalars(select(AuditEntry).where(AuditEntry.action == "pair"))
         )
-        assert forgotten.programme_id is None
-        mentions = (
-            await session.scalars(select(AuditEntry.target).where(AuditEntry.action == "pair"))
-        ).all()
-        assert mentions == [f"{PLACEHOLDER_NAME} + Benedikt Marchetti"]
+        assert [m.target for m in mentions] == [f"{PLACEHOLDER_NAME} + Benedikt Marchetti"]
         waiting = await session.scalar(
             select(TeamsMessage.message).where(TeamsMessage.recipient == "maya")
         )
