@@ -229,8 +229,8 @@ class SlackTransport:
             coordinator = await self._coordinator_copy(pair) if self._coordinator_copy else None
             if not coordinator:
                 raise DeliveryError(
-                    f"safeguarding: pair {pair.id} is in a safeguarded programme and no "
-                    "coordinator can be copied in",
+                    f"safeguarding: {pair.mentor.label} and {pair.mentee.label} are in a "
+                    "safeguarded programme and nobody outside the pair can be copied in",
                     permanent=True,
                 )
             users.append(coordinator)

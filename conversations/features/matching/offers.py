@@ -238,7 +238,7 @@ async def respond(
         mentee_enrolment=mentee_enrolment,
         now=now,
     )
-    held = [p for p in found if p.kind in ("conduct", "guardian")]
+    held = [p for p in found if p.kind in ("conduct", "guardian", "no_adult")]
     if any(p.person is not None and p.person.id == mentor.id and p.kind == "conduct" for p in held):
         raise UserError(
             f"The code of conduct for {programme.name} has changed. Please read and accept it "

@@ -449,3 +449,33 @@ async def test_a_minor_imported_by_email_alone_is_not_introduced_by_their_email(
     assert (await chat.say("maya", "pair @ana @ben stem")).startswith("Paired Ana (mentor)")
     introduction = chat.last("ana", "introduction")
     assert email not in everything_in(introduction)
+
+
+async def test_a_safeguarded_pair_with_no_adult_outside_it_does_not_start(chat: Chat) -> None:
+    """Regression (issue 16 item 3): when the only coordinator mentors in a safeguarded
+    programme and nobody is a safeguarding contact, the pair's space would have had no
+    adult but the mentor. The pairing does not start, and the coordinator is told why."""
+    await chat.say("maya", "minor <@ben|Ben> yes")
+    await chat.say("maya", "guardian consent <@ben|Ben> 2026-02-20")
+    await chat.say("maya", "program create stem --curriculum stem-youth-mentoring")
+    await chat.say("maya", "program open stem")
+    await chat.say("maya", "join stem mentor --skills physics")
+    await chat.say("ben", "join stem mentee --interests physics")
+    for handle in ("maya", "ben"):
+        await accept_conduct(chat, handle, "stem")
+    await chat.say("ana", "help")
+    # her background check, recorded before she was the only coordinator left
+    async with chat.app.sessions.begin() as session:
+        maya = await session.scalar(select(Person).where(Person.platform_user_id == "maya"))
+        assert maya is not None
+        maya.clearance_recorded_at = START
+        maya.clearance_expires_at = START + timedelta(days=400)
+
+    before = await chat.snapshot()
+    refused = await chat.say("maya", "pair @maya @ben stem")
+    assert refused.startswith("I can't pair Maya with Ben: nobody outside the pair"), refused
+    assert "admin grant @someone safeguarding" in refused
+    assert await chat.snapshot() == before
+
+    await chat.say("maya", "admin grant @ana safeguarding")
+    assert (await chat.say("maya", "pair @maya @ben stem")).startswith("Paired Maya (mentor)")
