@@ -152,6 +152,14 @@ class PlatformAdapter:
             now=self.app.clock.now(),
         )
 
+    async def unseen(self, inbound_id: str | None) -> None:
+        """Forget an inbound id whose handling was cut off and rolled back, so that the
+        platform's retry of it is handled rather than dropped as a repeat."""
+        if inbound_id:
+            await store.forget_inbound(
+                self.app.sessions, platform=self.platform, event_id=inbound_id
+            )
+
     async def files(
         self, shared: Sequence[SharedFile], *, headers: Mapping[str, str] | None = None
     ) -> tuple[Attachment, ...] | Message:

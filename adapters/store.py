@@ -22,6 +22,7 @@ __all__ = [
     "Workspace",
     "coordinator",
     "first_time",
+    "forget_inbound",
     "names",
     "person",
     "workspace",
@@ -34,6 +35,13 @@ async def first_time(
     """Record an inbound id; False if it was recorded before (the platform is delivering
     it again), so a redelivered event has one effect whichever instance receives it."""
     return await repo.first_time(sessions, platform=platform, event_id=event_id, now=now)
+
+
+async def forget_inbound(
+    sessions: async_sessionmaker[AsyncSession], *, platform: str, event_id: str
+) -> None:
+    """Forget an inbound id whose handling was cut off, so its redelivery is handled."""
+    await repo.forget_inbound(sessions, platform=platform, event_id=event_id)
 
 
 async def workspace(session: AsyncSession, *, platform: str, external_id: str) -> Workspace | None:

@@ -134,7 +134,12 @@ def make_web_app(
     web_app = web.Application(
         client_max_size=limits.MAX_BODY,
         # json_errors outermost: aiohttp's own 404/405/413 leave as JSON, counted as such.
-        middlewares=[limits.json_errors, metrics.middleware(app.metrics), log_context],
+        middlewares=[
+            limits.json_errors,
+            metrics.middleware(app.metrics),
+            limits.deadline,
+            log_context,
+        ],
     )
     web_app[APP_KEY] = app
     _operations(web_app)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -295,6 +295,18 @@ def names(people: Sequence[Person]) -> str:
     if len(labels) <= 1:
         return "".join(labels)
     return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+async def forget_inbound(
+    sessions: async_sessionmaker[AsyncSession], *, platform: str, event_id: str
+) -> None:
+    """Undo :func:`first_time` for an event whose handling was cut off and rolled back."""
+    async with sessions.begin() as session:
+        await session.execute(
+            delete(InboundEvent).where(
+                InboundEvent.platform == platform, InboundEvent.event_id == event_id[:255]
+            )
+        )
 
 
 async def first_time(

@@ -23,6 +23,7 @@ Nothing here decides anything; the engine does.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -190,13 +191,20 @@ class TeamsAdapter(PlatformAdapter):
     async def message(self, turn: TurnContext) -> None:
         """A message: a command, or the data of a card's ``Action.Submit``."""
         activity = turn.activity
-        if await self.seen(_retry_key(activity)):
+        key = _retry_key(activity)
+        if await self.seen(key):
             return
-        value = submitted_value(activity)
-        if value is not None and not (activity.text or "").strip():
-            await self._answered(turn, value)
-        else:
-            await self._command(turn)
+        try:
+            value = submitted_value(activity)
+            if value is not None and not (activity.text or "").strip():
+                await self._answered(turn, value)
+            else:
+                await self._command(turn)
+        except asyncio.CancelledError:
+            # The request ran out of time (bot.limits.deadline) and its work rolled back:
+            # the Bot Framework's retry must be handled, not dropped as a repeat.
+            await self.unseen(key)
+            raise
 
     async def card_action(self, turn: TurnContext) -> None:
         """An ``Action.Execute``, answered in its invoke response (a redrawn card, or a line

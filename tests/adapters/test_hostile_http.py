@@ -841,3 +841,33 @@ async def test_a_stale_form_button_on_the_home_tab_is_answered_in_the_dm(
     [answer] = slack.fake.posts_in("UBEN")
     assert "out of date" in str(answer.text)
     assert errors.new() == []
+
+
+async def test_a_request_that_takes_too_long_is_answered_503_and_changes_nothing(
+    teams: TeamsWorld, errors: ErrorLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 item 5: besides the body's read deadline, the whole request has one. A
+    handler stuck behind something (here, the engine taking a minute) is cancelled, its
+    transaction rolled back, and the platform told to try again, within the deadline."""
+    monkeypatch.setattr(limits, "REQUEST_SECONDS", 0.5)
+    handle = Engine.handle
+
+    async def stuck(engine: Engine, event: Any) -> Any:
+        await asyncio.sleep(60)
+        return await handle(engine, event)
+
+    monkeypatch.setattr(Engine, "handle", stuck)
+    before = await snapshot(teams.app)
+    started = time.monotonic()
+    message = activity("message", text="help", **teams._who("29:ana"))
+    status, answer = await teams.post(message)
+    assert time.monotonic() - started < 5
+    assert status == 503 and "took more than 0.5 s" in answer["error"]
+    assert await snapshot(teams.app) == before
+    assert errors.new() == []
+
+    monkeypatch.setattr(Engine, "handle", handle)
+    before = len(teams.fake.messages(chat("29:ana")))
+    status, _ = await teams.post(message)  # the Bot Framework's retry: handled, not dropped
+    assert status == 200
+    assert len(teams.fake.messages(chat("29:ana"))) > before
