@@ -19,7 +19,7 @@ from storage.models import (
     Person,
     PulseResponse,
 )
-from tests.support.harness import ZONES, Chat, accept_conduct
+from tests.support.harness import ZONES, Chat, accept_conduct, more_people
 
 
 def inside_hours(moment: datetime, zone: str) -> bool:
@@ -289,6 +289,7 @@ async def test_the_weekly_digest_arrives_at_the_executives_local_time_once_a_wee
     chat: Chat,
 ) -> None:
     await _pair(chat)
+    await more_people(chat, "buddies", ("dev", "eve", "fay"))
     await chat.hello("ana")
     reply = await chat.say("maya", "digest subscribe <@ana|Ana> buddies mon 08:00")
     assert reply == (
@@ -304,7 +305,7 @@ async def test_the_weekly_digest_arrives_at_the_executives_local_time_once_a_wee
     ]
     digest = chat.last("ana", "digest")
     assert "1 active pairs" in digest.text and "Ben" not in digest.text
-    assert await chat.say("ana", "digest unsubscribe") == "Stopped 1 weekly digest(s) for Ana."
+    assert await chat.say("ana", "digest unsubscribe") == "Stopped the weekly digest for Ana."
     await chat.hours(24 * 8)
     assert len(_delivered(chat, "digest", who="ana")) == 2
     assert "Only coordinators can stop someone else's digest" in await chat.say(

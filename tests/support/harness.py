@@ -203,6 +203,16 @@ async def accept_conduct(chat: Chat, handle: str, key: str) -> None:
     assert reply.startswith(("Thank you for accepting", "You've already accepted")), reply
 
 
+async def more_people(
+    chat: Chat, key: str, handles: tuple[str, ...] = ("cleo", "dev", "eve")
+) -> None:
+    """Others join the programme too (as mentees, not yet paired), so it has the five people
+    a digest needs before it shows any figure (``DIGEST_MIN_GROUP``)."""
+    for handle in handles:
+        reply = await chat.say(handle, f"join {key} mentee --department Sales")
+        assert reply.startswith("Welcome to"), reply
+
+
 async def programme_with_pair(
     chat: Chat, *, curriculum: str = "new-hire-buddy", key: str = "buddies"
 ) -> None:

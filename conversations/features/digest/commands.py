@@ -108,7 +108,11 @@ async def unsubscribe(ctx: Context, args: Args) -> Reply:
     )
     return [
         Message(
-            text=f"Stopped {len(found)} weekly digest(s) for {person.label}.",
+            text=(
+                f"Stopped the weekly digest for {person.label}."
+                if len(found) == 1
+                else f"Stopped {len(found)} weekly digests for {person.label}."
+            ),
             kind=Kind.DIGEST_UNSUBSCRIBED,
         )
     ]

@@ -235,9 +235,15 @@ async def _names_in(session: AsyncSession, programme_ids: list[int]) -> frozense
 
 
 async def highlights(
-    session: AsyncSession, *, programme_ids: list[int], end: datetime
+    session: AsyncSession,
+    *,
+    programme_ids: list[int],
+    end: datetime,
+    unnamed: frozenset[int] | set[int] = frozenset(),
 ) -> list[str]:
-    """Lines participants chose to share this week, without names."""
+    """Lines participants chose to share this week, without names. A line from a programme
+    in ``unnamed`` (fewer than the smallest group shown) says only "a participant": its
+    side and programme would say who wrote it."""
     rows = list(
         (
             await session.execute(
@@ -262,8 +268,9 @@ async def highlights(
         side = "a mentor" if author == pair.mentor_id else "a mentee"
         names = [pair.mentor.display_name, pair.mentee.display_name]
         text = anonymise(str(quote), [n for n in names if n], others)
+        by = "a participant" if pair.programme_id in unnamed else f"{side}, {pair.programme.name}"
         if text:
-            found.append(f"“{text}” — {side}, {pair.programme.name}")
+            found.append(f"“{text}” — {by}")
     return found
 
 
@@ -290,11 +297,14 @@ async def compose(
     ids = [p.id for p in programmes]
     by_programme = await figures(session, programme_ids=ids, end=now)
     fig = total(by_programme.values())
-    groups = await departments(session, programme_ids=ids, end=now)
-    quotes = await highlights(session, programme_ids=ids, end=now)
-    todo = what_to_do(fig, groups, min_group)
     scope = programmes[0].name if programme_id is not None else "All programmes"
     local_end = now.astimezone(ZoneInfo(timezone))
+    if fig.participants < min_group:
+        return _too_few(scope, min_group, local_end)
+    groups = await departments(session, programme_ids=ids, end=now)
+    small = {p.id for p in programmes if by_programme[p.id].participants < min_group}
+    quotes = await highlights(session, programme_ids=ids, end=now, unnamed=small)
+    todo = what_to_do(fig, groups, min_group)
     week_ends = [now - PERIOD * w for w in reversed(range(WEEKS))]
     met_series = _oldest_first(list(fig.met))
     rate_series = _oldest_first([fig.response_rate(w) for w in range(WEEKS)])
@@ -339,6 +349,24 @@ async def compose(
         # Drawn when a transport sends or shows it: the terminal never does.
         attachments=(
             Attachment.drawn(f"mentoring-{period(now, timezone)}.png", "image/png", chart),
+        ),
+    )
+
+
+def _too_few(scope: str, min_group: int, local_end: datetime) -> Message:
+    """The digest of a scope with fewer than ``min_group`` people: the same words the
+    all-programmes view gives such a programme, and nothing else. With so few people every
+    figure (who met, a rating, an open concern, a quote) describes someone."""
+    said = (
+        f"fewer than {min_group} people take part, so no figures are shown: with so few, "
+        "each one would describe someone."
+    )
+    return Message(
+        text=f"Mentoring this week ({scope}, to {local_end.day} {local_end:%b}): {said}",
+        kind=Kind.DIGEST,
+        card=Card(
+            header=f"Mentoring this week: {scope}",
+            sections=(Section(text=said[0].upper() + said[1:]),),
         ),
     )
 

@@ -34,10 +34,12 @@ from bot.config import load_settings
 from bot.server import make_web_app
 from storage.models import (
     CheckIn,
+    Enrolment,
     InboundEvent,
     OutboxStatus,
     Pair,
     Person,
+    Programme,
     TeamsConversation,
 )
 from tests.support.cards import adaptive_card_validator
@@ -934,10 +936,35 @@ async def test_the_settings_turn_teams_on_for_the_server_and_the_outbox(database
         await on.close()
 
 
+async def _more_people(teams: TeamsWorld) -> None:
+    """Three more people in the programme, so the digest has the five it needs before it
+    shows a figure (they joined earlier; how does not matter here)."""
+    now = teams.app.clock.now()
+    async with teams.app.sessions.begin() as session:
+        programme = await session.scalar(select(Programme).where(Programme.key == "buddies"))
+        assert programme is not None
+        for handle in ("29:cleo", "29:dev", "29:eve"):
+            person = Person(
+                workspace_id=programme.workspace_id,
+                platform_user_id=handle,
+                display_name=handle[3:].title(),
+                timezone="UTC",
+                created_at=now,
+            )
+            session.add(person)
+            await session.flush()
+            session.add(
+                Enrolment(
+                    programme_id=programme.id, person_id=person.id, side="mentee", created_at=now
+                )
+            )
+
+
 async def test_an_executive_gets_the_weekly_digest_with_its_chart_in_the_card(
     teams: TeamsWorld,
 ) -> None:
     await _paired(teams)
+    await _more_people(teams)
     [said] = await teams.say("29:maya", "digest subscribe maya buddies mon 08:00")
     assert "every Mon at 08:00" in said
     preview = teams.fake.cards(chat("29:maya"))

@@ -15,7 +15,7 @@ import io
 from sqlalchemy import select
 
 from storage.models import Meeting, MeetingOutcome, Pair, PairStatus
-from tests.support.harness import Chat, programme_with_pair
+from tests.support.harness import Chat, more_people, programme_with_pair
 
 HOURS = 1 / 24
 
@@ -180,6 +180,7 @@ async def test_status_export_and_digest_count_met_skipped_and_not_heard_alike(
     chat: Chat,
 ) -> None:
     await programme_with_pair(chat)  # weekly, six sessions
+    await more_people(chat, "buddies")  # enough people for the digest to show figures
     await chat.say("ben", "met")  # session 1 met
     await chat.say("ana", "met skipped")  # session 2 skipped
     await chat.wait(days=7)
