@@ -535,3 +535,32 @@ async def test_a_coordinator_in_a_pair_cannot_act_on_it_or_clear_themselves(
         assert "pairing_ended" in chat.kinds("maya")
         assert "coordinator_block_notice" not in chat.kinds("maya")
         assert "coordinator_block_notice" in chat.kinds("ana")
+
+
+@pytest.mark.xfail(
+    strict=True, reason="lead is fixing: a safeguarded pair starting with no adult outside it"
+)
+async def test_a_safeguarded_pairing_does_not_start_with_no_adult_outside_it(
+    database_url: str,
+) -> None:
+    """Maya, the only coordinator left and no safeguarding contact beside her, pairs herself
+    with Ben, who is under 18: the safeguarding copy of everything the pair shares would go
+    to nobody outside it, so the pairing must not start."""
+    async with open_chat(database_url) as chat:
+        await chat.hello("maya")
+        await chat.hello("ana")
+        await chat.say("maya", "admin grant @ana coordinator")
+        await chat.say("maya", "program create stem --curriculum stem-youth-mentoring")
+        await chat.say("maya", "program open stem")
+        await chat.say("maya", "minor <@ben|Ben> yes")
+        await chat.say("maya", "guardian consent <@ben|Ben> 2026-02-20")
+        assert "Recorded" in await chat.say("ana", "clearance record @maya --expires 2027-06-30")
+        assert "no longer" in await chat.say("maya", "admin revoke @ana coordinator")
+        await chat.say("maya", "join stem mentor --skills physics")
+        await chat.say("ben", "join stem mentee --interests physics")
+        for handle in ("maya", "ben"):
+            await chat.say(handle, "conduct stem agree")
+        before = await chat.snapshot()
+        replies = await _run(chat, "maya", "pair @maya @ben stem")
+        assert [r.kind for r in replies] in (["not_allowed"], ["error"]), replies
+        assert await chat.snapshot() == before
