@@ -615,8 +615,7 @@ async def _someone_elses_clearance(ctx: Context, person: Person, *, verb: str) -
     two (nobody acts on a pairing they are in)."""
     if person.id == ctx.actor.id:
         raise NotAllowed(
-            f"A background check is {verb} by someone else: ask another coordinator to do "
-            "yours."
+            f"A background check is {verb} by someone else: ask another coordinator to do yours."
         )
     together = [
         pair
