@@ -128,8 +128,8 @@ async def _setup(chat: Chat) -> None:
 
 Values = dict[str, st.SearchStrategy[str]]
 READY: dict[int, dict[str, Values]] = {}
-"""Per chat, each presser's values, made once it was set up (so every example draws from
-the same pools)."""
+"""Per chat (by ``id``, rewritten whenever a new chat is set up), each presser's values,
+made once it was set up, so every example draws from the same pools."""
 
 
 async def _once(chat: Chat) -> dict[str, Values]:
@@ -177,7 +177,8 @@ class Ids:
         return [i for i in self.of(kind) if i not in self.own.get(kind, [])]
 
     def mine(self, kind: str, value: str) -> bool:
-        """Whether ``value`` (an encoded button value) names one of the presser's own."""
+        """Whether an encoded button value mentions the id of one of the presser's own (a
+        rough test, good enough to weight the draw towards their own rows)."""
         return any(str(i) in value.split(":") for i in self.own.get(kind, []))
 
 
