@@ -620,6 +620,25 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
     ]
 
 
+async def _someone_elses_clearance(ctx: Context, person: Person, *, verb: str) -> None:
+    """Refuse a clearance change by the person themselves or by anyone paired with them:
+    whether a mentor may go on meeting a young mentee is never decided by either of the
+    two (nobody acts on a pairing they are in)."""
+    if person.id == ctx.actor.id:
+        raise NotAllowed(
+            f"A background check is {verb} by someone else: ask another coordinator to do yours."
+        )
+    together = [
+        pair
+        for pair in await repo.live_pairs_of(ctx.session, person_id=ctx.actor.id)
+        if pair.includes(person.id)
+    ]
+    if together:
+        raise NotAllowed(
+            f"You're paired with {person.label}, so another coordinator needs to do that."
+        )
+
+
 @verb(
     "clearance record",
     summary="record a mentor's background check (needed in safeguarded programmes)",
@@ -637,11 +656,7 @@ async def do_not_pair_remove(ctx: Context, args: Args) -> Reply:
 )
 async def clearance_record(ctx: Context, args: Args) -> Reply:
     person = await ctx.person(args.person)
-    if person.id == ctx.actor.id:
-        raise NotAllowed(
-            "A background check is recorded by someone else: ask another coordinator to "
-            "record yours."
-        )
+    await _someone_elses_clearance(ctx, person, verb="recorded")
     expires = None if args.expires is None else datetime.combine(args.expires, time(), tzinfo=UTC)
     if expires is not None and expires <= ctx.now:
         raise UserError("That date has already passed; record a clearance that is still valid.")
@@ -679,6 +694,7 @@ async def clearance_record(ctx: Context, args: Args) -> Reply:
 )
 async def clearance_revoke(ctx: Context, args: Args) -> Reply:
     person = await ctx.person(args.person)
+    await _someone_elses_clearance(ctx, person, verb="withdrawn")
     if person.clearance_recorded_at is None:
         raise UserError(f"{person.label} has no recorded clearance.")
     person.clearance_recorded_at = None

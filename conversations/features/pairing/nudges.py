@@ -1,4 +1,12 @@
-"""Answers to what the scheduler sends: pulses, stall escalations, silence notices, snoozes."""
+"""Answers to what the scheduler sends: pulses, stall escalations, silence notices, snoozes.
+
+Each button answers a message the bot actually sent to the person pressing it, and only
+while it still applies: a pulse answers a pulse prompt to that person, a stall button a
+stall notice to that coordinator, "Keep going" a still-meeting notice to that pair. The
+outbox row of a delivered notice stays (emptied of its words after a while), so it is the
+record of what was sent. A value that names anything else, forged or mistaken, changes
+nothing.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +26,15 @@ from conversations.kinds import Kind
 from conversations.messages import Message
 from conversations.outbox import Outbox
 from conversations.registry import action, form, verb
-from storage.models import OutboxMessage, Pair, PairStatus, PauseReason, Prompt, PulseResponse
+from storage.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Pair,
+    PairStatus,
+    PauseReason,
+    Prompt,
+    PulseResponse,
+)
 
 
 async def _pair(ctx: Context, pair_id: int) -> Pair:
@@ -94,8 +110,38 @@ def _coordinator(ctx: Context) -> None:
         raise NotAllowed("Only coordinators can do that.")
 
 
-async def _live(ctx: Context, value: str) -> Pair:
+async def _sent(ctx: Context, pair: Pair, kind: Kind, *, to_person: bool) -> bool:
+    """Whether a message of this kind about ``pair`` was delivered to the presser (or, not
+    ``to_person``, to the pair they are in)."""
+    addressed = (
+        OutboxMessage.person_id == ctx.actor.id if to_person else OutboxMessage.person_id.is_(None)
+    )
+    found = await ctx.session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.pair_id == pair.id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.SENT,
+            addressed,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _stalled(ctx: Context, value: str) -> Pair:
+    """The live pair a stall notice to this coordinator is about.
+
+    A coordinator in the pair is refused: nobody handles their own pairing (the planner
+    never sends them its stall notice, so only a forged or stale button gets here). A pair
+    no stall notice was sent to this coordinator about is out of date, whatever it is.
+    """
+    _coordinator(ctx)
     pair = await _pair(ctx, codec.Ref.decode(value).id)
+    if pair.includes(ctx.actor.id):
+        raise NotAllowed("You're in this pairing, so another coordinator needs to do that.")
+    if not await _sent(ctx, pair, Kind.STALL, to_person=True):
+        raise codec.OutOfDate
     if pair.status not in (PairStatus.ACTIVE, PairStatus.PAUSED):
         raise UserError(f"{pair.mentor.label} and {pair.mentee.label} are no longer paired.")
     return pair
@@ -103,8 +149,7 @@ async def _live(ctx: Context, value: str) -> Pair:
 
 @action("stall.nudge")
 async def nudge_both(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    _coordinator(ctx)
-    pair = await _live(ctx, value)
+    pair = await _stalled(ctx, value)
     stamp = ctx.now.strftime("%Y%m%d")
     await Outbox(ctx.session, ctx.now).to_pair(
         pair,
@@ -164,8 +209,7 @@ async def _asked_by(ctx: Context, pair: Pair) -> None:
 
 @action("stall.pause")
 async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    _coordinator(ctx)
-    pair = await _live(ctx, value)
+    pair = await _stalled(ctx, value)
     if pair.status == PairStatus.PAUSED:
         return [Message(text="That pair is already paused.", kind=Kind.STALL_HANDLED)]
     lifecycle.pause(pair, PauseReason.PROGRAMME_TEAM)
@@ -201,8 +245,7 @@ async def pause_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
 
 @action("stall.end")
 async def end_pair(ctx: Context, value: str, values: dict[str, str]) -> Reply:
-    _coordinator(ctx)
-    pair = await _live(ctx, value)
+    pair = await _stalled(ctx, value)
     await journeys.end_by_team(ctx.session, pair=pair, now=ctx.now)
     await ctx.audit(
         "stall.end",
@@ -226,8 +269,19 @@ async def keep_going(ctx: Context, value: str, values: dict[str, str]) -> Reply:
     pair = await _pair(ctx, codec.Ref.decode(value).id)
     if not pair.includes(ctx.actor.id):
         raise UserError("That button belongs to someone else's pairing.")
+    if not await _sent(ctx, pair, Kind.INACTIVITY_NOTICE, to_person=False):
+        # No still-meeting notice went to this pair: pressing would quietly push back the
+        # coordinators' stall notice, so a forged press must change nothing.
+        raise codec.OutOfDate
     if pair.status != PairStatus.ACTIVE:
         raise UserError("This pairing isn't active. Type resume to pick it up again.")
+    if pair.auto_pause_at is None:  # answered already (by either of them, or a meeting)
+        return [
+            Message(
+                text="Your pairing is already carrying on as it is; nothing more to do.",
+                kind=Kind.KEPT_GOING,
+            )
+        ]
     lifecycle.activity(pair, pair.programme, ctx.now)
     return [Message(text="Good to hear. I'll keep things going as they are.", kind=Kind.KEPT_GOING)]
 

@@ -479,3 +479,21 @@ async def test_a_safeguarded_pair_with_no_adult_outside_it_does_not_start(chat: 
 
     await chat.say("maya", "admin grant @ana safeguarding")
     assert (await chat.say("maya", "pair @maya @ben stem")).startswith("Paired Maya (mentor)")
+
+
+async def test_a_coordinator_cannot_record_or_withdraw_the_clearance_of_their_own_partner(
+    chat: Chat,
+) -> None:
+    """Regression (issue 16 item 3): a coordinator refused to record their own clearance
+    could still vouch for their mentor's (freeing the pairing they are in to resume) or
+    withdraw it (pausing it); whether the two of them may meet is never theirs to decide."""
+    await chat.hello("maya")
+    await chat.hello("ben")
+    await chat.say("maya", "admin grant @ben coordinator")
+    await youth_pair(chat)
+    before = await chat.snapshot()
+    for command in ("clearance record @ana --expires 2028-01-01", "clearance revoke @ana"):
+        said = await chat.say("ben", command)
+        assert said == "You're paired with Ana, so another coordinator needs to do that.", said
+    assert await chat.snapshot() == before
+    assert (await chat.say("maya", "clearance revoke @ana")).startswith("Withdrew Ana's")
