@@ -293,7 +293,6 @@ class SlackAdapter(PlatformAdapter):
         """``app_uninstalled``: every token of the workspace is forgotten at once, and nothing
         queued for it is sent (each message is skipped with the reason) until it is
         installed again."""
-        self.app.track()
         await store.forget_workspace(
             self.installations,
             self.app.sessions,
@@ -308,7 +307,6 @@ class SlackAdapter(PlatformAdapter):
         """``tokens_revoked``: the user tokens named are forgotten; a revoked bot token is
         forgotten too, and then the workspace is treated as uninstalled (the bot can no
         longer say anything there)."""
-        self.app.track()
         tokens = event.get("tokens") or {}
         await store.forget_users(
             self.installations,
@@ -365,6 +363,7 @@ class SlackAdapter(PlatformAdapter):
         names = list(inspect.signature(listener).parameters)
 
         async def guarded(args: AsyncArgs) -> None:
+            self.app.track()  # work after the ack: shutdown (and a test) can wait for it
             try:
                 await listener(**{name: getattr(args, name) for name in names})
             except Exception as error:
