@@ -335,6 +335,9 @@ async def test_reinstalling_resumes_new_messages_but_not_the_skipped_ones(
     assert [(c.params["channel"], c.token) for c in posts] == [("C0GLOBEX", again.token)]
     statuses = [r.status for r in await slack_app.rows("T2")]
     assert statuses == [OutboxStatus.SKIPPED, OutboxStatus.SENT]
+    shown = await slack_app.command("UZED", "outbox skipped")
+    assert "1 sent, 1 skipped" in shown, shown
+    assert "Mentorbot was removed from this workspace (the app was uninstalled)" in shown
 
 
 async def test_a_single_workspace_app_stops_on_uninstall_and_resumes_when_used_again(
