@@ -12,7 +12,8 @@ the activity becomes a neutral event:
   (``Action.Execute``), answered in the invoke response;
 - an answered card in a personal chat is redrawn in place without its buttons;
 - ``conversationUpdate`` and ``installationUpdate`` store conversation references
-  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot;
+  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot; an
+  ``installationUpdate`` ``remove`` forgets them again (:meth:`TeamsAdapter.uninstalled`);
 - a file consent card's answer (``fileConsent/invoke``) uploads the file or lets it go.
 
 Replies to something said in a channel or group chat go to the person's own chat

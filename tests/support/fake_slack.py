@@ -13,6 +13,9 @@ given. It implements just enough of Slack to deliver messages:
   answers with an increasing ``ts``.
 * ``conversations.history``: the channel's posts, newest first, with their
   metadata only when ``include_all_metadata`` is set, as Slack does.
+* ``oauth.v2.access``: an install code from :attr:`FakeSlack.installs` becomes that
+  workspace's bot token; :meth:`FakeSlack.uninstall` revokes a workspace's tokens, which
+  are then answered ``token_revoked``.
 
 Failures are scripted per method with :meth:`FakeSlack.queue`: the next calls to
 that method get those replies instead (``Reply.error("user_not_found")``,

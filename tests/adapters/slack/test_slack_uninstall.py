@@ -362,3 +362,16 @@ async def test_a_single_workspace_app_stops_on_uninstall_and_resumes_when_used_a
     assert str(reply["text"]).startswith("Announced New-hire buddy"), reply
     assert await slack.dispatcher.drain() == 1
     assert [p.channel for p in slack.fake.posts] == ["C0GENERAL"]
+
+
+async def test_a_tokens_revoked_event_slack_would_not_send_changes_nothing(
+    slack_app: Distributed,
+) -> None:
+    slack_app.sequence += 1
+    body = payload("event_tokens_revoked.json")
+    body.update(team_id="T2", event_id="Ev0MALFORMED")
+    body["event"]["tokens"] = {"bot": "UBOT"}  # a string where Slack sends a list of ids
+
+    assert await slack_app.post(json.dumps(body), "application/json") == 400
+
+    assert await slack_app.stored_tokens("T2") == 2
