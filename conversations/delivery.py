@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import grouping, holds, logcontext, rendering, timing
+from conversations import grouping, holds, logcontext, removal, rendering, timing
 from conversations.clock import Clock
 from conversations.context import EngineSettings
 from conversations.curriculum import Library
@@ -113,6 +113,19 @@ class DeliveryError(Exception):
         self.permanent = permanent
         self.person = person
         """Whom it failed for, when a transport sending a pair's message can tell."""
+
+
+class Removed(DeliveryError):
+    """The bot is no longer where this message goes: the app was uninstalled from the
+    workspace or its token revoked (``workspace``), or the person removed it from their own
+    chat. Nothing will make it go there, so the message is skipped with this reason rather
+    than retried or counted as failed, and nobody is told through that same place; with
+    ``workspace`` the whole workspace is recorded as removed (:mod:`conversations.removal`),
+    so nothing else is tried there until the bot is back."""
+
+    def __init__(self, reason: str, *, workspace: bool = False) -> None:
+        super().__init__(reason, permanent=True)
+        self.workspace = workspace
 
 
 def backoff(attempt: int, *, base: float = 5.0, cap: float = 3600.0) -> float:
@@ -487,6 +500,8 @@ class Dispatcher:
             pair = await session.get(Pair, row.pair_id) if row.pair_id else None
             if workspace is None:
                 return "skip:the workspace is gone"
+            if workspace.removed_at is not None:
+                return f"skip:{removal.skip_reason(workspace)}"
             message = await rendering.render(
                 rendering.Job(
                     session=session,
@@ -622,6 +637,9 @@ class Dispatcher:
         rows = [d for _, d in going]
         try:
             platform_id = await self.transport.send(delivery)
+        except Removed as exc:
+            await self._gone(going, delivery, exc)
+            return 0
         except DeliveryError as exc:
             if exc.person is not None and delivery.person is None:
                 delivery = replace(delivery, person=exc.person)  # so the engine knows who
@@ -639,6 +657,25 @@ class Dispatcher:
         await self._sent([d.outbox_id for d in rows], platform_id)
         self.stats.sent += len(rows)
         return len(rows)
+
+    async def _gone(
+        self, going: Sequence[tuple[Claim, Delivery]], delivery: Delivery, exc: Removed
+    ) -> None:
+        """The bot was removed from where ``delivery`` goes: its rows are skipped, with the
+        reason; with the workspace gone, it is recorded so, and each of its rows that falls
+        due from now on is skipped before anything is tried (see ``_prepare``)."""
+        reason = str(exc)
+        log.warning("outbox row %s not sent, the bot was removed: %s", delivery.outbox_id, reason)
+        if exc.workspace:
+            async with self.sessions.begin() as session:
+                await removal.removed_by_id(
+                    session, delivery.workspace.id, reason=reason, now=self.clock.now()
+                )
+                workspace = await session.get(Workspace, delivery.workspace.id)
+                if workspace is not None:
+                    reason = removal.skip_reason(workspace)
+        for claim, _ in going:
+            await self._skip(claim, reason[:2000])
 
     async def _sent(self, outbox_ids: Sequence[int], platform_id: str | None) -> None:
         """Record rows as sent (one message: one platform id), in one transaction."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import codec, inbound, logcontext, planner
+from conversations import codec, inbound, logcontext, planner, removal
 from conversations.clock import Clock
 from conversations.context import Context, EngineSettings
 from conversations.curriculum import Library
@@ -182,6 +182,44 @@ class Engine:
                 about=person,
             )
 
+    async def removed_by(self, actor: Actor) -> bool:
+        """``actor`` removed the bot from their own chat with it (Teams' personal scope):
+        nothing more can reach them, so, as when the platform says they are gone, they are
+        marked unreachable, their pairs pause so no partner waits on them, and coordinators
+        are told. Adding the bot again makes them reachable (the adapter's store does that
+        when it next hears from them). Returns whether anything changed."""
+        actor = inbound.actor(actor)
+        async with self.sessions.begin() as session:
+            workspace = await repo.workspace_by_external(
+                session, platform=actor.platform, external_id=actor.workspace
+            )
+            person = (
+                await repo.person_by_platform_id(
+                    session, workspace_id=workspace.id, platform_user_id=actor.user_id
+                )
+                if workspace is not None
+                else None
+            )
+            if workspace is None or person is None or not person.reachable:
+                return False
+            now = self.clock.now()
+            person.reachable = False
+            for unreachable in self.registry.unreachable:
+                await unreachable(session, person, now)
+            await Outbox(session, now).to_coordinators(
+                workspace.id,
+                Message(
+                    text=f"{person.label} removed me from their chat on "
+                    f"{actor.platform.capitalize()}, so I can't reach them and I've paused "
+                    "their pairs. Nothing more goes to them until they add me again.",
+                    kind=Kind.DELIVERY_PROBLEM,
+                ),
+                key=f"removed:{person.id}:{now.isoformat()}",
+                holds=ALWAYS,  # it reports something that happened
+                about=person,
+            )
+            return True
+
     async def tick(self) -> int:
         """Queue what has become due, expire unanswered mentor requests, pass unacknowledged
         urgent concerns on, and purge free text past retention. Returns a count."""
@@ -207,6 +245,9 @@ class Engine:
             session, platform=actor.platform, external_id=actor.workspace
         )
         new_workspace = workspace is None
+        if workspace is not None and workspace.removed_at is not None:
+            # The platform only lets someone reach the bot where it is installed: it is back.
+            removal.restored(workspace)
         if workspace is None:
             workspace = Workspace(
                 platform=actor.platform, external_id=actor.workspace, settings={}, created_at=now

@@ -156,6 +156,11 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    """When the platform said the bot was removed from here (the Slack app uninstalled, its
+    token revoked): nothing is sent here until it is back (``conversations.removal``)."""
+    removed_reason: Mapped[str | None] = mapped_column(String(200))
+    """What the platform said, in words a coordinator reads in ``outbox skipped``."""
 
 
 class Person(Base):
@@ -712,6 +717,9 @@ class TeamsConversation(Base):
     conversation_id: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
     """"channel", "personal" or "groupChat", as Teams calls them."""
+    team_id: Mapped[str | None] = mapped_column(String(255))
+    """The team a channel belongs to, so removing the app from the team forgets all of its
+    channels (None for a chat, and for channels stored before it was kept)."""
     name: Mapped[str] = mapped_column(String(200), default="")
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(index=True)

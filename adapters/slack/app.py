@@ -60,6 +60,14 @@ NOT_AUTHORIZED = (
 """What bolt tells someone when a workspace's installation is not found: with OAuth it is
 looked up in our database, so this is also what they hear while the database is away, and
 "reinstall" alone would be the wrong advice."""
+REMOVED = (
+    "Mentorbot was removed from this workspace, so I can't do anything here until it is "
+    "installed again. Ask whoever manages Slack apps here to reinstall it."
+)
+"""What someone hears from a workspace the app was uninstalled from, if Slack still sends
+their command or button press: their workspace has no installation, and we know why."""
+UNINSTALLED = "the app was uninstalled"
+BOT_REVOKED = "its bot token was revoked"
 
 
 BOT_SCOPES = (
@@ -130,6 +138,9 @@ class SlackAdapter(PlatformAdapter):
         self.bolt.view(FORM_CALLBACK)(self._guarded(self._submission))
         self.bolt.event("app_home_opened")(self._guarded(self._home))
         self.bolt.event("message")(self._guarded(self._direct_message))
+        # As bolt's built-in token revocation listeners, and the workspace marked removed.
+        self.bolt.event("app_uninstalled")(self._guarded(self._uninstalled))
+        self.bolt.event("tokens_revoked")(self._guarded(self._tokens_revoked))
         self.bolt.error(self._failed)
 
     def mount(self, web_app: web.Application) -> None:
@@ -174,6 +185,11 @@ class SlackAdapter(PlatformAdapter):
         workspace becomes its first coordinator, before anyone else there speaks."""
         installation = args.installation
         team = installation.team_id or installation.enterprise_id
+        if team:
+            try:  # installed again after an uninstall: new messages go out again
+                await store.reinstalled(self.app.sessions, team=team)
+            except Exception as exc:
+                log.warning("could not record that the app is back in %s: %s", team, exc)
         if team and installation.user_id:
             try:
                 client = AsyncWebClient(
@@ -232,6 +248,8 @@ class SlackAdapter(PlatformAdapter):
             bolt_request = _bolt_request(request, text, body)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
             return limits.refusal(400, "the body is not a request Slack would send")
+        if await self._uninstalled_here(body):
+            return web.Response(status=200, text="")
         try:
             seen = await self._seen(body)
         except Exception as error:
@@ -239,6 +257,85 @@ class SlackAdapter(PlatformAdapter):
         if seen:
             return web.Response(status=200, text="")  # a retry of something already handled
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    async def _uninstalled_here(self, body: dict[str, Any]) -> bool:
+        """A command or a button press from a workspace the app was uninstalled from: bolt
+        would find no installation and could only guess why, so the person is told here
+        that the app was removed (at the response URL, after the acknowledgement). Asked
+        only with OAuth, where each workspace's installation is ours to keep or forget."""
+        team = _interactive_team(body)
+        if not self.config.distributed or team is None:
+            return False
+        try:
+            removed = await store.is_removed(self.app.sessions, team=team)
+        except Exception as exc:  # the database is away: bolt's own answer says try again
+            log.info("could not tell whether the app is still in %s: %s", team, exc)
+            return False
+        if not removed:
+            return False
+        url = body.get("response_url")
+        if isinstance(url, str) and url:
+            self.later(self._tell(url, REMOVED))
+        return True
+
+    async def _tell(self, url: str, text: str) -> None:
+        """An ephemeral line at a response URL; Slack out of reach is logged, nothing more."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        try:
+            await AsyncWebhookClient(url=url, session=self._http).send_dict(
+                {"text": text, "response_type": "ephemeral", "replace_original": False}
+            )
+        except Exception as exc:
+            log.info("could not answer on Slack: %s", type(exc).__name__)
+
+    async def _uninstalled(self, context: AsyncBoltContext) -> None:
+        """``app_uninstalled``: every token of the workspace is forgotten at once, and nothing
+        queued for it is sent (each message is skipped with the reason) until it is
+        installed again."""
+        await store.forget_workspace(
+            self.installations,
+            self.app.sessions,
+            enterprise_id=context.enterprise_id,
+            team_id=context.team_id,
+            reason=UNINSTALLED,
+            now=self.app.clock.now(),
+        )
+        self._forgotten(context, UNINSTALLED)
+
+    async def _tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        """``tokens_revoked``: the user tokens named are forgotten; a revoked bot token is
+        forgotten too, and then the workspace is treated as uninstalled (the bot can no
+        longer say anything there)."""
+        tokens = event.get("tokens") or {}
+        await store.forget_users(
+            self.installations,
+            enterprise_id=context.enterprise_id,
+            team_id=context.team_id,
+            user_ids=list(tokens.get("oauth") or []),
+        )
+        if tokens.get("bot"):
+            await store.forget_bot(
+                self.installations,
+                self.app.sessions,
+                enterprise_id=context.enterprise_id,
+                team_id=context.team_id,
+                reason=BOT_REVOKED,
+                now=self.app.clock.now(),
+            )
+            self._forgotten(context, BOT_REVOKED)
+
+    def _forgotten(self, context: AsyncBoltContext, reason: str) -> None:
+        team = context.team_id or context.enterprise_id
+        if self.config.distributed:
+            log.warning("Slack says %s in %s: its tokens are forgotten", reason, team)
+        else:
+            log.warning(
+                "Slack says %s in %s: SLACK_BOT_TOKEN no longer works there, and nothing is "
+                "sent there until the app is installed again (with the new token configured)",
+                reason,
+                team,
+            )
 
     def _signed(self, text: str, request: web.Request) -> bool:
         try:
@@ -266,6 +363,7 @@ class SlackAdapter(PlatformAdapter):
         names = list(inspect.signature(listener).parameters)
 
         async def guarded(args: AsyncArgs) -> None:
+            self.app.track()  # work after the ack: shutdown (and a test) can wait for it
             try:
                 await listener(**{name: getattr(args, name) for name in names})
             except Exception as error:
@@ -585,6 +683,18 @@ def _bolt_request(request: web.Request, text: str, body: dict[str, Any]) -> Asyn
         bolt_request.body = body
         bolt_request.context = build_async_context(AsyncBoltContext({}), body)
     return bolt_request
+
+
+def _interactive_team(body: dict[str, Any]) -> str | None:
+    """The workspace of a slash command or a button press (someone waiting for an answer);
+    None for anything else."""
+    if isinstance(body.get("command"), str):
+        team = body.get("team_id")
+    elif body.get("type") == "block_actions":
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+    else:
+        return None
+    return team if isinstance(team, str) and team else None
 
 
 def _from_a_person(event: dict[str, Any]) -> bool:

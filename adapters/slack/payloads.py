@@ -206,7 +206,23 @@ def _event(body: Mapping[str, Any]) -> str | None:
         return _required(event, "event.", user=_named)
     if event["type"] == "message":
         return _message(event)
+    if event["type"] == "tokens_revoked":
+        return _revoked(event)
     return None
+
+
+def _revoked(event: Mapping[str, Any]) -> str | None:
+    """``tokens_revoked``: which user tokens (``oauth``) and bot tokens (``bot``) went, each
+    a list of user ids."""
+    found = _required(event, "event.", tokens=_object)
+    if found:
+        return found
+    tokens: Mapping[str, Any] = event["tokens"]
+
+    def ids(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    return _optional(tokens, "event.tokens.", oauth=ids, bot=ids)
 
 
 def _message(event: Mapping[str, Any]) -> str | None:

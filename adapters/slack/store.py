@@ -9,15 +9,33 @@ the transport come here instead of running queries of their own.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
+
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import and_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.store import Pair, Workspace
+from conversations import removal
 from storage import repositories as repo
 from storage.models import Role
 
-__all__ = ["Pair", "Workspace", "coordinator_copy", "installations", "oauth_states"]
+__all__ = [
+    "Pair",
+    "Workspace",
+    "coordinator_copy",
+    "forget_bot",
+    "forget_users",
+    "forget_workspace",
+    "installations",
+    "is_removed",
+    "oauth_states",
+    "reinstalled",
+    "removed",
+]
+PLATFORM = "slack"
 STATE_SECONDS = 600
 """How long an install link stays good: Slack's consent screen, then the redirect back."""
 
@@ -44,3 +62,109 @@ async def coordinator_copy(sessions: async_sessionmaker[AsyncSession], pair: Pai
                 if person.id not in (pair.mentor_id, pair.mentee_id):
                     return person.platform_user_id
     return None
+
+
+# -- uninstalls and revoked tokens ------------------------------------------------------------
+# Slack's ``app_uninstalled`` and ``tokens_revoked`` events, handled as bolt's built-in
+# listeners would (``AsyncInstallationStore.async_delete_all`` / ``async_delete_bot`` /
+# ``async_delete_installation``), and the workspace's removal recorded for the engine.
+
+
+def _teams(enterprise_id: str | None, team_id: str | None) -> list[tuple[str | None, str | None]]:
+    """The (enterprise, team) keys a team's tokens may be stored under: as Slack names it
+    now, and, for a workspace in an Enterprise Grid, without the enterprise (as it was
+    stored if it was installed before joining one, and as ``Tokens.token_for`` looks)."""
+    keys = [(enterprise_id, team_id)]
+    if enterprise_id is not None and team_id is not None:
+        keys.append((None, team_id))
+    return keys
+
+
+async def forget_workspace(
+    installations: AsyncSQLAlchemyInstallationStore | None,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    """The app was uninstalled: every installation and bot token of the team is deleted at
+    once, and the workspace recorded as removed, so nothing queued for it is sent."""
+    if installations is not None:
+        for enterprise, team in _teams(enterprise_id, team_id):
+            await installations.async_delete_all(enterprise_id=enterprise, team_id=team)
+    await removed(sessions, team=team_id or enterprise_id, reason=reason, now=now)
+
+
+async def forget_bot(
+    installations: AsyncSQLAlchemyInstallationStore | None,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    """The team's bot token was revoked: it is deleted, and with it the copy each
+    installation row keeps; the workspace is recorded as removed. Installations' user
+    tokens, which were not revoked, stay."""
+    if installations is not None:
+        table, c = installations.installations, installations.installations.c
+        for enterprise, team in _teams(enterprise_id, team_id):
+            await installations.async_delete_bot(enterprise_id=enterprise, team_id=team)
+            async with installations.engine.begin() as connection:
+                await connection.execute(
+                    update(table)
+                    .where(
+                        and_(
+                            c.client_id == installations.client_id,
+                            c.enterprise_id == enterprise,
+                            c.team_id == team,
+                        )
+                    )
+                    .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
+                )
+    await removed(sessions, team=team_id or enterprise_id, reason=reason, now=now)
+
+
+async def forget_users(
+    installations: AsyncSQLAlchemyInstallationStore | None,
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+    user_ids: Collection[str],
+) -> None:
+    """These people's user tokens were revoked: their installation rows go (the bot's own
+    token, if it still works, stays in its own table)."""
+    if installations is None:
+        return
+    for user_id in user_ids:
+        for enterprise, team in _teams(enterprise_id, team_id):
+            await installations.async_delete_installation(
+                enterprise_id=enterprise, team_id=team, user_id=user_id
+            )
+
+
+async def removed(
+    sessions: async_sessionmaker[AsyncSession], *, team: str | None, reason: str, now: datetime
+) -> None:
+    """Record that the app is no longer in this Slack team (see :mod:`conversations.removal`)."""
+    if not team:
+        return
+    async with sessions.begin() as session:
+        await removal.workspace_removed(
+            session, platform=PLATFORM, external_id=team, reason=reason, now=now
+        )
+
+
+async def reinstalled(sessions: async_sessionmaker[AsyncSession], *, team: str) -> None:
+    """A new install of the app: what is queued for the team from now on is sent again."""
+    async with sessions.begin() as session:
+        await removal.workspace_restored(session, platform=PLATFORM, external_id=team)
+
+
+async def is_removed(sessions: async_sessionmaker[AsyncSession], *, team: str) -> bool:
+    """Whether the app was uninstalled from this team (and not installed again since)."""
+    async with sessions() as session:
+        return await removal.is_removed(session, platform=PLATFORM, external_id=team)

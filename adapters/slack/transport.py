@@ -11,6 +11,10 @@ Slack's errors become :class:`DeliveryError`s the dispatcher understands: rate
 limits carry ``Retry-After``; errors that no retry can fix are permanent, with a
 reason prefix saying whose problem it is (``unreachable:`` a person,
 ``channel:`` a channel, ``auth:`` the installation); anything else is retried.
+An answer that says the workspace's token is gone (revoked, the app uninstalled) is a
+:class:`Removed` for the whole workspace: the dispatcher records it, skips what is
+queued there with that reason, and tries nothing more there (not even to tell a
+coordinator, which would take the same dead token) until the app is installed again.
 The dispatcher owns retries, so the SDK's own retry handlers are switched off.
 """
 
@@ -27,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import fallback
 from adapters.slack.store import Pair, Workspace
-from conversations.delivery import Delivery, DeliveryError
+from conversations.delivery import Delivery, DeliveryError, Removed
 from conversations.messages import Message
 
 log = logging.getLogger(__name__)
@@ -39,12 +43,13 @@ UNREACHABLE = frozenset({"user_not_found", "user_disabled", "user_not_visible", 
 """The person cannot be messaged: retrying will not help, their pairs need a human. (So can
 ``account_inactive``, when ``auth.test`` shows the bot token itself is fine.)"""
 CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived", "restricted_action"})
-AUTH = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "account_inactive", "missing_scope"}
-)
-"""The installation no longer works (or lacks a scope): every message to the team will fail.
-(``account_inactive`` is documented as the token's own account being deactivated.) With token
-rotation ``token_expired`` is not here: the next attempt asks ``token_for`` for a fresh one."""
+GONE = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+"""The workspace's token no longer works: the app was uninstalled or its token revoked
+(``account_inactive`` is documented as the token's own account being deactivated). Every
+message to the team would fail the same way. With token rotation ``token_expired`` is not
+here: the next attempt asks ``token_for`` for a fresh one."""
+AUTH = frozenset({"missing_scope"})
+"""The installation works but lacks a scope: a coordinator must reinstall with it."""
 REJECTED = frozenset(
     {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_arguments"}
     | {"invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large"}
@@ -95,6 +100,8 @@ def classify(
         return DeliveryError(f"unreachable: {error} ({where})", permanent=True)
     if error in CHANNEL:
         return DeliveryError(f"channel: {error} ({where})", permanent=True)
+    if error in GONE:
+        return Removed(f"Slack refused its token: {error}", workspace=True)
     if error in AUTH:
         return DeliveryError(f"auth: {error}", permanent=True)
     if error in REJECTED:
@@ -208,9 +215,7 @@ class SlackTransport:
     async def _token(self, workspace: Workspace) -> str:
         token = await self._token_for(workspace)
         if not token:
-            raise DeliveryError(
-                f"auth: no installation for team {workspace.external_id}", permanent=True
-            )
+            raise Removed("no installation of the app is stored for it", workspace=True)
         return token
 
     async def _users(self, delivery: Delivery) -> str:

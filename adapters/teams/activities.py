@@ -68,6 +68,12 @@ def channel_id(activity: Activity) -> str | None:
     return None
 
 
+def team_of(activity: Activity) -> str | None:
+    """The team an activity in a channel comes from, as ``channelData.team.id`` names it."""
+    team = as_dict(as_dict(activity.channel_data).get("team"))
+    return str(team["id"]) if team.get("id") else None
+
+
 def channel_name(activity: Activity) -> str:
     data = as_dict(activity.channel_data)
     channel, team = as_dict(data.get("channel")), as_dict(data.get("team"))

@@ -12,7 +12,8 @@ the activity becomes a neutral event:
   (``Action.Execute``), answered in the invoke response;
 - an answered card in a personal chat is redrawn in place without its buttons;
 - ``conversationUpdate`` and ``installationUpdate`` store conversation references
-  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot;
+  (a person's 1:1 chat, a team's channels) and greet whoever installed the bot; an
+  ``installationUpdate`` ``remove`` forgets them again (:meth:`TeamsAdapter.uninstalled`);
 - a file consent card's answer (``fileConsent/invoke``) uploads the file or lets it go.
 
 Replies to something said in a channel or group chat go to the person's own chat
@@ -54,6 +55,7 @@ from adapters.teams.activities import (
     message_activity,
     reference_dict,
     submitted_value,
+    team_of,
     tenant_id,
 )
 from adapters.teams.connector import TeamsConfig, cloud_adapter
@@ -444,6 +446,45 @@ class TeamsAdapter(PlatformAdapter):
             name=channel_name(activity) if channel else "",
             reference=reference,
             now=self.app.clock.now(),
+            team_id=team_of(activity) if channel else None,
+        )
+
+    async def uninstalled(self, turn: TurnContext) -> None:
+        """``installationUpdate`` with ``remove``: the app was taken away from where this
+        activity comes from, and nothing more is posted there.
+
+        - From someone's personal scope: only their own chat is gone. Its reference is
+          dropped (no chat is started for them in its place), and the engine treats them
+          as out of reach: their pairs pause so no partner waits on them, and coordinators
+          are told. Adding the app again brings them back (``store.remember_person``).
+        - From a team (every channel of it) or a group chat: their references go, so
+          announcements there stop; adding it again stores them afresh.
+
+        An upgrade's ``remove-upgrade`` is followed by its ``add-upgrade``: not a removal."""
+        activity = turn.activity
+        if activity.action != "remove" or activity.conversation is None:
+            return
+        tenant = tenant_id(activity)
+        if conversation_kind(activity) == "personal":
+            if activity.from_property is None:
+                return
+            user = str(activity.from_property.id)
+            await store.forget_chat(self.app.sessions, tenant=tenant, user_id=user)
+            if await self.app.engine.removed_by(actor_of(activity)):
+                self.on_queued()  # the coordinators' notice
+            return
+        conversation = str(activity.conversation.id).split(";", 1)[0]
+        channel = channel_id(activity)
+        forgotten = await store.forget_conversations(
+            self.app.sessions,
+            tenant=tenant,
+            conversation_ids={conversation, *([channel] if channel else [])},
+            team_id=team_of(activity),
+        )
+        log.info(
+            "the app was removed from a Teams %s: %d conversations forgotten",
+            conversation_kind(activity),
+            forgotten,
         )
 
     # -- replying ------------------------------------------------------------------------
@@ -562,6 +603,9 @@ class Routes(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is untyp
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._adapter.installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._adapter.uninstalled(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> SchemaInvokeResponse:
         """An invoke this bot has no use for (a messaging extension, a tab) is answered an

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, null, or_, select, update
+from sqlalchemy import Text, cast, delete, false, func, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -105,6 +105,7 @@ async def remember_conversation(
     name: str,
     reference: dict[str, Any],
     now: datetime,
+    team_id: str | None = None,
 ) -> None:
     """Store (or refresh) a channel's or chat's reference."""
     for _ in range(2):  # a concurrent first insert loses once, then updates
@@ -126,6 +127,7 @@ async def remember_conversation(
                             name=name,
                             reference=reference,
                             updated_at=now,
+                            team_id=team_id,
                         )
                     )
                 else:
@@ -135,9 +137,58 @@ async def remember_conversation(
                         reference,
                         now,
                     )
+                    row.team_id = team_id or row.team_id
             return
         except IntegrityError:
             continue
+
+
+async def forget_chat(
+    sessions: async_sessionmaker[AsyncSession], *, tenant: str, user_id: str
+) -> bool:
+    """The person removed the app from their own chat: its reference is dropped, so nothing
+    is posted there and no chat is started for them in its place (they are unreachable
+    until they add the app again: see :func:`remember_person`). False if unknown."""
+    async with sessions.begin() as session:
+        person = await session.scalar(
+            select(Person)
+            .join(Workspace, Workspace.id == Person.workspace_id)
+            .where(
+                Workspace.platform == PLATFORM,
+                Workspace.external_id == tenant,
+                Person.platform_user_id == user_id,
+            )
+        )
+        if person is None:
+            return False
+        person.conversation_ref = null()  # SQL NULL, not a JSON null
+        return True
+
+
+async def forget_conversations(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    tenant: str,
+    conversation_ids: set[str],
+    team_id: str | None,
+) -> int:
+    """The app was removed from a team (every channel of it) or a group chat: their
+    references go, so announcements there stop rather than fail, and their names no longer
+    answer ``#channel``. Returns how many were forgotten."""
+    async with sessions.begin() as session:
+        space = await shared.workspace(session, platform=PLATFORM, external_id=tenant)
+        if space is None:
+            return 0
+        which = or_(
+            TeamsConversation.conversation_id.in_(conversation_ids),
+            TeamsConversation.team_id == team_id if team_id else false(),
+        )
+        result = await session.execute(
+            delete(TeamsConversation)
+            .where(TeamsConversation.workspace_id == space.id, which)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def conversation_reference(
@@ -253,6 +304,13 @@ async def person_reference(session: AsyncSession, person_id: int) -> dict[str, A
     """The person's own 1:1 chat reference, as stored now (not as the delivery loaded it)."""
     person = await session.get(Person, person_id)
     return dict(person.conversation_ref) if person is not None and person.conversation_ref else None
+
+
+async def chat_removed(session: AsyncSession, person_id: int) -> bool:
+    """Whether the person has no chat with the bot and is known to be out of its reach (they
+    removed the app, or Teams refused a chat with them): none is started for them."""
+    person = await session.get(Person, person_id)
+    return person is not None and not person.conversation_ref and not person.reachable
 
 
 async def channels_named(

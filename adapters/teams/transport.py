@@ -12,6 +12,10 @@ ConversationReference and the bot's app id:
   on their behalf), and without a coordinator the message is not sent at all;
 - to a channel: the team channel's stored reference (the app must be in that team).
 
+Someone who removed the app from their own chat has no reference and is out of reach:
+nothing is posted to them, and no chat is started for them in its place; their copy is
+skipped (:class:`conversations.delivery.Removed`) with the reason until they add it again.
+
 Every copy is recorded in ``teams_messages`` as soon as it is posted, and a retry
 posts only the copies still missing, so a pair whose second person was throttled
 does not hear the first half twice. Errors become :class:`DeliveryError`s through
@@ -39,7 +43,7 @@ from adapters.teams import files, store
 from adapters.teams.activities import message_activity, reference_of
 from adapters.teams.connector import classify
 from adapters.teams.store import Pair, Person
-from conversations.delivery import Delivery, DeliveryError
+from conversations.delivery import Delivery, DeliveryError, Removed
 from conversations.messages import Message, Section
 
 log = logging.getLogger(__name__)
@@ -181,6 +185,12 @@ class TeamsTransport:
             own = await store.person_reference(session, copy.person.id)
             if own is not None:
                 return own
+            if await store.chat_removed(session, copy.person.id):
+                raise Removed(
+                    f"{copy.person.label} has no chat with the app in Teams any more (they "
+                    "removed it, or Teams refused one), so it was not sent; nothing goes to "
+                    "them until they add the app again"
+                )
             known = await store.any_reference(session, workspace_id)
         if known is None:
             raise DeliveryError(

@@ -342,7 +342,7 @@ async def test_typed_values_reach_the_handler(chat: Chat) -> None:
     assert "Snoozed for 2 weeks, until" in await chat.say("ben", "snooze 2w")
     assert "Snooze off" in await chat.say("ben", "snooze STOP")
     assert "Quiet days: 2026-12-25" in await chat.say("maya", "quiet add 2026-12-25")
-    assert "Show failed or pending" in await chat.say("maya", "outbox maybe")
+    assert "Show failed, pending or skipped" in await chat.say("maya", "outbox maybe")
     assert "Outbox:" in await chat.say("maya", "outbox dead")
 
 

@@ -27,11 +27,16 @@ async def test_doubles_keep_the_side_with_a_pair_and_the_other_is_marked_left(
         await migrate.upgrade(engine, "0009")
         sessions = db.session_factory(engine)
         async with sessions.begin() as session:
-            space = Workspace(platform="console", external_id="acme", settings={}, created_at=NOW)
-            session.add(space)
-            await session.flush()
+            # Only the columns a workspace had at 0009 (0016 adds when the app was removed).
+            space_id = await session.scalar(
+                sa.insert(Workspace.__table__)
+                .values(
+                    platform="console", external_id="acme", name="", settings={}, created_at=NOW
+                )
+                .returning(Workspace.__table__.c.id)
+            )
             programme = Programme(
-                workspace_id=space.id,
+                workspace_id=space_id,
                 key="buddies",
                 name="Buddies",
                 curriculum_key="new-hire-buddy",
@@ -42,7 +47,7 @@ async def test_doubles_keep_the_side_with_a_pair_and_the_other_is_marked_left(
             )
             people = [
                 Person(
-                    workspace_id=space.id,
+                    workspace_id=space_id,
                     platform_user_id=handle,
                     display_name=handle,
                     timezone="UTC",

@@ -13,6 +13,9 @@ given. It implements just enough of Slack to deliver messages:
   answers with an increasing ``ts``.
 * ``conversations.history``: the channel's posts, newest first, with their
   metadata only when ``include_all_metadata`` is set, as Slack does.
+* ``oauth.v2.access``: an install code from :attr:`FakeSlack.installs` becomes that
+  workspace's bot token; :meth:`FakeSlack.uninstall` revokes a workspace's tokens, which
+  are then answered ``token_revoked``.
 
 Failures are scripted per method with :meth:`FakeSlack.queue`: the next calls to
 that method get those replies instead (``Reply.error("user_not_found")``,
@@ -67,6 +70,17 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class Install:
+    """What Slack's OAuth gives for an install code: the workspace, its new bot token, and
+    who installed the app."""
+
+    team: str
+    name: str
+    token: str
+    installer: str
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """One request as Slack saw it."""
 
@@ -92,6 +106,12 @@ class FakeSlack(LocalServer):
     def __init__(self, *, tokens: Mapping[str, str] | None = None) -> None:
         self.tokens = dict(tokens if tokens is not None else {"xoxb-test": "T1"})
         """Bot token → team id. Any other token is answered ``invalid_auth``."""
+        self.installs: dict[str, Install] = {
+            "good-code": Install(team="T2", name="Globex", token="xoxb-installed", installer="UZED")
+        }
+        """Install code → what ``oauth.v2.access`` gives for it (see :meth:`uninstall`)."""
+        self.revoked: set[str] = set()
+        """Tokens of an uninstalled app: answered ``token_revoked``, as Slack does."""
         self.calls: list[Call] = []
         self.counts: Counter[str] = Counter()
         self.posts: list[Post] = []
@@ -127,6 +147,13 @@ class FakeSlack(LocalServer):
 
     def posts_in(self, channel: str) -> list[Post]:
         return [p for p in self.posts if p.channel == channel]
+
+    def uninstall(self, team: str) -> None:
+        """The app is uninstalled from ``team``: each of its tokens stops working."""
+        for token, owner in list(self.tokens.items()):
+            if owner == team:
+                del self.tokens[token]
+                self.revoked.add(token)
 
     @staticmethod
     def conversation_id(*users: str) -> str:
@@ -263,19 +290,21 @@ class FakeSlack(LocalServer):
 
     def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
         """Exchange an install code for a bot token, as Slack's OAuth v2 does."""
-        if params.get("code") != "good-code":
+        install = self.installs.get(str(params.get("code")))
+        if install is None:
             return {"ok": False, "error": "invalid_code"}
-        self.tokens["xoxb-installed"] = "T2"
+        self.tokens[install.token] = install.team
+        self.revoked.discard(install.token)
         return {
             "ok": True,
-            "access_token": "xoxb-installed",
+            "access_token": install.token,
             "token_type": "bot",
             "scope": "commands,chat:write",
             "bot_user_id": "UBOT",
             "app_id": "A1",
-            "team": {"id": "T2", "name": "Globex"},
+            "team": {"id": install.team, "name": install.name},
             "enterprise": None,
-            "authed_user": {"id": "UZED"},
+            "authed_user": {"id": install.installer},
             "is_enterprise_install": False,
         }
 
@@ -329,6 +358,8 @@ class FakeSlack(LocalServer):
             return web.json_response(answer)
         if token is None:
             return web.json_response({"ok": False, "error": "not_authed"})
+        if token in self.revoked:
+            return web.json_response({"ok": False, "error": "token_revoked"})
         team = self.tokens.get(token)
         if team is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})

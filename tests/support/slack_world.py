@@ -43,11 +43,18 @@ def sign(body: str, timestamp: int, secret: str = SECRET) -> str:
 
 
 def slash_command(
-    *, user_id: str, text: str, response_url: str, trigger_id: str, user_name: str = ""
+    *,
+    user_id: str,
+    text: str,
+    response_url: str,
+    trigger_id: str,
+    user_name: str = "",
+    team_id: str = "T1",
 ) -> str:
     """``slash_command.txt`` filled in: the form body Slack posts for ``/mentor <text>``."""
     template = (FIXTURES / "slash_command.txt").read_text(encoding="utf-8").strip()
     fields = {
+        "team_id": team_id,
         "user_id": user_id,
         "user_name": user_name or user_id.lower(),
         "text": text,

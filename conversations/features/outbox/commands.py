@@ -1,7 +1,8 @@
-"""``outbox``: what is waiting to be sent or failed, and a way to try again.
+"""``outbox``: what is waiting to be sent, failed or was skipped, and a way to try again.
 
 Nothing is dropped silently: a message that failed every attempt stays here,
-with the platform's reason, until a coordinator retries it.
+with the platform's reason, until a coordinator retries it; one skipped (no longer
+true when its time came, or for a workspace the app had been removed from) says why.
 """
 
 from __future__ import annotations
@@ -67,24 +68,30 @@ async def _who(ctx: Context, row: OutboxMessage) -> str:
 
 @verb(
     "outbox",
-    summary="messages waiting or failed, with reasons",
+    summary="messages waiting, failed or skipped, with reasons",
     role=Role.COORDINATOR,
     arguments=(
         arg.choice(
             "which",
             "failed",
             "pending",
+            "skipped",
             optional=True,
             aliases={"dead": "failed"},
             default="failed",
-            problem="Show failed or pending messages: outbox failed, outbox pending.",
+            problem="Show failed, pending or skipped messages: outbox failed, outbox pending, "
+            "outbox skipped.",
         ),
     ),
     group=COORDINATING,
 )
 async def show(ctx: Context, args: Args) -> Reply:
     which: str = args.which
-    status = OutboxStatus.DEAD if which == "failed" else OutboxStatus.PENDING
+    status = {
+        "failed": OutboxStatus.DEAD,
+        "pending": OutboxStatus.PENDING,
+        "skipped": OutboxStatus.SKIPPED,
+    }[which]
     counts = await _counts(ctx)
     rows = (
         await ctx.session.scalars(
@@ -100,20 +107,21 @@ async def show(ctx: Context, args: Args) -> Reply:
     ).all()
     summary = (
         f"{counts.get('pending', 0) + counts.get('sending', 0)} waiting, "
-        f"{counts.get('sent', 0)} sent, {counts.get('skipped', 0)} no longer needed, "
+        f"{counts.get('sent', 0)} sent, {counts.get('skipped', 0)} skipped, "
         f"{counts.get('dead', 0)} failed."
     )
     fields = []
     for row in rows:
         reason = f": {row.last_error}" if row.last_error else ""
         when = row.not_before.strftime("%Y-%m-%d %H:%M UTC")
+        if status == OutboxStatus.PENDING:
+            value = f"{row.attempts} attempt(s), next {when}{reason}"
+        elif status == OutboxStatus.SKIPPED:
+            value = row.last_error or "no longer needed"
+        else:
+            value = f"{row.attempts} attempt(s){reason}"
         fields.append(
-            CardField(
-                label=f"#{row.id} {_words(row.kind)} to {await _who(ctx, row)}",
-                value=f"{row.attempts} attempt(s), next {when}{reason}"
-                if status == OutboxStatus.PENDING
-                else f"{row.attempts} attempt(s){reason}",
-            )
+            CardField(label=f"#{row.id} {_words(row.kind)} to {await _who(ctx, row)}", value=value)
         )
     lines = "\n".join(f"• {f.label}: {f.value}" for f in fields) or "Nothing here."
     buttons = (

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.transport import EVENT_TYPE, SlackTransport
-from conversations.delivery import Delivery, DeliveryError
+from conversations.delivery import Delivery, DeliveryError, Removed
 from conversations.messages import Attachment, Button, Card, Message, Section
 from storage.models import Pair, Person, Programme, Workspace
 from tests.support.fake_slack import FakeSlack, Reply
@@ -268,7 +268,7 @@ async def test_a_deactivated_person_is_unreachable_when_the_token_is_fine(
     assert slack.counts["auth.test"] == 1
 
 
-async def test_a_deactivated_bot_account_is_an_installation_problem(
+async def test_a_deactivated_bot_account_means_the_app_is_gone_from_the_workspace(
     slack: FakeSlack, transport: Opened
 ) -> None:
     slack.queue("conversations.open", Reply.error("account_inactive"))
@@ -276,7 +276,19 @@ async def test_a_deactivated_bot_account_is_an_installation_problem(
 
     error = await failure(await transport(), delivery())
 
-    assert error.permanent and str(error).startswith("auth:")
+    assert isinstance(error, Removed) and error.workspace
+    assert str(error) == "Slack refused its token: account_inactive"
+
+
+async def test_a_missing_scope_is_an_installation_problem(
+    slack: FakeSlack, transport: Opened
+) -> None:
+    slack.queue("chat.postMessage", Reply.error("missing_scope"))
+
+    error = await failure(await transport(), delivery())
+
+    assert not isinstance(error, Removed)
+    assert error.permanent and str(error) == "auth: missing_scope"
 
 
 async def test_a_missing_channel_is_a_channel_problem(slack: FakeSlack, transport: Opened) -> None:
@@ -325,20 +337,23 @@ async def test_slack_out_of_reach_is_retried() -> None:
     assert str(error).startswith("slack unreachable:")
 
 
-async def test_a_team_without_an_installation_is_an_auth_problem(
+async def test_a_team_without_an_installation_is_gone_without_asking_slack(
     slack: FakeSlack, transport: Opened
 ) -> None:
     error = await failure(await transport(tokens={}), delivery())
 
-    assert error.permanent
-    assert str(error) == "auth: no installation for team T1"
+    assert isinstance(error, Removed) and error.workspace
+    assert str(error) == "no installation of the app is stored for it"
     assert slack.calls == []
 
 
-async def test_a_revoked_token_is_an_auth_problem(slack: FakeSlack, transport: Opened) -> None:
+async def test_a_refused_token_means_the_app_is_gone_from_the_workspace(
+    slack: FakeSlack, transport: Opened
+) -> None:
     error = await failure(await transport(tokens={"T1": "xoxb-revoked"}), delivery())
 
-    assert error.permanent and str(error) == "auth: invalid_auth"
+    assert isinstance(error, Removed) and error.workspace
+    assert str(error) == "Slack refused its token: invalid_auth"
     assert slack.calls_to("conversations.open")[0].token == "xoxb-revoked"
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import select
 
 from conversations.events import Actor, CommandSent
@@ -159,13 +158,18 @@ async def test_migration_links_old_entries_only_where_the_name_is_certain(
         await migrate.upgrade(engine, "0014")
         sessions = db.session_factory(engine)
         async with sessions.begin() as session:
-            space = Workspace(platform="console", external_id="acme", settings={}, created_at=NOW)
-            session.add(space)
-            await session.flush()
+            # Only the columns a workspace had at 0014 (0016 adds when the app was removed).
+            space_id = await session.scalar(
+                sa.insert(Workspace.__table__)
+                .values(
+                    platform="console", external_id="acme", name="", settings={}, created_at=NOW
+                )
+                .returning(Workspace.__table__.c.id)
+            )
             people = {}
             for handle, name in (("ana", "Ana"), ("ben", "Ben"), ("sam1", "Sam"), ("sam2", "Sam")):
                 person = Person(
-                    workspace_id=space.id,
+                    workspace_id=space_id,
                     platform_user_id=handle,
                     display_name=name,
                     timezone="UTC",
@@ -184,7 +188,7 @@ async def test_migration_links_old_entries_only_where_the_name_is_certain(
             ):
                 await session.execute(
                     sa.insert(AuditEntry.__table__).values(
-                        workspace_id=space.id,
+                        workspace_id=space_id,
                         actor_id=people["ana"].id,
                         action=action,
                         target=target,
@@ -206,10 +210,9 @@ async def test_migration_links_old_entries_only_where_the_name_is_certain(
             ("buddies", "buddies"),
         ]
         assert len(links) == 6
-        async with engine.begin() as connection:
-            await connection.run_sync(
-                lambda sync: command.downgrade(migrate.alembic_config(sync), "0014")
-            )
+        # back down past 0016, which copies `workspaces`: no row of any workspace is lost
+        await migrate.downgrade(engine, "0014")
+        async with engine.connect() as connection:
             targets = (
                 await connection.execute(sa.text("SELECT target FROM audit_log ORDER BY id"))
             ).scalars()
