@@ -353,6 +353,16 @@ def person_ref(word: str) -> PersonRef | None:
     return None
 
 
+def channel_shown(word: str) -> str:
+    """How a reply names a channel someone mentioned: ``#general`` (its name, as the
+    platform showed it to them), never the raw mention, which the renderers escape as they
+    do everything a person typed."""
+    escaped = _ESCAPED_CHANNEL.match(word)
+    if escaped:
+        return f"#{escaped.group(2)}" if escaped.group(2) else "that channel"
+    return word
+
+
 def channel_ref(word: str) -> str | None:
     """A channel id from ``<#C123|general>`` or a plain ``#general``."""
     escaped = _ESCAPED_CHANNEL.match(word)

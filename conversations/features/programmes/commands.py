@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from conversations import arguments as arg
 from conversations import cards, codec
 from conversations.arguments import Args
+from conversations.codec import channel_shown
 from conversations.context import Context, Reply
 from conversations.durations import describe, describe_days
 from conversations.errors import UserError
@@ -232,7 +233,7 @@ async def _announce(ctx: Context, programme: Programme, word: str) -> str:
     )
 
     await ctx.audit("program.announce", programme=programme, target=f"#{channel}")
-    return f"Announced {programme.name} in {word} with Join buttons."
+    return f"Announced {programme.name} in {channel_shown(word)} with Join buttons."
 
 
 @verb(

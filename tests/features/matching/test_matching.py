@@ -258,7 +258,8 @@ async def test_announcing_a_programme_posts_join_buttons_in_a_channel(chat: Chat
     await chat.say("maya", "program create career --curriculum cross-department-career")
     reply = await chat.say("maya", "program open career <#C0G9QF9GZ|general>")
     assert reply.endswith(
-        "Announced Cross-department career mentoring in <#C0G9QF9GZ|general> with Join buttons."
+        # the channel as Slack showed it, not the raw mention (which would arrive escaped)
+        "Announced Cross-department career mentoring in #general with Join buttons."
     )
     [announcement] = chat.inbox("#C0G9QF9GZ")
     assert [b.label for b in announcement.buttons()] == ["Join as a mentee", "Join as a mentor"]
