@@ -208,8 +208,9 @@ async def enqueue(
 ) -> bool:
     """Add an outbox row unless one with this idempotency key exists. True if added.
     ``holds``: what must still be true when it is sent (``conversations.holds``);
-    ``mentions``: the ids of everyone it names besides its recipients, so that a person's
-    messages are found by id (``my-data``, ``forget-me``), never by their name."""
+    ``mentions``: the ids of everyone it names besides its recipient and its pair's people
+    (``OutboxMention``), so that a person's messages are found by id (``forget-me``,
+    ``outbox``), never by their name."""
     values = {
         "holds": holds or [],
         "workspace_id": workspace_id,
@@ -239,11 +240,11 @@ async def enqueue(
     added = (await session.execute(statement)).scalar_one_or_none()
     if added is None:
         return False
-    named = set(mentions) | ({person_id} if person_id is not None else set())
-    if pair_id is not None:
+    named = set(mentions) - {person_id}
+    if named and pair_id is not None:  # the pair's people are named by its pair_id already
         pair = await session.get(Pair, pair_id)
         if pair is not None:
-            named |= {pair.mentor_id, pair.mentee_id}
+            named -= {pair.mentor_id, pair.mentee_id}
     if named:
         await session.execute(
             insert(OutboxMention).values(

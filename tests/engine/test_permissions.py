@@ -20,6 +20,7 @@ shown tells how it is being handled. Every button gets the same decision in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ from sqlalchemy import select, update
 
 from conversations import codec
 from conversations.events import ButtonPressed, CommandSent
+from conversations.holds import ALWAYS
+from conversations.planner import insert_planned, planned_row
 from conversations.registry import Registry
 from storage import repositories as repo
 from storage.models import (
@@ -569,6 +572,30 @@ async def test_a_coordinator_in_a_pair_sees_none_of_the_handling_of_a_concern_ab
         before = await chat.snapshot()
         assert "no failed message" in await chat.say("maya", "outbox retry all")
         assert await chat.snapshot() == before
+
+        # A stalled-pair notice planned for Ana about Maya's pairing names Maya by the
+        # pair's id alone: Ana sees it waiting, Maya does not.
+        async with chat.app.sessions.begin() as session:
+            ana = await session.scalar(select(Person).where(Person.platform_user_id == "ana"))
+            pair = await session.scalar(select(Pair))
+            assert ana is not None and pair is not None
+            await insert_planned(
+                session,
+                [
+                    planned_row(
+                        workspace_id=ana.workspace_id,
+                        key="stall-test",
+                        kind="stall",
+                        now=chat.clock.now() + timedelta(days=30),
+                        ref_index=pair.id,
+                        holds=ALWAYS,
+                        pair_id=pair.id,
+                        person_id=ana.id,
+                    )
+                ],
+            )
+        assert "stalled-pair notice to Ana" in await chat.say("ana", "outbox pending")
+        assert "stalled-pair notice" not in await chat.say("maya", "outbox pending")
 
 
 async def test_a_safeguarded_pairing_does_not_start_with_no_adult_outside_it(

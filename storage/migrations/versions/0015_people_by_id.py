@@ -5,8 +5,8 @@ names are filled in when read); ``outbox_mentions`` says who an outbox message n
 person's records are then found, exported and forgotten by id, never by matching their
 display name, which anyone can change to someone else's.
 
-Existing rows are carried over where that is certain: every outbox row names its recipient
-and, for a pair's message, the pair's two people. An audit entry written before this
+An outbox row already names its recipient and its pair by id; only the others a new message
+mentions are recorded (older rows mention nobody else by id). An audit entry written before this
 named people in its text; it is converted only where each name in it belongs to exactly one
 person in its workspace today (and a forget entry names whoever did it). Anything else is
 left as written: it still reads the same in ``audit``, but is not anyone's by id.
@@ -81,14 +81,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("outbox_id", "person_id"),
     )
     op.create_index("ix_outbox_mentions_person_id", "outbox_mentions", ["person_id"])
-    op.execute(
-        "INSERT INTO outbox_mentions (outbox_id, person_id) "
-        "SELECT id, person_id FROM outbox WHERE person_id IS NOT NULL "
-        "UNION SELECT outbox.id, pairs.mentor_id FROM outbox "
-        "JOIN pairs ON pairs.id = outbox.pair_id "
-        "UNION SELECT outbox.id, pairs.mentee_id FROM outbox "
-        "JOIN pairs ON pairs.id = outbox.pair_id"
-    )
     _audit_by_id()
 
 
