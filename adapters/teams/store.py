@@ -74,15 +74,7 @@ async def remember_person(
 ) -> bool:
     """Store the person's 1:1 chat reference; False when the person is not known yet."""
     async with sessions.begin() as session:
-        person = await session.scalar(
-            select(Person)
-            .join(Workspace, Workspace.id == Person.workspace_id)
-            .where(
-                Workspace.platform == PLATFORM,
-                Workspace.external_id == tenant,
-                Person.platform_user_id == user_id,
-            )
-        )
+        person = await _person(session, tenant=tenant, user_id=user_id)
         if person is None:
             return False
         stored = person.conversation_ref
@@ -143,6 +135,19 @@ async def remember_conversation(
             continue
 
 
+async def _person(session: AsyncSession, *, tenant: str, user_id: str) -> Person | None:
+    """Someone in a Teams tenant, by their Teams user id."""
+    return await session.scalar(
+        select(Person)
+        .join(Workspace, Workspace.id == Person.workspace_id)
+        .where(
+            Workspace.platform == PLATFORM,
+            Workspace.external_id == tenant,
+            Person.platform_user_id == user_id,
+        )
+    )
+
+
 async def forget_chat(
     sessions: async_sessionmaker[AsyncSession], *, tenant: str, user_id: str
 ) -> bool:
@@ -150,15 +155,7 @@ async def forget_chat(
     is posted there and no chat is started for them in its place (they are unreachable
     until they add the app again: see :func:`remember_person`). False if unknown."""
     async with sessions.begin() as session:
-        person = await session.scalar(
-            select(Person)
-            .join(Workspace, Workspace.id == Person.workspace_id)
-            .where(
-                Workspace.platform == PLATFORM,
-                Workspace.external_id == tenant,
-                Person.platform_user_id == user_id,
-            )
-        )
+        person = await _person(session, tenant=tenant, user_id=user_id)
         if person is None:
             return False
         person.conversation_ref = null()  # SQL NULL, not a JSON null

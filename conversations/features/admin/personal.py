@@ -67,7 +67,9 @@ async def audit_log(session: AsyncSession, person: Person) -> list[dict[str, Any
         found.append(
             {
                 "action": entry.action,
-                "by": "you" if by_them else (by.label if by is not None else "the bot"),
+                "by": "you"
+                if by_them
+                else (by.label if by is not None else "the server's operator"),
                 "target": named.target,
                 "programme": key,
                 "before": named.before,
