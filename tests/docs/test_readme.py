@@ -1,6 +1,6 @@
-"""The README and the manual in docs/ tell the truth: every command and every environment
-variable is documented, no variable is documented that the bot does not read, the README stays
-a few screens long, and no link leads nowhere."""
+"""The README, SECURITY.md and the manual in docs/ tell the truth: every command and every
+environment variable is documented, no variable is documented that the bot does not read, the
+README stays a few screens long, and no link leads nowhere."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README_PATH = ROOT / "README.md"
 README = README_PATH.read_text(encoding="utf-8")
 DOCS = ROOT / "docs"
-PAGES = [README_PATH, *sorted(DOCS.glob("*.md"))]
+PAGES = [README_PATH, ROOT / "SECURITY.md", *sorted(DOCS.glob("*.md"))]
 
 # A markdown link or image: [text](target) — the target up to the first space or ")".
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
