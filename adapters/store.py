@@ -20,11 +20,11 @@ __all__ = [
     "Pair",
     "Person",
     "Workspace",
-    "coordinator",
     "first_time",
     "forget_inbound",
     "names",
     "person",
+    "safeguard",
     "workspace",
 ]
 
@@ -56,13 +56,16 @@ async def person(session: AsyncSession, *, workspace_id: int, user_id: str) -> P
     )
 
 
-async def coordinator(
-    sessions: async_sessionmaker[AsyncSession], *, workspace_id: int
-) -> Person | None:
-    """A coordinator of the workspace: in a safeguarded programme one sees every pair's
-    messages."""
+async def safeguard(sessions: async_sessionmaker[AsyncSession], pair: Pair) -> Person | None:
+    """The adult who sees a safeguarded pair's messages, on every platform: a coordinator,
+    else a safeguarding contact, who is not one of the two (nobody is the safeguard of their
+    own pairing). None when there is nobody: then the pair's message is not sent, and
+    ``eligibility.NO_ADULT`` keeps such a pairing from starting in the first place."""
     async with sessions() as session:
-        found = await repo.people_with_role(
-            session, workspace_id=workspace_id, role=Role.COORDINATOR
-        )
-    return found[0] if found else None
+        for role in (Role.COORDINATOR, Role.SAFEGUARDING):
+            for person in await repo.people_with_role(
+                session, workspace_id=pair.programme.workspace_id, role=role
+            ):
+                if person.id not in (pair.mentor_id, pair.mentee_id):
+                    return person
+    return None

@@ -50,8 +50,12 @@ CONNECT_SECONDS = 5.0
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; on SQLite, foreign keys on and a busy timeout, so it behaves."""
+    """An async engine; on SQLite, foreign keys on and a busy timeout, so it behaves.
+
+    ``hide_parameters``: a failed statement's error (and so its logged trace) shows the SQL
+    but never the values, which can be what someone wrote in confidence."""
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_async_engine(url, **kwargs)

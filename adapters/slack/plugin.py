@@ -88,7 +88,10 @@ class Slack(Platform[SlackSettings, "SlackConfig"]):
 
         return {
             self.name: SlackTransport(
-                tokens.token_for, base_url=config.api_url, coordinator_copy=coordinator_copy
+                tokens.token_for,
+                base_url=config.api_url,
+                coordinator_copy=coordinator_copy,
+                forget_token=tokens.forget,
             )
         }
 

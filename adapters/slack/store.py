@@ -14,13 +14,12 @@ from datetime import datetime
 
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import and_, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adapters import store as shared
 from adapters.store import Pair, Workspace
 from conversations import removal
-from storage import repositories as repo
-from storage.models import Role
 
 __all__ = [
     "Pair",
@@ -50,18 +49,31 @@ def oauth_states(database: AsyncEngine) -> AsyncSQLAlchemyOAuthStateStore:
     return AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=database)
 
 
+async def enterprise_of(
+    installations: AsyncSQLAlchemyInstallationStore, team_id: str
+) -> str | None:
+    """The Enterprise Grid organisation a workspace installed the app under (None outside a
+    Grid): slack-sdk finds a bot by enterprise and team together, and a workspace is known
+    here by its team id alone."""
+    bots = installations.bots.c
+    async with installations.engine.connect() as connection:
+        found = await connection.scalar(
+            select(bots.enterprise_id)
+            .where(
+                bots.client_id == installations.client_id,
+                bots.team_id == team_id,
+                bots.bot_token.is_not(None),
+            )
+            .order_by(bots.installed_at.desc())
+            .limit(1)
+        )
+    return str(found) if found else None
+
+
 async def coordinator_copy(sessions: async_sessionmaker[AsyncSession], pair: Pair) -> str | None:
-    """The adult added to a safeguarded pair's space (a group DM): a coordinator, else a
-    safeguarding contact, who is not in the pair (a coordinator who mentors in it is not
-    the safeguard of their own pairing)."""
-    async with sessions() as session:
-        for role in (Role.COORDINATOR, Role.SAFEGUARDING):
-            for person in await repo.people_with_role(
-                session, workspace_id=pair.programme.workspace_id, role=role
-            ):
-                if person.id not in (pair.mentor_id, pair.mentee_id):
-                    return person.platform_user_id
-    return None
+    """The adult added to a safeguarded pair's space (a group DM): ``shared.safeguard``."""
+    found = await shared.safeguard(sessions, pair)
+    return found.platform_user_id if found is not None else None
 
 
 # -- uninstalls and revoked tokens ------------------------------------------------------------
@@ -106,26 +118,36 @@ async def forget_bot(
     reason: str,
     now: datetime,
 ) -> None:
-    """The team's bot token was revoked: it is deleted, and with it the copy each
-    installation row keeps; the workspace is recorded as removed. Installations' user
-    tokens, which were not revoked, stay."""
+    """The team's bot token was revoked: it is deleted (:func:`delete_bot_tokens`) and the
+    workspace is recorded as removed."""
     if installations is not None:
-        table, c = installations.installations, installations.installations.c
-        for enterprise, team in _teams(enterprise_id, team_id):
-            await installations.async_delete_bot(enterprise_id=enterprise, team_id=team)
-            async with installations.engine.begin() as connection:
-                await connection.execute(
-                    update(table)
-                    .where(
-                        and_(
-                            c.client_id == installations.client_id,
-                            c.enterprise_id == enterprise,
-                            c.team_id == team,
-                        )
-                    )
-                    .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
-                )
+        await delete_bot_tokens(installations, enterprise_id=enterprise_id, team_id=team_id)
     await removed(sessions, team=team_id or enterprise_id, reason=reason, now=now)
+
+
+async def delete_bot_tokens(
+    installations: AsyncSQLAlchemyInstallationStore,
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+) -> None:
+    """Delete the team's bot token, and with it the copy each installation row keeps.
+    Installations' user tokens, which were not revoked, stay."""
+    table, c = installations.installations, installations.installations.c
+    for enterprise, team in _teams(enterprise_id, team_id):
+        await installations.async_delete_bot(enterprise_id=enterprise, team_id=team)
+        async with installations.engine.begin() as connection:
+            await connection.execute(
+                update(table)
+                .where(
+                    and_(
+                        c.client_id == installations.client_id,
+                        c.enterprise_id == enterprise,
+                        c.team_id == team,
+                    )
+                )
+                .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
+            )
 
 
 async def forget_users(

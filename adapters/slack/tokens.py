@@ -51,7 +51,8 @@ class Tokens:
         if self.installations is None:
             return self.config.bot_token
         bot = await self.installations.async_find_bot(
-            enterprise_id=None, team_id=workspace.external_id
+            enterprise_id=await store.enterprise_of(self.installations, workspace.external_id),
+            team_id=workspace.external_id,
         )
         if bot is None:
             return None
@@ -68,3 +69,16 @@ class Tokens:
                 await self.installations.async_save_bot(refreshed)
                 bot = refreshed
         return bot.bot_token
+
+    async def forget(self, workspace: Workspace) -> None:
+        """Slack refused the workspace's token (revoked, or its bot gone): it is deleted at
+        once rather than kept for nothing. A configured ``SLACK_BOT_TOKEN`` is the
+        operator's to replace; it is not stored here."""
+        if self.installations is None:
+            return
+        team = workspace.external_id
+        await store.delete_bot_tokens(
+            self.installations,
+            enterprise_id=await store.enterprise_of(self.installations, team),
+            team_id=team,
+        )

@@ -118,9 +118,11 @@ class SlackTransport:
         *,
         base_url: str | None = None,
         coordinator_copy: Callable[[Pair], Awaitable[str | None]] | None = None,
+        forget_token: Callable[[Workspace], Awaitable[None]] | None = None,
         timeout: float = 15.0,
     ) -> None:
         self._token_for = token_for
+        self._forget_token = forget_token
         self._base_url = base_url or AsyncWebClient.BASE_URL
         self._coordinator_copy = coordinator_copy
         self._timeout = timeout
@@ -162,6 +164,8 @@ class SlackTransport:
             error = await self._explain(exc, token=token, where=where)
             if error.permanent and str(error).startswith("channel:"):
                 self._forget(channel)  # a DM we cached may be gone: open it afresh next time
+            if isinstance(error, Removed) and self._forget_token is not None:
+                await self._forget_token(delivery.workspace)  # a dead token is not kept
             raise error from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack unreachable: {type(exc).__name__}") from None

@@ -145,11 +145,11 @@ class TeamsTransport:
             for p in (pair.mentor, pair.mentee)
         ]
         if pair.programme.safeguarded:
-            coordinator = await self._coordinator(pair)
+            coordinator = await shared.safeguard(self._sessions, pair)
             if coordinator is None:
                 raise DeliveryError(
-                    f"safeguarding: pair {pair.id} is in a safeguarded programme and no "
-                    "coordinator can be copied in",
+                    f"safeguarding: {pair.mentor.label} and {pair.mentee.label} are in a "
+                    "safeguarded programme and nobody outside the pair can be copied in",
                     permanent=True,
                 )
             if coordinator.platform_user_id not in {c.recipient for c in copies}:
@@ -161,9 +161,6 @@ class TeamsTransport:
                     )
                 )
         return copies
-
-    async def _coordinator(self, pair: Pair) -> Person | None:
-        return await shared.coordinator(self._sessions, workspace_id=pair.programme.workspace_id)
 
     # -- posting one copy ----------------------------------------------------------------
 

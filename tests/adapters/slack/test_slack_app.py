@@ -731,3 +731,41 @@ async def test_a_card_for_two_stalled_pairs_is_answered_one_line_at_a_time(
             (p.programme.key, p.status) for p in (await session.scalars(select(Pair))).all()
         ]
     assert sorted(statuses) == [("buddies", "active"), ("spring", "paused")]
+
+
+async def test_a_workspace_in_an_enterprise_grid_finds_its_own_token(database_url: str) -> None:
+    """Regression (found writing SECURITY.md): the bot token was looked up with no
+    enterprise id, so a workspace installed inside an Enterprise Grid never found its token
+    and everything for it was skipped as if the app had been removed."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    from adapters.slack.tokens import SlackConfig, Tokens, installation_store
+    from storage.models import Workspace
+
+    app = await build(load_settings(database_url=database_url), upgrade=False)
+    try:
+        config = SlackConfig(signing_secret=SECRET, client_id="111.222", client_secret="shh")
+        installations = installation_store(config, app.database)
+        assert installations is not None
+        for enterprise, team, token in (("E1", "T1", "xoxb-grid"), (None, "T2", "xoxb-plain")):
+            await installations.async_save(
+                Installation(
+                    app_id="A1",
+                    enterprise_id=enterprise,
+                    team_id=team,
+                    user_id="U1",
+                    bot_token=token,
+                    bot_id="B1",
+                    bot_user_id="UB1",
+                )
+            )
+        tokens = Tokens(config, installations)
+
+        def workspace(team: str) -> Workspace:
+            return Workspace(platform="slack", external_id=team, settings={})
+
+        assert await tokens.token_for(workspace("T1")) == "xoxb-grid"
+        assert await tokens.token_for(workspace("T2")) == "xoxb-plain"
+        assert await tokens.token_for(workspace("T3")) is None
+    finally:
+        await app.close()

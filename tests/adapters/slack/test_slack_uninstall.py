@@ -289,9 +289,11 @@ async def test_a_token_slack_refuses_stops_the_workspace_without_a_notice_throug
 ) -> None:
     """The uninstall event never arrived (or arrived late): Slack answers the next post
     ``token_revoked``. That message is skipped, not retried or reported through the same
-    dead token, and the workspace's next message is skipped without calling Slack."""
+    dead token; the token is deleted at once; and the workspace's next message is skipped
+    without calling Slack."""
     await slack_app.announce("UZED")
     slack_app.fake.uninstall("T2")
+    assert await slack_app.stored_tokens("T2") > 0
 
     assert await slack_app.dispatcher.drain() == 0
     [first] = await slack_app.rows("T2")
@@ -299,6 +301,8 @@ async def test_a_token_slack_refuses_stops_the_workspace_without_a_notice_throug
     assert "(Slack refused its token: token_revoked)" in str(first.last_error)
     refused = len(slack_app.fake.calls)
     assert [c.token for c in slack_app.fake.calls_to("chat.postMessage")] == [GLOBEX.token]
+    assert await slack_app.stored_tokens("T2") == 0
+    assert await slack_app.stored_tokens("T3") > 0  # the other workspace's stays
 
     async with slack_app.app.sessions.begin() as session:
         globex = await session.scalar(select(Workspace).where(Workspace.external_id == "T2"))

@@ -136,14 +136,17 @@ class World:
             session.add(person)
         return person
 
+    async def safeguarding_contact(self, person: Person) -> None:
+        await self._grant(person, Role.SAFEGUARDING)
+
     async def coordinator(self, person: Person) -> None:
+        await self._grant(person, Role.COORDINATOR)
+
+    async def _grant(self, person: Person, role: Role) -> None:
         async with self.app.sessions.begin() as session:
             session.add(
                 RoleGrant(
-                    workspace_id=self.workspace.id,
-                    person_id=person.id,
-                    role=Role.COORDINATOR,
-                    granted_at=START,
+                    workspace_id=self.workspace.id, person_id=person.id, role=role, granted_at=START
                 )
             )
 
@@ -398,6 +401,31 @@ async def test_the_coordinators_copy_says_it_is_a_copy_on_the_card(world: World)
     assert "Ben" in text and "Ana" in text
 
 
+async def test_the_copy_goes_to_an_adult_outside_the_pair_never_to_one_in_it(
+    world: World,
+) -> None:
+    """Regression (issue 16 item 3, found writing SECURITY.md): Teams copied the first
+    coordinator even when she was the mentor, so nobody outside the pair saw its messages;
+    and a pair whose only outside adult was a safeguarding contact was never sent at all.
+    The rule is Slack's: a coordinator, else a safeguarding contact, not in the pair."""
+    maya = await world.person("29:maya", "Maya")
+    ben = await world.person("29:ben", "Ben")
+    eve = await world.person("29:eve", "Eve")
+    await world.coordinator(maya)  # the first coordinator, and Ben's mentor
+    await world.safeguarding_contact(eve)
+    pair = await world.pair(maya, ben, safeguarded=True)
+
+    await world.transport.send(world.delivery(pair=pair))
+
+    assert sorted(m.conversation_id for m in world.fake.messages()) == sorted(
+        [chat("29:maya"), chat("29:ben"), chat("29:eve")]
+    )
+    [text] = world.fake.texts(chat("29:eve"))
+    assert COPY_NOTE in text
+    [card] = world.fake.cards(chat("29:maya"))  # her own card, with its buttons
+    assert COPY_NOTE not in str(card)
+
+
 async def test_a_safeguarded_pair_without_a_coordinator_is_not_sent_at_all(
     world: World,
 ) -> None:
@@ -416,17 +444,19 @@ async def test_a_safeguarded_pair_without_a_coordinator_is_not_sent_at_all(
     assert await world.transport.confirm(delivery) is None
 
 
-async def test_a_coordinator_in_the_pair_is_not_copied_twice(world: World) -> None:
+async def test_a_coordinator_in_the_pair_is_not_its_safeguard(world: World) -> None:
+    """Before, Ben (a coordinator mentoring Ana) counted as the pair's copy, so the two of
+    them talked with nobody else present. With no adult outside the pair, nothing goes."""
     ben = await world.person("29:ben", "Ben")
     ana = await world.person("29:ana", "Ana")
     await world.coordinator(ben)
     pair = await world.pair(ben, ana, safeguarded=True)
 
-    await world.transport.send(world.delivery(pair=pair))
+    with pytest.raises(DeliveryError) as caught:
+        await world.transport.send(world.delivery(pair=pair))
 
-    assert len(world.fake.messages(chat("29:ben"))) == 1
-    assert len(world.fake.messages(chat("29:ana"))) == 1
-    assert len(world.fake.messages()) == 2
+    assert caught.value.permanent and "nobody outside the pair" in str(caught.value)
+    assert world.fake.requests == []
 
 
 # -- someone the bot never talked to -------------------------------------------------------
