@@ -310,6 +310,7 @@ MAX_NAME = 200
 """Platform ids and names in mentions are bounded by the columns they are kept in."""
 _ESCAPED_PERSON = re.compile(r"^<@([A-Za-z0-9._:\-]{1,128})(?:\|([^>]*))?>$")
 _PLAIN_PERSON = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._:\-]{0,127})$")
+_EMAIL_PERSON = re.compile(r"^@?([^@\s<>|]{1,64}@[^@\s<>|]{1,200}\.[A-Za-z]{2,63})$")
 _ESCAPED_CHANNEL = re.compile(r"^<#([A-Za-z0-9._:@\-]{1,255})(?:\|([^>]*))?>$")
 _PLAIN_CHANNEL = re.compile(r"^#([A-Za-z0-9][A-Za-z0-9._:@\-]{0,254})$")
 _NAME_BREAKERS = str.maketrans(dict.fromkeys("<>|\n\r\x00", " "))
@@ -321,6 +322,8 @@ class PersonRef:
     display_name: str | None
     verified: bool
     """True when the platform linked the mention (escaped form): the person exists there."""
+    email: str | None = None
+    """Given instead of an id (someone imported by email who has not spoken to the bot)."""
 
 
 def _shown(name: str | None) -> str:
@@ -341,8 +344,8 @@ def channel(channel_id: str, name: str | None = None) -> str:
 
 
 def person_ref(word: str) -> PersonRef | None:
-    """A person reference (``<@U1|bob>``, ``<@U1>``, ``@bob`` or a plain id), or None
-    if the word is not shaped like one."""
+    """A person reference (``<@U1|bob>``, ``<@U1>``, ``@bob`` or a plain id, or an email
+    address), or None if the word is not shaped like one."""
     escaped = _ESCAPED_PERSON.match(word)
     if escaped:
         name = escaped.group(2)[:MAX_NAME] if escaped.group(2) else None  # a column's length
@@ -350,6 +353,10 @@ def person_ref(word: str) -> PersonRef | None:
     plain = _PLAIN_PERSON.match(word)
     if plain:
         return PersonRef(plain.group(1), None, verified=False)
+    email = _EMAIL_PERSON.match(word)
+    if email:
+        address = email.group(1).lower()
+        return PersonRef(f"email:{address}", None, verified=False, email=address)
     return None
 
 

@@ -152,16 +152,22 @@ class Context:
             self.session.add(person)
             await self.session.flush()
             return person
-        by_name = await repo.person_by_name(
-            self.session, workspace_id=self.workspace.id, name=ref.user_id
-        )
-        if len(by_name) == 1:
-            return by_name[0]
-        if len(by_name) > 1:
-            raise UserError(f"More than one person is called '{ref.user_id}'. Mention them with @.")
+        if ref.email is not None:
+            by_email = await repo.people_by_email(
+                self.session, workspace_id=self.workspace.id, email=ref.email
+            )
+            if len(by_email) == 1:
+                return by_email[0]
+            raise UserError(
+                f"I don't know anyone with the address {ref.email} here. Mention them with @, "
+                "or enrol or import them by email first."
+            )
+        # A word that is nobody's id is never looked up as a display name: anyone can call
+        # themselves anything, and a pairing must not go to whoever chose the name typed.
         raise UserError(
             f"I don't know anyone called '{ref.user_id}' here yet. Mention them with @ so "
-            "the platform links them, or ask them to say hello to me first."
+            "the platform links the right person (or give the email address they were "
+            "imported with), or ask them to say hello to me first."
         )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -87,14 +87,19 @@ async def person_by_email(session: AsyncSession, *, workspace_id: int, email: st
     )
 
 
-async def person_by_name(session: AsyncSession, *, workspace_id: int, name: str) -> list[Person]:
+async def people_by_email(session: AsyncSession, *, workspace_id: int, email: str) -> list[Person]:
+    """Who has this address (as the platform gave it, or as they were imported by)."""
     rows = await session.scalars(
         select(Person).where(
             Person.workspace_id == workspace_id,
-            func.lower(Person.display_name) == name.lower(),
+            Person.forgotten_at.is_(None),
+            or_(
+                Person.platform_user_id == f"{PLACEHOLDER_PREFIX}{email}",
+                func.lower(Person.email) == email,
+            ),
         )
     )
-    return list(rows)
+    return list(rows.unique())
 
 
 async def roles_of(session: AsyncSession, person: Person) -> frozenset[str]:

@@ -8,6 +8,7 @@ lives here rather than in one of them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +45,33 @@ def activity(fixture: str, **values: str) -> dict[str, Any]:
     for key, value in values.items():
         text = text.replace("{" + key + "}", json.dumps(value)[1:-1])
     return dict(json.loads(text))
+
+
+_AT = re.compile(r"@(\w+)")
+
+
+def _mention(user: str) -> dict[str, Any]:
+    """A Teams mention entity, as the compose box's picker makes it."""
+    name = PEOPLE[user][0]
+    return {"mentioned": {"id": user, "name": name}, "text": f"<at>{name}</at>", "type": "mention"}
+
+
+def _mentioning(text: str) -> str:
+    """``@ana`` (someone in ``PEOPLE``) as Teams writes a picked mention: ``<at>Ana</at>``."""
+    return _AT.sub(
+        lambda m: (
+            f"<at>{PEOPLE[f'29:{m.group(1)}'][0]}</at>"
+            if f"29:{m.group(1)}" in PEOPLE
+            else m.group(0)
+        ),
+        text,
+    )
+
+
+def _mention_entities(body: dict[str, Any], text: str) -> None:
+    for handle in _AT.findall(text):
+        if f"29:{handle}" in PEOPLE:
+            body.setdefault("entities", []).append(_mention(f"29:{handle}"))
 
 
 def chat(user: str) -> str:
@@ -94,21 +122,16 @@ class TeamsWorld:
     async def say(self, user: str, text: str) -> list[str]:
         """``user`` types ``text`` in their 1:1 chat; returns what the bot answered there."""
         before = len(self.fake.messages(chat(user)))
-        status, _ = await self.post(activity("message", text=text, **self._who(user)))
+        body = activity("message", text=_mentioning(text), **self._who(user))
+        _mention_entities(body, text)
+        status, _ = await self.post(body)
         assert status == 200
         return self.fake.texts(chat(user))[before:]
 
     async def say_in_channel(self, user: str, text: str, mentions: list[str]) -> int:
         body = activity("channel_message", text=text, channel=CHANNEL, team=TEAM, **self._who(user))
         for mentioned in mentions:
-            name = PEOPLE[mentioned][0]
-            body["entities"].append(
-                {
-                    "mentioned": {"id": mentioned, "name": name},
-                    "text": f"<at>{name}</at>",
-                    "type": "mention",
-                }
-            )
+            body.setdefault("entities", []).append(_mention(mentioned))
         status, _ = await self.post(body)
         return status
 

@@ -80,7 +80,7 @@ async def _paired(teams: TeamsWorld) -> None:
     await teams.say("29:maya", "program open buddies")
     await _join(teams, "29:ana", "join buddies mentor --skills python")
     await _join(teams, "29:ben", "join buddies mentee --interests python")
-    [said] = await teams.say("29:maya", "pair ana ben buddies")
+    [said] = await teams.say("29:maya", "pair @ana @ben buddies")
     assert said.startswith("Paired Ana (mentor) with Ben (mentee)"), said
 
 
@@ -562,7 +562,7 @@ async def test_someone_enrolled_before_they_opened_a_chat_gets_one_started(
     assert teams.fake.counts["create"] == 2
     [agreed] = await teams.say("29:ben", "conduct buddies agree")
     assert agreed.startswith("Thank you for accepting"), agreed
-    [said] = await teams.say("29:maya", "pair ana ben buddies")
+    [said] = await teams.say("29:maya", "pair @ana @ben buddies")
     assert said.startswith("Paired"), said
     await teams.dispatcher.drain()
     assert len([t for t in teams.fake.texts(chat("29:ana")) if "Why you were paired" in t]) == 1
@@ -965,7 +965,7 @@ async def test_an_executive_gets_the_weekly_digest_with_its_chart_in_the_card(
 ) -> None:
     await _paired(teams)
     await _more_people(teams)
-    [said] = await teams.say("29:maya", "digest subscribe maya buddies mon 08:00")
+    [said] = await teams.say("29:maya", "digest subscribe @maya buddies mon 08:00")
     assert "every Mon at 08:00" in said
     preview = teams.fake.cards(chat("29:maya"))
     await teams.say("29:maya", "digest preview")
@@ -997,7 +997,7 @@ async def test_a_card_for_two_stalled_pairs_is_answered_one_line_at_a_time(
         await teams.say(user, f"join spring {side}")
         [agreed] = await teams.say(user, "conduct spring agree")
         assert agreed.startswith("Thank you for accepting"), agreed
-    [said] = await teams.say("29:maya", "pair ana ben spring")
+    [said] = await teams.say("29:maya", "pair @ana @ben spring")
     assert said.startswith("Paired Ana (mentor) with Ben (mentee)"), said
     await teams.dispatcher.drain()
     teams.app.clock.advance(timedelta(days=22))

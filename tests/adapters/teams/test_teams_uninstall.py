@@ -47,7 +47,7 @@ async def _paired(teams: TeamsWorld) -> None:
     for user, side in (("29:ana", "mentor"), ("29:ben", "mentee")):
         await teams.say(user, f"join buddies {side}")
         await teams.say(user, "conduct buddies agree")
-    [said] = await teams.say("29:maya", "pair ana ben buddies")
+    [said] = await teams.say("29:maya", "pair @ana @ben buddies")
     assert said.startswith("Paired Ana (mentor) with Ben (mentee)"), said
     await teams.dispatcher.drain()
 

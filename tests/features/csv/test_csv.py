@@ -445,7 +445,7 @@ async def test_the_pairs_export_has_progress_but_never_ratings_or_private_notes(
     await _import(chat, ROSTER)
     await _accepted(chat, "ana", "ben", "email:cleo@example.org")
     await chat.say("maya", "pair @ana @ben buddies")
-    await chat.say("maya", "pair @ana @cleo buddies")
+    await chat.say("maya", "pair @ana cleo@example.org buddies")  # imported by email
     secret = "I worry my manager thinks I'm slow"
     await chat.say("ben", "met")
     await chat.say("ben", f'checkin 1 "{secret}"')

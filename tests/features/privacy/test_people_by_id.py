@@ -226,3 +226,21 @@ async def test_migration_links_old_entries_only_where_the_name_is_certain(
             ]
     finally:
         await engine.dispose()
+
+
+async def test_a_typed_name_is_never_matched_to_whoever_chose_it(chat: RenamingChat) -> None:
+    """Regression (issue 16 item 1, found writing SECURITY.md): a word that was nobody's id
+    was looked up as a display name, so whoever renamed themselves to the word a
+    coordinator typed got the pairing. Now only a mention (an id) or an email address
+    picks a person."""
+    chat.names.update(maya="Maya Okafor", eve="zoe")  # Eve calls herself "zoe"
+    await chat.say("maya", "program create buddies --curriculum new-hire-buddy")
+    await chat.say("maya", "program open buddies")
+    for who, side in (("ana", "mentor"), ("eve", "mentee")):
+        await chat.say(who, f"join buddies {side} --department Sales")
+        await chat.say(who, "conduct buddies agree")
+    before = await chat.snapshot()
+    refused = await chat.say("maya", "pair @ana @zoe buddies")
+    assert "I don't know anyone called 'zoe'" in refused and "Mention them with @" in refused
+    assert await chat.snapshot() == before
+    assert (await chat.say("maya", "pair @ana <@eve|zoe> buddies")).startswith("Paired")
