@@ -234,7 +234,7 @@ class SlackAdapter(PlatformAdapter):
             return limits.refusal(400, "the body is not UTF-8 text")
         # Nothing is parsed or stored before the signature over the raw body checks out.
         if not self._signed(text, request):
-            return web.Response(status=401, text="invalid request signature")
+            return limits.refusal(401, "the request signature is missing, stale or wrong")
         if request.content_type not in (payloads.JSON_TYPE, payloads.FORM_TYPE):
             return limits.refusal(415, "expected a form or a JSON body, as Slack sends")
         try:
