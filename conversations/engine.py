@@ -222,7 +222,8 @@ class Engine:
 
     async def tick(self) -> int:
         """Queue what has become due, expire unanswered mentor requests, pass unacknowledged
-        urgent concerns on, and purge free text past retention. Returns a count."""
+        urgent concerns on, and purge free text past retention (and the ids kept to spot a
+        platform's retries, once none can come). Returns a count."""
         async with self.sessions.begin() as session:
             now = self.clock.now()
             queued = await planner.plan(
@@ -232,6 +233,7 @@ class Engine:
                 now=now,
                 settings=self.settings,
             )
+            await repo.forget_retry_ids(session, now=now)
             return queued.total
 
     async def _context(self, session: AsyncSession, actor: Actor) -> Context:

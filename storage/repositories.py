@@ -7,7 +7,7 @@ and a refused or failed event rolls back whole.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -313,6 +313,33 @@ async def forget_inbound(
                 InboundEvent.platform == platform, InboundEvent.event_id == event_id[:255]
             )
         )
+
+
+RETRY_IDS_KEPT = timedelta(days=2)
+"""How long a platform's event id is kept to recognise a retry: Slack retries within an
+hour, the Bot Framework within minutes, so two days is ample."""
+
+
+async def forget_retry_ids(session: AsyncSession, *, now: datetime) -> int:
+    """Ids of events handled long ago serve no purpose (no platform retries that late): they
+    go, oldest first. Ids grow with time, so finding the first one still kept reads from
+    the start of the table, which this keeps short."""
+    cutoff = now - RETRY_IDS_KEPT
+    first_kept = await session.scalar(
+        select(InboundEvent.id)
+        .where(InboundEvent.received_at >= cutoff)
+        .order_by(InboundEvent.id)
+        .limit(1)
+    )
+    old = (
+        InboundEvent.id < first_kept
+        if first_kept is not None
+        else InboundEvent.received_at < cutoff
+    )
+    result = await session.execute(
+        delete(InboundEvent).where(old).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def first_time(

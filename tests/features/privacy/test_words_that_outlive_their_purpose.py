@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from conversations.features.privacy.privacy import purge_expired
-from storage.models import Concern, OutboxMessage, OutboxStatus, Pair, Person
+from storage.models import Concern, InboundEvent, OutboxMessage, OutboxStatus, Pair, Person
 from tests.support.harness import Chat, programme_with_pair
 
 WORDS = "My mentor keeps cancelling and said something that upset me."
@@ -72,3 +72,21 @@ async def test_a_resolved_concerns_words_go_after_the_retention_period(chat: Cha
             kept = list(await session.scalars(select(Concern).order_by(Concern.id)))
         assert [c.description for c in kept] == words  # an open concern keeps its words
         assert [c.status for c in kept] == ["resolved", "open"]
+
+
+async def test_the_ids_kept_to_spot_retries_go_once_no_retry_can_come(chat: Chat) -> None:
+    """Found writing SECURITY.md: every platform event id was kept for good. Two days on,
+    it goes; a recent one stays, so a retry arriving now is still recognised."""
+    async with chat.app.sessions.begin() as session:
+        for event_id, age in (("old-1", 5), ("old-2", 3), ("recent", 0)):
+            session.add(
+                InboundEvent(
+                    platform="slack",
+                    event_id=event_id,
+                    received_at=chat.clock.now() - timedelta(days=age, hours=1),
+                )
+            )
+    await chat.wait(days=1)  # ticks run the job
+    async with chat.app.sessions() as session:
+        kept = list(await session.scalars(select(InboundEvent.event_id)))
+    assert kept == ["recent"]
