@@ -176,7 +176,8 @@ def _header(line: int, record: list[str]) -> dict[int, str]:
     if unknown:
         quoted = ", ".join(f"'{u[:40]}'" for u in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        troubles.append(f"I don't know the column(s) {quoted}{more}.")
+        column = "column" if len(unknown) == 1 else "columns"
+        troubles.append(f"I don't know the {column} {quoted}{more}.")
     if repeated:
         troubles.append(f"These columns appear twice: {', '.join(sorted(set(repeated)))}.")
     present = set(positions.values())

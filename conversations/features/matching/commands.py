@@ -14,6 +14,7 @@ from conversations import arguments as arg
 from conversations import codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.counting import counted
 from conversations.errors import NotAllowed, UserError
 from conversations.features.matching import offers, proposals
 from conversations.features.matching.candidates import candidate
@@ -71,12 +72,14 @@ async def _proposal_message(ctx: Context, programme: Programme, page: int) -> Me
     pairs = outcome.proposed
     pages = max(1, (len(pairs) + PAGE - 1) // PAGE)
     if not 1 <= page <= pages:
-        raise UserError(f"There are {pages} page(s) in this proposal.")
+        raise UserError(
+            f"There {'is' if pages == 1 else 'are'} {counted(pages, 'page')} in this proposal."
+        )
     total = sum(p.score or 0 for p in pairs)
     summary = (
-        f"{len(pairs)} pairs proposed (total score {total:.1f}); "
-        f"{len(outcome.unmatched)} mentees unmatched; "
-        f"{sum(n for _, n in outcome.free_places)} mentor places free."
+        f"{counted(len(pairs), 'pair')} proposed (total score {total:.1f}); "
+        f"{counted(len(outcome.unmatched), 'mentee')} unmatched; "
+        f"{counted(sum(n for _, n in outcome.free_places), 'mentor place')} free."
     )
     if outcome.awaiting_conduct:
         summary += f" {len(outcome.awaiting_conduct)} waiting to accept the code of conduct."
@@ -156,7 +159,8 @@ async def _suggestions_message(ctx: Context, programme: Programme) -> Message:
         )
     lines = [f"• {mentee}: {', '.join(options)}" for mentee, options in by_mentee.items()]
     summary = (
-        f"Mentee choice: {len(by_mentee)} mentees will each be offered up to "
+        f"Mentee choice: {counted(len(by_mentee), 'mentee')} will "
+        f"{'be' if len(by_mentee) == 1 else 'each be'} offered up to "
         f"{proposals.SUGGESTIONS} mentors."
     )
     sections = [Section(text=summary), *(Section(text=b) for b in _chunks(lines))]
@@ -475,7 +479,7 @@ async def _publish(ctx: Context, programme: Programme) -> Reply:
         count = await offers.publish_offers(ctx.session, programme=programme, now=ctx.now)
         if not count:
             raise UserError(f"There are no suggestions to send. Run match {programme.key} first.")
-        text = f"Sent {count} mentees their suggested mentors."
+        text = f"Sent {counted(count, 'mentee')} their suggested mentors."
         after: dict[str, object] = {"mentees offered": count}
     else:
         started, skipped = await proposals.publish_pairs(
@@ -484,7 +488,8 @@ async def _publish(ctx: Context, programme: Programme) -> Reply:
         if not started and not skipped:
             raise UserError(f"There is nothing to publish. Run match {programme.key} first.")
         text = (
-            f"Published {len(started)} pairs in {programme.name}; introductions are on their way."
+            f"Published {counted(len(started), 'pair')} in {programme.name}; introductions are "
+            "on their way."
         )
         if skipped:
             text += " Not started: " + "; ".join(skipped) + "."

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import cards, codec
+from conversations.counting import counted
 from conversations.curriculum import Library
 from conversations.durations import describe
 from conversations.errors import UserError
@@ -221,7 +222,7 @@ async def respond(
         raise UserError("You're not an active mentor in this programme any more.")
     if taken >= enrolment.capacity:
         raise UserError(
-            f"You already mentor {taken} of your {enrolment.capacity} place(s). "
+            f"You already mentor {taken} of your {counted(enrolment.capacity, 'place')}. "
             "Decline, or ask your coordinator to raise your capacity first."
         )
     mentee_enrolment = await repo.enrolment(

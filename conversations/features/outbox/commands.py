@@ -13,6 +13,7 @@ from conversations import arguments as arg
 from conversations import codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.counting import counted
 from conversations.errors import NotAllowed, UserError
 from conversations.features.programmes.commands import COORDINATING
 from conversations.inbound import whole_number
@@ -115,11 +116,11 @@ async def show(ctx: Context, args: Args) -> Reply:
         reason = f": {row.last_error}" if row.last_error else ""
         when = row.not_before.strftime("%Y-%m-%d %H:%M UTC")
         if status == OutboxStatus.PENDING:
-            value = f"{row.attempts} attempt(s), next {when}{reason}"
+            value = f"{counted(row.attempts, 'attempt')}, next {when}{reason}"
         elif status == OutboxStatus.SKIPPED:
             value = row.last_error or "no longer needed"
         else:
-            value = f"{row.attempts} attempt(s){reason}"
+            value = f"{counted(row.attempts, 'attempt')}{reason}"
         fields.append(
             CardField(label=f"#{row.id} {_words(row.kind)} to {await _who(ctx, row)}", value=value)
         )

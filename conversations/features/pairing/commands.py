@@ -7,6 +7,7 @@ from dataclasses import replace
 from conversations import arguments as arg
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.counting import counted
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
 from conversations.features.enrolment.commands import PROFILE_OPTIONS, SIDE, profile_values
@@ -161,7 +162,7 @@ async def pair(ctx: Context, args: Args) -> Reply:
             if taken >= enrolment.capacity:
                 raise UserError(
                     f"{person.label} already mentors {taken} of their "
-                    f"{enrolment.capacity} place(s) in {programme.name}."
+                    f"{counted(enrolment.capacity, 'place')} in {programme.name}."
                 )
     for existing in await repo.live_pairs_of(
         ctx.session, person_id=mentee.id, programme_id=programme.id

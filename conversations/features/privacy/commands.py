@@ -13,6 +13,7 @@ from __future__ import annotations
 from conversations import codec
 from conversations.arguments import Args
 from conversations.context import Context, Reply
+from conversations.counting import counted
 from conversations.errors import NotAllowed, UserError
 from conversations.features.privacy import privacy
 from conversations.kinds import Kind
@@ -24,10 +25,6 @@ from storage.models import Person, Role
 YOUR_DATA = "Your data"
 FORGET = "privacy.forget"
 KEEP = "privacy.keep"
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 @verb(
@@ -48,12 +45,12 @@ async def my_data(ctx: Context, args: Args) -> Reply:
         name="my-data.json", media_type="application/json", data=privacy.as_json_file(data)
     )
     contents = (
-        f"your profile and settings; your roles; {_count(len(data['enrolments']), 'enrolment')} "
-        f"with profiles and consent; {_count(len(data['pairs']), 'pairing')} (your partners' "
-        f"names only) and {_count(len(data['meetings']), 'meeting')}; "
-        f"{_count(len(data['check_ins']), 'check-in')} with your private notes and any lines "
-        f"you shared; {_count(len(data['pulse_responses']), 'pulse answer')}; the questions I "
-        f"asked you; {_count(len(data['concerns_you_reported']), 'concern')} you reported, in "
+        f"your profile and settings; your roles; {counted(len(data['enrolments']), 'enrolment')} "
+        f"with profiles and consent; {counted(len(data['pairs']), 'pairing')} (your partners' "
+        f"names only) and {counted(len(data['meetings']), 'meeting')}; "
+        f"{counted(len(data['check_ins']), 'check-in')} with your private notes and any lines "
+        f"you shared; {counted(len(data['pulse_responses']), 'pulse answer')}; the questions I "
+        f"asked you; {counted(len(data['concerns_you_reported']), 'concern')} you reported, in "
         "your words; your digest subscriptions; audit log entries about what you did or what "
         "was done for you; and the kinds and times of messages I sent you"
     )
@@ -138,7 +135,7 @@ async def confirm_forget(ctx: Context, value: str, values: dict[str, str]) -> Re
         hooks=ctx.registry.personal_data,
     )
     ended = (
-        f" Your {_count(done.pairs_ended, 'pairing has', 'pairings have')} ended; each partner "
+        f" Your {counted(done.pairs_ended, 'pairing has', 'pairings have')} ended; each partner "
         "was told only that it has ended."
         if done.pairs_ended
         else ""

@@ -13,6 +13,7 @@ from conversations import cards, codec
 from conversations.arguments import Args
 from conversations.codec import channel_shown
 from conversations.context import Context, Reply
+from conversations.counting import counted
 from conversations.durations import describe, describe_days
 from conversations.errors import UserError
 from conversations.features.conduct import conduct
@@ -404,10 +405,6 @@ async def home_summaries(ctx: Context) -> list[Message]:
     ]
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 async def summary(ctx: Context, programme: Programme) -> Message:
     """Counts for coordinators: statuses and numbers, never anyone's private words."""
     enrolled = dict(
@@ -465,21 +462,21 @@ async def summary(ctx: Context, programme: Programme) -> Message:
             or 0
         )
         pairing = (
-            f"{ever} of {_count(enrolled.get('mentee', 0), 'mentee')} "
+            f"{ever} of {counted(enrolled.get('mentee', 0), 'mentee')} "
             f"{'was' if ever == 1 and enrolled.get('mentee', 0) == 1 else 'were'} paired, "
             f"{finished} finished"
         )
     else:
         state = str(programme.status)
-        pairing = f"{_count(matched, 'mentee')} matched, {waiting} waiting" + (
+        pairing = f"{counted(matched, 'mentee')} matched, {waiting} waiting" + (
             f", {finished} finished" if finished else ""
         )
     fields = (
         CardField(label="Status", value=state),
         CardField(
             label="Enrolled",
-            value=f"{_count(enrolled.get('mentor', 0), 'mentor')}, "
-            f"{_count(enrolled.get('mentee', 0), 'mentee')}",
+            value=f"{counted(enrolled.get('mentor', 0), 'mentor')}, "
+            f"{counted(enrolled.get('mentee', 0), 'mentee')}",
         ),
         CardField(label="Matched", value=pairing),
         CardField(

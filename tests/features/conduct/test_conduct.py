@@ -109,7 +109,7 @@ async def test_before_accepting_pair_refuses_resends_and_match_leaves_them_out(
     assert [b.label for b in resent.buttons()] == ["I agree"]
 
     proposal = await chat.say("maya", "match buddies")
-    assert "0 pairs proposed" in proposal and "1 mentees unmatched" in proposal
+    assert "0 pairs proposed" in proposal and "1 mentee unmatched" in proposal
     assert "• Ben: waiting to accept the code of conduct" in proposal
     assert "1 waiting to accept the code of conduct." in proposal
 
@@ -117,8 +117,8 @@ async def test_before_accepting_pair_refuses_resends_and_match_leaves_them_out(
     assert "everyone enrolled has accepted version 1" in await chat.say(
         "maya", "program status buddies"
     )
-    assert "1 pairs proposed" in await chat.say("maya", "match buddies")
-    assert (await chat.say("maya", "publish buddies")).startswith("Published 1 pairs")
+    assert "1 pair proposed" in await chat.say("maya", "match buddies")
+    assert (await chat.say("maya", "publish buddies")).startswith("Published 1 pair")
     assert chat.kinds("ben")[-1] == "introduction"
 
 
@@ -185,7 +185,7 @@ async def test_a_new_code_asks_everyone_again_and_old_acceptances_stop_counting(
     await accept_conduct(chat, "cleo", "buddies")
     audit = await chat.say("maya", "audit buddies")
     assert "Maya · program.conduct buddies (version: 1 → 2)" in audit
-    assert "1 mentees unmatched" in await chat.say("maya", "match buddies")
+    assert "1 mentee unmatched" in await chat.say("maya", "match buddies")
 
 
 async def test_the_conduct_verb_reads_and_accepts(chat: Chat) -> None:
@@ -229,8 +229,8 @@ async def test_a_minor_needs_a_guardians_consent_to_be_matched(chat: Chat) -> No
     )
     assert "waiting for a guardian's consent" in await chat.say("ben", "status")
     await _set(chat, "ben", guardian_consent_at=chat.clock.now())
-    assert "1 pairs proposed" in await chat.say("maya", "match stem")
-    assert (await chat.say("maya", "publish stem")).startswith("Published 1 pairs")
+    assert "1 pair proposed" in await chat.say("maya", "match stem")
+    assert (await chat.say("maya", "publish stem")).startswith("Published 1 pair")
 
 
 async def test_an_adult_and_a_minor_are_paired_only_in_a_safeguarded_programme(
@@ -258,7 +258,7 @@ async def test_an_adult_and_a_minor_are_paired_only_in_a_safeguarded_programme(
     await _set(chat, "dev", is_minor=True, guardian_consent_at=chat.clock.now())
     await chat.say("maya", "match buddies")
     assert await chat.say("maya", "publish buddies") == (
-        "Published 1 pairs in New-hire buddy; introductions are on their way."
+        "Published 1 pair in New-hire buddy; introductions are on their way."
     )
     assert ("Dev", "Ben", "active", None) in await _pairs(chat)
 

@@ -280,7 +280,7 @@ BAD = [
     ("id,role\nana,mentor\n" + "x,y\n" * 25, "• … and 5 more."),
     (
         "id,role,shoe size,Favourite\nana,mentor,9,tea\n",
-        "I don't know the column(s) 'shoe size', 'Favourite'. The columns I know are: id, "
+        "I don't know the columns 'shoe size', 'Favourite'. The columns I know are: id, "
         "email, name, role",
     ),
     ("id,name\nana,Ana\n", "A role column (mentor or mentee) is required."),

@@ -101,7 +101,7 @@ async def test_mentor_capacity_is_honoured_and_the_rest_are_listed_with_a_reason
         await _enrol(chat, name, "mentee", "--interests data")
     reply = await chat.say("maya", "match career")
     assert len(await _proposed(chat)) == 2
-    assert "1 mentees unmatched" in reply
+    assert "1 mentee unmatched" in reply
     assert "every suitable mentor's places are taken (1 suitable)" in reply
 
 
@@ -193,7 +193,7 @@ async def test_publish_skips_pairs_that_went_stale(chat: Chat) -> None:
     await chat.say("maya", "match career")
     await chat.say("cleo", "leave career")
     reply = await chat.say("maya", "publish career")
-    assert "Published 1 pairs" in reply
+    assert "Published 1 pair" in reply
     assert "Ana → Cleo: Cleo is no longer taking part" in reply
     assert _told(chat, "ana") == []
 
@@ -208,7 +208,7 @@ async def test_mentee_choice_mode_asks_mentors_in_turn(chat: Chat) -> None:
         await _enrol(chat, name, "mentor", "--skills data")
     await _enrol(chat, "ben", "mentee", "--interests data")
     reply = await chat.say("maya", "match career")
-    assert "Mentee choice: 1 mentees will each be offered up to 3 mentors" in reply
+    assert "Mentee choice: 1 mentee will be offered up to 3 mentors" in reply
     assert _told(chat, "ben") == []
     await chat.say("maya", "publish career")
     choice = chat.last("ben", "mentor_choice")
