@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import repositories as repo
-from storage.models import Pair, Person, Role, Workspace
+from storage.models import Pair, Person, Workspace
 from storage.repositories import names as names
 
 __all__ = [
@@ -62,10 +62,9 @@ async def safeguard(sessions: async_sessionmaker[AsyncSession], pair: Pair) -> P
     own pairing). None when there is nobody: then the pair's message is not sent, and
     ``eligibility.NO_ADULT`` keeps such a pairing from starting in the first place."""
     async with sessions() as session:
-        for role in (Role.COORDINATOR, Role.SAFEGUARDING):
-            for person in await repo.people_with_role(
-                session, workspace_id=pair.programme.workspace_id, role=role
-            ):
-                if person.id not in (pair.mentor_id, pair.mentee_id):
-                    return person
-    return None
+        return await repo.safeguard_for(
+            session,
+            workspace_id=pair.programme.workspace_id,
+            mentor_id=pair.mentor_id,
+            mentee_id=pair.mentee_id,
+        )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -53,16 +53,21 @@ def name_pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+def pair_ids_of(person_id: int) -> Select[int]:
+    """The ids of every pair this person is in, either side, whatever its status."""
+    return select(Pair.id).where(or_(Pair.mentor_id == person_id, Pair.mentee_id == person_id))
+
+
 def outbox_rows_naming(person_id: int) -> CompoundSelect[tuple[int]]:
     """The ids of the outbox rows that name this person: those to them, those to or about a
     pair they are in (its ``pair_id``), and those that mention them besides
     (``OutboxMention``). Found by id, never by looking for their name."""
-    their_pairs = select(Pair.id).where(
-        or_(Pair.mentor_id == person_id, Pair.mentee_id == person_id)
-    )
     return union(
         select(OutboxMessage.id).where(
-            or_(OutboxMessage.person_id == person_id, OutboxMessage.pair_id.in_(their_pairs))
+            or_(
+                OutboxMessage.person_id == person_id,
+                OutboxMessage.pair_id.in_(pair_ids_of(person_id)),
+            )
         ),
         select(OutboxMention.outbox_id).where(OutboxMention.person_id == person_id),
     )

@@ -30,6 +30,7 @@ from storage.models import (
     Person,
     Programme,
     ProgrammeStatus,
+    Role,
     RoleGrant,
     Workspace,
 )
@@ -119,6 +120,26 @@ async def people_with_role(session: AsyncSession, *, workspace_id: int, role: st
         .order_by(Person.id)
     )
     return list(rows)
+
+
+async def safeguard_for(
+    session: AsyncSession, *, workspace_id: int, mentor_id: int, mentee_id: int
+) -> Person | None:
+    """The adult who sees a safeguarded pair's messages: a coordinator, else a safeguarding
+    contact, who is neither of the two (nobody is the safeguard of their own pairing). One
+    rule for starting such a pairing (``eligibility``) and for copying its messages on every
+    platform (``adapters.store.safeguard``)."""
+    return await session.scalar(
+        select(Person)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(
+            RoleGrant.workspace_id == workspace_id,
+            RoleGrant.role.in_((Role.COORDINATOR, Role.SAFEGUARDING)),
+            Person.id.not_in((mentor_id, mentee_id)),
+        )
+        .order_by((RoleGrant.role != Role.COORDINATOR), Person.id)
+        .limit(1)
+    )
 
 
 async def programme_by_key(

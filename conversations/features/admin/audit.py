@@ -18,14 +18,24 @@ from storage.models import AuditEntry, Person, Role
 PAGE = 20
 
 
+def _word(value: object) -> str:
+    """A recorded value as a person writes it: yes and no, not True and False."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
 def _change(before: dict[str, object] | None, after: dict[str, object] | None) -> str:
+    def key(k: str) -> str:
+        return k.replace("_", " ")  # a field name, as words ("cadence days")
+
     if before and after:
         keys = sorted(set(before) | set(after))
-        return ", ".join(f"{k}: {before.get(k, '-')} → {after.get(k, '-')}" for k in keys)
+        return ", ".join(f"{key(k)}: {_word(before.get(k))} → {_word(after.get(k))}" for k in keys)
     if after:
-        return ", ".join(f"{k}: {v}" for k, v in sorted(after.items()))
+        return ", ".join(f"{key(k)}: {_word(v)}" for k, v in sorted(after.items()))
     if before:
-        return "removed " + ", ".join(f"{k}: {v}" for k, v in sorted(before.items()))
+        return "removed " + ", ".join(f"{key(k)}: {_word(v)}" for k, v in sorted(before.items()))
     return ""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry, AuditPerson, Person
@@ -78,6 +78,6 @@ async def named(session: AsyncSession, entries: Iterable[AuditEntry]) -> list[Na
     return [Named(entry=e, labels=labels.get(e.id, [])) for e in found]
 
 
-def about(person_id: int) -> Any:
+def about(person_id: int) -> Select[int]:
     """The ids of the entries about this person (a subquery)."""
     return select(AuditPerson.entry_id).where(AuditPerson.person_id == person_id)

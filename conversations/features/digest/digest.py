@@ -358,8 +358,8 @@ def _too_few(scope: str, min_group: int, local_end: datetime) -> Message:
     all-programmes view gives such a programme, and nothing else. With so few people every
     figure (who met, a rating, an open concern, a quote) describes someone."""
     said = (
-        f"fewer than {min_group} people take part, so no figures are shown: with so few, "
-        "each one would describe someone."
+        f"fewer than {min_group} people take part, so no figures are shown (with so few, "
+        "each one would describe someone)."
     )
     return Message(
         text=f"Mentoring this week ({scope}, to {local_end.day} {local_end:%b}): {said}",

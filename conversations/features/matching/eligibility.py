@@ -22,7 +22,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DoNotPair, Enrolment, Person, Programme, Role, RoleGrant
+from storage import repositories as repo
+from storage.models import DoNotPair, Enrolment, Person, Programme
 
 HoldKind = Literal["conduct", "guardian"]
 ProblemKind = Literal["conduct", "guardian", "ages", "clearance", "no_adult", "do_not_pair"]
@@ -92,22 +93,6 @@ NO_ADULT = (
 )
 
 
-async def adult_outside(session: AsyncSession, *, workspace_id: int, pair: set[int]) -> bool:
-    """Whether a coordinator or safeguarding contact exists who is not one of ``pair``:
-    a safeguarded pairing's space always includes such an adult, and nobody is the
-    safeguard of their own pairing."""
-    found = await session.scalar(
-        select(RoleGrant.id)
-        .where(
-            RoleGrant.workspace_id == workspace_id,
-            RoleGrant.role.in_((Role.COORDINATOR, Role.SAFEGUARDING)),
-            RoleGrant.person_id.not_in(pair),
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: ProblemKind
@@ -136,8 +121,8 @@ async def problems(
         found.append(Problem("ages", None, AGES))
     if programme.safeguarded and not clearance_valid(mentor, now):
         found.append(Problem("clearance", mentor, f"{mentor.label} has no valid clearance"))
-    if programme.safeguarded and not await adult_outside(
-        session, workspace_id=programme.workspace_id, pair={mentor.id, mentee.id}
+    if programme.safeguarded and not await repo.safeguard_for(
+        session, workspace_id=programme.workspace_id, mentor_id=mentor.id, mentee_id=mentee.id
     ):
         found.append(Problem("no_adult", None, NO_ADULT))
     if await on_do_not_pair(session, workspace_id=programme.workspace_id, a=mentor.id, b=mentee.id):

@@ -7,7 +7,7 @@ true when its time came, or for a workspace the app had been removed from) says 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from conversations import arguments as arg
 from conversations import codec
@@ -15,13 +15,14 @@ from conversations.arguments import Args
 from conversations.context import Context, Reply
 from conversations.counting import counted
 from conversations.errors import NotAllowed, UserError
+from conversations.features.outbox.personal import addressed_to
 from conversations.features.programmes.commands import COORDINATING
 from conversations.inbound import whole_number
 from conversations.kinds import Kind
 from conversations.messages import Button, Card, CardField, Message, Section
-from conversations.personal_data import outbox_rows_naming
+from conversations.personal_data import outbox_rows_naming, pair_ids_of
 from conversations.registry import action, verb
-from storage.models import OutboxMessage, OutboxStatus, Pair, Person, Role
+from storage.models import OutboxMessage, OutboxStatus, Person, Role
 
 SHOWN = 10
 
@@ -37,16 +38,7 @@ def _not_about_them(ctx: Context) -> ColumnElement[bool]:
     """Nobody sees, or retries, messages about a pair they are in (a concern card, a block
     or stall notice) that were meant for others: what is addressed to them, they may see."""
     me = ctx.actor.id
-    return or_(
-        OutboxMessage.person_id == me,
-        and_(
-            OutboxMessage.person_id.is_(None),
-            OutboxMessage.pair_id.in_(
-                select(Pair.id).where(or_(Pair.mentor_id == me, Pair.mentee_id == me))
-            ),
-        ),
-        OutboxMessage.id.not_in(outbox_rows_naming(me)),
-    )
+    return or_(addressed_to(me, pair_ids_of(me)), OutboxMessage.id.not_in(outbox_rows_naming(me)))
 
 
 async def _counts(ctx: Context) -> dict[str, int]:

@@ -3,11 +3,13 @@ and mentions of them in messages to others."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Text,
     and_,
     cast,
@@ -22,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.personal_data import (
     iso,
     outbox_rows_naming,
+    pair_ids_of,
     replacer,
     rowcount,
     scrub_mentions,
 )
 from conversations.registry import Forgetting, personal_data
-from storage.models import OutboxMessage, OutboxStatus, Pair, Person
+from storage.models import OutboxMessage, OutboxStatus, Person
 
 UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.DEAD)
 KEPT_AFTER_DELIVERY = timedelta(days=7)
@@ -58,14 +61,12 @@ async def _purge_words(session: AsyncSession, now: datetime, retention: timedelt
     return rowcount(result)
 
 
-def _theirs(person_id: int, pair_ids: list[int]) -> ColumnElement[bool]:
-    """Addressed to them, or to one of their pairs as a pair."""
-    addressed: list[ColumnElement[bool]] = [OutboxMessage.person_id == person_id]
-    if pair_ids:
-        addressed.append(
-            and_(OutboxMessage.person_id.is_(None), OutboxMessage.pair_id.in_(pair_ids))
-        )
-    return or_(*addressed)
+def addressed_to(person_id: int, pair_ids: Sequence[int] | Select[int]) -> ColumnElement[bool]:
+    """Addressed to them, or to one of their pairs (``pair_ids``) as a pair."""
+    return or_(
+        OutboxMessage.person_id == person_id,
+        and_(OutboxMessage.person_id.is_(None), OutboxMessage.pair_id.in_(pair_ids)),
+    )
 
 
 async def _forget_messages(forgetting: Forgetting) -> None:
@@ -75,7 +76,7 @@ async def _forget_messages(forgetting: Forgetting) -> None:
     placeholder. Runs after the adapters' hooks, which find their copies through these
     rows."""
     session = forgetting.session
-    theirs = _theirs(forgetting.person.id, list(forgetting.pair_ids))
+    theirs = addressed_to(forgetting.person.id, list(forgetting.pair_ids))
     await session.execute(
         delete(OutboxMessage)
         .where(theirs, OutboxMessage.status.in_(UNSENT))
@@ -99,13 +100,10 @@ async def _forget_messages(forgetting: Forgetting) -> None:
 
 @personal_data("messages_to_you", forget=_forget_messages, purge=_purge_words, order=90)
 async def messages_to_you(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
-    pair_ids = list(
-        await session.scalars(
-            select(Pair.id).where(or_(Pair.mentor_id == person.id, Pair.mentee_id == person.id))
-        )
-    )
     rows = await session.scalars(
-        select(OutboxMessage).where(_theirs(person.id, pair_ids)).order_by(OutboxMessage.id)
+        select(OutboxMessage)
+        .where(addressed_to(person.id, pair_ids_of(person.id)))
+        .order_by(OutboxMessage.id)
     )
     return [
         {

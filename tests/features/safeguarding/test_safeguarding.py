@@ -110,11 +110,11 @@ async def test_a_coordinator_records_who_is_under_18_and_their_guardians_consent
     )
     audit = await chat.say("maya", "audit")
     for line in (
-        "minor.mark Ben (minor: False → True)",
-        "guardian.consent Ben (consent: None → 2026-03-02)",
+        "minor.mark Ben (minor: no → yes)",
+        "guardian.consent Ben (consent: - → 2026-03-02)",
         "guardian.consent Ben (consent: 2026-03-02 → 2026-02-20)",
-        "minor.unmark Ben (minor: True → False)",
-        "guardian.revoke Ben (consent: 2026-02-20 → None)",
+        "minor.unmark Ben (minor: yes → no)",
+        "guardian.revoke Ben (consent: 2026-02-20 → -)",
     ):
         assert f"Maya · {line}" in audit, audit
 
